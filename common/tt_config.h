@@ -1,0 +1,91 @@
+/*  tt_config -- the effective configuration of a run.
+ *
+ *  Layers, later wins: built-in defaults (TinyTroupe's shipped values where they
+ *  apply) -> config.ini (TinyTroupe's sections and keys, read verbatim) ->
+ *  environment (OPENAI_API_KEY, OPENAI_BASE_URL, AZURE_OPENAI_ENDPOINT,
+ *  AZURE_OPENAI_KEY / AZURE_OPENAI_API_KEY, TROUPE_LOG_LEVEL) -> command-line
+ *  flags, which callers apply to the struct directly.
+ *
+ *  Secrets (api_key) live only here and in the HTTP client; tt_config_to_json()
+ *  never includes them, so the config digest in the log and the config sent to
+ *  agentds are secret-free.
+ */
+#ifndef TT_CONFIG_H
+#define TT_CONFIG_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "tt_err.h"
+#include "tt_log.h"
+
+#define TT_PROVIDER_LEN 16
+
+typedef struct {
+    /* [OpenAI] */
+    char api_type[TT_PROVIDER_LEN]; /* as configured: openai | azure | ollama */
+    char *model;
+    char *embedding_model;          /* "local" = in-process hashed embeddings */
+    char *azure_api_version;
+    char *base_url;                 /* BASE_URL / OPENAI_BASE_URL */
+    char *azure_endpoint;           /* AZURE_OPENAI_ENDPOINT */
+    char *reasoning_effort;
+    int max_completion_tokens;
+    double temperature;             /* < 0: not sent */
+    double top_p;                   /* < 0: not sent */
+    double timeout_s;
+    int max_attempts;
+    double waiting_time_s;
+    double backoff_factor;
+    int max_concurrent_calls;
+    bool cache_api_calls;
+    char *cache_file_name;
+    int max_content_display_length;
+    /* [Cognition] */
+    bool enable_consolidation;
+    int min_episode_length;
+    int max_episode_length;
+    int episodic_prefix;            /* EPISODIC_MEMORY_FIXED_PREFIX_LENGTH */
+    int episodic_lookback;          /* EPISODIC_MEMORY_LOOKBACK_LENGTH */
+    bool contextual_retrieval;
+    int retrieval_top_k;
+    /* [ActionGenerator] */
+    int action_max_attempts;        /* malformed-output retries per call */
+    /* [Simulation] */
+    bool parallel_agent_actions;
+    bool rai_harmful_content;
+    bool rai_copyright;
+    /* [Logging] */
+    tt_log_level_t log_level;
+    /* [Troupe] -- ours */
+    int heartbeat_ms;
+    int liveness_ms;
+    int step_timeout_s;
+    int register_timeout_s;
+    int response_cap_kb;
+    /* resolved */
+    char provider[TT_PROVIDER_LEN]; /* offline | openai | azure */
+    char *api_key;                  /* secret: never logged, never serialised */
+} tt_config_t;
+
+/* Defaults, then the environment. */
+void tt_config_init(tt_config_t *cfg);
+void tt_config_fini(tt_config_t *cfg);
+/* Apply a config.ini. On error *errmsg = "path:line:col: what" (caller frees).
+ * A missing file is TT_ENOTFOUND with no message when optional is true. */
+tt_err_t tt_config_load_ini(tt_config_t *cfg, const char *path, bool optional, char **errmsg);
+/* Environment variables (secrets and endpoints). */
+void tt_config_load_env(tt_config_t *cfg);
+/* Decide the provider: forced ("offline", "openai", "azure", "ollama") or, when
+ * forced is NULL, from what is configured: no key and no base URL -> offline.
+ * Returns TT_EINVAL with *errmsg when the forced provider lacks what it needs. */
+tt_err_t tt_config_resolve(tt_config_t *cfg, const char *forced, char **errmsg);
+/* Secret-free JSON of every setting that shapes a run. Caller owns. */
+json_t *tt_config_to_json(const tt_config_t *cfg);
+/* Apply what tt_config_to_json produced (agentd side). Secrets stay as they are. */
+void tt_config_from_json(tt_config_t *cfg, const json_t *json);
+/* Set a string field, replacing (and freeing) the old value. */
+void tt_config_set(char **field, const char *value);
+bool tt_config_is_offline(const tt_config_t *cfg);
+
+#endif

@@ -1,0 +1,34 @@
+/*  tt_hash -- digests and checksums.
+ *
+ *  SHA-256 (libsodium) for anything that must not collide: request digests, the
+ *  log's hash chain, cache keys. CRC32C (Castagnoli) for framing, where it only
+ *  has to catch accidents. FNV-1a for cheap, stable, non-adversarial choices
+ *  (the offline model picking a phrase).
+ */
+#ifndef TT_HASH_H
+#define TT_HASH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define TT_SHA256_LEN 32
+#define TT_SHA256_HEX_LEN 64
+
+typedef struct {
+    unsigned char opaque[128]; /* crypto_hash_sha256_state, kept opaque here */
+} tt_sha256_t;
+
+void tt_sha256_init(tt_sha256_t *h);
+void tt_sha256_update(tt_sha256_t *h, const void *data, size_t len);
+void tt_sha256_final(tt_sha256_t *h, uint8_t out[TT_SHA256_LEN]);
+void tt_sha256(const void *data, size_t len, uint8_t out[TT_SHA256_LEN]);
+
+/* Lower-case hex of len bytes into out (2*len+1 bytes). Returns out. */
+char *tt_hex(const uint8_t *bytes, size_t len, char *out);
+
+uint32_t tt_crc32c(uint32_t crc, const void *data, size_t len);
+
+uint64_t tt_fnv1a(const void *data, size_t len, uint64_t seed);
+uint64_t tt_fnv1a_str(const char *s, uint64_t seed);
+
+#endif

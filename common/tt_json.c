@@ -1,0 +1,449 @@
+/*  tt_json -- positioned JSON documents, canonical dumps, typed getters.
+ *
+ *  The locator is a tiny JSON scanner: it skips values it does not need and
+ *  descends into the ones the path names, counting lines and columns as it goes.
+ *  It trusts nothing: it stops at the end of the text whatever it finds.
+ */
+#include "tt_json.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tt_buf.h"
+#include "tt_mem.h"
+
+struct tt_jdoc {
+    char *name;
+    char *text;
+    size_t len;
+    json_t *root;
+};
+
+static tt_err_t
+s_read_file(const char *path, tt_buf_t *buf, char **errmsg)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        int e = errno;
+        *errmsg = tt_asprintf("%s:1:1: cannot open: %s", path, strerror(e));
+        return tt_err_from_errno(e);
+    }
+    char chunk[65536];
+    size_t n;
+    tt_err_t err = TT_OK;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        if ((err = tt_buf_add(buf, chunk, n)) != TT_OK) {
+            *errmsg = tt_asprintf("%s:1:1: file larger than %zu bytes", path, buf->cap);
+            break;
+        }
+    }
+    if (!err && ferror(f)) {
+        *errmsg = tt_asprintf("%s:1:1: read error", path);
+        err = TT_EIO;
+    }
+    fclose(f);
+    return err;
+}
+
+tt_err_t
+tt_jdoc_load_file(const char *path, tt_jdoc_t **out, char **errmsg)
+{
+    tt_buf_t buf;
+    tt_buf_init(&buf, TT_JSON_FILE_CAP);
+    tt_err_t err = s_read_file(path, &buf, errmsg);
+    if (!err)
+        err = tt_jdoc_load_text(path, tt_buf_str(&buf), buf.len, out, errmsg);
+    tt_buf_fini(&buf);
+    return err;
+}
+
+tt_err_t
+tt_jdoc_load_text(const char *name, const char *text, size_t len, tt_jdoc_t **out,
+                  char **errmsg)
+{
+    *out = NULL;
+    if (len > TT_JSON_FILE_CAP) {
+        *errmsg = tt_asprintf("%s:1:1: document larger than %zu bytes", name, TT_JSON_FILE_CAP);
+        return TT_ETOOBIG;
+    }
+    json_error_t jerr;
+    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root) {
+        int line = jerr.line > 0 ? jerr.line : 1;
+        int col = jerr.column > 0 ? jerr.column : 1;
+        *errmsg = tt_asprintf("%s:%d:%d: %s", name, line, col, jerr.text);
+        return TT_EINVAL;
+    }
+    tt_jdoc_t *doc = tt_new(tt_jdoc_t);
+    doc->name = tt_strdup(name);
+    doc->text = tt_strndup(text, len);
+    doc->len = len;
+    doc->root = root;
+    *out = doc;
+    return TT_OK;
+}
+
+void
+tt_jdoc_destroy(tt_jdoc_t **self_p)
+{
+    tt_jdoc_t *doc = *self_p;
+    if (!doc)
+        return;
+    json_decref(doc->root);
+    free(doc->name);
+    free(doc->text);
+    free(doc);
+    *self_p = NULL;
+}
+
+json_t *
+tt_jdoc_root(const tt_jdoc_t *doc)
+{
+    return doc->root;
+}
+
+const char *
+tt_jdoc_name(const tt_jdoc_t *doc)
+{
+    return doc->name;
+}
+
+const char *
+tt_jdoc_text(const tt_jdoc_t *doc)
+{
+    return doc->text;
+}
+
+char *
+tt_jdoc_errorf(const tt_jdoc_t *doc, const char *path, const char *fmt, ...)
+{
+    int line = 1, col = 1;
+    tt_json_locate(doc->text, doc->len, path, &line, &col);
+    va_list ap;
+    va_start(ap, fmt);
+    tt_buf_t buf;
+    tt_buf_init(&buf, 0);
+    tt_buf_addf(&buf, "%s:%d:%d: ", doc->name, line, col);
+    if (path && *path)
+        tt_buf_addf(&buf, "%s: ", path);
+    tt_buf_vaddf(&buf, fmt, ap);
+    va_end(ap);
+    return tt_buf_take(&buf);
+}
+
+/* ------------------------------------------------------------------ locator */
+
+typedef struct {
+    const char *p;
+    const char *end;
+    int line;
+    int col;
+} s_scan_t;
+
+static void
+s_adv(s_scan_t *s)
+{
+    if (s->p >= s->end)
+        return;
+    if (*s->p == '\n') {
+        s->line++;
+        s->col = 1;
+    } else if (((unsigned char)*s->p & 0xC0) != 0x80) {
+        s->col++;
+    }
+    s->p++;
+}
+
+static void
+s_ws(s_scan_t *s)
+{
+    while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r'))
+        s_adv(s);
+}
+
+/* Scan a string starting at '"'; copy up to cap-1 raw bytes of it into out. */
+static bool
+s_string(s_scan_t *s, char *out, size_t cap)
+{
+    size_t n = 0;
+    if (s->p >= s->end || *s->p != '"')
+        return false;
+    s_adv(s);
+    while (s->p < s->end && *s->p != '"') {
+        if (*s->p == '\\') {
+            s_adv(s);
+            if (s->p >= s->end)
+                return false;
+        }
+        if (out && n + 1 < cap)
+            out[n++] = *s->p;
+        s_adv(s);
+    }
+    if (out)
+        out[n] = '\0';
+    if (s->p >= s->end)
+        return false;
+    s_adv(s);
+    return true;
+}
+
+static bool
+s_skip_value(s_scan_t *s, int depth)
+{
+    s_ws(s);
+    if (s->p >= s->end || depth > 512)
+        return false;
+    char c = *s->p;
+    if (c == '"')
+        return s_string(s, NULL, 0);
+    if (c == '{' || c == '[') {
+        char close = c == '{' ? '}' : ']';
+        s_adv(s);
+        s_ws(s);
+        if (s->p < s->end && *s->p == close) {
+            s_adv(s);
+            return true;
+        }
+        for (;;) {
+            if (c == '{') {
+                s_ws(s);
+                if (!s_string(s, NULL, 0))
+                    return false;
+                s_ws(s);
+                if (s->p >= s->end || *s->p != ':')
+                    return false;
+                s_adv(s);
+            }
+            if (!s_skip_value(s, depth + 1))
+                return false;
+            s_ws(s);
+            if (s->p >= s->end)
+                return false;
+            if (*s->p == ',') {
+                s_adv(s);
+                continue;
+            }
+            if (*s->p == close) {
+                s_adv(s);
+                return true;
+            }
+            return false;
+        }
+    }
+    while (s->p < s->end && !strchr(",]} \t\r\n", *s->p))
+        s_adv(s);
+    return true;
+}
+
+/* Next path component: key (into key) or index (into *index). */
+static const char *
+s_next_component(const char *path, char *key, size_t cap, long *index)
+{
+    *index = -1;
+    key[0] = '\0';
+    if (*path == '.')
+        path++;
+    if (*path == '[') {
+        char *end;
+        *index = strtol(path + 1, &end, 10);
+        if (*end != ']')
+            return NULL;
+        return end + 1;
+    }
+    size_t n = 0;
+    while (*path && *path != '.' && *path != '[') {
+        if (n + 1 < cap)
+            key[n++] = *path;
+        path++;
+    }
+    key[n] = '\0';
+    return path;
+}
+
+bool
+tt_json_locate(const char *text, size_t len, const char *path, int *line, int *col)
+{
+    s_scan_t s = {text, text + len, 1, 1};
+    s_ws(&s);
+    *line = s.line;
+    *col = s.col;
+    const char *rest = path ? path : "";
+    char key[256], got[256];
+    while (*rest) {
+        long index;
+        rest = s_next_component(rest, key, sizeof key, &index);
+        if (!rest)
+            return false;
+        s_ws(&s);
+        if (s.p >= s.end)
+            return false;
+        bool found = false;
+        if (index >= 0 && *s.p == '[') {
+            s_adv(&s);
+            for (long i = 0;; i++) {
+                s_ws(&s);
+                if (s.p >= s.end || *s.p == ']')
+                    break;
+                if (i == index) {
+                    found = true;
+                    break;
+                }
+                if (!s_skip_value(&s, 0))
+                    return false;
+                s_ws(&s);
+                if (s.p < s.end && *s.p == ',')
+                    s_adv(&s);
+            }
+        } else if (index < 0 && *s.p == '{') {
+            s_adv(&s);
+            for (;;) {
+                s_ws(&s);
+                if (s.p >= s.end || *s.p != '"')
+                    break;
+                if (!s_string(&s, got, sizeof got))
+                    return false;
+                s_ws(&s);
+                if (s.p >= s.end || *s.p != ':')
+                    return false;
+                s_adv(&s);
+                s_ws(&s);
+                if (strcmp(got, key) == 0) {
+                    found = true;
+                    break;
+                }
+                if (!s_skip_value(&s, 0))
+                    return false;
+                s_ws(&s);
+                if (s.p < s.end && *s.p == ',')
+                    s_adv(&s);
+            }
+        }
+        if (!found)
+            return false;
+        s_ws(&s);
+        *line = s.line;
+        *col = s.col;
+    }
+    return true;
+}
+
+/* ------------------------------------------------------------------ dumps, getters */
+
+char *
+tt_json_canonical(const json_t *value)
+{
+    char *s = json_dumps(value, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY |
+                                    JSON_REAL_PRECISION(17));
+    TT_ASSERT(s);
+    return s;
+}
+
+char *
+tt_json_compact(const json_t *value)
+{
+    char *s = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
+    TT_ASSERT(s);
+    return s;
+}
+
+const char *
+tt_json_str(const json_t *obj, const char *key, const char *dflt)
+{
+    json_t *v = json_object_get(obj, key);
+    return json_is_string(v) ? json_string_value(v) : dflt;
+}
+
+json_int_t
+tt_json_int(const json_t *obj, const char *key, json_int_t dflt)
+{
+    json_t *v = json_object_get(obj, key);
+    return json_is_integer(v) ? json_integer_value(v) : dflt;
+}
+
+bool
+tt_json_bool(const json_t *obj, const char *key, bool dflt)
+{
+    json_t *v = json_object_get(obj, key);
+    return json_is_boolean(v) ? json_is_true(v) : dflt;
+}
+
+json_t *
+tt_json_get_path(const json_t *root, const char *path)
+{
+    const json_t *cur = root;
+    char key[256];
+    while (cur && *path) {
+        size_t n = 0;
+        while (*path && *path != '.') {
+            if (n + 1 < sizeof key)
+                key[n++] = *path;
+            path++;
+        }
+        key[n] = '\0';
+        if (*path == '.')
+            path++;
+        cur = json_object_get(cur, key);
+    }
+    return (json_t *)cur;
+}
+
+void
+tt_json_merge(json_t *dst, const json_t *src)
+{
+    const char *key;
+    json_t *value;
+    json_object_foreach((json_t *)src, key, value)
+    {
+        json_t *old = json_object_get(dst, key);
+        if (json_is_object(old) && json_is_object(value))
+            tt_json_merge(old, value);
+        else
+            json_object_set_new(dst, key, json_deep_copy(value));
+    }
+}
+
+bool
+tt_utf8_valid(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + len;
+    while (p < end) {
+        unsigned c = *p;
+        size_t n;
+        unsigned min;
+        if (c == 0)
+            return false;
+        if (c < 0x80) {
+            p++;
+            continue;
+        } else if ((c & 0xE0) == 0xC0) {
+            n = 1;
+            min = 0x80;
+            c &= 0x1F;
+        } else if ((c & 0xF0) == 0xE0) {
+            n = 2;
+            min = 0x800;
+            c &= 0x0F;
+        } else if ((c & 0xF8) == 0xF0) {
+            n = 3;
+            min = 0x10000;
+            c &= 0x07;
+        } else {
+            return false;
+        }
+        if ((size_t)(end - p) <= n)
+            return false;
+        for (size_t i = 1; i <= n; i++) {
+            if ((p[i] & 0xC0) != 0x80)
+                return false;
+            c = (c << 6) | (p[i] & 0x3F);
+        }
+        if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
+            return false;
+        p += n + 1;
+    }
+    return true;
+}

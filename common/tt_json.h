@@ -1,0 +1,71 @@
+/*  tt_json -- jansson helpers: documents that know where their values are,
+ *  canonical bytes for hashing, and small typed getters.
+ *
+ *  jansson reports line:column for syntax errors but keeps no positions for
+ *  values. A tt_jdoc_t keeps the source text, and tt_jdoc_errorf() finds the
+ *  value at a path ("agents[2].count") by re-scanning that text, so a loader can
+ *  say `file:line:col: what is wrong` about a wrong type or a missing field too.
+ */
+#ifndef TT_JSON_H
+#define TT_JSON_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tt_err.h"
+
+typedef struct tt_jdoc tt_jdoc_t;
+
+/* Largest JSON file a loader accepts (scenario, persona, population). */
+#define TT_JSON_FILE_CAP ((size_t)16 << 20)
+
+/* Load and parse a file. On failure returns TT_EINVAL/TT_ENOTFOUND/TT_ETOOBIG
+ * and sets *errmsg to "path:line:col: message" (caller frees). Duplicate keys
+ * and invalid UTF-8 are errors. */
+tt_err_t tt_jdoc_load_file(const char *path, tt_jdoc_t **out, char **errmsg);
+/* Same, from memory; name is used in messages. Copies text. */
+tt_err_t tt_jdoc_load_text(const char *name, const char *text, size_t len, tt_jdoc_t **out,
+                           char **errmsg);
+void tt_jdoc_destroy(tt_jdoc_t **self_p);
+/* The parsed root; borrowed for the life of the document. */
+json_t *tt_jdoc_root(const tt_jdoc_t *doc);
+const char *tt_jdoc_name(const tt_jdoc_t *doc);
+const char *tt_jdoc_text(const tt_jdoc_t *doc);
+
+/* "name:line:col: <path>: <message>", where line:col is the start of the value at
+ * path, or of the nearest enclosing value that exists (for a missing key: its
+ * object). path uses dots and [i]: "world.step", "agents[0]". "" is the root.
+ * Caller frees. */
+char *tt_jdoc_errorf(const tt_jdoc_t *doc, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Find the 1-based line and column of the value at path in JSON text. Returns
+ * false if the path does not lead to a value (line/col then point at the deepest
+ * value that was found). */
+bool tt_json_locate(const char *text, size_t len, const char *path, int *line, int *col);
+
+/* Canonical bytes: compact, keys sorted, reals with 17 significant digits. The
+ * same value always gives the same bytes, whatever order it was built in.
+ * Caller frees. */
+char *tt_json_canonical(const json_t *value);
+/* Compact dump in insertion order (for display and files). Caller frees. */
+char *tt_json_compact(const json_t *value);
+
+/* Typed getters: borrowed strings, defaults when absent or of another type. */
+const char *tt_json_str(const json_t *obj, const char *key, const char *dflt);
+json_int_t tt_json_int(const json_t *obj, const char *key, json_int_t dflt);
+bool tt_json_bool(const json_t *obj, const char *key, bool dflt);
+
+/* Follow a dot path ("occupation.title") through objects; borrowed or NULL. */
+json_t *tt_json_get_path(const json_t *root, const char *path);
+
+/* Deep merge src into dst: objects merge key by key, anything else replaces.
+ * Used for persona fragments (TinyTroupe's merge_dicts). */
+void tt_json_merge(json_t *dst, const json_t *src);
+
+/* True if s (len bytes) is valid UTF-8 without NUL bytes. */
+bool tt_utf8_valid(const char *s, size_t len);
+
+#endif

@@ -1,0 +1,100 @@
+/*  tt_tlog -- the Simulation transaction log: append-only, framed, hash-chained.
+ *
+ *  File layout:
+ *      header  16 bytes: "TROUPELOG" NUL, u16 LE format version (1), 4 reserved
+ *      frame*  u32 LE magic 0x524C5454 ("TTLR"), u32 LE payload length,
+ *              u32 LE CRC32C over (length bytes || payload), payload
+ *  The payload is a packed tt.Record {prev_hash, body, telemetry}; body is a
+ *  packed tt.RecordBody. hash(record) = SHA-256(prev_hash || body bytes), and a
+ *  record's prev_hash is the hash of the record before it (32 zero bytes for
+ *  the first). Telemetry (wall times, latencies) is framed and CRC-checked but
+ *  outside the chain, so two runs that decided the same things have the same
+ *  final hash however long their calls took.
+ *
+ *  Opening scans every frame, checks CRC and chain, and builds an offset index.
+ *  A damaged or incomplete frame with no valid frame after it is a torn tail:
+ *  in TT_TLOG_APPEND mode it is cut off (truncate + fsync) and counted in
+ *  tt_tlog_cut_bytes(); in TT_TLOG_READ mode nothing is written and the log
+ *  reads as if cut. A damaged frame followed by a valid one is corruption in
+ *  the middle: open fails with TT_ECORRUPT and an "path: record N at byte B: ..."
+ *  message, whatever the mode.
+ *
+ *  Only the coordinator writes a log, one process at a time (an advisory lock
+ *  is held while open for append).
+ */
+#ifndef TT_TLOG_H
+#define TT_TLOG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "troupe.pb-c.h"
+#include "tt_err.h"
+#include "tt_hash.h"
+
+#define TT_TLOG_MAX_RECORD ((uint32_t)256 << 20) /* larger frames are corrupt */
+
+typedef struct tt_tlog tt_tlog_t;
+
+typedef enum {
+    TT_TLOG_READ = 1,   /* never writes */
+    TT_TLOG_APPEND = 2, /* creates if missing, cuts a torn tail, appends */
+} tt_tlog_mode_t;
+
+typedef struct {
+    uint64_t index;                     /* 0-based record number */
+    uint64_t offset;                    /* byte offset of the frame */
+    uint8_t hash[TT_SHA256_LEN];        /* this record's hash */
+    uint8_t prev_hash[TT_SHA256_LEN];
+    Tt__RecordBody *body;               /* owned by the entry */
+    Tt__Telemetry *telemetry;           /* owned by the entry; NULL if absent */
+} tt_tlog_entry_t;
+
+/* Open a log. On failure *errmsg says why (caller frees): TT_ENOTFOUND (READ
+ * of a missing file), TT_ECORRUPT (bad header, mid-log damage), TT_EIO,
+ * TT_EEXIST (another process holds it for append). */
+tt_err_t tt_tlog_open(const char *path, tt_tlog_mode_t mode, tt_tlog_t **out, char **errmsg);
+void tt_tlog_close(tt_tlog_t **self_p);
+
+/* Append one record. Packs body, chains it, frames and writes it; with sync,
+ * fdatasync before returning (one sync per committed step is the rule).
+ * telemetry may be NULL. TT_EIO leaves the log as it was (the partial frame is
+ * truncated away). */
+tt_err_t tt_tlog_append(tt_tlog_t *log, const Tt__RecordBody *body, const Tt__Telemetry *telemetry,
+                        bool sync);
+tt_err_t tt_tlog_sync(tt_tlog_t *log);
+
+uint64_t tt_tlog_count(const tt_tlog_t *log);
+/* Hash of the last record (32 zero bytes for an empty log); borrowed. */
+const uint8_t *tt_tlog_last_hash(const tt_tlog_t *log);
+/* Bytes cut (APPEND) or ignored (READ) from a torn tail at open. */
+uint64_t tt_tlog_cut_bytes(const tt_tlog_t *log);
+const char *tt_tlog_path(const tt_tlog_t *log);
+
+/* Read record index (0 <= index < count). Fill *entry; free with
+ * tt_tlog_entry_fini. Re-checks CRC and hash. */
+tt_err_t tt_tlog_read(tt_tlog_t *log, uint64_t index, tt_tlog_entry_t *entry);
+void tt_tlog_entry_fini(tt_tlog_entry_t *entry);
+
+/* Drop records from index on (keeping 0..index-1): used by --resume to cut back
+ * to the last whole StepCommit. Truncates and syncs. APPEND mode only. */
+tt_err_t tt_tlog_truncate(tt_tlog_t *log, uint64_t index);
+
+/* What `coordinator log verify` reports. */
+typedef struct {
+    uint64_t records;           /* whole, valid records */
+    uint64_t bytes;             /* file size */
+    uint64_t valid_bytes;       /* end of the last valid record */
+    bool torn_tail;             /* damaged or partial data after the last valid record */
+    bool corrupt;               /* damage followed by valid records, or a bad header */
+    uint64_t bad_index;         /* first bad record (when torn_tail or corrupt) */
+    uint64_t bad_offset;
+    char message[256];          /* what is wrong, empty when sound */
+    uint8_t final_hash[TT_SHA256_LEN];
+} tt_tlog_verify_t;
+
+/* Check framing and the hash chain of a file without writing it. TT_OK when
+ * the file could be read at all (look at the report), else TT_EIO/TT_ENOTFOUND. */
+tt_err_t tt_tlog_verify(const char *path, tt_tlog_verify_t *report);
+
+#endif

@@ -1,0 +1,269 @@
+/*  tt_wire -- pack, send, receive, unpack and validate.
+ *
+ *  Validation is structural and cheap: protobuf-c has already enforced the
+ *  schema's types and required fields; we add bounds protobuf-c cannot know
+ *  (string lengths, UTF-8, repeated counts) so a handler can trust what it gets.
+ */
+#define TT_LOG_MODULE "wire"
+#include "tt_wire.h"
+
+#include <string.h>
+
+#include "tt_json.h"
+#include "tt_log.h"
+#include "tt_mem.h"
+
+#define S_MAX_TEXT      ((size_t)4 << 20) /* any single string field */
+#define S_MAX_REPEATED  100000            /* any repeated field */
+
+tt_err_t
+tt_wire_send(zsock_t *sock, zframe_t *routing_id, Tt__Envelope *env)
+{
+    env->version = TT_PROTOCOL_VERSION;
+    size_t len = tt__envelope__get_packed_size(env);
+    if (len > TT_WIRE_MAX_FRAME)
+        return TT_ETOOBIG;
+    zframe_t *frame = zframe_new(NULL, len);
+    tt__envelope__pack(env, zframe_data(frame));
+    zmsg_t *msg = zmsg_new();
+    if (routing_id) {
+        zframe_t *id = zframe_dup(routing_id);
+        zmsg_append(msg, &id);
+    }
+    zmsg_append(msg, &frame);
+    int rc = zmsg_send(&msg, sock);
+    if (rc != 0) {
+        zmsg_destroy(&msg);
+        return TT_EPEER;
+    }
+    return TT_OK;
+}
+
+static bool
+s_text_ok(const char *s)
+{
+    if (!s)
+        return true;
+    size_t len = strnlen(s, S_MAX_TEXT + 1);
+    return len <= S_MAX_TEXT && tt_utf8_valid(s, len);
+}
+
+static bool
+s_stimuli_ok(size_t n, Tt__Stimulus **items)
+{
+    if (n > S_MAX_REPEATED)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!s_text_ok(items[i]->type) || !s_text_ok(items[i]->content) ||
+            !s_text_ok(items[i]->source))
+            return false;
+    return true;
+}
+
+static bool
+s_actions_ok(size_t n, Tt__Action **items)
+{
+    if (n > S_MAX_REPEATED)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!s_text_ok(items[i]->type) || !s_text_ok(items[i]->content) ||
+            !s_text_ok(items[i]->target))
+            return false;
+    return true;
+}
+
+static bool
+s_strings_ok(size_t n, char **items)
+{
+    if (n > S_MAX_REPEATED)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!s_text_ok(items[i]))
+            return false;
+    return true;
+}
+
+static bool
+s_exchanges_ok(size_t n, Tt__Exchange **items)
+{
+    if (n > S_MAX_REPEATED)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (items[i]->request_digest.len != 32 || !s_text_ok(items[i]->response) ||
+            !s_text_ok(items[i]->purpose))
+            return false;
+    return true;
+}
+
+static bool
+s_input_ok(const Tt__StepInput *in)
+{
+    return in && s_stimuli_ok(in->n_stimuli, in->stimuli) &&
+           s_strings_ok(in->n_accessible, in->accessible) && s_text_ok(in->location) &&
+           s_strings_ok(in->n_context, in->context);
+}
+
+static bool
+s_cognitive_ok(const Tt__CognitiveState *cs)
+{
+    return !cs || (s_text_ok(cs->goals) && s_strings_ok(cs->n_context, cs->context) &&
+                   s_text_ok(cs->attention) && s_text_ok(cs->emotions));
+}
+
+static bool
+s_envelope_ok(const Tt__Envelope *env)
+{
+    switch (env->body_case) {
+    case TT__ENVELOPE__BODY_HELLO:
+        return env->hello->slots >= 1 && env->hello->slots <= 1000000 &&
+               s_text_ok(env->hello->instance) && s_text_ok(env->hello->host);
+    case TT__ENVELOPE__BODY_WELCOME:
+    case TT__ENVELOPE__BODY_ASSIGNED:
+    case TT__ENVELOPE__BODY_HEARTBEAT:
+        return true;
+    case TT__ENVELOPE__BODY_ASSIGN:
+        return s_text_ok(env->assign->name) && s_text_ok(env->assign->persona_json) &&
+               s_text_ok(env->assign->agent_config_json) && s_text_ok(env->assign->data_dir) &&
+               env->assign->run_id.len == 32;
+    case TT__ENVELOPE__BODY_STEP:
+        return s_text_ok(env->step->datetime) && s_input_ok(env->step->input) &&
+               s_exchanges_ok(env->step->n_recorded, env->step->recorded);
+    case TT__ENVELOPE__BODY_ACTIONS: {
+        const Tt__Actions *a = env->actions;
+        return s_actions_ok(a->n_actions, a->actions) && s_cognitive_ok(a->cognitive_state) &&
+               s_exchanges_ok(a->n_exchanges, a->exchanges) &&
+               a->n_telemetry <= S_MAX_REPEATED && s_text_ok(a->error) &&
+               s_text_ok(a->divergence);
+    }
+    case TT__ENVELOPE__BODY_SHUTDOWN:
+        return s_text_ok(env->shutdown->reason);
+    case TT__ENVELOPE__BODY_ERROR:
+        return s_text_ok(env->error->message);
+    default:
+        return false;
+    }
+}
+
+tt_err_t
+tt_wire_decode(const uint8_t *data, size_t len, Tt__Envelope **out)
+{
+    *out = NULL;
+    if (len > TT_WIRE_MAX_FRAME)
+        return TT_ETOOBIG;
+    Tt__Envelope *env = tt__envelope__unpack(NULL, len, data);
+    if (!env)
+        return TT_EPROTO;
+    if (env->version != TT_PROTOCOL_VERSION || !s_envelope_ok(env)) {
+        tt__envelope__free_unpacked(env, NULL);
+        return TT_EPROTO;
+    }
+    *out = env;
+    return TT_OK;
+}
+
+tt_err_t
+tt_wire_recv(zsock_t *sock, zframe_t **routing_id, Tt__Envelope **env)
+{
+    *env = NULL;
+    if (routing_id)
+        *routing_id = NULL;
+    zmsg_t *msg = zmsg_recv(sock);
+    if (!msg)
+        return TT_EINTR;
+    tt_err_t err = TT_OK;
+    if (routing_id && zmsg_size(msg) >= 1)
+        *routing_id = zmsg_pop(msg);
+    if (zmsg_size(msg) != 1) {
+        err = TT_EPROTO;
+    } else {
+        zframe_t *frame = zmsg_first(msg);
+        err = tt_wire_decode(zframe_data(frame), zframe_size(frame), env);
+    }
+    zmsg_destroy(&msg);
+    return err;
+}
+
+void
+tt_wire_free(Tt__Envelope **env)
+{
+    if (*env)
+        tt__envelope__free_unpacked(*env, NULL);
+    *env = NULL;
+}
+
+uint8_t *
+tt_wire_pack_body(const Tt__RecordBody *body, size_t *len)
+{
+    *len = tt__record_body__get_packed_size(body);
+    uint8_t *buf = tt_malloc(*len);
+    tt__record_body__pack(body, buf);
+    return buf;
+}
+
+uint8_t *
+tt_wire_pack_record(const Tt__Record *rec, size_t *len)
+{
+    *len = tt__record__get_packed_size(rec);
+    uint8_t *buf = tt_malloc(*len);
+    tt__record__pack(rec, buf);
+    return buf;
+}
+
+tt_err_t
+tt_wire_decode_record(const uint8_t *data, size_t len, Tt__Record **out)
+{
+    *out = tt__record__unpack(NULL, len, data);
+    if (!*out)
+        return TT_ECORRUPT;
+    if ((*out)->prev_hash.len != 32) {
+        tt_wire_free_record(out);
+        return TT_ECORRUPT;
+    }
+    return TT_OK;
+}
+
+void
+tt_wire_free_record(Tt__Record **rec)
+{
+    if (*rec)
+        tt__record__free_unpacked(*rec, NULL);
+    *rec = NULL;
+}
+
+tt_err_t
+tt_wire_decode_body(const uint8_t *data, size_t len, Tt__RecordBody **out)
+{
+    *out = tt__record_body__unpack(NULL, len, data);
+    if (!*out)
+        return TT_ECORRUPT;
+    if ((*out)->kind_case == TT__RECORD_BODY__KIND__NOT_SET) {
+        tt_wire_free_body(out);
+        return TT_ECORRUPT;
+    }
+    return TT_OK;
+}
+
+void
+tt_wire_free_body(Tt__RecordBody **body)
+{
+    if (*body)
+        tt__record_body__free_unpacked(*body, NULL);
+    *body = NULL;
+}
+
+const char *
+tt_wire_body_name(const Tt__Envelope *env)
+{
+    switch (env->body_case) {
+    case TT__ENVELOPE__BODY_HELLO: return "hello";
+    case TT__ENVELOPE__BODY_WELCOME: return "welcome";
+    case TT__ENVELOPE__BODY_ASSIGN: return "assign";
+    case TT__ENVELOPE__BODY_ASSIGNED: return "assigned";
+    case TT__ENVELOPE__BODY_STEP: return "step";
+    case TT__ENVELOPE__BODY_ACTIONS: return "actions";
+    case TT__ENVELOPE__BODY_HEARTBEAT: return "heartbeat";
+    case TT__ENVELOPE__BODY_SHUTDOWN: return "shutdown";
+    case TT__ENVELOPE__BODY_ERROR: return "error";
+    default: return "unknown";
+    }
+}

@@ -1,0 +1,52 @@
+/*  tt_wire -- the envelope codec over czmq, and the one home of protobuf-c
+ *  pack/unpack for the whole project.
+ *
+ *  A message on the wire is one ZeroMQ frame holding a packed tt.Envelope; on a
+ *  ROUTER it is preceded by the peer's routing id. Everything received is
+ *  untrusted: the frame count, the size (TT_WIRE_MAX_FRAME), the protocol
+ *  version, that a body is set, and that every string is bounded UTF-8 are
+ *  checked here, before any handler sees the message.
+ */
+#ifndef TT_WIRE_H
+#define TT_WIRE_H
+
+#include <czmq.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "troupe.pb-c.h"
+#include "tt_err.h"
+
+#define TT_PROTOCOL_VERSION 1
+#define TT_WIRE_MAX_FRAME   ((size_t)32 << 20)
+
+/* Pack env (caller keeps it) and send it; on a ROUTER pass the peer's routing
+ * id (borrowed), else NULL. Sets env->version. Returns TT_EPEER if a ROUTER
+ * with ROUTER_MANDATORY cannot reach the peer. */
+tt_err_t tt_wire_send(zsock_t *sock, zframe_t *routing_id, Tt__Envelope *env);
+
+/* Receive one message. On a ROUTER pass a routing_id pointer to receive the
+ * peer's id (caller destroys it); else NULL. On success *env is the caller's,
+ * freed with tt_wire_free(). A malformed message is consumed and reported as
+ * TT_EPROTO/TT_ETOOBIG; *routing_id is still set when it was readable, so the
+ * caller can count the peer's offences. */
+tt_err_t tt_wire_recv(zsock_t *sock, zframe_t **routing_id, Tt__Envelope **env);
+
+/* Decode and validate one packed envelope (what tt_wire_recv does after the
+ * frames are read). The fuzz target calls this. */
+tt_err_t tt_wire_decode(const uint8_t *data, size_t len, Tt__Envelope **env);
+void tt_wire_free(Tt__Envelope **env);
+
+/* Log records. Pack into a fresh buffer (caller frees); decode validates. */
+uint8_t *tt_wire_pack_body(const Tt__RecordBody *body, size_t *len);
+uint8_t *tt_wire_pack_record(const Tt__Record *rec, size_t *len);
+tt_err_t tt_wire_decode_record(const uint8_t *data, size_t len, Tt__Record **rec);
+void tt_wire_free_record(Tt__Record **rec);
+tt_err_t tt_wire_decode_body(const uint8_t *data, size_t len, Tt__RecordBody **body);
+void tt_wire_free_body(Tt__RecordBody **body);
+
+/* Name of an envelope body for logs ("step", "actions", ...). */
+const char *tt_wire_body_name(const Tt__Envelope *env);
+
+#endif

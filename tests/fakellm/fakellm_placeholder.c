@@ -1,0 +1,2 @@
+/* keeps fakellm-core non-empty until the server lands */
+int fakellm_placeholder;

@@ -1,0 +1,108 @@
+/*  test_json -- positioned errors, canonical dumps, merge, UTF-8. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tt_json.h"
+#include "tt_mem.h"
+
+static void
+test_syntax_error_has_line_and_column(void **state)
+{
+    const char *text = "{\n  \"a\": 1,\n  \"b\": ,\n}";
+    tt_jdoc_t *doc;
+    char *err = NULL;
+    assert_int_equal(tt_jdoc_load_text("s.json", text, strlen(text), &doc, &err), TT_EINVAL);
+    assert_non_null(err);
+    assert_true(strncmp(err, "s.json:3:", 9) == 0);
+    free(err);
+}
+
+static void
+test_locate_nested_value(void **state)
+{
+    const char *text = "{\"world\": {\"name\": \"x\",\n \"step\": 42},\n\"agents\": [1, {\"count\": \"no\"}]}";
+    int line, col;
+    assert_true(tt_json_locate(text, strlen(text), "world.step", &line, &col));
+    assert_int_equal(line, 2);
+    assert_int_equal(col, 10);
+    assert_true(tt_json_locate(text, strlen(text), "agents[1].count", &line, &col));
+    assert_int_equal(line, 3);
+    assert_int_equal(col, 25);
+    /* a missing key points at its object */
+    assert_false(tt_json_locate(text, strlen(text), "world.missing", &line, &col));
+    assert_int_equal(line, 1);
+    assert_int_equal(col, 11);
+}
+
+static void
+test_errorf_formats_file_line_col(void **state)
+{
+    const char *text = "{\"steps\": \"three\"}";
+    tt_jdoc_t *doc;
+    char *err = NULL;
+    assert_int_equal(tt_jdoc_load_text("x.json", text, strlen(text), &doc, &err), TT_OK);
+    char *msg = tt_jdoc_errorf(doc, "steps", "expected an integer");
+    assert_string_equal(msg, "x.json:1:11: steps: expected an integer");
+    free(msg);
+    tt_jdoc_destroy(&doc);
+    assert_null(doc);
+}
+
+static void
+test_canonical_is_order_independent(void **state)
+{
+    json_t *a = json_pack("{s:i, s:s, s:{s:f, s:b}}", "z", 1, "a", "x", "m", "k", 0.7, "b", 1);
+    json_t *b = json_pack("{s:{s:b, s:f}, s:s, s:i}", "m", "b", 1, "k", 0.7, "a", "x", "z", 1);
+    char *ca = tt_json_canonical(a), *cb = tt_json_canonical(b);
+    assert_string_equal(ca, cb);
+    assert_non_null(strstr(ca, "\"a\":\"x\",\"m\""));
+    free(ca);
+    free(cb);
+    json_decref(a);
+    json_decref(b);
+}
+
+static void
+test_merge_is_deep(void **state)
+{
+    json_t *dst = json_pack("{s:{s:[s], s:s}, s:i}", "preferences", "likes", "tea", "style", "calm",
+                            "age", 30);
+    json_t *src = json_pack("{s:{s:[s]}, s:i}", "preferences", "likes", "debate", "age", 31);
+    tt_json_merge(dst, src);
+    assert_string_equal(tt_json_str(json_object_get(dst, "preferences"), "style", ""), "calm");
+    assert_int_equal(tt_json_int(dst, "age", 0), 31);
+    json_t *likes = tt_json_get_path(dst, "preferences.likes");
+    assert_int_equal(json_array_size(likes), 1);
+    assert_string_equal(json_string_value(json_array_get(likes, 0)), "debate");
+    json_decref(dst);
+    json_decref(src);
+}
+
+static void
+test_utf8_validation(void **state)
+{
+    assert_true(tt_utf8_valid("caf\xc3\xa9", 5));
+    assert_false(tt_utf8_valid("caf\xc3", 4));
+    assert_false(tt_utf8_valid("\xed\xa0\x80", 3)); /* surrogate */
+    assert_false(tt_utf8_valid("\xc0\xaf", 2));     /* overlong */
+    assert_false(tt_utf8_valid("a\0b", 3));
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_syntax_error_has_line_and_column),
+        cmocka_unit_test(test_locate_nested_value),
+        cmocka_unit_test(test_errorf_formats_file_line_col),
+        cmocka_unit_test(test_canonical_is_order_independent),
+        cmocka_unit_test(test_merge_is_deep),
+        cmocka_unit_test(test_utf8_validation),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
