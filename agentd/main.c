@@ -1,8 +1,159 @@
-/* placeholder main; replaced as the daemon is written */
+/*  agentd -- hosts one agent (or N with --slots) for a Troupe coordinator.
+ *
+ *  main() only parses arguments, sets up logging and signals, and starts the
+ *  loop (agent_loop.c). `agentd --dump-memory DIR` prints an agent's LMDB
+ *  memory as JSON lines instead.
+ */
+#define TT_LOG_MODULE "main"
+#include <czmq.h>
+#include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
-int
-main(void)
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "agent_loop.h"
+#include "tt_log.h"
+#include "tt_memory.h"
+
+static void
+s_usage(FILE *out)
 {
-    fprintf(stderr, "not yet\n");
-    return 1;
+    fprintf(out,
+            "Usage: agentd --connect ENDPOINT [--slots N] [--data-dir DIR] [options]\n"
+            "       agentd --dump-memory AGENT_DIR\n"
+            "\n"
+            "Hosts Troupe agents for a coordinator. Started by `coordinator run` in local\n"
+            "mode, or by cluster scripts (ssh, Slurm, systemd) with --connect.\n"
+            "\n"
+            "Options:\n"
+            "  --connect ENDPOINT    coordinator endpoint, e.g. tcp://10.0.0.1:5555\n"
+            "  --slots N             number of agents this process hosts (default 1)\n"
+            "  --data-dir DIR        agent memory (DIR/agents/NAME) and documents\n"
+            "                        (DIR/documents) live here (default ./troupe-data)\n"
+            "  --server-key Z85      CURVE: the coordinator's public key (or its .cert file)\n"
+            "  --cert FILE           CURVE: this agentd's certificate (secret part beside it)\n"
+            "  --parent-pid PID      exit when that process is gone (local mode)\n"
+            "  --log-level LEVEL     error, warn, info, debug (default warn)\n"
+            "  --dump-memory DIR     print an agent's memory as JSON lines and exit\n"
+            "  --version, --help\n"
+            "\n"
+            "API keys are read from the environment (OPENAI_API_KEY, AZURE_OPENAI_KEY),\n"
+            "never from the command line.\n");
+}
+
+static int
+s_dump(const char *dir)
+{
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "agentd: %s: no such agent memory directory\n", dir);
+        return 2;
+    }
+    tt_memory_t *m = NULL;
+    tt_err_t err = tt_memory_open(dir, &m);
+    if (!err)
+        err = tt_memory_dump(m, stdout);
+    tt_memory_close(&m);
+    if (err) {
+        fprintf(stderr, "agentd: %s: %s\n", dir, tt_strerror(err));
+        return 1;
+    }
+    return 0;
+}
+
+/* --server-key accepts the Z85 key itself or a public certificate file. */
+static char *
+s_server_key(const char *arg)
+{
+    if (strlen(arg) == 40)
+        return strdup(arg);
+    zcert_t *cert = zcert_load(arg);
+    if (!cert)
+        return NULL;
+    char *key = strdup(zcert_public_txt(cert));
+    zcert_destroy(&cert);
+    return key;
+}
+
+int
+main(int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"connect", required_argument, NULL, 'c'},   {"slots", required_argument, NULL, 's'},
+        {"data-dir", required_argument, NULL, 'd'},  {"server-key", required_argument, NULL, 'k'},
+        {"cert", required_argument, NULL, 'C'},      {"parent-pid", required_argument, NULL, 'p'},
+        {"log-level", required_argument, NULL, 'l'}, {"dump-memory", required_argument, NULL, 'm'},
+        {"version", no_argument, NULL, 'V'},         {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    agent_loop_opts_t opts = {.slots = 1, .data_dir = "troupe-data"};
+    char *server_key = NULL;
+    tt_log_set_role("agentd");
+    const char *env_level = getenv("TROUPE_LOG_LEVEL");
+    if (env_level)
+        tt_log_parse_level(env_level, &tt_log_level);
+    int c;
+    while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+        char *end;
+        switch (c) {
+        case 'c': opts.endpoint = optarg; break;
+        case 's':
+            errno = 0;
+            opts.slots = (uint32_t)strtoul(optarg, &end, 10);
+            if (errno || *end || opts.slots < 1 || opts.slots > 1000000) {
+                fprintf(stderr, "agentd: --slots: expected a number from 1 to 1000000\n");
+                return 2;
+            }
+            break;
+        case 'd': opts.data_dir = optarg; break;
+        case 'k':
+            free(server_key);
+            server_key = s_server_key(optarg);
+            if (!server_key) {
+                fprintf(stderr, "agentd: --server-key: not a Z85 key or certificate: %s\n",
+                        optarg);
+                return 2;
+            }
+            break;
+        case 'C': opts.cert_path = optarg; break;
+        case 'p': opts.parent_pid = (pid_t)strtol(optarg, NULL, 10); break;
+        case 'l':
+            if (!tt_log_parse_level(optarg, &tt_log_level)) {
+                fprintf(stderr, "agentd: --log-level: expected error, warn, info or debug\n");
+                return 2;
+            }
+            break;
+        case 'm': return s_dump(optarg);
+        case 'V': printf("agentd (troupe) %s\n", TT_VERSION); return 0;
+        case 'h': s_usage(stdout); return 0;
+        default: s_usage(stderr); return 2;
+        }
+    }
+    if (optind < argc || !opts.endpoint) {
+        fprintf(stderr, "agentd: %s\n", optind < argc ? "unexpected argument" : "--connect is required");
+        s_usage(stderr);
+        return 2;
+    }
+    opts.server_key = server_key;
+    /* secrets must not end up in a core file */
+    prctl(PR_SET_DUMPABLE, 0);
+    if (opts.parent_pid) {
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (getppid() != opts.parent_pid)
+            return 1;
+    }
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    zsys_init();
+    zsys_set_logident("agentd");
+    int rc = agent_loop_run(&opts);
+    free(server_key);
+    return rc;
 }

@@ -391,6 +391,21 @@ tt_json_get_path(const json_t *root, const char *path)
     return (json_t *)cur;
 }
 
+json_t *
+tt_json_at(const json_t *root, const char *path)
+{
+    const json_t *cur = root;
+    char key[256];
+    while (cur && path && *path) {
+        long index;
+        path = s_next_component(path, key, sizeof key, &index);
+        if (!path)
+            return NULL;
+        cur = index >= 0 ? json_array_get(cur, (size_t)index) : json_object_get(cur, key);
+    }
+    return (json_t *)cur;
+}
+
 void
 tt_json_merge(json_t *dst, const json_t *src)
 {

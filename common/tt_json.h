@@ -61,6 +61,10 @@ bool tt_json_bool(const json_t *obj, const char *key, bool dflt);
 /* Follow a dot path ("occupation.title") through objects; borrowed or NULL. */
 json_t *tt_json_get_path(const json_t *root, const char *path);
 
+/* Follow a locator path ("agents[2].persona.name") through objects and arrays;
+ * "" is root. Borrowed or NULL. */
+json_t *tt_json_at(const json_t *root, const char *path);
+
 /* Deep merge src into dst: objects merge key by key, anything else replaces.
  * Used for persona fragments (TinyTroupe's merge_dicts). */
 void tt_json_merge(json_t *dst, const json_t *src);

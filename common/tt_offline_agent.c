@@ -1,26 +1,541 @@
-/*  tt_offline_agent -- the scripted persona's turns and consolidations.
- *  (First cut: a fixed valid turn. The full generator replaces it.) */
+/*  tt_offline_agent -- the scripted persona: agent turns and consolidation.
+ *
+ *  It reads exactly what a real model reads -- the persona between <persona>
+ *  tags in the system message, the {"situation":...} message, any
+ *  {"faculty_results":...} follow-up -- and answers in the turn schema. Every
+ *  choice comes from a hash of (seed, agent, time, stimulus), so the same
+ *  request always gets the same answer, in this process or in fakellm.
+ *
+ *  Behaviour, in order of precedence, for the latest stimulus:
+ *    asks to remember / recall        -> THINK, RECALL <topic>, DONE
+ *    mentions documents to read       -> LIST_DOCUMENTS, DONE (then CONSULT, then TALK)
+ *    asks to write something down     -> THINK, WRITE_DOCUMENT {title, content}, TALK, DONE
+ *    mentions a meeting or calendar   -> CREATE_EVENT {title, when, with}, TALK, DONE
+ *    anything else                    -> THINK about it, TALK to its source (or to someone
+ *                                        reachable), DONE
+ *  Faculty results in a follow-up are talked about, so what was recalled is
+ *  visible in the transcript.
+ */
+#define _GNU_SOURCE /* strcasestr */
+#include <ctype.h>
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
+#include <strings.h>
 
+#include "tt_buf.h"
+#include "tt_hash.h"
+#include "tt_json.h"
 #include "tt_mem.h"
 #include "tt_offline.h"
+#include "tt_rng.h"
+
+char *tt_offline_agent_turn(const json_t *messages, uint64_t seed);
+char *tt_offline_consolidation(const json_t *messages, uint64_t seed);
+
+#define S_TOPIC_WORDS 6
+
+typedef struct {
+    json_t *persona;         /* owned */
+    json_t *situation;       /* owned: the "situation" object */
+    json_t *results;         /* owned: faculty_results of the last follow-up, or NULL */
+    const char *agent;
+    tt_rng_t rng;
+    json_t *actions;         /* what we answer */
+    const json_t *focus;     /* the stimulus we react to */
+    char topic[160];
+} s_turn_t;
+
+static const char *s_stop[] = {"the",  "and",  "that", "this", "with", "what", "have", "your",
+                               "you",  "for",  "are",  "about", "from", "they", "there", "their",
+                               "would", "could", "should", "will", "just", "like", "some",
+                               "think", "please", "tell", "each", "other", "everyone", "does",
+                               "into", "been", "were", "when", "which", "also", "more", "very"};
+
+static bool
+s_stopword(const char *w)
+{
+    for (size_t i = 0; i < sizeof s_stop / sizeof s_stop[0]; i++)
+        if (!strcasecmp(w, s_stop[i]))
+            return true;
+    return false;
+}
+
+/* The first few content words of text, space separated. */
+static void
+s_topic(const char *text, char *out, size_t cap)
+{
+    out[0] = '\0';
+    size_t used = 0;
+    int words = 0;
+    const char *p = text;
+    while (*p && words < S_TOPIC_WORDS) {
+        while (*p && !isalnum((unsigned char)*p) && (unsigned char)*p < 0x80)
+            p++;
+        const char *start = p;
+        while (*p && (isalnum((unsigned char)*p) || (unsigned char)*p >= 0x80 || *p == '-'))
+            p++;
+        size_t n = (size_t)(p - start);
+        char word[48];
+        if (n < 4 || n >= sizeof word)
+            continue;
+        memcpy(word, start, n);
+        word[n] = '\0';
+        if (s_stopword(word))
+            continue;
+        if (used + n + 2 >= cap)
+            break;
+        if (used)
+            out[used++] = ' ';
+        for (size_t i = 0; i < n; i++)
+            out[used++] = (char)tolower((unsigned char)word[i]);
+        out[used] = '\0';
+        words++;
+    }
+    if (!used)
+        snprintf(out, cap, "what is going on");
+}
+
+static bool
+s_mentions(const char *text, const char *const *words)
+{
+    for (size_t i = 0; words[i]; i++)
+        if (strcasestr(text, words[i]))
+            return true;
+    return false;
+}
+
+static bool
+s_can(const s_turn_t *t, const char *type)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(t->situation, "available_actions"), i, v)
+    {
+        if (json_is_string(v) && !strcmp(json_string_value(v), type))
+            return true;
+    }
+    return false;
+}
+
+static bool
+s_reachable(const s_turn_t *t, const char *name)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(t->situation, "accessible_agents"), i, v)
+    {
+        if (json_is_string(v) && !strcmp(json_string_value(v), name))
+            return true;
+    }
+    return false;
+}
+
+static void
+s_act(s_turn_t *t, const char *type, const char *content, const char *target)
+{
+    json_array_append_new(t->actions, json_pack("{s:s, s:s, s:s}", "type", type, "content",
+                                                content, "target", target ? target : ""));
+}
+
+static const char *
+s_interest(s_turn_t *t)
+{
+    static const char *paths[] = {"preferences.interests", "preferences.likes", "skills",
+                                  "long_term_goals"};
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+        json_t *list = tt_json_get_path(t->persona, paths[i]);
+        size_t n = json_array_size(list);
+        if (n) {
+            json_t *v = json_array_get(list, tt_rng_below(&t->rng, n));
+            if (json_is_string(v))
+                return json_string_value(v);
+        }
+    }
+    return "the people around me";
+}
+
+static const char *
+s_occupation(const s_turn_t *t)
+{
+    json_t *occ = json_object_get(t->persona, "occupation");
+    if (json_is_string(occ))
+        return json_string_value(occ);
+    return tt_json_str(occ, "title", "person");
+}
+
+/* Someone reachable to talk to, other than ourselves; NULL if nobody. */
+static const char *
+s_someone(s_turn_t *t)
+{
+    json_t *list = json_object_get(t->situation, "accessible_agents");
+    size_t n = json_array_size(list);
+    if (!n)
+        return NULL;
+    const char *name = json_string_value(json_array_get(list, tt_rng_below(&t->rng, n)));
+    return name && strcmp(name, t->agent) ? name : NULL;
+}
+
+/* ------------------------------------------------------------------ reactions */
+
+static void
+s_react_recall(s_turn_t *t)
+{
+    char *thought = tt_asprintf("Wait, I should remember what I know about %s.", t->topic);
+    s_act(t, "THINK", thought, "");
+    s_act(t, "RECALL", t->topic, "");
+    free(thought);
+}
+
+static void
+s_react_documents(s_turn_t *t)
+{
+    s_act(t, "THINK", "I should check which documents I have before answering.", "");
+    s_act(t, "LIST_DOCUMENTS", "", "");
+}
+
+static void
+s_react_write(s_turn_t *t, const char *source)
+{
+    const char *name = t->agent;
+    char *title = tt_asprintf("Notes on %s", t->topic);
+    json_t *doc = json_pack("{s:s, s:s, s:s}", "title", title, "content", "", "author", name);
+    char *body = tt_asprintf("# %s\n\nWritten by %s, %s.\n\n- What was asked: %s\n- My view as "
+                             "a %s: it deserves care, starting with %s.\n",
+                             title, name, s_occupation(t),
+                             tt_json_str(t->focus, "content", ""), s_occupation(t),
+                             s_interest(t));
+    json_object_set_new(doc, "content", json_string(body));
+    char *text = tt_json_compact(doc);
+    s_act(t, "THINK", "I will write this down properly.", "");
+    s_act(t, "WRITE_DOCUMENT", text, "");
+    if (source && s_reachable(t, source)) {
+        char *reply = tt_asprintf("I wrote it down in \"%s\".", title);
+        s_act(t, "TALK", reply, source);
+        free(reply);
+    }
+    json_decref(doc);
+    free(text);
+    free(body);
+    free(title);
+}
+
+static void
+s_react_meeting(s_turn_t *t, const char *source)
+{
+    const char *when = json_string_value(json_object_get(t->situation, "datetime"));
+    json_t *ev = json_pack("{s:s, s:s, s:s}", "title", t->topic, "when", when ? when : "",
+                           "with", source ? source : "");
+    char *text = tt_json_compact(ev);
+    s_act(t, "CREATE_EVENT", text, "");
+    if (source && s_reachable(t, source))
+        s_act(t, "TALK", "It is in my calendar now.", source);
+    json_decref(ev);
+    free(text);
+}
+
+static void
+s_react_talk(s_turn_t *t, const char *source)
+{
+    const char *src = source && *source ? source : "the world";
+    const char *occ = s_occupation(t);
+    char *thought;
+    switch (tt_rng_below(&t->rng, 3)) {
+    case 0: thought = tt_asprintf("%s wants to talk about %s. As a %s I have a view on that.",
+                                  src, t->topic, occ); break;
+    case 1: thought = tt_asprintf("So this is about %s (%s brought it up). My work as a %s "
+                                  "taught me something about it.", t->topic, src, occ); break;
+    default: thought = tt_asprintf("Interesting: %s, says %s. Let me answer the way a %s would.",
+                                   t->topic, src, occ);
+    }
+    s_act(t, "THINK", thought, "");
+    free(thought);
+    const char *target = source && *source && s_reachable(t, source) ? source : s_someone(t);
+    if (!target)
+        return;
+    const char *interest = s_interest(t);
+    char *reply;
+    switch (tt_rng_below(&t->rng, 4)) {
+    case 0: reply = tt_asprintf("About %s: honestly, what matters most to me is %s.", t->topic,
+                                interest); break;
+    case 1: reply = tt_asprintf("I have been thinking about %s, and I keep coming back to %s.",
+                                t->topic, interest); break;
+    case 2: reply = tt_asprintf("On %s, my experience says one thing: do not forget %s.",
+                                t->topic, interest); break;
+    default: reply = tt_asprintf("Good point on %s. For me it comes down to %s.", t->topic,
+                                 interest);
+    }
+    s_act(t, "TALK", reply, target);
+    free(reply);
+}
+
+static void
+s_react_idle(s_turn_t *t)
+{
+    const char *interest = s_interest(t);
+    char *thought = tt_asprintf("Nothing new. My mind wanders to %s.", interest);
+    s_act(t, "THINK", thought, "");
+    free(thought);
+    const char *target = s_someone(t);
+    if (target && tt_rng_below(&t->rng, 2) == 0) {
+        char *q = tt_asprintf("%s, what do you make of %s?", target, interest);
+        s_act(t, "TALK", q, target);
+        free(q);
+    }
+}
+
+static void
+s_fresh_turn(s_turn_t *t)
+{
+    static const char *recall_words[] = {"remember", "recall", "earlier", "last time",
+                                         "you were told", NULL};
+    static const char *doc_words[] = {"document", "documents", "read the", "consult", NULL};
+    static const char *write_words[] = {"write", "written", "note down", "report", NULL};
+    static const char *meeting_words[] = {"meeting", "calendar", "schedule", "appointment", NULL};
+    if (!t->focus) {
+        s_react_idle(t);
+        return;
+    }
+    const char *content = tt_json_str(t->focus, "content", "");
+    const char *source = tt_json_str(t->focus, "source", "");
+    s_topic(content, t->topic, sizeof t->topic);
+    if (s_can(t, "RECALL") && s_mentions(content, recall_words))
+        s_react_recall(t);
+    else if (s_can(t, "LIST_DOCUMENTS") && s_mentions(content, doc_words))
+        s_react_documents(t);
+    else if (s_can(t, "WRITE_DOCUMENT") && s_mentions(content, write_words))
+        s_react_write(t, source);
+    else if (s_can(t, "CREATE_EVENT") && s_mentions(content, meeting_words))
+        s_react_meeting(t, source);
+    else
+        s_react_talk(t, source);
+}
+
+/* A follow-up: react to what the faculties returned. */
+static void
+s_followup(s_turn_t *t)
+{
+    json_t *last = json_array_get(t->results, json_array_size(t->results) - 1);
+    const char *action = tt_json_str(last, "action", "");
+    const char *result = tt_json_str(last, "result", "");
+    const char *source = t->focus ? tt_json_str(t->focus, "source", "") : "";
+    const char *target = *source && s_reachable(t, source) ? source : s_someone(t);
+    if (!strcmp(action, "LIST_DOCUMENTS") && s_can(t, "CONSULT")) {
+        /* the listing is "- name" lines: consult the first one */
+        const char *dash = strstr(result, "- ");
+        if (dash) {
+            const char *end = strchr(dash, '\n');
+            char *name = tt_strndup(dash + 2, end ? (size_t)(end - dash - 2) : strlen(dash + 2));
+            s_act(t, "CONSULT", name, "");
+            free(name);
+            return;
+        }
+    }
+    /* RECALL, CONSULT, or nothing found: say what we now know */
+    char snippet[240];
+    const char *start = strstr(result, "RELEVANT CONTENT:");
+    start = start ? start + 17 : result;
+    while (*start == ' ' || *start == '\n')
+        start++;
+    size_t n = strcspn(start, "\n");
+    if (n >= sizeof snippet)
+        n = sizeof snippet - 1;
+    while (n > 0 && ((unsigned char)start[n] & 0xC0) == 0x80)
+        n--;
+    memcpy(snippet, start, n);
+    snippet[n] = '\0';
+    char *text = *snippet ? tt_asprintf("Here is what I have: %s", snippet)
+                          : tt_strdup("I cannot find anything about that, sorry.");
+    if (target)
+        s_act(t, "TALK", text, target);
+    else
+        s_act(t, "THINK", text, "");
+    free(text);
+}
+
+static json_t *
+s_cognitive(s_turn_t *t)
+{
+    static const char *moods[] = {"calm and attentive", "curious", "a little impatient",
+                                  "engaged and cheerful", "thoughtful", "sceptical"};
+    json_t *goals_list = json_object_get(t->persona, "long_term_goals");
+    const char *goal = json_string_value(json_array_get(goals_list, 0));
+    char *context = tt_asprintf("Thinking about %s", t->topic[0] ? t->topic : "the day");
+    json_t *cs = json_pack("{s:s, s:[s], s:s, s:s}", "goals",
+                           goal ? goal : "to take part thoughtfully", "context", context,
+                           "attention", t->topic[0] ? t->topic : "my surroundings", "emotions",
+                           moods[tt_rng_below(&t->rng, sizeof moods / sizeof moods[0])]);
+    free(context);
+    return cs;
+}
+
+/* ------------------------------------------------------------------ parsing */
+
+static json_t *
+s_parse_object(const char *text)
+{
+    if (!text || *text != '{')
+        return NULL;
+    return json_loads(text, 0, NULL);
+}
+
+static json_t *
+s_persona_of(const char *system)
+{
+    const char *open = system ? strstr(system, "<persona>") : NULL;
+    const char *close = open ? strstr(open, "</persona>") : NULL;
+    if (!open || !close)
+        return json_object();
+    open += strlen("<persona>");
+    json_t *p = json_loadb(open, (size_t)(close - open), 0, NULL);
+    return json_is_object(p) ? p : (json_decref(p), json_object());
+}
+
+static bool
+s_parse(const json_t *messages, s_turn_t *t)
+{
+    size_t i;
+    json_t *m;
+    json_array_foreach(messages, i, m)
+    {
+        const char *role = tt_json_str(m, "role", "");
+        const char *content = tt_json_str(m, "content", NULL);
+        if (!strcmp(role, "system") && !t->persona) {
+            t->persona = s_persona_of(content);
+            continue;
+        }
+        if (strcmp(role, "user"))
+            continue;
+        json_t *obj = s_parse_object(content);
+        if (json_is_object(json_object_get(obj, "situation"))) {
+            json_decref(t->situation);
+            t->situation = json_incref(json_object_get(obj, "situation"));
+        } else if (json_is_array(json_object_get(obj, "faculty_results"))) {
+            json_decref(t->results);
+            t->results = json_incref(json_object_get(obj, "faculty_results"));
+        }
+        json_decref(obj);
+    }
+    if (!t->persona)
+        t->persona = json_object();
+    return t->situation != NULL;
+}
+
+/* The stimulus to react to: the last CONVERSATION, else the last of any kind. */
+static const json_t *
+s_focus(const json_t *stimuli)
+{
+    const json_t *last = NULL, *talk = NULL;
+    size_t i;
+    json_t *s;
+    json_array_foreach(stimuli, i, s)
+    {
+        last = s;
+        if (!strcmp(tt_json_str(s, "type", ""), "CONVERSATION"))
+            talk = s;
+    }
+    return talk ? talk : last;
+}
 
 char *
 tt_offline_agent_turn(const json_t *messages, uint64_t seed)
 {
-    (void)messages;
-    (void)seed;
-    return tt_strdup("{\"actions\":[{\"type\":\"THINK\",\"content\":\"I am thinking.\",\"target\":\"\"},"
-                     "{\"type\":\"DONE\",\"content\":\"\",\"target\":\"\"}],"
-                     "\"cognitive_state\":{\"goals\":\"\",\"context\":[],\"attention\":\"\","
-                     "\"emotions\":\"calm\"}}");
+    s_turn_t t = {0};
+    t.actions = json_array();
+    if (!s_parse(messages, &t)) {
+        json_decref(t.persona);
+        json_decref(t.actions);
+        return tt_strdup("{\"actions\":[{\"type\":\"DONE\",\"content\":\"\",\"target\":\"\"}],"
+                         "\"cognitive_state\":{\"goals\":\"\",\"context\":[],\"attention\":\"\","
+                         "\"emotions\":\"confused\"}}");
+    }
+    t.agent = tt_json_str(t.situation, "agent", "someone");
+    t.focus = s_focus(json_object_get(t.situation, "new_stimuli"));
+    uint64_t h = tt_fnv1a_str(t.agent, seed);
+    h = tt_fnv1a_str(tt_json_str(t.situation, "datetime", ""), h);
+    h = tt_fnv1a_str(t.focus ? tt_json_str(t.focus, "content", "") : "", h);
+    h ^= (uint64_t)json_array_size(t.results) * 0x9E37u;
+    tt_rng_seed(&t.rng, h);
+    if (t.focus)
+        s_topic(tt_json_str(t.focus, "content", ""), t.topic, sizeof t.topic);
+    if (t.results)
+        s_followup(&t);
+    else
+        s_fresh_turn(&t);
+    s_act(&t, "DONE", "", "");
+    json_t *answer = json_pack("{s:o, s:o}", "actions", t.actions, "cognitive_state",
+                               s_cognitive(&t));
+    char *text = tt_json_compact(answer);
+    json_decref(answer);
+    json_decref(t.persona);
+    json_decref(t.situation);
+    json_decref(t.results);
+    return text;
+}
+
+/* ------------------------------------------------------------------ consolidation */
+
+/* "- [STIMULUS:CONVERSATION] from Oscar [@...]: text" -> "Oscar told me: text" */
+static char *
+s_memory_of_line(const char *line)
+{
+    const char *colon = strstr(line, "]: ");
+    const char *text = colon ? colon + 3 : line;
+    char who[TT_OFFLINE_EMBED_DIM] = "";
+    const char *from = strstr(line, "] from ");
+    const char *to = strstr(line, "] to ");
+    const char *at = strstr(line, " [@");
+    if (from && at && at > from)
+        snprintf(who, sizeof who, "%.*s", (int)(at - from - 7), from + 7);
+    else if (to && at && at > to)
+        snprintf(who, sizeof who, "%.*s", (int)(at - to - 5), to + 5);
+    if (strstr(line, "[STIMULUS:CONVERSATION]"))
+        return tt_asprintf("%s told me: %s", *who ? who : "Someone", text);
+    if (strstr(line, "[ACTION:TALK]"))
+        return tt_asprintf("I told %s: %s", *who ? who : "them", text);
+    if (strstr(line, "[ACTION:THINK]"))
+        return tt_asprintf("I thought: %s", text);
+    if (strstr(line, "[STIMULUS:"))
+        return tt_asprintf("I noticed: %s", text);
+    return tt_asprintf("I did this: %s", text);
 }
 
 char *
 tt_offline_consolidation(const json_t *messages, uint64_t seed)
 {
-    (void)messages;
     (void)seed;
-    return tt_strdup("{\"consolidation\":[]}");
+    const char *user = NULL;
+    size_t i;
+    json_t *m;
+    json_array_foreach(messages, i, m)
+    {
+        if (!strcmp(tt_json_str(m, "role", ""), "user"))
+            user = tt_json_str(m, "content", NULL);
+    }
+    json_t *list = json_array();
+    /* Keep the most informative lines: conversations first, at most six. */
+    const char *kinds[] = {"[STIMULUS:CONVERSATION]", "[ACTION:TALK]", "[STIMULUS:", NULL};
+    for (size_t k = 0; user && kinds[k] && json_array_size(list) < 6; k++) {
+        const char *p = user;
+        while (json_array_size(list) < 6 && (p = strstr(p, "\n- ")) != NULL) {
+            p += 1;
+            size_t n = strcspn(p, "\n");
+            char *line = tt_strndup(p, n);
+            bool want = strstr(line, kinds[k]) &&
+                        (k != 2 || !strstr(line, "[STIMULUS:CONVERSATION]"));
+            if (want) {
+                char *mem = s_memory_of_line(line);
+                json_array_append_new(list, json_pack("{s:s, s:s}", "content", mem, "type",
+                                                      "consolidated"));
+                free(mem);
+            }
+            free(line);
+            p += n;
+        }
+    }
+    json_t *answer = json_pack("{s:o}", "consolidation", list);
+    char *text = tt_json_compact(answer);
+    json_decref(answer);
+    return text;
 }

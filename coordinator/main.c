@@ -1,8 +1,69 @@
-/* placeholder main; replaced as the daemon is written */
+/*  coordinator -- one Troupe simulation: world clock, agents, transaction log.
+ *
+ *  main() only dispatches to a subcommand; each parses its own arguments.
+ */
+#define TT_LOG_MODULE "main"
+#include <czmq.h>
+#include <signal.h>
 #include <stdio.h>
-int
-main(void)
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+
+#include "coord_logcmd.h"
+#include "coord_run.h"
+#include "tt_log.h"
+
+static void
+s_usage(FILE *out)
 {
-    fprintf(stderr, "not yet\n");
-    return 1;
+    fprintf(out,
+            "Usage: coordinator COMMAND [options]\n"
+            "\n"
+            "Commands:\n"
+            "  run SCENARIO.json --out DIR    run a simulation (see `coordinator run --help`)\n"
+            "  log stats|dump|diff|verify     inspect a transaction log (read-only)\n"
+            "  --version, --help\n"
+            "\n"
+            "Troupe simulates people with an LLM: a coordinator process owns the world and\n"
+            "the log; every agent runs in its own agentd process.\n");
+}
+
+int
+main(int argc, char **argv)
+{
+    tt_log_set_role("coordinator");
+    const char *env_level = getenv("TROUPE_LOG_LEVEL");
+    if (env_level)
+        tt_log_parse_level(env_level, &tt_log_level);
+    if (argc < 2) {
+        s_usage(stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+        s_usage(stdout);
+        return 0;
+    }
+    if (!strcmp(cmd, "--version")) {
+        printf("coordinator (troupe) %s\n", TT_VERSION);
+        return 0;
+    }
+    if (!strcmp(cmd, "log"))
+        return coord_logcmd_main(argc - 1, argv + 1);
+    if (!strcmp(cmd, "run")) {
+        prctl(PR_SET_DUMPABLE, 0); /* no API key in a core file */
+        signal(SIGPIPE, SIG_IGN);  /* a closed stdout must not kill a run */
+        struct rlimit rl;
+        if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+            rl.rlim_cur = rl.rlim_max;
+            setrlimit(RLIMIT_NOFILE, &rl);
+        }
+        zsys_init();
+        zsys_set_logident("coordinator");
+        return coord_run_main(argc - 1, argv + 1);
+    }
+    fprintf(stderr, "coordinator: unknown command \"%s\"\n", cmd);
+    s_usage(stderr);
+    return 2;
 }

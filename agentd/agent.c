@@ -1,0 +1,289 @@
+/*  agent -- building an agent from an Assign, its memory lifecycle, and the
+ *  in-RAM episode window.
+ *
+ *  Memory lifecycle on assignment, in one place because the order matters:
+ *    open -> if it holds another run, wipe -> if it is past the log's last
+ *    committed step, roll back -> claim with this incarnation's owner token.
+ *  After that, a stale process of an older incarnation can no longer commit.
+ */
+#define TT_LOG_MODULE "agent"
+#include "agent.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "agent_faculty.h"
+#include "tt_buf.h"
+#include "tt_hash.h"
+#include "tt_json.h"
+#include "tt_log.h"
+#include "tt_mem.h"
+#include "tt_prompt.h"
+
+static tt_err_t
+s_mkdirs(const char *path)
+{
+    char *p = tt_strdup(path);
+    for (char *s = p + 1; *s; s++) {
+        if (*s != '/')
+            continue;
+        *s = '\0';
+        if (mkdir(p, 0700) && errno != EEXIST) {
+            free(p);
+            return tt_err_from_errno(errno);
+        }
+        *s = '/';
+    }
+    tt_err_t err = mkdir(p, 0700) && errno != EEXIST ? tt_err_from_errno(errno) : TT_OK;
+    free(p);
+    return err;
+}
+
+/* Bring the memory to this run and to committed_step; claim it. */
+static tt_err_t
+s_prepare_memory(agent_t *a, const Tt__Assign *as, char **errmsg)
+{
+    char run_hex[TT_SHA256_HEX_LEN + 1];
+    tt_hex(as->run_id.data, as->run_id.len, run_hex);
+    char *stored = NULL;
+    tt_err_t err = tt_memory_meta_get(a->memory, "run_id", &stored);
+    if (err == TT_OK && strcmp(stored, run_hex)) {
+        TT_LOG_INFO("%s: memory belongs to another run: wiping it", a->name);
+        err = tt_memory_wipe(a->memory);
+    } else {
+        err = TT_OK;
+    }
+    free(stored);
+    if (!err && tt_memory_last_step(a->memory) > as->committed_step) {
+        TT_LOG_INFO("%s: memory is at step %u, the log at %u: rolling back", a->name,
+                    tt_memory_last_step(a->memory), as->committed_step);
+        err = tt_memory_rollback(a->memory, as->committed_step);
+    }
+    a->owner = tt_asprintf("%s/%u", run_hex, a->incarnation);
+    if (!err)
+        err = tt_memory_claim(a->memory, a->owner);
+    if (!err && tt_memory_last_step(a->memory) == 0) {
+        /* remember whose memory this is, in the first commit */
+        tt_memory_batch_t *b = tt_memory_batch_new(0);
+        tt_memory_batch_meta(b, "run_id", run_hex);
+        err = tt_memory_commit(a->memory, &b, a->owner);
+    }
+    if (err)
+        *errmsg = tt_asprintf("%s: cannot prepare memory in %s: %s", a->name, a->dir,
+                              tt_strerror(err));
+    return err;
+}
+
+static void
+s_load_state(agent_t *a)
+{
+    char *cog = NULL;
+    if (tt_memory_state(a->memory, &cog) == TT_OK)
+        a->cognitive = json_loads(cog, 0, NULL);
+    free(cog);
+    if (!json_is_object(a->cognitive)) {
+        json_decref(a->cognitive);
+        a->cognitive = json_pack("{s:s, s:[], s:s, s:s}", "goals", "", "context", "attention",
+                                 "", "emotions", "calm");
+    }
+    char *v = NULL;
+    if (tt_memory_meta_get(a->memory, "location", &v) == TT_OK)
+        a->location = v;
+    if (tt_memory_meta_get(a->memory, "episode", &v) == TT_OK) {
+        unsigned events = 0, start = 0;
+        if (sscanf(v, "%u %u", &events, &start) == 2) {
+            a->episode_events = events;
+            a->episode_start = start;
+        }
+        free(v);
+    }
+    /* the window cache: first N and last M items */
+    char **items = NULL;
+    size_t n = 0;
+    size_t first = (size_t)a->config.episodic_prefix, last = (size_t)a->config.episodic_lookback;
+    if (first > AGENT_WINDOW_FIRST_MAX)
+        first = AGENT_WINDOW_FIRST_MAX;
+    if (last > AGENT_WINDOW_LAST_MAX)
+        last = AGENT_WINDOW_LAST_MAX;
+    size_t total = tt_memory_episode_count(a->memory);
+    if (tt_memory_episodes(a->memory, first, last, &items, &n) == TT_OK) {
+        for (size_t i = 0; i < n; i++) {
+            agent_window_push(a, items[i]);
+            free(items[i]);
+        }
+        free(items);
+    }
+    a->window.total = total;
+}
+
+tt_err_t
+agent_new(const Tt__Assign *as, uint32_t index, uint32_t incarnation, const char *data_dir,
+          agent_t **out, char **errmsg)
+{
+    *out = NULL;
+    *errmsg = NULL;
+    agent_t *a = tt_new(agent_t);
+    a->index = index;
+    a->slot = as->slot;
+    a->incarnation = incarnation;
+    a->name = tt_strdup(as->name);
+    tt_config_init(&a->config);
+    tt_err_t err = tt_persona_from_text(as->persona_json, &a->persona, errmsg);
+    json_t *cfg = err ? NULL : json_loads(as->agent_config_json, 0, NULL);
+    if (!err && !json_is_object(cfg)) {
+        *errmsg = tt_asprintf("%s: agent configuration is not a JSON object", as->name);
+        err = TT_EPROTO;
+    }
+    if (err) {
+        json_decref(cfg);
+        agent_destroy(&a);
+        return err;
+    }
+    a->agent_config = cfg;
+    tt_config_from_json(&a->config, json_object_get(cfg, "config"));
+    a->seed = (uint64_t)tt_json_int(cfg, "seed", 0) ^ tt_fnv1a_str(a->name, 0);
+    char *dirname = tt_persona_dirname(a->name);
+    a->dir = tt_asprintf("%s/agents/%s", data_dir, dirname);
+    a->documents_dir = tt_asprintf("%s/documents", data_dir);
+    free(dirname);
+
+    tt_buf_t defs, cons;
+    tt_buf_init(&defs, 1 << 20);
+    tt_buf_init(&cons, 1 << 20);
+    tt_turn_rules_init(&a->rules);
+    err = agent_faculty_setup(a, &defs, &cons, errmsg);
+    if (!err) {
+        tt_prompt_stable_t st = {a->persona, tt_buf_str(&defs), tt_buf_str(&cons),
+                                 a->config.rai_harmful_content, a->config.rai_copyright};
+        a->system_prompt = tt_prompt_system(&st);
+        err = s_mkdirs(a->dir);
+        if (err)
+            *errmsg = tt_asprintf("%s: cannot create %s: %s", a->name, a->dir, tt_strerror(err));
+    }
+    tt_buf_fini(&defs);
+    tt_buf_fini(&cons);
+    if (!err && (err = tt_memory_open(a->dir, &a->memory)) != TT_OK)
+        *errmsg = tt_asprintf("%s: cannot open memory in %s: %s", a->name, a->dir,
+                              tt_strerror(err));
+    if (!err)
+        err = s_prepare_memory(a, as, errmsg);
+    if (err) {
+        agent_destroy(&a);
+        return err;
+    }
+    s_load_state(a);
+    *out = a;
+    return TT_OK;
+}
+
+void
+agent_destroy(agent_t **self_p)
+{
+    agent_t *a = *self_p;
+    if (!a)
+        return;
+    tt_memory_close(&a->memory);
+    tt_persona_destroy(&a->persona);
+    tt_config_fini(&a->config);
+    json_decref(a->agent_config);
+    json_decref(a->cognitive);
+    for (size_t i = 0; i < a->window.n_first; i++)
+        free(a->window.first[i]);
+    for (size_t i = 0; i < a->window.n_last; i++)
+        free(a->window.last[i]);
+    free(a->system_prompt);
+    free(a->location);
+    free(a->name);
+    free(a->dir);
+    free(a->documents_dir);
+    free(a->owner);
+    free(a);
+    *self_p = NULL;
+}
+
+uint32_t
+agent_last_step(const agent_t *a)
+{
+    return tt_memory_last_step(a->memory);
+}
+
+void
+agent_window_push(agent_t *a, const char *item_json)
+{
+    agent_window_t *w = &a->window;
+    size_t first = (size_t)a->config.episodic_prefix, last = (size_t)a->config.episodic_lookback;
+    if (first > AGENT_WINDOW_FIRST_MAX)
+        first = AGENT_WINDOW_FIRST_MAX;
+    if (last > AGENT_WINDOW_LAST_MAX)
+        last = AGENT_WINDOW_LAST_MAX;
+    w->total++;
+    if (w->n_first < first) {
+        w->first[w->n_first++] = tt_strdup(item_json);
+        return;
+    }
+    if (last == 0)
+        return;
+    if (w->n_last < last) {
+        w->last[w->n_last++] = tt_strdup(item_json);
+        w->head = w->n_last % last;
+        return;
+    }
+    free(w->last[w->head]);
+    w->last[w->head] = tt_strdup(item_json);
+    w->head = (w->head + 1) % last;
+}
+
+char **
+agent_window_lines(const agent_t *a, size_t *n_lines, size_t *omitted_after, size_t *omitted)
+{
+    const agent_window_t *w = &a->window;
+    size_t cap = w->n_first + w->n_last;
+    char **lines = tt_calloc(cap + 1, sizeof(char *));
+    size_t n = 0;
+    size_t max = (size_t)a->config.max_content_display_length;
+    for (size_t i = 0; i < w->n_first; i++) {
+        json_t *item = json_loads(w->first[i], 0, NULL);
+        char *line = item ? tt_prompt_episode_line(item, max) : NULL;
+        json_decref(item);
+        if (line)
+            lines[n++] = line;
+    }
+    *omitted_after = n;
+    uint64_t shown = w->n_first + w->n_last;
+    *omitted = w->total > shown ? (size_t)(w->total - shown) : 0;
+    for (size_t k = 0; k < w->n_last; k++) {
+        size_t i = (w->head + k) % w->n_last; /* oldest first */
+        json_t *item = json_loads(w->last[i], 0, NULL);
+        char *line = item ? tt_prompt_episode_line(item, max) : NULL;
+        json_decref(item);
+        if (line)
+            lines[n++] = line;
+    }
+    *n_lines = n;
+    return lines;
+}
+
+char *
+agent_stimulus_item(const char *type, const char *content, const char *source,
+                    const char *datetime)
+{
+    json_t *item = json_pack("{s:s, s:{s:[{s:s, s:s, s:s}]}, s:s, s:s}", "role", "user",
+                             "content", "stimuli", "type", type, "content", content, "source",
+                             source ? source : "", "type", "stimulus", "simulation_timestamp",
+                             datetime);
+    char *text = tt_json_compact(item);
+    json_decref(item);
+    return text;
+}
+
+char *
+agent_action_item(const json_t *action, const json_t *cognitive, const char *datetime)
+{
+    json_t *item = json_pack("{s:s, s:{s:O, s:O}, s:s, s:s}", "role", "assistant", "content",
+                             "action", action, "cognitive_state", cognitive, "type", "action",
+                             "simulation_timestamp", datetime);
+    char *text = tt_json_compact(item);
+    json_decref(item);
+    return text;
+}

@@ -1,0 +1,81 @@
+/*  agent -- one TinyPerson hosted in an agentd slot.
+ *
+ *  An agent owns its persona, its LMDB memory, the rules of its turns (the base
+ *  actions plus those of its faculties and tools), its cached system prompt and
+ *  a cache of its episode window, so a step reads almost nothing from disk.
+ *  Turns are run by agent_turn; this module is the state they work on.
+ */
+#ifndef AGENT_H
+#define AGENT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "troupe.pb-c.h"
+#include "tt_config.h"
+#include "tt_err.h"
+#include "tt_memory.h"
+#include "tt_persona.h"
+#include "tt_turn.h"
+
+#define AGENT_WINDOW_FIRST_MAX 64
+#define AGENT_WINDOW_LAST_MAX  256
+
+typedef struct agent agent_t;
+
+/* The episode window: the first N and the last M items, kept in RAM. */
+typedef struct {
+    char *first[AGENT_WINDOW_FIRST_MAX]; /* item JSON, oldest first */
+    size_t n_first;
+    char *last[AGENT_WINDOW_LAST_MAX];   /* ring of the latest items */
+    size_t n_last;
+    size_t head;                         /* next write position in last[] */
+    uint64_t total;                      /* items ever stored */
+} agent_window_t;
+
+struct agent {
+    uint32_t index;          /* agent index in the run */
+    uint32_t slot;
+    uint32_t incarnation;
+    char *name;
+    char *dir;               /* LMDB environment */
+    char *documents_dir;     /* where WRITE_DOCUMENT writes */
+    char *owner;             /* fencing token "<run id>/<incarnation>" */
+    uint64_t seed;           /* request seed for this agent */
+    tt_persona_t *persona;
+    tt_config_t config;      /* the run's settings (from Assign, no secrets inside) */
+    json_t *agent_config;    /* faculties, tools, documents, custom faculties */
+    tt_memory_t *memory;
+    tt_turn_rules_t rules;
+    char *system_prompt;     /* stable prefix, built once */
+    json_t *cognitive;       /* latest cognitive state */
+    char *location;
+    agent_window_t window;
+    uint32_t episode_events; /* since the last consolidation */
+    uint32_t episode_start;  /* first step of the current episode */
+    uint64_t turn_id;        /* current turn (0 = none) */
+};
+
+/* Build an agent from an Assign message: open (or create) its memory under
+ * data_dir, wipe it if it belongs to another run, roll it back past
+ * committed_step, claim it. On error *errmsg says why (caller frees). */
+tt_err_t agent_new(const Tt__Assign *assign, uint32_t index, uint32_t incarnation,
+                   const char *data_dir, agent_t **out, char **errmsg);
+void agent_destroy(agent_t **self_p);
+
+uint32_t agent_last_step(const agent_t *a);
+
+/* The prompt's episode window lines (first N, last M), rendered; caller frees
+ * each line and the array. omitted_after and omitted describe the gap. */
+char **agent_window_lines(const agent_t *a, size_t *n_lines, size_t *omitted_after,
+                          size_t *omitted);
+/* Remember an item just committed (keeps the window cache in step). */
+void agent_window_push(agent_t *a, const char *item_json);
+
+/* Episodic items in TinyTroupe's format (caller frees). */
+char *agent_stimulus_item(const char *type, const char *content, const char *source,
+                          const char *datetime);
+char *agent_action_item(const json_t *action, const json_t *cognitive, const char *datetime);
+
+#endif

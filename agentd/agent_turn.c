@@ -1,0 +1,942 @@
+/*  agent_turn -- the turn state machine.
+ *
+ *  Phases, in order (each may be skipped):
+ *      DOCS       embed grounding documents not yet in memory (once per agent)
+ *      RETRIEVE   embed the context query, pick the top-k semantic memories
+ *      TURN       the turn call (and, after faculty results, follow-up calls)
+ *      RECALL     embed RECALL queries for the semantic search
+ *      CONSOLIDATE  episode -> memories (one call), then EMBED_MEMORIES
+ *      COMMIT     one LMDB write transaction, then the answer is ready
+ *  Every model call goes through s_call(), which serves it from the recorded
+ *  exchanges when it can. Local embeddings (the offline model's, or
+ *  EMBEDDING_MODEL=local) are computed inline and are not model calls.
+ */
+#define TT_LOG_MODULE "turn"
+#include "agent_turn.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "agent_faculty.h"
+#include "tt_hash.h"
+#include "tt_json.h"
+#include "tt_log.h"
+#include "tt_mem.h"
+#include "tt_offline.h"
+#include "tt_prompt.h"
+#include "tt_repair.h"
+#include "tt_time.h"
+
+#define S_DOC_CHUNK 1200 /* bytes per grounding-document chunk */
+
+typedef enum {
+    PH_DOCS,
+    PH_RETRIEVE,
+    PH_TURN,
+    PH_ACTIONS,
+    PH_RECALL,
+    PH_CONSOLIDATE,
+    PH_EMBED_MEMORIES,
+    PH_COMMIT,
+    PH_DONE,
+} s_phase_t;
+
+struct agent_turn {
+    agent_t *a;
+    tt_llm_t *llm;
+    const Tt__Step *step;
+    uint64_t id;
+    s_phase_t phase;
+    bool waiting;
+    int64_t started_ms;
+    tt_llm_result_t *result;       /* the last call's result, being consumed */
+    bool *recorded_used;
+    /* what the turn accumulates */
+    json_t *stimuli;               /* [{type, content, source}] */
+    json_t *stimulus_items;        /* episodic item texts */
+    json_t *action_items;
+    json_t *actions;               /* committed actions */
+    json_t *answer;                /* last parsed answer */
+    json_t *results;               /* faculty results awaiting a follow-up */
+    json_t *messages;              /* current conversation with the model */
+    json_t *memories;              /* retrieved memory texts */
+    json_t *pending_recalls;       /* RECALL actions waiting for query vectors */
+    json_t *consolidated;          /* texts to embed into semantic memory */
+    json_t *doc_chunks;            /* [{name, chunk, text}] to embed */
+    int followups;
+    tt_memory_batch_t *batch;
+    bool failed;
+    bool fenced;
+    /* the answer */
+    Tt__Actions answer_msg;
+    Tt__Exchange **exchanges;
+    Tt__ExchangeTelemetry **telemetry;
+    size_t n_exchanges;
+};
+
+static bool
+s_remote_embeddings(const agent_t *a)
+{
+    return strcmp(a->config.embedding_model, "local") != 0 && !tt_config_is_offline(&a->config);
+}
+
+/* ------------------------------------------------------------------ exchanges */
+
+static void
+s_record(agent_turn_t *t, const tt_llm_result_t *r)
+{
+    t->exchanges = tt_realloc(t->exchanges, (t->n_exchanges + 1) * sizeof *t->exchanges);
+    t->telemetry = tt_realloc(t->telemetry, (t->n_exchanges + 1) * sizeof *t->telemetry);
+    Tt__Exchange *x = tt_new(Tt__Exchange);
+    tt__exchange__init(x);
+    x->request_digest.len = TT_SHA256_LEN;
+    x->request_digest.data = tt_malloc(TT_SHA256_LEN);
+    memcpy(x->request_digest.data, r->digest, TT_SHA256_LEN);
+    x->response = tt_strdup(r->content ? r->content : "");
+    x->purpose = tt_strdup(r->purpose ? r->purpose : "");
+    Tt__ExchangeTelemetry *tm = tt_new(Tt__ExchangeTelemetry);
+    tt__exchange_telemetry__init(tm);
+    tm->has_latency_ms = tm->has_attempts = tm->has_prompt_tokens = true;
+    tm->has_completion_tokens = tm->has_replayed = tm->has_cached = true;
+    tm->latency_ms = r->latency_ms;
+    tm->attempts = r->attempts;
+    tm->prompt_tokens = r->prompt_tokens;
+    tm->completion_tokens = r->completion_tokens;
+    tm->replayed = r->replayed;
+    tm->cached = r->cached;
+    tm->model = tt_strdup(tt_llm_model(t->llm));
+    t->exchanges[t->n_exchanges] = x;
+    t->telemetry[t->n_exchanges++] = tm;
+}
+
+static void
+s_fail(agent_turn_t *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+s_fail(agent_turn_t *t, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (!t->failed) {
+        TT_LOG_WARN("%s: step %u failed: %s", t->a->name, t->step->step, msg);
+        t->answer_msg.error = tt_strdup(msg);
+    }
+    t->failed = true;
+    t->phase = PH_COMMIT;
+}
+
+/* Serve from the recorded exchanges or submit. Returns true when t->result is
+ * ready now; false when the turn must wait (or failed). */
+static bool
+s_call(agent_turn_t *t, tt_llm_request_t **req)
+{
+    uint8_t digest[TT_SHA256_LEN];
+    tt_llm_request_digest(t->llm, *req, digest);
+    const Tt__Step *st = t->step;
+    for (size_t i = 0; i < st->n_recorded; i++) {
+        if (t->recorded_used[i] || memcmp(st->recorded[i]->request_digest.data, digest, 32))
+            continue;
+        t->recorded_used[i] = true;
+        t->result = tt_llm_result_replay(t->llm, req, st->recorded[i]->response);
+        return true;
+    }
+    if (st->rebuild) {
+        tt_llm_request_destroy(req);
+        s_fail(t, "rebuild needs a model call the log does not hold");
+        return false;
+    }
+    if (st->n_recorded && !t->answer_msg.divergence) {
+        char hex[TT_SHA256_HEX_LEN + 1];
+        t->answer_msg.divergence =
+            tt_asprintf("step %u, agent %s: request %.12s is not among the %zu recorded "
+                        "(the prompt differs from the recorded run); calling the model",
+                        st->step, t->a->name, tt_hex(digest, 32, hex), st->n_recorded);
+    }
+    tt_llm_submit(t->llm, req, (void *)(uintptr_t)t->id);
+    t->waiting = true;
+    return false;
+}
+
+/* Take the ready result: record it; false (and the turn fails) if it failed. */
+static tt_llm_result_t *
+s_take(agent_turn_t *t)
+{
+    tt_llm_result_t *r = t->result;
+    t->result = NULL;
+    if (!r)
+        return NULL;
+    if (r->err) {
+        s_fail(t, "%s call failed: %s", r->purpose ? r->purpose : "model",
+               r->error_text ? r->error_text : tt_strerror(r->err));
+        tt_llm_result_destroy(&r);
+        return NULL;
+    }
+    s_record(t, r);
+    return r;
+}
+
+static tt_llm_request_t *
+s_embed_request(agent_turn_t *t, json_t *texts)
+{
+    tt_llm_request_t *req = tt_llm_request_embed("embedding", texts);
+    tt_llm_request_set_seed(req, t->a->seed);
+    return req;
+}
+
+/* ------------------------------------------------------------------ memory items */
+
+static void
+s_store_stimuli(agent_turn_t *t)
+{
+    const Tt__StepInput *in = t->step->input;
+    for (size_t i = 0; i < in->n_stimuli; i++) {
+        const Tt__Stimulus *s = in->stimuli[i];
+        json_array_append_new(t->stimuli, json_pack("{s:s, s:s, s:s}", "type", s->type,
+                                                    "content", s->content, "source",
+                                                    s->source ? s->source : ""));
+        char *item = agent_stimulus_item(s->type, s->content, s->source, t->step->datetime);
+        json_array_append_new(t->stimulus_items, json_string(item));
+        free(item);
+    }
+    agent_t *a = t->a;
+    if (in->location && (!a->location || strcmp(in->location, a->location))) {
+        free(a->location);
+        a->location = tt_strdup(in->location);
+        tt_memory_batch_meta(t->batch, "location", in->location);
+    }
+    if (in->has_has_context && in->has_context) {
+        json_t *ctx = json_array();
+        for (size_t i = 0; i < in->n_context; i++)
+            json_array_append_new(ctx, json_string(in->context[i]));
+        json_object_set_new(a->cognitive, "context", ctx);
+    }
+}
+
+/* ------------------------------------------------------------------ phases */
+
+static void
+s_phase_docs(agent_turn_t *t)
+{
+    agent_t *a = t->a;
+    if (!t->doc_chunks) {
+        t->doc_chunks = json_array();
+        size_t i;
+        json_t *d;
+        json_array_foreach(json_object_get(a->agent_config, "documents"), i, d)
+        {
+            const char *name = tt_json_str(d, "name", "");
+            const char *text = tt_json_str(d, "text", "");
+            if (!*name || tt_memory_has_document(a->memory, name))
+                continue;
+            size_t len = strlen(text), off = 0;
+            for (uint32_t chunk = 0; off < len || chunk == 0; chunk++) {
+                size_t n = len - off > S_DOC_CHUNK ? S_DOC_CHUNK : len - off;
+                while (n > 0 && off + n < len && ((unsigned char)text[off + n] & 0xC0) == 0x80)
+                    n--;
+                char *piece = tt_strndup(text + off, n);
+                json_array_append_new(t->doc_chunks, json_pack("{s:s, s:i, s:s}", "name", name,
+                                                               "chunk", (int)chunk, "text",
+                                                               piece));
+                free(piece);
+                off += n;
+                if (n == 0)
+                    break;
+            }
+        }
+        if (!json_array_size(t->doc_chunks)) {
+            t->phase = PH_RETRIEVE;
+            return;
+        }
+        if (s_remote_embeddings(a)) {
+            json_t *texts = json_array();
+            json_array_foreach(t->doc_chunks, i, d)
+            json_array_append_new(texts, json_string(tt_json_str(d, "text", "")));
+            tt_llm_request_t *req = s_embed_request(t, texts);
+            json_decref(texts);
+            if (!s_call(t, &req))
+                return;
+        }
+    }
+    tt_llm_result_t *r = NULL;
+    if (s_remote_embeddings(a) && !(r = s_take(t)))
+        return;
+    size_t i;
+    json_t *d;
+    json_array_foreach(t->doc_chunks, i, d)
+    {
+        float local[TT_OFFLINE_EMBED_DIM];
+        const float *vec = local;
+        uint32_t dim = TT_OFFLINE_EMBED_DIM;
+        if (r && i < r->n_vectors) {
+            vec = r->vectors + (size_t)i * r->dim;
+            dim = r->dim;
+        } else {
+            tt_offline_embed(tt_json_str(d, "text", ""), local);
+        }
+        tt_memory_batch_document(t->batch, tt_json_str(d, "name", ""),
+                                 (uint32_t)tt_json_int(d, "chunk", 0), tt_json_str(d, "text", ""),
+                                 vec, dim);
+    }
+    tt_llm_result_destroy(&r);
+    t->phase = PH_RETRIEVE;
+}
+
+static char *
+s_context_query(agent_turn_t *t)
+{
+    tt_buf_t b;
+    tt_buf_init(&b, 1 << 16);
+    tt_buf_addf(&b, "%s %s ", tt_json_str(t->a->cognitive, "goals", ""),
+                tt_json_str(t->a->cognitive, "attention", ""));
+    size_t i;
+    json_t *s;
+    json_array_foreach(t->stimuli, i, s) tt_buf_addf(&b, "%s ", tt_json_str(s, "content", ""));
+    return tt_buf_take(&b);
+}
+
+static void
+s_search_memories(agent_turn_t *t, const float *q, uint32_t dim)
+{
+    size_t k = (size_t)t->a->config.retrieval_top_k;
+    tt_memory_hit_t *hits = tt_calloc(k + 1, sizeof *hits);
+    size_t n = 0;
+    if (tt_memory_search(t->a->memory, false, q, dim, k, hits, &n) == TT_OK) {
+        for (size_t i = 0; i < n; i++) {
+            json_t *item = json_loads(hits[i].text, 0, NULL);
+            json_array_append_new(t->memories,
+                                  json_string(tt_json_str(item, "content", hits[i].text)));
+            json_decref(item);
+            tt_memory_hit_fini(&hits[i]);
+        }
+    }
+    free(hits);
+}
+
+static void
+s_phase_retrieve(agent_turn_t *t)
+{
+    agent_t *a = t->a;
+    if (!a->config.contextual_retrieval || tt_memory_semantic_count(a->memory) == 0) {
+        t->phase = PH_TURN;
+        return;
+    }
+    if (!s_remote_embeddings(a)) {
+        char *q = s_context_query(t);
+        float v[TT_OFFLINE_EMBED_DIM];
+        tt_offline_embed(q, v);
+        free(q);
+        s_search_memories(t, v, TT_OFFLINE_EMBED_DIM);
+        t->phase = PH_TURN;
+        return;
+    }
+    if (!t->result) {
+        char *q = s_context_query(t);
+        json_t *texts = json_pack("[s]", q);
+        free(q);
+        tt_llm_request_t *req = s_embed_request(t, texts);
+        json_decref(texts);
+        if (!s_call(t, &req))
+            return;
+    }
+    tt_llm_result_t *r = s_take(t);
+    if (!r)
+        return;
+    if (r->n_vectors)
+        s_search_memories(t, r->vectors, r->dim);
+    tt_llm_result_destroy(&r);
+    t->phase = PH_TURN;
+}
+
+static json_t *
+s_first_messages(agent_turn_t *t)
+{
+    agent_t *a = t->a;
+    size_t n_lines = 0, omitted_after = 0, omitted = 0;
+    char **lines = agent_window_lines(a, &n_lines, &omitted_after, &omitted);
+    const Tt__StepInput *in = t->step->input;
+    size_t n_mem = json_array_size(t->memories);
+    const char **mems = tt_calloc(n_mem + 1, sizeof(char *));
+    for (size_t i = 0; i < n_mem; i++)
+        mems[i] = json_string_value(json_array_get(t->memories, i));
+    tt_prompt_turn_t p = {
+        .agent = a->name,
+        .datetime = t->step->datetime,
+        .location = a->location,
+        .cognitive = a->cognitive,
+        .accessible = (const char *const *)in->accessible,
+        .n_accessible = in->n_accessible,
+        .more_accessible = in->has_more_accessible ? in->more_accessible : 0,
+        .memories = mems,
+        .n_memories = n_mem,
+        .episodes = (const char *const *)lines,
+        .n_episodes = n_lines,
+        .episodes_omitted_after = omitted_after,
+        .episodes_omitted = omitted,
+        .stimuli = t->stimuli,
+        .rules = &a->rules,
+    };
+    json_t *m = tt_prompt_turn_messages(a->system_prompt, &p);
+    for (size_t i = 0; i < n_lines; i++)
+        free(lines[i]);
+    free(lines);
+    free(mems);
+    return m;
+}
+
+static void
+s_phase_turn(agent_turn_t *t)
+{
+    if (!t->result) {
+        if (!t->messages)
+            t->messages = s_first_messages(t);
+        json_t *schema = tt_turn_schema(&t->a->rules);
+        tt_llm_request_t *req = tt_llm_request_chat(t->followups ? "followup" : "turn",
+                                                    t->messages, "agent_turn", schema);
+        json_decref(schema);
+        tt_llm_request_set_validator(req, tt_turn_validate, &t->a->rules);
+        tt_llm_request_set_seed(req, t->a->seed);
+        if (t->a->config.temperature >= 0)
+            tt_llm_request_set_temperature(req, t->a->config.temperature);
+        if (!s_call(t, &req))
+            return;
+    }
+    tt_llm_result_t *r = s_take(t);
+    if (!r)
+        return;
+    json_decref(t->answer);
+    t->answer = r->parsed ? json_incref(r->parsed) : NULL;
+    char *content = tt_strdup(r->content ? r->content : "");
+    tt_llm_result_destroy(&r);
+    if (!json_is_object(t->answer)) {
+        free(content);
+        s_fail(t, "the model's answer could not be read as a turn");
+        return;
+    }
+    json_t *prev = json_string(content);
+    json_object_set_new(t->answer, "_raw", prev);
+    free(content);
+    t->phase = PH_ACTIONS;
+}
+
+/* The agent's last non-DONE action, for the repetition guard. */
+static const json_t *
+s_last_action(agent_turn_t *t)
+{
+    size_t n = json_array_size(t->actions);
+    for (size_t i = n; i > 0; i--) {
+        json_t *a = json_array_get(t->actions, i - 1);
+        if (strcmp(tt_json_str(a, "type", ""), "DONE"))
+            return a;
+    }
+    return NULL;
+}
+
+static bool
+s_repeats(agent_turn_t *t, const json_t *action, const json_t *last_before)
+{
+    const json_t *last = s_last_action(t);
+    if (!last)
+        last = last_before;
+    if (!last || strcmp(tt_json_str(last, "type", ""), tt_json_str(action, "type", "")) ||
+        strcmp(tt_json_str(last, "target", ""), tt_json_str(action, "target", "")))
+        return false;
+    return tt_turn_jaccard(tt_json_str(last, "content", ""), tt_json_str(action, "content", "")) >
+           TT_MAX_ACTION_SIMILARITY;
+}
+
+/* The last non-DONE action from earlier steps (the window cache's newest). */
+static json_t *
+s_previous_action(agent_t *a)
+{
+    const agent_window_t *w = &a->window;
+    for (size_t k = 0; k < w->n_last + w->n_first; k++) {
+        const char *text;
+        if (k < w->n_last) {
+            size_t cap = w->n_last;
+            size_t idx = (w->head + cap - 1 - k) % cap;
+            text = w->last[idx];
+        } else {
+            text = w->first[w->n_first - 1 - (k - w->n_last)];
+        }
+        json_t *item = json_loads(text, 0, NULL);
+        json_t *act = json_object_get(json_object_get(item, "content"), "action");
+        if (act && strcmp(tt_json_str(act, "type", ""), "DONE")) {
+            json_incref(act);
+            json_decref(item);
+            return act;
+        }
+        json_decref(item);
+    }
+    return NULL;
+}
+
+static void
+s_commit_action(agent_turn_t *t, json_t *action)
+{
+    json_t *cog = json_object_get(t->answer, "cognitive_state");
+    char *item = agent_action_item(action, cog ? cog : t->a->cognitive, t->step->datetime);
+    json_array_append_new(t->action_items, json_string(item));
+    free(item);
+    json_array_append(t->actions, action);
+}
+
+static void
+s_phase_actions(agent_turn_t *t)
+{
+    json_t *list = json_object_get(t->answer, "actions");
+    json_t *before = s_previous_action(t->a);
+    size_t i;
+    json_t *act;
+    json_array_foreach(list, i, act)
+    {
+        if (json_array_size(t->actions) >= TT_MAX_ACTIONS_PER_TURN - 1) {
+            break;
+        }
+        const char *type = tt_json_str(act, "type", "");
+        /* DONE ends the turn; so does a near-repeat (TinyTroupe's guard) */
+        if (!strcmp(type, "DONE") || s_repeats(t, act, before))
+            break;
+        s_commit_action(t, act);
+        if (!strcmp(type, "RECALL"))
+            json_array_append(t->pending_recalls, act);
+        else
+            agent_faculty_handle(t->a, act, t->batch, t->results, NULL, 0);
+    }
+    json_decref(before);
+    t->phase = json_array_size(t->pending_recalls) ? PH_RECALL : PH_CONSOLIDATE;
+    if (t->phase == PH_CONSOLIDATE && json_array_size(t->results) &&
+        t->followups < AGENT_MAX_FOLLOWUPS && json_array_size(t->actions) < TT_MAX_ACTIONS_PER_TURN - 1) {
+        tt_prompt_add_followup(t->messages, tt_json_str(t->answer, "_raw", "{}"), t->results);
+        json_array_clear(t->results);
+        t->followups++;
+        t->phase = PH_TURN;
+    }
+}
+
+static void
+s_phase_recall(agent_turn_t *t)
+{
+    agent_t *a = t->a;
+    tt_llm_result_t *r = NULL;
+    if (s_remote_embeddings(a) && tt_memory_semantic_count(a->memory) > 0) {
+        if (!t->result) {
+            json_t *texts = json_array();
+            size_t i;
+            json_t *act;
+            json_array_foreach(t->pending_recalls, i, act)
+            json_array_append_new(texts, json_string(tt_json_str(act, "content", "")));
+            tt_llm_request_t *req = s_embed_request(t, texts);
+            json_decref(texts);
+            if (!s_call(t, &req))
+                return;
+        }
+        if (!(r = s_take(t)))
+            return;
+    }
+    size_t i;
+    json_t *act;
+    json_array_foreach(t->pending_recalls, i, act)
+    {
+        float local[TT_OFFLINE_EMBED_DIM];
+        const float *q = NULL;
+        uint32_t dim = 0;
+        if (r && i < r->n_vectors) {
+            q = r->vectors + (size_t)i * r->dim;
+            dim = r->dim;
+        } else if (!s_remote_embeddings(a)) {
+            tt_offline_embed(tt_json_str(act, "content", ""), local);
+            q = local;
+            dim = TT_OFFLINE_EMBED_DIM;
+        }
+        agent_faculty_handle(a, act, t->batch, t->results, q, dim);
+    }
+    tt_llm_result_destroy(&r);
+    json_array_clear(t->pending_recalls);
+    t->phase = PH_CONSOLIDATE;
+    if (json_array_size(t->results) && t->followups < AGENT_MAX_FOLLOWUPS) {
+        tt_prompt_add_followup(t->messages, tt_json_str(t->answer, "_raw", "{}"), t->results);
+        json_array_clear(t->results);
+        t->followups++;
+        t->phase = PH_TURN;
+    }
+}
+
+static tt_err_t
+s_validate_consolidation(const char *content, const void *arg, json_t **parsed, char **why)
+{
+    (void)arg;
+    json_t *root = tt_repair_json(content, strlen(content), why);
+    if (!root)
+        return TT_ELLM;
+    json_t *list = json_object_get(root, "consolidation");
+    if (!json_is_array(list)) {
+        json_decref(root);
+        *why = tt_strdup("the answer has no \"consolidation\" array");
+        return TT_ELLM;
+    }
+    json_t *clean = json_array();
+    size_t i;
+    json_t *m;
+    json_array_foreach(list, i, m)
+    {
+        const char *text = json_is_string(m) ? json_string_value(m) : tt_json_str(m, "content", "");
+        if (*text && strlen(text) <= TT_MAX_CONTENT_BYTES && i < 12)
+            json_array_append_new(clean, json_string(text));
+    }
+    json_decref(root);
+    *parsed = clean;
+    return TT_OK;
+}
+
+static bool
+s_needs_consolidation(agent_turn_t *t)
+{
+    agent_t *a = t->a;
+    uint32_t events = a->episode_events + (uint32_t)json_array_size(t->stimulus_items) +
+                      (uint32_t)json_array_size(t->action_items);
+    return !t->failed && a->config.enable_consolidation &&
+           events > (uint32_t)a->config.min_episode_length;
+}
+
+static void
+s_phase_consolidate(agent_turn_t *t)
+{
+    agent_t *a = t->a;
+    if (!s_needs_consolidation(t)) {
+        t->phase = PH_COMMIT;
+        return;
+    }
+    if (!t->result) {
+        char **items = NULL;
+        size_t n = 0;
+        tt_memory_episodes_since(a->memory, a->episode_start, &items, &n);
+        json_t *lines = json_array();
+        size_t max = (size_t)a->config.max_content_display_length;
+        for (size_t i = 0; i < n + json_array_size(t->stimulus_items) +
+                                   json_array_size(t->action_items);
+             i++) {
+            const char *text = i < n ? items[i]
+                               : i - n < json_array_size(t->stimulus_items)
+                                   ? json_string_value(json_array_get(t->stimulus_items, i - n))
+                                   : json_string_value(json_array_get(
+                                         t->action_items,
+                                         i - n - json_array_size(t->stimulus_items)));
+            json_t *item = json_loads(text, 0, NULL);
+            char *line = item ? tt_prompt_episode_line(item, max) : NULL;
+            if (line)
+                json_array_append_new(lines, json_string(line));
+            free(line);
+            json_decref(item);
+        }
+        for (size_t i = 0; i < n; i++)
+            free(items[i]);
+        free(items);
+        size_t nl = json_array_size(lines);
+        const char **l = tt_calloc(nl + 1, sizeof(char *));
+        for (size_t i = 0; i < nl; i++)
+            l[i] = json_string_value(json_array_get(lines, i));
+        char *bio = tt_persona_minibio(a->persona);
+        json_t *msgs = tt_prompt_consolidation_messages(a->name, bio, l, nl, t->step->datetime);
+        free(bio);
+        free(l);
+        json_decref(lines);
+        json_t *schema = tt_prompt_consolidation_schema();
+        tt_llm_request_t *req = tt_llm_request_chat("consolidation", msgs, "consolidation",
+                                                    schema);
+        json_decref(schema);
+        json_decref(msgs);
+        tt_llm_request_set_validator(req, s_validate_consolidation, NULL);
+        tt_llm_request_set_seed(req, a->seed);
+        if (!s_call(t, &req))
+            return;
+    }
+    tt_llm_result_t *r = s_take(t);
+    if (!r)
+        return;
+    t->consolidated = r->parsed ? json_incref(r->parsed) : json_array();
+    tt_llm_result_destroy(&r);
+    a->episode_events = 0;
+    a->episode_start = t->step->step + 1;
+    t->phase = json_array_size(t->consolidated) ? PH_EMBED_MEMORIES : PH_COMMIT;
+}
+
+static void
+s_phase_embed_memories(agent_turn_t *t)
+{
+    tt_llm_result_t *r = NULL;
+    if (s_remote_embeddings(t->a)) {
+        if (!t->result) {
+            tt_llm_request_t *req = s_embed_request(t, t->consolidated);
+            if (!s_call(t, &req))
+                return;
+        }
+        if (!(r = s_take(t)))
+            return;
+    }
+    size_t i;
+    json_t *text;
+    json_array_foreach(t->consolidated, i, text)
+    {
+        float local[TT_OFFLINE_EMBED_DIM];
+        const float *vec = local;
+        uint32_t dim = TT_OFFLINE_EMBED_DIM;
+        if (r && i < r->n_vectors) {
+            vec = r->vectors + (size_t)i * r->dim;
+            dim = r->dim;
+        } else {
+            tt_offline_embed(json_string_value(text), local);
+        }
+        json_t *item = json_pack("{s:s, s:s, s:s, s:s}", "role", "assistant", "type",
+                                 "consolidated", "simulation_timestamp", t->step->datetime,
+                                 "content", json_string_value(text));
+        char *item_text = tt_json_compact(item);
+        tt_memory_batch_semantic(t->batch, item_text, vec, dim);
+        free(item_text);
+        json_decref(item);
+    }
+    tt_llm_result_destroy(&r);
+    t->phase = PH_COMMIT;
+}
+
+/* ------------------------------------------------------------------ commit, answer */
+
+static Tt__Action *
+s_pb_action(const json_t *a)
+{
+    Tt__Action *x = tt_new(Tt__Action);
+    tt__action__init(x);
+    x->type = tt_strdup(tt_json_str(a, "type", "DONE"));
+    x->content = tt_strdup(tt_json_str(a, "content", ""));
+    x->target = tt_strdup(tt_json_str(a, "target", ""));
+    return x;
+}
+
+static void
+s_build_answer(agent_turn_t *t)
+{
+    Tt__Actions *m = &t->answer_msg;
+    m->step = t->step->step;
+    size_t n = t->failed ? 0 : json_array_size(t->actions) + 1;
+    m->n_actions = n;
+    m->actions = tt_calloc(n + 1, sizeof(Tt__Action *));
+    for (size_t i = 0; i + 1 < n; i++)
+        m->actions[i] = s_pb_action(json_array_get(t->actions, i));
+    if (n) {
+        json_t *done = json_pack("{s:s, s:s, s:s}", "type", "DONE", "content", "", "target", "");
+        m->actions[n - 1] = s_pb_action(done);
+        json_decref(done);
+        Tt__CognitiveState *cs = tt_new(Tt__CognitiveState);
+        tt__cognitive_state__init(cs);
+        const json_t *c = t->a->cognitive;
+        cs->goals = tt_strdup(tt_json_str(c, "goals", ""));
+        cs->attention = tt_strdup(tt_json_str(c, "attention", ""));
+        cs->emotions = tt_strdup(tt_json_str(c, "emotions", ""));
+        json_t *ctx = json_object_get(c, "context");
+        cs->n_context = json_array_size(ctx);
+        cs->context = tt_calloc(cs->n_context + 1, sizeof(char *));
+        for (size_t i = 0; i < cs->n_context; i++)
+        {
+            const char *c_i = json_string_value(json_array_get(ctx, i));
+            cs->context[i] = tt_strdup(c_i ? c_i : "");
+        }
+        m->cognitive_state = cs;
+    }
+    m->n_exchanges = t->n_exchanges;
+    m->exchanges = t->exchanges;
+    m->n_telemetry = t->n_exchanges;
+    m->telemetry = t->telemetry;
+    m->has_busy_ms = true;
+    m->busy_ms = (uint32_t)(tt_now_ms() - t->started_ms);
+}
+
+static void
+s_phase_commit(agent_turn_t *t)
+{
+    agent_t *a = t->a;
+    size_t i;
+    json_t *item;
+    /* stimuli were perceived even when the turn failed */
+    json_array_foreach(t->stimulus_items, i, item)
+    {
+        tt_memory_batch_episode(t->batch, json_string_value(item));
+    }
+    if (!t->failed) {
+        json_t *done = json_pack("{s:s, s:s, s:s}", "type", "DONE", "content", "", "target", "");
+        json_t *cog = json_object_get(t->answer, "cognitive_state");
+        if (cog) {
+            /* keep the attention the model gave (TinyTroupe overwrote it with emotions) */
+            json_decref(a->cognitive);
+            a->cognitive = json_deep_copy(cog);
+        }
+        s_commit_action(t, done);
+        json_array_remove(t->actions, json_array_size(t->actions) - 1);
+        json_decref(done);
+        json_array_foreach(t->action_items, i, item)
+        {
+            tt_memory_batch_episode(t->batch, json_string_value(item));
+        }
+        char *cog_text = tt_json_compact(a->cognitive);
+        tt_memory_batch_state(t->batch, cog_text);
+        free(cog_text);
+        a->episode_events += (uint32_t)(json_array_size(t->stimulus_items) +
+                                        json_array_size(t->action_items));
+    } else {
+        a->episode_events += (uint32_t)json_array_size(t->stimulus_items);
+    }
+    char episode[64];
+    snprintf(episode, sizeof episode, "%u %u", a->episode_events, a->episode_start);
+    tt_memory_batch_meta(t->batch, "episode", episode);
+    tt_err_t err = tt_memory_commit(a->memory, &t->batch, a->owner);
+    if (err == TT_ESTALE) {
+        TT_LOG_WARN("%s: a newer incarnation owns this memory: dropping step %u", a->name,
+                    t->step->step);
+        t->fenced = true;
+    } else if (err) {
+        s_fail(t, "cannot commit memory: %s", tt_strerror(err));
+    } else {
+        json_array_foreach(t->stimulus_items, i, item)
+        {
+            agent_window_push(a, json_string_value(item));
+        }
+        if (!t->failed)
+            json_array_foreach(t->action_items, i, item)
+            {
+                agent_window_push(a, json_string_value(item));
+            }
+    }
+    s_build_answer(t);
+    t->phase = PH_DONE;
+}
+
+/* ------------------------------------------------------------------ public */
+
+agent_turn_t *
+agent_turn_new(agent_t *a, tt_llm_t *llm, const Tt__Step *step, uint64_t id)
+{
+    agent_turn_t *t = tt_new(agent_turn_t);
+    t->a = a;
+    t->llm = llm;
+    t->step = step;
+    t->id = id;
+    t->started_ms = tt_now_ms();
+    t->recorded_used = tt_calloc(step->n_recorded + 1, sizeof(bool));
+    t->stimuli = json_array();
+    t->stimulus_items = json_array();
+    t->action_items = json_array();
+    t->actions = json_array();
+    t->results = json_array();
+    t->memories = json_array();
+    t->pending_recalls = json_array();
+    t->batch = tt_memory_batch_new(step->step);
+    tt__actions__init(&t->answer_msg);
+    s_store_stimuli(t);
+    t->phase = step->perceive_only ? PH_COMMIT : PH_DOCS;
+    if (step->perceive_only)
+        t->failed = true; /* a failed step rebuilt: what was perceived, nothing done */
+    return t;
+}
+
+bool
+agent_turn_run(agent_turn_t *t)
+{
+    while (!t->waiting && t->phase != PH_DONE) {
+        switch (t->phase) {
+        case PH_DOCS: s_phase_docs(t); break;
+        case PH_RETRIEVE: s_phase_retrieve(t); break;
+        case PH_TURN: s_phase_turn(t); break;
+        case PH_ACTIONS: s_phase_actions(t); break;
+        case PH_RECALL: s_phase_recall(t); break;
+        case PH_CONSOLIDATE: s_phase_consolidate(t); break;
+        case PH_EMBED_MEMORIES: s_phase_embed_memories(t); break;
+        case PH_COMMIT: s_phase_commit(t); break;
+        case PH_DONE: break;
+        }
+    }
+    return t->phase == PH_DONE;
+}
+
+bool
+agent_turn_on_result(agent_turn_t *t, tt_llm_result_t **result)
+{
+    TT_ASSERT(t->waiting && !t->result);
+    t->result = *result;
+    *result = NULL;
+    t->waiting = false;
+    return agent_turn_run(t);
+}
+
+Tt__Actions *
+agent_turn_answer(agent_turn_t *t)
+{
+    return t->phase == PH_DONE ? &t->answer_msg : NULL;
+}
+
+uint64_t
+agent_turn_id(const agent_turn_t *t)
+{
+    return t->id;
+}
+
+bool
+agent_turn_fenced(const agent_turn_t *t)
+{
+    return t->fenced;
+}
+
+void
+agent_turn_destroy(agent_turn_t **self_p)
+{
+    agent_turn_t *t = *self_p;
+    if (!t)
+        return;
+    tt_llm_result_destroy(&t->result);
+    tt_memory_batch_destroy(&t->batch);
+    json_decref(t->stimuli);
+    json_decref(t->stimulus_items);
+    json_decref(t->action_items);
+    json_decref(t->actions);
+    json_decref(t->answer);
+    json_decref(t->results);
+    json_decref(t->messages);
+    json_decref(t->memories);
+    json_decref(t->pending_recalls);
+    json_decref(t->consolidated);
+    json_decref(t->doc_chunks);
+    free(t->recorded_used);
+    Tt__Actions *m = &t->answer_msg;
+    for (size_t i = 0; i < m->n_actions; i++) {
+        free(m->actions[i]->type);
+        free(m->actions[i]->content);
+        free(m->actions[i]->target);
+        free(m->actions[i]);
+    }
+    free(m->actions);
+    if (m->cognitive_state) {
+        Tt__CognitiveState *cs = m->cognitive_state;
+        free(cs->goals);
+        free(cs->attention);
+        free(cs->emotions);
+        for (size_t i = 0; i < cs->n_context; i++)
+            free(cs->context[i]);
+        free(cs->context);
+        free(cs);
+    }
+    for (size_t i = 0; i < t->n_exchanges; i++) {
+        free(t->exchanges[i]->request_digest.data);
+        free(t->exchanges[i]->response);
+        free(t->exchanges[i]->purpose);
+        free(t->exchanges[i]);
+        free(t->telemetry[i]->model);
+        free(t->telemetry[i]);
+    }
+    free(t->exchanges);
+    free(t->telemetry);
+    free(m->error);
+    free(m->divergence);
+    free(t);
+    *self_p = NULL;
+}

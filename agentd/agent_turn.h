@@ -1,0 +1,43 @@
+/*  agent_turn -- one agent's turn for one step, as an explicit state machine.
+ *
+ *  A turn needs zero or more model calls in a fixed order: ground documents
+ *  (once), embed the retrieval query, the turn call, follow-ups after RECALL or
+ *  CONSULT (at most AGENT_MAX_FOLLOWUPS), consolidation, embedding the new
+ *  memories. Each call is served from the step's recorded exchanges when its
+ *  request digest is among them (replay, rebuild), else submitted to the LLM
+ *  client; the turn then waits in its current phase and resumes in
+ *  agent_turn_on_result(). When it finishes, its memory writes are committed in
+ *  one LMDB transaction and agent_turn_answer() is the Actions message to send.
+ */
+#ifndef AGENT_TURN_H
+#define AGENT_TURN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "agent.h"
+#include "troupe.pb-c.h"
+#include "tt_llm.h"
+
+#define AGENT_MAX_FOLLOWUPS 2
+
+typedef struct agent_turn agent_turn_t;
+
+/* A turn for agent a on step (borrowed: the caller keeps the envelope alive
+ * until the turn is destroyed). id tags this turn's LLM calls. */
+agent_turn_t *agent_turn_new(agent_t *a, tt_llm_t *llm, const Tt__Step *step, uint64_t id);
+void agent_turn_destroy(agent_turn_t **self_p);
+
+/* Advance until the turn waits for a model call or finishes. True = finished. */
+bool agent_turn_run(agent_turn_t *t);
+/* Feed the result of this turn's pending call (takes ownership), then run on.
+ * True = finished. */
+bool agent_turn_on_result(agent_turn_t *t, tt_llm_result_t **result);
+
+/* The finished turn's answer (borrowed, valid until destroy). */
+Tt__Actions *agent_turn_answer(agent_turn_t *t);
+uint64_t agent_turn_id(const agent_turn_t *t);
+/* True if the commit was refused because a newer incarnation owns the memory. */
+bool agent_turn_fenced(const agent_turn_t *t);
+
+#endif

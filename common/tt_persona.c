@@ -1,0 +1,262 @@
+/*  tt_persona -- load, validate, merge and describe TinyTroupe personas. */
+#include "tt_persona.h"
+
+#include <ctype.h>
+#include <string.h>
+
+#include "tt_buf.h"
+#include "tt_mem.h"
+
+struct tt_persona {
+    json_t *persona; /* the "persona" object */
+    char *name;      /* cached persona.name */
+};
+
+bool
+tt_persona_name_ok(const char *name)
+{
+    size_t len = name ? strlen(name) : 0;
+    if (len == 0 || len > TT_NAME_MAX || !tt_utf8_valid(name, len))
+        return false;
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+        if (*p < 0x20 || *p == 0x7f)
+            return false;
+    return true;
+}
+
+char *
+tt_persona_dirname(const char *name)
+{
+    char *d = tt_strdup(name);
+    for (char *p = d; *p; p++)
+        if (*p == '/' || *p == '\\' || (unsigned char)*p < 0x20)
+            *p = '_';
+    if (!strcmp(d, ".") || !strcmp(d, "..") || d[0] == '.')
+        d[0] = '_';
+    return d;
+}
+
+static tt_err_t
+s_from_value(const tt_jdoc_t *doc, const char *path, const json_t *spec, const char *want_type,
+             json_t **persona, char **errmsg)
+{
+    char sub[512];
+    if (!json_is_object(spec)) {
+        *errmsg = tt_jdoc_errorf(doc, path, "expected an object {\"type\":\"%s\",\"persona\":{...}}",
+                                 want_type);
+        return TT_EINVAL;
+    }
+    json_t *type = json_object_get(spec, "type");
+    snprintf(sub, sizeof sub, "%s%stype", path, *path ? "." : "");
+    if (type && (!json_is_string(type) || strcmp(json_string_value(type), want_type))) {
+        *errmsg = tt_jdoc_errorf(doc, sub, "expected \"%s\"", want_type);
+        return TT_EINVAL;
+    }
+    json_t *obj = json_object_get(spec, "persona");
+    snprintf(sub, sizeof sub, "%s%spersona", path, *path ? "." : "");
+    if (!json_is_object(obj)) {
+        *errmsg = tt_jdoc_errorf(doc, obj ? sub : path, "%s",
+                                 obj ? "expected an object" : "missing \"persona\" object");
+        return TT_EINVAL;
+    }
+    if (!strcmp(want_type, "TinyPerson")) {
+        json_t *name = json_object_get(obj, "name");
+        snprintf(sub, sizeof sub, "%s%spersona%s", path, *path ? "." : "", name ? ".name" : "");
+        if (!json_is_string(name) || !tt_persona_name_ok(json_string_value(name))) {
+            *errmsg = tt_jdoc_errorf(doc, sub,
+                                     "persona.name must be a non-empty string of at most %d "
+                                     "bytes without control characters",
+                                     TT_NAME_MAX);
+            return TT_EINVAL;
+        }
+    }
+    *persona = json_deep_copy(obj);
+    return TT_OK;
+}
+
+static tt_persona_t *
+s_wrap(json_t *persona)
+{
+    tt_persona_t *p = tt_new(tt_persona_t);
+    p->persona = persona;
+    p->name = tt_strdup(tt_json_str(persona, "name", ""));
+    return p;
+}
+
+tt_err_t
+tt_persona_from_doc(const tt_jdoc_t *doc, const char *path, tt_persona_t **out, char **errmsg)
+{
+    *out = NULL;
+    json_t *spec = tt_json_at(tt_jdoc_root(doc), path ? path : "");
+    json_t *persona;
+    tt_err_t err = s_from_value(doc, path ? path : "", spec, "TinyPerson", &persona, errmsg);
+    if (err)
+        return err;
+    *out = s_wrap(persona);
+    return TT_OK;
+}
+
+tt_err_t
+tt_persona_load_file(const char *path, tt_persona_t **out, char **errmsg)
+{
+    tt_jdoc_t *doc;
+    tt_err_t err = tt_jdoc_load_file(path, &doc, errmsg);
+    if (err)
+        return err;
+    err = tt_persona_from_doc(doc, "", out, errmsg);
+    tt_jdoc_destroy(&doc);
+    return err;
+}
+
+tt_err_t
+tt_persona_from_text(const char *text, tt_persona_t **out, char **errmsg)
+{
+    tt_jdoc_t *doc;
+    tt_err_t err = tt_jdoc_load_text("persona", text, strlen(text), &doc, errmsg);
+    if (err)
+        return err;
+    err = tt_persona_from_doc(doc, "", out, errmsg);
+    tt_jdoc_destroy(&doc);
+    return err;
+}
+
+tt_persona_t *
+tt_persona_dup(const tt_persona_t *p)
+{
+    return s_wrap(json_deep_copy(p->persona));
+}
+
+void
+tt_persona_destroy(tt_persona_t **self_p)
+{
+    tt_persona_t *p = *self_p;
+    if (!p)
+        return;
+    json_decref(p->persona);
+    free(p->name);
+    free(p);
+    *self_p = NULL;
+}
+
+tt_err_t
+tt_persona_apply_fragment_file(tt_persona_t *p, const char *path, char **errmsg)
+{
+    tt_jdoc_t *doc;
+    tt_err_t err = tt_jdoc_load_file(path, &doc, errmsg);
+    if (err)
+        return err;
+    json_t *frag;
+    err = s_from_value(doc, "", tt_jdoc_root(doc), "Fragment", &frag, errmsg);
+    if (!err) {
+        /* a fragment never renames the person */
+        json_object_del(frag, "name");
+        tt_persona_merge(p, frag);
+        json_decref(frag);
+    }
+    tt_jdoc_destroy(&doc);
+    return err;
+}
+
+void
+tt_persona_merge(tt_persona_t *p, const json_t *persona_obj)
+{
+    tt_json_merge(p->persona, persona_obj);
+    free(p->name);
+    p->name = tt_strdup(tt_json_str(p->persona, "name", ""));
+}
+
+const char *
+tt_persona_name(const tt_persona_t *p)
+{
+    return p->name;
+}
+
+void
+tt_persona_set_name(tt_persona_t *p, const char *name)
+{
+    json_object_set_new(p->persona, "name", json_string(name));
+    free(p->name);
+    p->name = tt_strdup(name);
+}
+
+json_t *
+tt_persona_json(const tt_persona_t *p)
+{
+    return p->persona;
+}
+
+json_t *
+tt_persona_get(const tt_persona_t *p, const char *path)
+{
+    return tt_json_get_path(p->persona, path);
+}
+
+void
+tt_persona_define(tt_persona_t *p, const char *path, json_t *value, bool merge)
+{
+    json_t *cur = p->persona;
+    char key[256];
+    for (;;) {
+        size_t n = 0;
+        while (*path && *path != '.' && n + 1 < sizeof key)
+            key[n++] = *path++;
+        key[n] = '\0';
+        if (*path != '.') {
+            json_t *old = json_object_get(cur, key);
+            if (merge && json_is_object(old) && json_is_object(value)) {
+                tt_json_merge(old, value);
+                json_decref(value);
+            } else {
+                json_object_set_new(cur, key, value);
+            }
+            break;
+        }
+        path++;
+        json_t *next = json_object_get(cur, key);
+        if (!json_is_object(next)) {
+            next = json_object();
+            json_object_set_new(cur, key, next);
+        }
+        cur = next;
+    }
+    free(p->name);
+    p->name = tt_strdup(tt_json_str(p->persona, "name", ""));
+}
+
+char *
+tt_persona_spec_text(const tt_persona_t *p)
+{
+    json_t *spec = json_pack("{s:s, s:O}", "type", "TinyPerson", "persona", p->persona);
+    char *text = tt_json_compact(spec);
+    json_decref(spec);
+    return text;
+}
+
+char *
+tt_persona_minibio(const tt_persona_t *p)
+{
+    tt_buf_t b;
+    tt_buf_init(&b, 4096);
+    tt_buf_adds(&b, p->name);
+    json_t *age = json_object_get(p->persona, "age");
+    if (json_is_integer(age))
+        tt_buf_addf(&b, ", %lld", (long long)json_integer_value(age));
+    const char *title = NULL;
+    json_t *occ = json_object_get(p->persona, "occupation");
+    if (json_is_string(occ))
+        title = json_string_value(occ);
+    else
+        title = tt_json_str(occ, "title", NULL);
+    const char *org = json_is_object(occ) ? tt_json_str(occ, "organization", NULL) : NULL;
+    if (title)
+        tt_buf_addf(&b, ", %s%s%s", title, org ? " at " : "", org ? org : "");
+    const char *nat = tt_json_str(p->persona, "nationality", NULL);
+    if (nat)
+        tt_buf_addf(&b, ", %s", nat);
+    const char *res = tt_json_str(p->persona, "residence", NULL);
+    if (!res)
+        res = tt_json_str(p->persona, "country_of_residence", NULL);
+    if (res)
+        tt_buf_addf(&b, ", living in %s", res);
+    return tt_buf_take(&b);
+}

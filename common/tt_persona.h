@@ -1,0 +1,59 @@
+/*  tt_persona -- TinyTroupe person specifications, read as they are.
+ *
+ *  A spec is {"type":"TinyPerson","persona":{...}}; a fragment is
+ *  {"type":"Fragment","persona":{...}} and deep-merges into a persona (objects
+ *  merge key by key, lists and scalars replace), as TinyTroupe's import_fragment.
+ *  Values are reached with dot paths ("occupation.title").
+ */
+#ifndef TT_PERSONA_H
+#define TT_PERSONA_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "tt_err.h"
+#include "tt_json.h"
+
+#define TT_NAME_MAX 128 /* bytes of an agent name */
+
+typedef struct tt_persona tt_persona_t;
+
+/* Load a .agent.json file. Errors: *errmsg = "file:line:col: what" (caller frees). */
+tt_err_t tt_persona_load_file(const char *path, tt_persona_t **out, char **errmsg);
+/* Build from a spec already parsed inside doc at path (for inline scenario agents);
+ * messages point into doc. Takes a copy of the value. */
+tt_err_t tt_persona_from_doc(const tt_jdoc_t *doc, const char *path, tt_persona_t **out,
+                             char **errmsg);
+/* Parse spec text (what travels in Assign and SimBegin). */
+tt_err_t tt_persona_from_text(const char *text, tt_persona_t **out, char **errmsg);
+tt_persona_t *tt_persona_dup(const tt_persona_t *p);
+void tt_persona_destroy(tt_persona_t **self_p);
+
+/* Deep-merge a fragment file into the persona. */
+tt_err_t tt_persona_apply_fragment_file(tt_persona_t *p, const char *path, char **errmsg);
+/* Deep-merge a persona object (borrowed) into p. */
+void tt_persona_merge(tt_persona_t *p, const json_t *persona_obj);
+
+const char *tt_persona_name(const tt_persona_t *p);
+void tt_persona_set_name(tt_persona_t *p, const char *name);
+/* The "persona" object; borrowed for the life of p. */
+json_t *tt_persona_json(const tt_persona_t *p);
+/* Value at a dot path, or NULL; borrowed. */
+json_t *tt_persona_get(const tt_persona_t *p, const char *path);
+/* TinyTroupe's define: set the value at path, creating objects on the way; with
+ * merge, objects deep-merge into what is there. Takes a reference to value. */
+void tt_persona_define(tt_persona_t *p, const char *path, json_t *value, bool merge);
+/* The whole spec as compact JSON text, {"type":"TinyPerson","persona":{...}}.
+ * Caller frees. */
+char *tt_persona_spec_text(const tt_persona_t *p);
+/* One line: "Lisa Carter, 28, data scientist at Microsoft, Canadian, living in
+ * Vancouver". Caller frees. */
+char *tt_persona_minibio(const tt_persona_t *p);
+
+/* Check that name is usable as an agent name (non-empty, <= TT_NAME_MAX bytes,
+ * UTF-8, no control characters). */
+bool tt_persona_name_ok(const char *name);
+/* A file-system-safe directory name for an agent (caller frees). */
+char *tt_persona_dirname(const char *name);
+
+#endif

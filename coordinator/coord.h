@@ -1,0 +1,191 @@
+/*  coord -- the state of one `coordinator run`, shared by its modules.
+ *
+ *  One event-loop thread owns all of it. The modules are:
+ *    coord_run.c        lifecycle: set up, the loop, finish
+ *    coord_peers.c      agentd connections: hello, liveness, local processes
+ *    coord_place.c      agents onto slots, assignment, rebuild from the log
+ *    coord_step.c       a step: interventions, dispatch, collect, commit
+ *    coord_record.c     what goes into the log (SimBegin, StepCommit, ...)
+ *    coord_replay.c     the recorded run served by --replay
+ *    coord_transcript.c, coord_results.c   what people read
+ *
+ *  An agent's lifecycle on the coordinator side:
+ *    UNPLACED -> ASSIGNING -> (REBUILDING) -> READY -> ACTING -> ANSWERED -> READY
+ *  and back to UNPLACED whenever its agentd dies or it must be reset.
+ */
+#ifndef COORD_H
+#define COORD_H
+
+#include <czmq.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "coord_replay.h"
+#include "coord_results.h"
+#include "coord_run.h"
+#include "coord_scenario.h"
+#include "coord_transcript.h"
+#include "coord_world.h"
+#include "troupe.pb-c.h"
+#include "tt_config.h"
+#include "tt_hash.h"
+#include "tt_llm.h"
+#include "tt_tlog.h"
+
+#define COORD_TICK_MS         100
+#define COORD_MAX_PEERS       100000
+#define COORD_MAX_RESTARTS    20   /* per agent, per run */
+
+typedef enum {
+    COORD_PEER_LIVE = 0,
+    COORD_PEER_DEAD = 1,
+} coord_peer_state_t;
+
+typedef struct {
+    zframe_t *routing_id;
+    char key[64];               /* routing id as hex, the peers table key */
+    char *instance;
+    char *host;
+    uint32_t slots;
+    uint32_t *slot_agent;       /* agent index + 1 per slot; 0 = free */
+    int64_t last_seen_ms;
+    uint64_t last_seq;
+    pid_t pid;                  /* local child, 0 for external agentds */
+    coord_peer_state_t state;
+} coord_peer_t;
+
+typedef enum {
+    COORD_AGENT_UNPLACED = 0,
+    COORD_AGENT_ASSIGNING,
+    COORD_AGENT_REBUILDING,
+    COORD_AGENT_READY,
+    COORD_AGENT_ACTING,
+    COORD_AGENT_ANSWERED,
+} coord_agent_state_t;
+
+typedef struct {
+    uint32_t index;
+    const char *name;           /* borrowed from the scenario */
+    coord_agent_state_t state;
+    long peer;                  /* -1 when unplaced */
+    uint32_t slot;
+    uint32_t incarnation;
+    uint32_t memory_step;       /* the agent's memory, as it reported */
+    uint32_t restarts;
+    bool must_act;              /* has not answered the step in progress */
+    bool reset_after_commit;    /* timed out: reset its slot once the step commits */
+    Tt__StepInput *input;       /* this step's input, kept until commit */
+    Tt__Envelope *answer;       /* this step's Actions, kept until commit */
+    const char *status;         /* "ok", "failed", "timeout" */
+    int64_t dispatched_ms;
+} coord_agent_t;
+
+typedef enum {
+    COORD_RUN_PLACING = 0,      /* waiting for every agent to be ready */
+    COORD_RUN_JUDGING,          /* step begun, waiting for intervention judgements */
+    COORD_RUN_STEPPING,         /* dispatching and collecting */
+    COORD_RUN_DONE,
+} coord_run_state_t;
+
+typedef struct coord {
+    coord_run_opts_t opts;
+    tt_config_t config;
+    coord_scenario_t *scenario;
+    coord_world_t *world;
+    tt_tlog_t *log;
+    coord_replay_t *replay;
+    tt_llm_t *llm;              /* interventions judged by the model (lazily) */
+    coord_transcript_t *transcript;
+    coord_results_t *results;
+    char *out_dir;
+    /* network */
+    zloop_t *loop;
+    zsock_t *router;
+    char *endpoint;             /* what agentds connect to */
+    zactor_t *auth;             /* CURVE authenticator, when secured */
+    char *server_public;        /* CURVE server key (Z85) */
+    coord_peer_t *peers;
+    size_t n_peers;
+    zhash_t *peer_index;        /* key -> peer index + 1 */
+    uint64_t seq;
+    uint64_t dropped_frames;
+    size_t respawns;            /* local agentds to start on the next tick */
+    /* agents */
+    coord_agent_t *agents;
+    size_t n_agents;
+    char *agent_config_json;    /* the shared part sent in every Assign */
+    uint8_t run_id[TT_SHA256_LEN];
+    uint64_t *step_records;     /* log record index of StepCommit per step (1-based) */
+    size_t step_records_alloc;
+    /* the run */
+    coord_run_state_t state;
+    uint32_t committed_step;
+    uint32_t total_steps;
+    uint32_t step;              /* the step in progress */
+    int64_t step_started_ms;
+    uint32_t *order;            /* acting order of the step in progress */
+    size_t order_next;          /* next in order to dispatch */
+    size_t in_flight;
+    size_t max_concurrency;
+    size_t pending_judgements;
+    bool *intervention_fired;   /* once-only interventions that fired */
+    json_t *fired_now;          /* interventions fired this step (names) */
+    int64_t started_ms;
+    int64_t placing_since_ms;
+    uint64_t llm_calls;
+    uint64_t tokens;
+    bool divergence_reported;
+    char *divergence;
+    bool already_complete;      /* --resume of a finished run: write nothing */
+    int exit_code;
+    char *failure;              /* why the run failed, for the final message */
+} coord_t;
+
+/* ---- coord_peers.c */
+tt_err_t coord_peers_bind(coord_t *c, char **errmsg);
+tt_err_t coord_peers_spawn(coord_t *c, size_t n_processes, uint32_t slots, char **errmsg);
+int coord_peers_on_message(zloop_t *loop, zsock_t *sock, void *arg);
+void coord_peers_tick(coord_t *c);
+tt_err_t coord_send(coord_t *c, coord_peer_t *p, uint32_t agent, uint32_t incarnation,
+                    Tt__Envelope *env);
+void coord_peers_shutdown(coord_t *c, const char *reason);
+void coord_peers_destroy(coord_t *c);
+void coord_peer_dead(coord_t *c, coord_peer_t *p, const char *why);
+
+/* ---- coord_place.c */
+void coord_place_unplaced(coord_t *c);
+void coord_place_on_assigned(coord_t *c, coord_agent_t *a, const Tt__Assigned *m);
+/* Actions for an agent that is REBUILDING. */
+void coord_place_on_rebuilt(coord_t *c, coord_agent_t *a, const Tt__Actions *m);
+void coord_place_unplace(coord_t *c, coord_agent_t *a);
+bool coord_place_all_ready(const coord_t *c);
+
+/* ---- coord_step.c */
+void coord_step_begin(coord_t *c);
+void coord_step_dispatch(coord_t *c);
+void coord_step_on_actions(coord_t *c, coord_agent_t *a, Tt__Envelope **env);
+void coord_step_tick(coord_t *c);
+int coord_step_on_judgement(zloop_t *loop, zsock_t *pipe, void *arg);
+
+/* ---- coord_record.c */
+tt_err_t coord_record_begin(coord_t *c, char **errmsg);
+tt_err_t coord_record_resume(coord_t *c, char **errmsg);
+tt_err_t coord_record_step(coord_t *c, const Tt__StepCommit *sc, const Tt__Telemetry *tel);
+tt_err_t coord_record_intervention(coord_t *c, const Tt__Intervention *iv,
+                                   const Tt__Telemetry *tel);
+tt_err_t coord_record_checkpoint(coord_t *c, const char *name);
+tt_err_t coord_record_end(coord_t *c, const char *reason);
+/* The AgentStep of agent in committed step (from the log); caller frees with
+ * tt_wire_free_body(body). NULL if absent. */
+const Tt__AgentStep *coord_record_agent_step(coord_t *c, uint32_t step, uint32_t agent,
+                                             Tt__RecordBody **body, char **datetime);
+
+/* ---- coord_run.c */
+void coord_progress_clear(coord_t *c);
+
+/* ---- helpers */
+coord_agent_t *coord_agent(coord_t *c, uint32_t envelope_agent);
+void coord_fail(coord_t *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,492 @@
+/*  coord_peers -- agentd connections: binding, local processes, hello and
+ *  welcome, liveness, and turning inbound messages into agent events.
+ *
+ *  A peer is one agentd process (one DEALER). It is live while we hear from it;
+ *  silence longer than LIVENESS_MS, a send the ROUTER cannot deliver, or (for
+ *  our own children) its exit makes it dead: its agents are unplaced and go to
+ *  other slots, rebuilt from the log. A dead peer's messages are answered with
+ *  an error and otherwise ignored, and every agent message must carry the
+ *  agent's current incarnation, so a stale process can never act again.
+ */
+#define TT_LOG_MODULE "peers"
+#include "coord.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <spawn.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "tt_log.h"
+#include "tt_mem.h"
+#include "tt_time.h"
+#include "tt_wire.h"
+
+extern char **environ;
+
+/* ------------------------------------------------------------------ binding */
+
+static bool
+s_is_loopback(const char *endpoint)
+{
+    return !strncmp(endpoint, "ipc://", 6) || !strncmp(endpoint, "inproc://", 9) ||
+           !strncmp(endpoint, "tcp://127.", 10) || !strncmp(endpoint, "tcp://localhost:", 16) ||
+           !strncmp(endpoint, "tcp://[::1]:", 12);
+}
+
+/* CURVE: load (or create) the server certificate and the authorised clients,
+ * start zauth, and prove that an unknown client is refused. */
+static tt_err_t s_secure(coord_t *c, char **errmsg);
+
+tt_err_t
+coord_peers_bind(coord_t *c, char **errmsg)
+{
+    c->router = zsock_new(ZMQ_ROUTER);
+    if (!c->router) {
+        *errmsg = tt_asprintf("cannot create a ZeroMQ socket");
+        return TT_EIO;
+    }
+    zsock_set_router_mandatory(c->router, 1);
+    zsock_set_router_handover(c->router, 1);
+    zsock_set_linger(c->router, 0);
+    zsock_set_maxmsgsize(c->router, (int64_t)TT_WIRE_MAX_FRAME);
+    zsock_set_sndhwm(c->router, 0);
+    zsock_set_rcvhwm(c->router, 0);
+    const char *listen = c->opts.listen ? c->opts.listen : "tcp://127.0.0.1:*";
+    if (!s_is_loopback(listen) && !c->opts.insecure) {
+        tt_err_t err = s_secure(c, errmsg);
+        if (err)
+            return err;
+    }
+    if (zsock_bind(c->router, "%s", listen) < 0) {
+        *errmsg = tt_asprintf("cannot listen on %s: %s", listen, zmq_strerror(zmq_errno()));
+        return TT_EINVAL;
+    }
+    /* what agentds connect to: the bound endpoint, with a wildcard host made concrete */
+    const char *last = zsock_last_endpoint(c->router);
+    c->endpoint = tt_strdup(last ? last : listen);
+    if (!strncmp(c->endpoint, "tcp://0.0.0.0:", 14)) {
+        char *local = tt_asprintf("tcp://127.0.0.1:%s", c->endpoint + 14);
+        free(c->endpoint);
+        c->endpoint = local;
+    }
+    TT_LOG_INFO("listening on %s%s", last ? last : listen,
+                c->server_public ? " (CURVE)" : "");
+    return TT_OK;
+}
+
+static tt_err_t
+s_secure(coord_t *c, char **errmsg)
+{
+    if (!zsys_has_curve()) {
+        *errmsg = tt_asprintf("this libzmq has no CURVE support; use --insecure to bind %s "
+                              "without encryption",
+                              c->opts.listen);
+        return TT_ESECURITY;
+    }
+    if (!c->opts.keys_dir) {
+        *errmsg = tt_asprintf("binding %s beyond loopback needs CURVE keys: --keys DIR (made by "
+                              "`coordinator keygen DIR`), or --insecure",
+                              c->opts.listen);
+        return TT_ESECURITY;
+    }
+    char *server_path = tt_asprintf("%s/server.cert_secret", c->opts.keys_dir);
+    zcert_t *cert = zcert_load(server_path);
+    free(server_path);
+    if (!cert) {
+        *errmsg = tt_asprintf("%s/server.cert_secret: cannot load the server certificate (make "
+                              "one with `coordinator keygen %s`)",
+                              c->opts.keys_dir, c->opts.keys_dir);
+        return TT_ESECURITY;
+    }
+    char *clients = tt_asprintf("%s/clients", c->opts.keys_dir);
+    c->auth = zactor_new(zauth, NULL);
+    zstr_sendx(c->auth, "CURVE", clients, NULL);
+    zsock_wait(c->auth);
+    zcert_apply(cert, c->router);
+    zsock_set_curve_server(c->router, 1);
+    zsock_set_zap_domain(c->router, "troupe");
+    c->server_public = tt_strdup(zcert_public_txt(cert));
+    zcert_destroy(&cert);
+    free(clients);
+    return TT_OK;
+}
+
+/* ------------------------------------------------------------------ local agentds */
+
+static char *
+s_agentd_path(void)
+{
+    const char *env = getenv("TROUPE_AGENTD");
+    if (env && *env)
+        return tt_strdup(env);
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0)
+        return tt_strdup("agentd");
+    self[n] = '\0';
+    char *slash = strrchr(self, '/');
+    if (slash)
+        *slash = '\0';
+    return tt_asprintf("%s/agentd", self);
+}
+
+tt_err_t
+coord_peers_spawn(coord_t *c, size_t n_processes, uint32_t slots, char **errmsg)
+{
+    char *agentd = s_agentd_path();
+    char slots_text[16], parent[16];
+    snprintf(slots_text, sizeof slots_text, "%u", slots);
+    snprintf(parent, sizeof parent, "%d", (int)getpid());
+    const char *level = tt_log_level >= TT_LOG_LEVEL_INFO ? "info" : "warn";
+    char *const argv[] = {agentd,       "--connect",    c->endpoint, "--slots",
+                          slots_text,   "--data-dir",   c->out_dir,  "--parent-pid",
+                          parent,       "--log-level",  (char *)level, NULL};
+    tt_err_t err = TT_OK;
+    for (size_t i = 0; i < n_processes; i++) {
+        pid_t pid;
+        int rc = posix_spawn(&pid, agentd, NULL, NULL, argv, environ);
+        if (rc != 0) {
+            *errmsg = tt_asprintf("cannot start %s: %s", agentd, strerror(rc));
+            err = TT_EIO;
+            break;
+        }
+        /* Remember the child; its peer entry is created at Hello, matched by pid. */
+        c->peers = tt_realloc(c->peers, (c->n_peers + 1) * sizeof *c->peers);
+        coord_peer_t *p = &c->peers[c->n_peers++];
+        memset(p, 0, sizeof *p);
+        p->pid = pid;
+        p->state = COORD_PEER_LIVE;
+        p->last_seen_ms = tt_now_ms();
+        snprintf(p->key, sizeof p->key, "pending:%d", (int)pid);
+    }
+    free(agentd);
+    return err;
+}
+
+/* ------------------------------------------------------------------ sending */
+
+tt_err_t
+coord_send(coord_t *c, coord_peer_t *p, uint32_t agent, uint32_t incarnation, Tt__Envelope *env)
+{
+    if (p->state != COORD_PEER_LIVE || !p->routing_id)
+        return TT_EPEER;
+    env->seq = ++c->seq;
+    if (agent) {
+        env->has_agent = env->has_incarnation = true;
+        env->agent = agent;
+        env->incarnation = incarnation;
+    }
+    tt_err_t err = tt_wire_send(c->router, p->routing_id, env);
+    if (err == TT_EPEER)
+        coord_peer_dead(c, p, "unreachable");
+    return err;
+}
+
+static void
+s_send_raw(coord_t *c, zframe_t *routing_id, Tt__Envelope *env)
+{
+    env->seq = ++c->seq;
+    tt_wire_send(c->router, routing_id, env);
+}
+
+/* ------------------------------------------------------------------ peers */
+
+static coord_peer_t *
+s_find(coord_t *c, const char *key)
+{
+    uintptr_t idx = (uintptr_t)zhash_lookup(c->peer_index, key);
+    return idx ? &c->peers[idx - 1] : NULL;
+}
+
+static void
+s_key(zframe_t *id, char *key, size_t cap)
+{
+    size_t n = zframe_size(id);
+    if (n * 2 + 1 > cap)
+        n = (cap - 1) / 2;
+    tt_hex(zframe_data(id), n, key);
+}
+
+void
+coord_peer_dead(coord_t *c, coord_peer_t *p, const char *why)
+{
+    if (p->state == COORD_PEER_DEAD)
+        return;
+    p->state = COORD_PEER_DEAD;
+    TT_LOG_WARN("agentd on %s (pid %d) is dead (%s): moving its agents",
+                p->host ? p->host : "?", p->pid > 0 ? (int)p->pid : (int)-p->pid, why);
+    if (p->pid > 0) {
+        /* our child: make sure it is gone, so it releases its agents' memory */
+        kill(p->pid, SIGKILL);
+    }
+    for (uint32_t s = 0; p->slot_agent && s < p->slots; s++) {
+        if (!p->slot_agent[s])
+            continue;
+        coord_agent_t *a = &c->agents[p->slot_agent[s] - 1];
+        p->slot_agent[s] = 0;
+        coord_place_unplace(c, a);
+    }
+    /* a replacement is started on the next tick: the peers table may move then */
+    if (p->pid != 0 && c->state != COORD_RUN_DONE && !c->opts.external)
+        c->respawns++;
+}
+
+static void
+s_on_hello(coord_t *c, zframe_t *id, const char *key, const Tt__Envelope *env)
+{
+    const Tt__Hello *h = env->hello;
+    coord_peer_t *p = s_find(c, key);
+    if (p && p->state == COORD_PEER_LIVE && p->instance && !strcmp(p->instance, h->instance))
+        return; /* a repeated hello */
+    if (!p) {
+        /* a child we started announces itself by pid */
+        for (size_t i = 0; i < c->n_peers && !p; i++)
+            if (!c->peers[i].routing_id && c->peers[i].pid && h->has_pid &&
+                c->peers[i].pid == (pid_t)h->pid && c->peers[i].state == COORD_PEER_LIVE)
+                p = &c->peers[i];
+        if (!p) {
+            if (c->n_peers >= COORD_MAX_PEERS)
+                return;
+            c->peers = tt_realloc(c->peers, (c->n_peers + 1) * sizeof *c->peers);
+            p = &c->peers[c->n_peers++];
+            memset(p, 0, sizeof *p);
+        }
+    }
+    zframe_destroy(&p->routing_id);
+    p->routing_id = zframe_dup(id);
+    snprintf(p->key, sizeof p->key, "%s", key);
+    zhash_update(c->peer_index, key, (void *)(uintptr_t)(p - c->peers + 1));
+    free(p->instance);
+    free(p->host);
+    p->instance = tt_strdup(h->instance);
+    p->host = tt_strdup(h->host ? h->host : "");
+    free(p->slot_agent);
+    p->slots = h->slots;
+    p->slot_agent = tt_calloc(h->slots, sizeof *p->slot_agent);
+    p->state = COORD_PEER_LIVE;
+    p->last_seen_ms = tt_now_ms();
+    p->last_seq = env->seq;
+    TT_LOG_INFO("agentd on %s (pid %u) registered with %u slots", p->host,
+                h->has_pid ? h->pid : 0, h->slots);
+    Tt__Welcome w = TT__WELCOME__INIT;
+    w.heartbeat_ms = (uint32_t)c->config.heartbeat_ms;
+    w.liveness_ms = (uint32_t)c->config.liveness_ms;
+    Tt__Envelope reply = TT__ENVELOPE__INIT;
+    reply.body_case = TT__ENVELOPE__BODY_WELCOME;
+    reply.welcome = &w;
+    coord_send(c, p, 0, 0, &reply);
+    coord_place_unplaced(c);
+}
+
+static void
+s_reject(coord_t *c, zframe_t *id, const char *why)
+{
+    Tt__Error e = TT__ERROR__INIT;
+    e.code = TT_EPEER;
+    e.message = (char *)why;
+    Tt__Envelope env = TT__ENVELOPE__INIT;
+    env.body_case = TT__ENVELOPE__BODY_ERROR;
+    env.error = &e;
+    s_send_raw(c, id, &env);
+}
+
+coord_agent_t *
+coord_agent(coord_t *c, uint32_t envelope_agent)
+{
+    if (envelope_agent == 0 || envelope_agent > c->n_agents)
+        return NULL;
+    return &c->agents[envelope_agent - 1];
+}
+
+/* A message about one agent: only from its peer and its current incarnation. */
+static void
+s_on_agent_message(coord_t *c, coord_peer_t *p, Tt__Envelope **envp)
+{
+    Tt__Envelope *env = *envp;
+    coord_agent_t *a = coord_agent(c, env->agent);
+    if (!a || a->peer != (long)(p - c->peers) || a->incarnation != env->incarnation) {
+        TT_LOG_DEBUG("stale %s for agent %u incarnation %u: dropped", tt_wire_body_name(env),
+                     env->agent, env->incarnation);
+        return;
+    }
+    switch (env->body_case) {
+    case TT__ENVELOPE__BODY_ASSIGNED:
+        if (a->state == COORD_AGENT_ASSIGNING)
+            coord_place_on_assigned(c, a, env->assigned);
+        break;
+    case TT__ENVELOPE__BODY_ACTIONS:
+        if (a->state == COORD_AGENT_REBUILDING)
+            coord_place_on_rebuilt(c, a, env->actions);
+        else if (a->state == COORD_AGENT_ACTING)
+            coord_step_on_actions(c, a, envp);
+        break;
+    case TT__ENVELOPE__BODY_ERROR:
+        TT_LOG_ERROR("%s: %s", a->name, env->error->message ? env->error->message : "error");
+        if (a->state == COORD_AGENT_ASSIGNING)
+            coord_fail(c, "agent %s could not start: %s", a->name,
+                       env->error->message ? env->error->message : "error");
+        break;
+    default:
+        break;
+    }
+}
+
+int
+coord_peers_on_message(zloop_t *loop, zsock_t *sock, void *arg)
+{
+    (void)loop;
+    coord_t *c = arg;
+    zframe_t *id = NULL;
+    Tt__Envelope *env = NULL;
+    tt_err_t err = tt_wire_recv(sock, &id, &env);
+    if (err) {
+        if (++c->dropped_frames % 1000 == 1)
+            TT_LOG_WARN("dropped a malformed message (%s); %llu so far", tt_strerror(err),
+                        (unsigned long long)c->dropped_frames);
+        zframe_destroy(&id);
+        return 0;
+    }
+    char key[64];
+    s_key(id, key, sizeof key);
+    coord_peer_t *p = s_find(c, key);
+    if (env->body_case == TT__ENVELOPE__BODY_HELLO) {
+        s_on_hello(c, id, key, env);
+    } else if (!p || p->state != COORD_PEER_LIVE) {
+        s_reject(c, id, p ? "you were declared dead" : "unknown peer: send hello first");
+    } else if (env->seq <= p->last_seq) {
+        TT_LOG_DEBUG("duplicate message %llu from %s: dropped", (unsigned long long)env->seq,
+                     p->host);
+    } else {
+        p->last_seq = env->seq;
+        p->last_seen_ms = tt_now_ms();
+        if (env->body_case != TT__ENVELOPE__BODY_HEARTBEAT)
+            s_on_agent_message(c, p, &env);
+    }
+    tt_wire_free(&env);
+    zframe_destroy(&id);
+    return c->state == COORD_RUN_DONE ? -1 : 0;
+}
+
+/* ------------------------------------------------------------------ ticks */
+
+static void
+s_reap(coord_t *c)
+{
+    int status;
+    pid_t pid;
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+        for (size_t i = 0; i < c->n_peers; i++) {
+            coord_peer_t *p = &c->peers[i];
+            if (p->pid != pid)
+                continue;
+            p->pid = -pid; /* reaped: never signal it again */
+            if (p->state == COORD_PEER_LIVE && c->state != COORD_RUN_DONE) {
+                char why[64];
+                snprintf(why, sizeof why, "exited with status %d", WIFEXITED(status) ?
+                         WEXITSTATUS(status) : 128 + WTERMSIG(status));
+                coord_peer_dead(c, p, why);
+            }
+        }
+    }
+}
+
+void
+coord_peers_tick(coord_t *c)
+{
+    s_reap(c);
+    if (c->respawns) {
+        char *err = NULL;
+        size_t n = c->respawns;
+        c->respawns = 0;
+        if (coord_peers_spawn(c, n, c->opts.slots, &err))
+            coord_fail(c, "%s", err);
+        free(err);
+    }
+    int64_t now = tt_now_ms();
+    Tt__Heartbeat hb = TT__HEARTBEAT__INIT;
+    for (size_t i = 0; i < c->n_peers; i++) {
+        coord_peer_t *p = &c->peers[i];
+        if (p->state != COORD_PEER_LIVE)
+            continue;
+        if (now - p->last_seen_ms > c->config.liveness_ms) {
+            coord_peer_dead(c, p, p->routing_id ? "silent" : "never registered");
+            continue;
+        }
+        if (!p->routing_id)
+            continue;
+        Tt__Envelope env = TT__ENVELOPE__INIT;
+        env.body_case = TT__ENVELOPE__BODY_HEARTBEAT;
+        env.heartbeat = &hb;
+        coord_send(c, p, 0, 0, &env);
+    }
+}
+
+void
+coord_peers_shutdown(coord_t *c, const char *reason)
+{
+    Tt__Shutdown s = TT__SHUTDOWN__INIT;
+    s.reason = (char *)reason;
+    for (size_t i = 0; i < c->n_peers; i++) {
+        coord_peer_t *p = &c->peers[i];
+        if (p->state != COORD_PEER_LIVE || !p->routing_id)
+            continue;
+        Tt__Envelope env = TT__ENVELOPE__INIT;
+        env.body_case = TT__ENVELOPE__BODY_SHUTDOWN;
+        env.shutdown = &s;
+        coord_send(c, p, 0, 0, &env);
+    }
+    /* give our children a moment to leave, then make sure */
+    int64_t deadline = tt_now_ms() + 3000;
+    for (;;) {
+        bool alive = false;
+        for (size_t i = 0; i < c->n_peers; i++) {
+            coord_peer_t *p = &c->peers[i];
+            if (p->pid > 0) {
+                if (waitpid(p->pid, NULL, WNOHANG) == p->pid)
+                    p->pid = -p->pid;
+                else
+                    alive = true;
+            }
+        }
+        if (!alive)
+            break;
+        if (tt_now_ms() > deadline) {
+            for (size_t i = 0; i < c->n_peers; i++)
+                if (c->peers[i].pid > 0) {
+                    kill(c->peers[i].pid, SIGKILL);
+                    waitpid(c->peers[i].pid, NULL, 0);
+                    c->peers[i].pid = -c->peers[i].pid;
+                }
+            break;
+        }
+        zclock_sleep(10);
+    }
+}
+
+void
+coord_peers_destroy(coord_t *c)
+{
+    for (size_t i = 0; i < c->n_peers; i++) {
+        coord_peer_t *p = &c->peers[i];
+        if (p->pid > 0) {
+            kill(p->pid, SIGKILL);
+            waitpid(p->pid, NULL, 0);
+        }
+        zframe_destroy(&p->routing_id);
+        free(p->instance);
+        free(p->host);
+        free(p->slot_agent);
+    }
+    free(c->peers);
+    c->peers = NULL;
+    c->n_peers = 0;
+    zhash_destroy(&c->peer_index);
+    zsock_destroy(&c->router);
+    zactor_destroy(&c->auth);
+    free(c->endpoint);
+    free(c->server_public);
+}

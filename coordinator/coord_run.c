@@ -1,0 +1,487 @@
+/*  coord_run -- `coordinator run`: set up, loop, finish.
+ *
+ *  Setup order matters for "bad input loses nothing": config, scenario and
+ *  output directory are all checked before anything is written; the log is
+ *  opened (or resumed) before any agentd starts; results are written from
+ *  what the log holds whatever way the run ends.
+ */
+#define TT_LOG_MODULE "run"
+#include "coord.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tt_json.h"
+#include "tt_log.h"
+#include "tt_mem.h"
+#include "tt_time.h"
+#include "tt_wire.h"
+
+void
+coord_fail(coord_t *c, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (!c->failure) {
+        c->failure = tt_strdup(msg);
+        TT_LOG_ERROR("%s", msg);
+    }
+    c->state = COORD_RUN_DONE;
+}
+
+/* ------------------------------------------------------------------ progress */
+
+static bool
+s_progress_enabled(const coord_t *c)
+{
+    const char *term = getenv("TERM");
+    return !c->opts.quiet && isatty(STDERR_FILENO) && !(term && !strcmp(term, "dumb"));
+}
+
+void
+coord_progress_clear(coord_t *c)
+{
+    if (s_progress_enabled(c))
+        fputs("\r\x1b[K", stderr);
+}
+
+static void
+s_progress(coord_t *c)
+{
+    if (!s_progress_enabled(c))
+        return;
+    size_t done = 0;
+    for (size_t i = 0; i < c->n_agents; i++)
+        done += c->state == COORD_RUN_STEPPING && !c->agents[i].must_act;
+    double elapsed = (double)(tt_now_ms() - c->started_ms) / 1000.0;
+    uint32_t steps_done = c->committed_step;
+    char eta[32] = "--";
+    if (steps_done > 0 && c->total_steps > steps_done)
+        snprintf(eta, sizeof eta, "%.0f s",
+                 elapsed / steps_done * (c->total_steps - steps_done));
+    fprintf(stderr,
+            "\r\x1b[K step %u/%u | agents %zu/%zu | LLM calls %llu | tokens %llu | %.1f s | "
+            "ETA %s",
+            c->step ? c->step : 1, c->total_steps, done, c->n_agents,
+            (unsigned long long)c->llm_calls, (unsigned long long)c->tokens, elapsed, eta);
+}
+
+/* ------------------------------------------------------------------ loop */
+
+static int
+s_on_tick(zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    coord_t *c = arg;
+    coord_peers_tick(c);
+    if (c->state == COORD_RUN_PLACING) {
+        if (coord_place_all_ready(c)) {
+            if (c->committed_step >= c->total_steps)
+                c->state = COORD_RUN_DONE;
+            else
+                coord_step_begin(c);
+        } else if (tt_now_ms() - c->placing_since_ms >
+                   (int64_t)c->config.register_timeout_s * 1000) {
+            size_t ready = 0;
+            for (size_t i = 0; i < c->n_agents; i++)
+                ready += c->agents[i].state == COORD_AGENT_READY;
+            coord_fail(c,
+                       "only %zu of %zu agents have a slot after %d s%s (start more with "
+                       "`agentd --connect %s --slots N`)",
+                       ready, c->n_agents, c->config.register_timeout_s,
+                       c->opts.external ? "" : " although agentds were started locally",
+                       c->endpoint);
+        }
+    }
+    coord_step_tick(c);
+    s_progress(c);
+    return c->state == COORD_RUN_DONE ? -1 : 0;
+}
+
+/* ------------------------------------------------------------------ setup */
+
+static tt_err_t
+s_mkdirs(const char *path)
+{
+    char *p = tt_strdup(path);
+    tt_err_t err = TT_OK;
+    for (char *s = p + 1; *s && !err; s++) {
+        if (*s != '/')
+            continue;
+        *s = '\0';
+        if (mkdir(p, 0700) && errno != EEXIST)
+            err = tt_err_from_errno(errno);
+        *s = '/';
+    }
+    if (!err && mkdir(p, 0700) && errno != EEXIST)
+        err = tt_err_from_errno(errno);
+    free(p);
+    return err;
+}
+
+static int
+s_setup_config(coord_t *c)
+{
+    char *err = NULL;
+    tt_config_init(&c->config);
+    const char *path = c->opts.config_path ? c->opts.config_path : "config.ini";
+    tt_err_t rc = tt_config_load_ini(&c->config, path, c->opts.config_path == NULL, &err);
+    if (rc && rc != TT_ENOTFOUND) {
+        fprintf(stderr, "%s\n", err);
+        free(err);
+        return 2;
+    }
+    if (rc == TT_ENOTFOUND && c->opts.config_path) {
+        fprintf(stderr, "%s\n", err);
+        free(err);
+        return 2;
+    }
+    free(err);
+    err = NULL;
+    if (tt_config_resolve(&c->config, c->opts.llm, &err)) {
+        fprintf(stderr, "coordinator: %s\n", err);
+        free(err);
+        return 2;
+    }
+    if (!getenv("TROUPE_LOG_LEVEL") && tt_log_level < c->config.log_level)
+        tt_log_level = c->config.log_level;
+    return 0;
+}
+
+static int
+s_setup_scenario(coord_t *c)
+{
+    char *err = NULL;
+    if (coord_scenario_load(c->opts.scenario_path, &c->scenario, &err)) {
+        fprintf(stderr, "%s\n", err);
+        free(err);
+        return 2;
+    }
+    coord_scenario_t *s = c->scenario;
+    if (c->opts.has_seed)
+        s->seed = c->opts.seed;
+    c->total_steps = c->opts.steps >= 0 ? (uint32_t)c->opts.steps : s->steps;
+    c->n_agents = s->n_agents;
+    c->agents = tt_calloc(c->n_agents, sizeof *c->agents);
+    for (size_t i = 0; i < c->n_agents; i++) {
+        c->agents[i].index = (uint32_t)i;
+        c->agents[i].name = tt_persona_name(s->agents[i].persona);
+        c->agents[i].peer = -1;
+        c->agents[i].status = "ok";
+    }
+    c->order = tt_calloc(c->n_agents + 1, sizeof *c->order);
+    c->intervention_fired = tt_calloc(s->n_interventions + 1, sizeof(bool));
+    c->fired_now = json_array();
+    json_t *cfg = json_pack("{s:o, s:I}", "config", tt_config_to_json(&c->config), "seed",
+                            (json_int_t)s->seed);
+    c->agent_config_json = tt_json_compact(cfg);
+    json_decref(cfg);
+    c->world = coord_world_new(s);
+    if (s->skip_steps)
+        coord_world_skip(c->world, s->skip_steps);
+    c->max_concurrency = c->opts.max_concurrency > 0 ? (size_t)c->opts.max_concurrency
+                                                     : (size_t)c->config.max_concurrent_calls;
+    return 0;
+}
+
+static int
+s_setup_output(coord_t *c)
+{
+    c->out_dir = tt_strdup(c->opts.out_dir);
+    char *log_path = tt_asprintf("%s/sim.tlog", c->out_dir);
+    struct stat st;
+    bool exists = stat(log_path, &st) == 0;
+    int rc = 0;
+    char *err = NULL;
+    if (exists && !c->opts.resume) {
+        fprintf(stderr, "coordinator: %s already holds a run; use --resume to continue it, or "
+                        "another --out\n",
+                c->out_dir);
+        rc = 2;
+    } else if (!exists && c->opts.resume) {
+        fprintf(stderr, "coordinator: %s: no run to resume (no sim.tlog)\n", c->out_dir);
+        rc = 2;
+    } else if (s_mkdirs(c->out_dir)) {
+        fprintf(stderr, "coordinator: cannot create %s: %s\n", c->out_dir, strerror(errno));
+        rc = 2;
+    } else if (tt_tlog_open(log_path, TT_TLOG_APPEND, &c->log, &err)) {
+        fprintf(stderr, "coordinator: %s\n", err ? err : log_path);
+        rc = 2;
+    }
+    free(err);
+    err = NULL;
+    char *tr_path = tt_asprintf("%s/transcript.txt", c->out_dir);
+    if (!rc && coord_transcript_open(tr_path, c->opts.quiet, &c->transcript)) {
+        fprintf(stderr, "coordinator: cannot write %s\n", tr_path);
+        rc = 2;
+    }
+    free(tr_path);
+    if (!rc) {
+        tt_err_t e = c->opts.resume ? coord_record_resume(c, &err) : coord_record_begin(c, &err);
+        if (e) {
+            fprintf(stderr, "coordinator: %s\n", err ? err : tt_strerror(e));
+            rc = e == TT_EIO ? 1 : 2;
+        }
+    }
+    if (!rc && c->opts.replay_path && coord_replay_open(c->opts.replay_path, &c->replay, &err)) {
+        fprintf(stderr, "coordinator: %s\n", err ? err : c->opts.replay_path);
+        rc = 2;
+    }
+    free(err);
+    free(log_path);
+    return rc;
+}
+
+static void
+s_finish(coord_t *c)
+{
+    const char *reason = c->failure         ? "failed"
+                         : zsys_interrupted ? "interrupted"
+                         : c->committed_step >= c->total_steps ? "completed"
+                                                               : "interrupted";
+    coord_progress_clear(c);
+    if (c->log && !c->already_complete)
+        coord_record_end(c, reason);
+    coord_peers_shutdown(c, reason);
+    char hex[TT_SHA256_HEX_LEN + 1] = "";
+    if (c->log)
+        tt_hex(tt_tlog_last_hash(c->log), TT_SHA256_LEN, hex);
+    if (c->results) {
+        if (c->divergence)
+            coord_results_note(c->results, "replay_divergence", c->divergence);
+        if (c->failure)
+            coord_results_note(c->results, "failure", c->failure);
+        coord_results_write(c->results, c->out_dir, hex, reason);
+    }
+    char line[512];
+    snprintf(line, sizeof line, "\nRun %s: %u of %u steps, %llu model calls, final hash %.16s\n",
+             reason, c->committed_step, c->total_steps, (unsigned long long)c->llm_calls, hex);
+    if (c->transcript)
+        coord_transcript_footer(c->transcript, line);
+    if (!strcmp(reason, "completed"))
+        c->exit_code = 0;
+    else if (c->failure)
+        fprintf(stderr, "coordinator: run failed: %s\n", c->failure);
+    else
+        fprintf(stderr, "coordinator: interrupted after step %u; continue with --resume\n",
+                c->committed_step);
+}
+
+static void
+s_destroy(coord_t *c)
+{
+    coord_peers_destroy(c);
+    zloop_destroy(&c->loop);
+    tt_llm_destroy(&c->llm);
+    for (size_t i = 0; i < c->n_agents; i++) {
+        coord_world_input_free(&c->agents[i].input);
+        tt_wire_free(&c->agents[i].answer);
+    }
+    free(c->agents);
+    free(c->order);
+    free(c->intervention_fired);
+    json_decref(c->fired_now);
+    free(c->step_records);
+    free(c->agent_config_json);
+    free(c->divergence);
+    free(c->failure);
+    free(c->out_dir);
+    coord_replay_close(&c->replay);
+    coord_results_destroy(&c->results);
+    coord_transcript_close(&c->transcript);
+    tt_tlog_close(&c->log);
+    coord_world_destroy(&c->world);
+    coord_scenario_destroy(&c->scenario);
+    tt_config_fini(&c->config);
+}
+
+int
+coord_run(const coord_run_opts_t *opts)
+{
+    coord_t c = {0};
+    c.opts = *opts;
+    if (c.opts.slots == 0)
+        c.opts.slots = 1;
+    c.exit_code = 1;
+    c.started_ms = tt_now_ms();
+    int rc = s_setup_config(&c);
+    if (!rc)
+        rc = s_setup_scenario(&c);
+    if (!rc)
+        rc = s_setup_output(&c);
+    if (rc) {
+        s_destroy(&c);
+        return rc;
+    }
+    if (c.state == COORD_RUN_DONE) {
+        fprintf(stderr, "coordinator: %s: the run is already complete (%u steps)\n",
+                c.out_dir, c.committed_step);
+        c.already_complete = true;
+        s_finish(&c);
+        s_destroy(&c);
+        return 0;
+    }
+    char *err = NULL;
+    c.peer_index = zhash_new();
+    if (coord_peers_bind(&c, &err)) {
+        fprintf(stderr, "coordinator: %s\n", err);
+        free(err);
+        s_destroy(&c);
+        return 2;
+    }
+    c.loop = zloop_new();
+    zloop_reader(c.loop, c.router, coord_peers_on_message, &c);
+    zloop_timer(c.loop, COORD_TICK_MS, 0, s_on_tick, &c);
+    c.state = COORD_RUN_PLACING;
+    c.placing_since_ms = tt_now_ms();
+    if (!c.opts.external) {
+        size_t procs = (c.n_agents + c.opts.slots - 1) / c.opts.slots;
+        if (coord_peers_spawn(&c, procs, c.opts.slots, &err)) {
+            fprintf(stderr, "coordinator: %s\n", err);
+            free(err);
+            s_destroy(&c);
+            return 1;
+        }
+    } else if (!c.opts.quiet) {
+        fprintf(stderr, "coordinator: waiting for agentds: agentd --connect %s --slots N%s\n",
+                c.endpoint, c.server_public ? " --server-key KEY --cert FILE" : "");
+    }
+    if (c.committed_step >= c.total_steps)
+        c.state = COORD_RUN_DONE;
+    else
+        zloop_start(c.loop);
+    s_finish(&c);
+    rc = c.exit_code;
+    s_destroy(&c);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ CLI */
+
+static void
+s_usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: coordinator run SCENARIO.json --out DIR [options]\n"
+            "\n"
+            "Runs a simulation: one agentd per agent (local mode), or the agentds that\n"
+            "connect to --listen (--external). Writes DIR/sim.tlog, DIR/transcript.txt,\n"
+            "DIR/results.json, DIR/results.csv and DIR/agents/NAME/ (agent memory).\n"
+            "\n"
+            "Options:\n"
+            "  --out DIR              where the run is written (required)\n"
+            "  --steps N              number of steps (default: the scenario's)\n"
+            "  --seed S               override the scenario's seed\n"
+            "  --llm PROVIDER         offline, openai, azure or ollama (default: from config\n"
+            "                         and environment; offline when no key and no base URL)\n"
+            "  --max-concurrency K    agents acting at once (default MAX_CONCURRENT_MODEL_CALLS)\n"
+            "  --replay OLD.tlog      serve recorded model answers; call the model only from\n"
+            "                         the first divergence on\n"
+            "  --resume               continue the run in DIR after its last committed step\n"
+            "  --config FILE          config.ini to read (default ./config.ini if present)\n"
+            "  --slots N              agents per locally started agentd (default 1)\n"
+            "  --listen ENDPOINT      where agentds connect (default tcp://127.0.0.1:*)\n"
+            "  --external             start no agentd; wait for agentds to connect\n"
+            "  --keys DIR             CURVE keys (from `coordinator keygen DIR`); required to\n"
+            "                         listen beyond loopback\n"
+            "  --insecure             listen beyond loopback without CURVE\n"
+            "  --quiet                no transcript on stdout (the file is still written)\n"
+            "  --log-level LEVEL      error, warn, info, debug\n"
+            "  --help\n"
+            "\n"
+            "Exit status: 0 success, 1 the run failed, 2 bad usage or bad input.\n");
+}
+
+static bool
+s_number(const char *text, long max, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(text, &end, 10);
+    if (errno || *end || end == text || v < 0 || v > max)
+        return false;
+    *out = v;
+    return true;
+}
+
+int
+coord_run_main(int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"out", required_argument, NULL, 'o'},      {"steps", required_argument, NULL, 'n'},
+        {"seed", required_argument, NULL, 's'},     {"llm", required_argument, NULL, 'L'},
+        {"max-concurrency", required_argument, NULL, 'k'},
+        {"replay", required_argument, NULL, 'r'},   {"resume", no_argument, NULL, 'R'},
+        {"config", required_argument, NULL, 'c'},   {"slots", required_argument, NULL, 'S'},
+        {"listen", required_argument, NULL, 'l'},   {"external", no_argument, NULL, 'e'},
+        {"keys", required_argument, NULL, 'K'},     {"insecure", no_argument, NULL, 'I'},
+        {"quiet", no_argument, NULL, 'q'},          {"log-level", required_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
+    coord_run_opts_t o = {.steps = -1, .slots = 1};
+    long v;
+    int ch;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+        switch (ch) {
+        case 'o': o.out_dir = optarg; break;
+        case 'n':
+            if (!s_number(optarg, COORD_MAX_STEPS, &o.steps))
+                return fprintf(stderr, "coordinator: --steps: expected 0..%d\n", COORD_MAX_STEPS),
+                       2;
+            break;
+        case 's':
+            if (!s_number(optarg, LONG_MAX, &v))
+                return fprintf(stderr, "coordinator: --seed: expected a number\n"), 2;
+            o.has_seed = true;
+            o.seed = (uint64_t)v;
+            break;
+        case 'L': o.llm = optarg; break;
+        case 'k':
+            if (!s_number(optarg, 1000000, &o.max_concurrency) || o.max_concurrency == 0)
+                return fprintf(stderr, "coordinator: --max-concurrency: expected 1..1000000\n"),
+                       2;
+            break;
+        case 'r': o.replay_path = optarg; break;
+        case 'R': o.resume = true; break;
+        case 'c': o.config_path = optarg; break;
+        case 'S':
+            if (!s_number(optarg, 1000000, &v) || v == 0)
+                return fprintf(stderr, "coordinator: --slots: expected 1..1000000\n"), 2;
+            o.slots = (uint32_t)v;
+            break;
+        case 'l': o.listen = optarg; break;
+        case 'e': o.external = true; break;
+        case 'K': o.keys_dir = optarg; break;
+        case 'I': o.insecure = true; break;
+        case 'q': o.quiet = true; break;
+        case 'v':
+            if (!tt_log_parse_level(optarg, &tt_log_level))
+                return fprintf(stderr, "coordinator: --log-level: error, warn, info, debug\n"), 2;
+            break;
+        case 'h': s_usage(stdout); return 0;
+        default: s_usage(stderr); return 2;
+        }
+    }
+    if (optind + 1 != argc || !o.out_dir) {
+        fprintf(stderr, "coordinator run: %s\n",
+                optind >= argc ? "a scenario file is required" :
+                optind + 1 < argc ? "one scenario file only" : "--out DIR is required");
+        s_usage(stderr);
+        return 2;
+    }
+    if (o.external && !o.listen) {
+        fprintf(stderr, "coordinator run: --external needs --listen ENDPOINT\n");
+        return 2;
+    }
+    o.scenario_path = argv[optind];
+    return coord_run(&o);
+}

@@ -1,0 +1,293 @@
+/*  coord_transcript -- rendering committed steps for people.
+ *
+ *  Styles follow TinyTroupe's, by event type: CONVERSATION bold italic cyan,
+ *  THOUGHT dim italic cyan, other stimuli italic; TALK bold green, THINK green,
+ *  DONE grey, other actions purple; interventions bright magenta. Content is
+ *  wrapped at 100 columns under a "> " marker and truncated at
+ *  MAX_CONTENT_DISPLAY_LENGTH with " (...)".
+ */
+#include "coord_transcript.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <czmq.h>
+
+#include "tt_buf.h"
+#include "tt_hash.h"
+#include "tt_mem.h"
+
+#define S_WIDTH 100
+
+struct coord_transcript {
+    FILE *file;
+    zhash_t *agent_names; /* to tell agents' words from the world's */
+    bool colour;
+    bool quiet;
+};
+
+tt_err_t
+coord_transcript_open(const char *path, bool quiet, coord_transcript_t **out)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return TT_EIO;
+    coord_transcript_t *t = tt_new(coord_transcript_t);
+    t->file = f;
+    t->quiet = quiet;
+    const char *no_color = getenv("NO_COLOR");
+    const char *term = getenv("TERM");
+    t->colour = !quiet && isatty(STDOUT_FILENO) && !(no_color && *no_color) &&
+                !(term && !strcmp(term, "dumb"));
+    *out = t;
+    return TT_OK;
+}
+
+void
+coord_transcript_close(coord_transcript_t **self_p)
+{
+    coord_transcript_t *t = *self_p;
+    if (!t)
+        return;
+    fclose(t->file);
+    zhash_destroy(&t->agent_names);
+    free(t);
+    *self_p = NULL;
+}
+
+/* Write plain text to the file and, styled, to the terminal. */
+static void
+s_emit(coord_transcript_t *t, const char *style, const char *text)
+{
+    fputs(text, t->file);
+    if (t->quiet)
+        return;
+    if (t->colour && style)
+        printf("\x1b[%sm%s\x1b[0m", style, text);
+    else
+        fputs(text, stdout);
+}
+
+static const char *
+s_action_style(const char *type)
+{
+    if (!strcmp(type, "TALK"))
+        return "1;38;5;40";
+    if (!strcmp(type, "THINK"))
+        return "32";
+    if (!strcmp(type, "DONE"))
+        return "38;5;252";
+    return "38;5;129";
+}
+
+static const char *
+s_stimulus_style(const char *type)
+{
+    if (!strcmp(type, "CONVERSATION"))
+        return "1;3;38;5;51";
+    if (!strcmp(type, "THOUGHT"))
+        return "2;3;38;5;51";
+    return "3";
+}
+
+/* Content under its header: "> " marker, wrapped, truncated. */
+static void
+s_content(coord_transcript_t *t, const char *style, size_t indent, const char *text, int max)
+{
+    size_t len = strlen(text);
+    bool cut = max > 0 && len > (size_t)max;
+    if (cut) {
+        len = (size_t)max;
+        while (len > 0 && ((unsigned char)text[len] & 0xC0) == 0x80)
+            len--;
+    }
+    tt_buf_t b;
+    tt_buf_init(&b, 1 << 20);
+    size_t width = S_WIDTH > indent + 20 ? S_WIDTH - indent - 2 : 40;
+    size_t pos = 0;
+    while (pos < len) {
+        size_t n = len - pos;
+        if (n > width) {
+            n = width;
+            while (n > width / 2 && text[pos + n] != ' ')
+                n--;
+            if (text[pos + n] != ' ')
+                n = width;
+            while (n > 0 && ((unsigned char)text[pos + n] & 0xC0) == 0x80)
+                n--;
+        }
+        const char *nl = memchr(text + pos, '\n', n);
+        if (nl)
+            n = (size_t)(nl - (text + pos));
+        tt_buf_addf(&b, "%*s> %.*s", (int)indent, "", (int)n, text + pos);
+        pos += n;
+        while (pos < len && (text[pos] == ' ' || text[pos] == '\n'))
+            pos++;
+        if (pos >= len && cut)
+            tt_buf_adds(&b, " (...)");
+        tt_buf_adds(&b, "\n");
+    }
+    s_emit(t, style, tt_buf_str(&b));
+    tt_buf_fini(&b);
+}
+
+void
+coord_transcript_header(coord_transcript_t *t, const Tt__SimBegin *b)
+{
+    char line[512];
+    bool offline = !strcmp(b->provider, "offline");
+    snprintf(line, sizeof line, "Troupe: %s (%zu agents, seed %llu, %s mode)\n",
+             b->scenario_name, b->n_agents, (unsigned long long)b->seed, b->mode);
+    s_emit(t, "1", line);
+    if (offline)
+        snprintf(line, sizeof line,
+                 "Model: the offline model (a scripted stand-in, NOT an LLM; set "
+                 "OPENAI_API_KEY or OPENAI_BASE_URL for a real one)\n");
+    else
+        snprintf(line, sizeof line, "Model: %s via %s\n", b->model, b->provider);
+    s_emit(t, offline ? "33" : NULL, line);
+    fflush(t->file);
+}
+
+void
+coord_transcript_intervention(coord_transcript_t *t, const Tt__Intervention *iv)
+{
+    char line[512];
+    snprintf(line, sizeof line, "!! Intervention <<%s>> triggered at step %u%s%s\n", iv->name,
+             iv->step, iv->justification && *iv->justification ? ": " : "",
+             iv->justification ? iv->justification : "");
+    s_emit(t, "95", line);
+}
+
+static void
+s_rule(coord_transcript_t *t, uint32_t step, uint32_t total, const char *datetime)
+{
+    char title[128];
+    snprintf(title, sizeof title, " World step %u of %u (%.10s %.5s) ", step, total, datetime,
+             strlen(datetime) > 11 ? datetime + 11 : "");
+    size_t len = strlen(title);
+    size_t side = len < S_WIDTH ? (S_WIDTH - len) / 2 : 2;
+    tt_buf_t b;
+    tt_buf_init(&b, 4096);
+    tt_buf_adds(&b, "\n");
+    for (size_t i = 0; i < side; i++)
+        tt_buf_adds(&b, "\xe2\x94\x80");
+    tt_buf_adds(&b, title);
+    for (size_t i = 0; i < side; i++)
+        tt_buf_adds(&b, "\xe2\x94\x80");
+    tt_buf_adds(&b, "\n");
+    s_emit(t, "1", tt_buf_str(&b));
+    tt_buf_fini(&b);
+}
+
+static uint64_t
+s_stimulus_hash(const Tt__Stimulus *s)
+{
+    return tt_fnv1a_str(s->content, tt_fnv1a_str(s->type, 0));
+}
+
+static bool
+s_is_agent(coord_transcript_t *t, char *const *names, size_t n_names, const char *source)
+{
+    if (!source || !*source)
+        return false;
+    if (!t->agent_names) {
+        t->agent_names = zhash_new();
+        for (size_t i = 0; i < n_names; i++)
+            zhash_insert(t->agent_names, names[i], (void *)1);
+    }
+    return zhash_lookup(t->agent_names, source) != NULL;
+}
+
+/* Stimuli from the world (not from other agents, whose TALKs were shown when
+ * they were said), each shown once with the agents that got it. */
+static void
+s_world_stimuli(coord_transcript_t *t, const Tt__StepCommit *sc, char *const *names,
+                size_t n_names, int max)
+{
+    uint64_t *shown = NULL;
+    size_t n_shown = 0;
+    for (size_t k = 0; k < sc->n_agents; k++) {
+        const Tt__StepInput *in = sc->agents[k]->input;
+        for (size_t i = 0; in && i < in->n_stimuli; i++) {
+            const Tt__Stimulus *s = in->stimuli[i];
+            if (s_is_agent(t, names, n_names, s->source))
+                continue;
+            uint64_t h = s_stimulus_hash(s);
+            bool seen = false;
+            for (size_t j = 0; j < n_shown && !seen; j++)
+                seen = shown[j] == h;
+            if (seen)
+                continue;
+            shown = tt_realloc(shown, (n_shown + 1) * sizeof *shown);
+            shown[n_shown++] = h;
+            tt_buf_t who;
+            tt_buf_init(&who, 1 << 16);
+            size_t count = 0;
+            for (size_t kk = k; kk < sc->n_agents; kk++) {
+                const Tt__StepInput *pin = sc->agents[kk]->input;
+                for (size_t ii = 0; pin && ii < pin->n_stimuli; ii++) {
+                    if (s_stimulus_hash(pin->stimuli[ii]) != h)
+                        continue;
+                    if (count < 3)
+                        tt_buf_addf(&who, "%s%s", count ? ", " : "",
+                                    names[sc->agents[kk]->agent]);
+                    count++;
+                    break;
+                }
+            }
+            if (count > 3)
+                tt_buf_addf(&who, " and %zu others", count - 3);
+            const char *src = s->source && *s->source ? s->source : "World";
+            char *head = tt_asprintf("%s --> %s: [%s]\n", src, tt_buf_str(&who), s->type);
+            s_emit(t, s_stimulus_style(s->type), head);
+            s_content(t, s_stimulus_style(s->type), strlen(src) + 5, s->content, max);
+            free(head);
+            tt_buf_fini(&who);
+        }
+    }
+    free(shown);
+}
+
+void
+coord_transcript_step(coord_transcript_t *t, const Tt__StepCommit *sc, uint32_t total,
+                      char *const *names, size_t n_names, int max)
+{
+    s_rule(t, sc->step, total, sc->datetime);
+    s_world_stimuli(t, sc, names, n_names, max);
+    for (size_t k = 0; k < sc->n_agents; k++) {
+        const Tt__AgentStep *as = sc->agents[k];
+        const char *name = names[as->agent];
+        if (as->status && strcmp(as->status, "ok")) {
+            char *line = tt_asprintf("%s failed this step: [%s] %s\n", name, as->status,
+                                     as->error ? as->error : "");
+            s_emit(t, "1;31", line);
+            free(line);
+            continue;
+        }
+        for (size_t i = 0; i < as->n_actions; i++) {
+            const Tt__Action *a = as->actions[i];
+            char *head = a->target && *a->target && !strcmp(a->type, "TALK")
+                             ? tt_asprintf("%s --> %s: [%s]\n", name, a->target, a->type)
+                         : a->target && *a->target
+                             ? tt_asprintf("%s acts: [%s] (%s)\n", name, a->type, a->target)
+                             : tt_asprintf("%s acts: [%s]\n", name, a->type);
+            s_emit(t, s_action_style(a->type), head);
+            free(head);
+            if (*a->content)
+                s_content(t, s_action_style(a->type), strlen(name) + 6, a->content, max);
+        }
+    }
+    fflush(t->file);
+    if (!t->quiet)
+        fflush(stdout);
+}
+
+void
+coord_transcript_footer(coord_transcript_t *t, const char *text)
+{
+    s_emit(t, "1", text);
+    fflush(t->file);
+}
