@@ -19,6 +19,7 @@
 #include "tt_log.h"
 #include "tt_mem.h"
 #include "tt_offline.h"
+#include "tt_text.h"
 
 /* ------------------------------------------------------------------ setup */
 
@@ -158,54 +159,40 @@ s_item_text(const json_t *item)
     return tt_json_str(json_object_get(content, "action"), "content", "");
 }
 
-static float
-s_dot(const float *x, const float *y, int n)
-{
-    float d = 0;
-    for (int i = 0; i < n; i++)
-        d += x[i] * y[i];
-    return d;
-}
-
-/* Top episodic items by hashed-embedding similarity to the query. */
+/* Top episodic items by how many of the query's content words they contain;
+ * ties go to the more recent. What one was told, not what one said. */
 static void
 s_recall_episodes(agent_t *a, const char *query, tt_buf_t *out, int *found)
 {
-    float q[TT_OFFLINE_EMBED_DIM], v[TT_OFFLINE_EMBED_DIM];
-    tt_offline_embed(query, q);
+    char words[16][TT_TEXT_WORD_MAX];
+    size_t n_words = tt_text_keywords(query, NULL, words, 16);
     char **items = NULL;
     size_t n = 0;
-    if (tt_memory_episodes_since(a->memory, 0, &items, &n) != TT_OK)
+    if (!n_words || tt_memory_episodes_since(a->memory, 0, &items, &n) != TT_OK)
         return;
     struct {
-        float score;
+        double score;
         size_t index;
-    } best[AGENT_RECALL_TOP_K] = {{0, 0}};
+    } best[AGENT_RECALL_TOP_K];
     size_t n_best = 0;
     json_t **parsed = tt_calloc(n + 1, sizeof(json_t *));
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = n; i-- > 0;) {
         parsed[i] = json_loads(items[i], 0, NULL);
-        const char *text = s_item_text(parsed[i]);
-        if (!*text || !strcmp(tt_json_str(parsed[i], "type", ""), "action"))
-            continue; /* what one was told, not what one said */
-        tt_offline_embed(text, v);
-        float score = s_dot(q, v, TT_OFFLINE_EMBED_DIM);
-        if (score < 0.15f)
+        if (strcmp(tt_json_str(parsed[i], "type", ""), "stimulus"))
             continue;
-        if (n_best < AGENT_RECALL_TOP_K) {
+        double score = tt_text_coverage((const char(*)[TT_TEXT_WORD_MAX])words, n_words,
+                                        s_item_text(parsed[i]));
+        if (score < 0.25)
+            continue;
+        if (n_best < AGENT_RECALL_TOP_K)
             n_best++;
-        } else if (score <= best[n_best - 1].score) {
+        else if (score <= best[n_best - 1].score)
             continue;
-        }
-        best[n_best - 1].score = score;
-        best[n_best - 1].index = i;
-        for (size_t k = n_best - 1; k > 0 && best[k - 1].score < best[k].score; k--) {
-            float ts = best[k].score;
-            size_t ti = best[k].index;
+        size_t k = n_best - 1;
+        for (; k > 0 && best[k - 1].score < score; k--)
             best[k] = best[k - 1];
-            best[k - 1].score = ts;
-            best[k - 1].index = ti;
-        }
+        best[k].score = score;
+        best[k].index = i;
     }
     for (size_t k = 0; k < n_best; k++) {
         const json_t *item = parsed[best[k].index];

@@ -30,6 +30,7 @@
 #include "tt_mem.h"
 #include "tt_offline.h"
 #include "tt_rng.h"
+#include "tt_text.h"
 
 char *tt_offline_agent_turn(const json_t *messages, uint64_t seed);
 char *tt_offline_consolidation(const json_t *messages, uint64_t seed);
@@ -47,54 +48,66 @@ typedef struct {
     char topic[160];
 } s_turn_t;
 
-static const char *s_stop[] = {"the",  "and",  "that", "this", "with", "what", "have", "your",
-                               "you",  "for",  "are",  "about", "from", "they", "there", "their",
-                               "would", "could", "should", "will", "just", "like", "some",
-                               "think", "please", "tell", "each", "other", "everyone", "does",
-                               "into", "been", "were", "when", "which", "also", "more", "very"};
-
-static bool
-s_stopword(const char *w)
+/* Words of the names involved, which make poor topics ("lisa remember ..."). */
+static size_t
+s_name_words(const s_turn_t *t, char (*out)[TT_TEXT_WORD_MAX], const char **list, size_t max)
 {
-    for (size_t i = 0; i < sizeof s_stop / sizeof s_stop[0]; i++)
-        if (!strcasecmp(w, s_stop[i]))
-            return true;
-    return false;
+    size_t n = 0;
+    const char *names[3] = {t->agent, t->focus ? tt_json_str(t->focus, "source", "") : "", NULL};
+    json_t *acc = json_object_get(t->situation, "accessible_agents");
+    for (size_t k = 0; k < 2 + json_array_size(acc); k++) {
+        const char *name = k < 2 ? names[k] : json_string_value(json_array_get(acc, k - 2));
+        for (const char *p = name; p && *p && n + 1 < max;) {
+            while (*p == ' ')
+                p++;
+            size_t len = strcspn(p, " ");
+            if (len > 0 && len < TT_TEXT_WORD_MAX) {
+                memcpy(out[n], p, len);
+                out[n][len] = '\0';
+                list[n] = out[n];
+                n++;
+            }
+            p += len;
+        }
+    }
+    list[n] = NULL;
+    return n;
 }
 
-/* The first few content words of text, space separated. */
+/* The topic of a stimulus: content words of its question (or of all of it),
+ * without the names of the people involved. */
 static void
-s_topic(const char *text, char *out, size_t cap)
+s_topic(const s_turn_t *t, const char *text, char *out, size_t cap)
 {
+    char name_words[48][TT_TEXT_WORD_MAX];
+    const char *skip[49];
+    s_name_words(t, name_words, skip, 48);
+    const char *q = strrchr(text, '?');
+    char *sentence = NULL;
+    if (q) {
+        const char *b = q;
+        while (b > text && !strchr(".!?", b[-1]))
+            b--;
+        sentence = tt_strndup(b, (size_t)(q - b));
+    }
+    char words[S_TOPIC_WORDS][TT_TEXT_WORD_MAX];
+    size_t n = sentence ? tt_text_keywords(sentence, skip, words, S_TOPIC_WORDS) : 0;
+    if (n < 2)
+        n = tt_text_keywords(text, skip, words, S_TOPIC_WORDS);
+    free(sentence);
     out[0] = '\0';
     size_t used = 0;
-    int words = 0;
-    const char *p = text;
-    while (*p && words < S_TOPIC_WORDS) {
-        while (*p && !isalnum((unsigned char)*p) && (unsigned char)*p < 0x80)
-            p++;
-        const char *start = p;
-        while (*p && (isalnum((unsigned char)*p) || (unsigned char)*p >= 0x80 || *p == '-'))
-            p++;
-        size_t n = (size_t)(p - start);
-        char word[48];
-        if (n < 4 || n >= sizeof word)
-            continue;
-        memcpy(word, start, n);
-        word[n] = '\0';
-        if (s_stopword(word))
-            continue;
-        if (used + n + 2 >= cap)
-            break;
-        if (used)
-            out[used++] = ' ';
-        for (size_t i = 0; i < n; i++)
-            out[used++] = (char)tolower((unsigned char)word[i]);
-        out[used] = '\0';
-        words++;
-    }
+    for (size_t i = 0; i < n && used + strlen(words[i]) + 2 < cap; i++)
+        used += (size_t)snprintf(out + used, cap - used, "%s%s", i ? " " : "", words[i]);
     if (!used)
         snprintf(out, cap, "what is going on");
+}
+
+/* "a" or "an" before a word, by its first letter. */
+static const char *
+s_article(const char *word)
+{
+    return word && strchr("AEIOUaeiou", word[0]) ? "an" : "a";
 }
 
 static bool
@@ -202,10 +215,10 @@ s_react_write(s_turn_t *t, const char *source)
     char *title = tt_asprintf("Notes on %s", t->topic);
     json_t *doc = json_pack("{s:s, s:s, s:s}", "title", title, "content", "", "author", name);
     char *body = tt_asprintf("# %s\n\nWritten by %s, %s.\n\n- What was asked: %s\n- My view as "
-                             "a %s: it deserves care, starting with %s.\n",
+                             "%s %s: it deserves care, starting with %s.\n",
                              title, name, s_occupation(t),
-                             tt_json_str(t->focus, "content", ""), s_occupation(t),
-                             s_interest(t));
+                             tt_json_str(t->focus, "content", ""), s_article(s_occupation(t)),
+                             s_occupation(t), s_interest(t));
     json_object_set_new(doc, "content", json_string(body));
     char *text = tt_json_compact(doc);
     s_act(t, "THINK", "I will write this down properly.", "");
@@ -242,12 +255,13 @@ s_react_talk(s_turn_t *t, const char *source)
     const char *occ = s_occupation(t);
     char *thought;
     switch (tt_rng_below(&t->rng, 3)) {
-    case 0: thought = tt_asprintf("%s wants to talk about %s. As a %s I have a view on that.",
-                                  src, t->topic, occ); break;
-    case 1: thought = tt_asprintf("So this is about %s (%s brought it up). My work as a %s "
-                                  "taught me something about it.", t->topic, src, occ); break;
-    default: thought = tt_asprintf("Interesting: %s, says %s. Let me answer the way a %s would.",
-                                   t->topic, src, occ);
+    case 0: thought = tt_asprintf("%s wants to talk about %s. As %s %s I have a view on that.",
+                                  src, t->topic, s_article(occ), occ); break;
+    case 1: thought = tt_asprintf("So this is about %s (%s brought it up). My work as %s %s "
+                                  "taught me something about it.", t->topic, src, s_article(occ),
+                                  occ); break;
+    default: thought = tt_asprintf("Interesting: %s, says %s. Let me answer the way %s %s would.",
+                                   t->topic, src, s_article(occ), occ);
     }
     s_act(t, "THINK", thought, "");
     free(thought);
@@ -299,7 +313,7 @@ s_fresh_turn(s_turn_t *t)
     }
     const char *content = tt_json_str(t->focus, "content", "");
     const char *source = tt_json_str(t->focus, "source", "");
-    s_topic(content, t->topic, sizeof t->topic);
+    s_topic(t, content, t->topic, sizeof t->topic);
     if (s_can(t, "RECALL") && s_mentions(content, recall_words))
         s_react_recall(t);
     else if (s_can(t, "LIST_DOCUMENTS") && s_mentions(content, doc_words))
@@ -458,7 +472,7 @@ tt_offline_agent_turn(const json_t *messages, uint64_t seed)
     h ^= (uint64_t)json_array_size(t.results) * 0x9E37u;
     tt_rng_seed(&t.rng, h);
     if (t.focus)
-        s_topic(tt_json_str(t.focus, "content", ""), t.topic, sizeof t.topic);
+        s_topic(&t, tt_json_str(t.focus, "content", ""), t.topic, sizeof t.topic);
     if (t.results)
         s_followup(&t);
     else

@@ -1,0 +1,423 @@
+/*  tt_memory -- an agent's memory in LMDB: the environment, its map, its
+ *  transactions and the translation of LMDB's codes.
+ *
+ *  One environment per agent directory (0700, files 0600), five named
+ *  databases whose keys tt_memory.h describes. This file opens and closes,
+ *  and owns the two transaction paths; the writes (batch, commit, rollback)
+ *  are in tt_memory_write.c, the reads (window, search, dump) in
+ *  tt_memory_read.c; what they share is in tt_memory_impl.h.
+ *
+ *  Flags are MDB_NOSYNC | MDB_NOTLS, on purpose:
+ *  - MDB_NOSYNC: a commit hands its pages and its meta page to the kernel with
+ *    write(2) and does not wait for the disk. A process crash (kill -9, abort,
+ *    OOM kill) loses nothing that was committed: the writes are in the page
+ *    cache, and LMDB never overwrites a live page, so the newest meta page
+ *    always names a complete tree. Only an OS crash or a power cut can lose
+ *    recent commits (or, on a filesystem that reorders writes, damage the
+ *    file); the coordinator's fsynced transaction log can rebuild any agent
+ *    (wipe and replay), which is why the agent may skip the fsync that would
+ *    otherwise cost a millisecond or more per agent-step. close() syncs once,
+ *    so a clean shutdown is durable.
+ *  - MDB_NOTLS: a read transaction is not bound to a thread-local reader slot,
+ *    so the handle keeps one read transaction, resets it after each read and
+ *    renews it for the next (no malloc, no slot search per read), and a read
+ *    may be open while this process writes.
+ *
+ *  Crashes of other processes: a process killed inside a read leaves its
+ *  reader slot behind, which pins old pages and makes the file grow; open()
+ *  clears such slots with mdb_reader_check. A process killed inside a write
+ *  leaves a robust mutex that LMDB recovers on the next write; its pages were
+ *  never reachable from a meta page, so nothing is lost but the aborted write.
+ *
+ *  The map starts small (1 MiB, or $TT_MEMORY_INITIAL_MAP bytes) because
+ *  10,000 environments may live in one process. MDB_MAP_FULL aborts the
+ *  transaction; the map doubles (no transaction open) and the whole write is
+ *  applied again from the batch, which is still in RAM. A map grown by another
+ *  process is adopted on MDB_MAP_RESIZED. At open, a map more than half full
+ *  is grown at once, so a reopened agent does not pay a failed commit.
+ *
+ *  Every write goes through tt_memory_impl_write(): begin, apply, commit, and
+ *  the MAP_FULL loop. An apply function may refuse (fencing, a step older than
+ *  the last); the transaction is then aborted and nothing is written.
+ */
+#define TT_LOG_MODULE "memory"
+#include "tt_memory_impl.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "tt_log.h"
+#include "tt_mem.h"
+
+#define TT_MEMORY_MAP_DEFAULT ((size_t)1 << 20)
+#define TT_MEMORY_MAP_MIN     ((size_t)64 << 10)
+#define TT_MEMORY_MAP_ALIGN   ((size_t)64 << 10) /* a multiple of any page size */
+#define TT_MEMORY_MAP_MAX     (SIZE_MAX / 4)
+#define TT_MEMORY_DIR_MODE    0700
+#define TT_MEMORY_FILE_MODE   0600
+
+static const char *const s_db_names[TT_MEMORY_DB_COUNT] = {"episodic", "semantic", "docs", "state",
+                                                           "meta"};
+
+/* ---------------------------------------------------------------- the edge */
+
+const char *
+tt_memory_impl_db_name(tt_memory_db_t db)
+{
+    TT_ASSERT(db < TT_MEMORY_DB_COUNT);
+    return s_db_names[db];
+}
+
+static tt_err_t
+s_translate(int rc)
+{
+    switch (rc) {
+    case MDB_SUCCESS:
+        return TT_OK;
+    case MDB_NOTFOUND:
+        return TT_ENOTFOUND;
+    case MDB_KEYEXIST:
+        return TT_EEXIST;
+    case MDB_MAP_FULL:
+    case MDB_READERS_FULL:
+    case MDB_DBS_FULL:
+        return TT_ENOMEM;
+    case MDB_TXN_FULL:
+    case MDB_BAD_VALSIZE:
+        return TT_ETOOBIG;
+    case MDB_CORRUPTED:
+    case MDB_PAGE_NOTFOUND:
+    case MDB_INVALID:
+    case MDB_VERSION_MISMATCH:
+        return TT_ECORRUPT;
+    default:
+        return rc > 0 ? tt_err_from_errno(rc) : TT_EDB;
+    }
+}
+
+tt_err_t
+tt_memory_impl_err(const tt_memory_t *m, int rc, const char *what)
+{
+    if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND)
+        TT_LOG_ERROR("%s: %s: %s", tt_memory_impl_path(m), what, mdb_strerror(rc));
+    return s_translate(rc);
+}
+
+const char *
+tt_memory_impl_path(const tt_memory_t *m)
+{
+    const char *path = NULL;
+    return mdb_env_get_path(m->env, &path) == 0 && path ? path : "?";
+}
+
+/* ------------------------------------------------- transactions and the map */
+
+static void
+s_drop_read_txn(tt_memory_t *m)
+{
+    if (m->rtxn) {
+        mdb_txn_abort(m->rtxn);
+        m->rtxn = NULL;
+    }
+}
+
+/* Another process grew the map: take its size (set_mapsize 0 reads it from
+ * the meta page). */
+static int
+s_adopt_map(tt_memory_t *m)
+{
+    s_drop_read_txn(m);
+    int rc = mdb_env_set_mapsize(m->env, 0);
+    if (rc == MDB_SUCCESS)
+        TT_LOG_INFO("%s: adopted a map grown by another process", tt_memory_impl_path(m));
+    return rc;
+}
+
+int
+tt_memory_impl_read_begin(tt_memory_t *m, MDB_txn **txn)
+{
+    if (m->rtxn) {
+        int rc = mdb_txn_renew(m->rtxn);
+        if (rc == MDB_SUCCESS) {
+            *txn = m->rtxn;
+            return rc;
+        }
+        s_drop_read_txn(m);
+    }
+    int rc = MDB_SUCCESS;
+    for (int attempt = 0; attempt < 2; attempt++) {
+        MDB_txn *fresh = NULL;
+        rc = mdb_txn_begin(m->env, NULL, MDB_RDONLY, &fresh);
+        if (rc == MDB_SUCCESS) {
+            m->rtxn = *txn = fresh;
+            return rc;
+        }
+        if (rc == MDB_MAP_RESIZED) {
+            rc = s_adopt_map(m);
+        } else if (rc == MDB_READERS_FULL) {
+            int dead = 0;
+            rc = mdb_reader_check(m->env, &dead);
+            TT_LOG_WARN("%s: reader table full, cleared %d stale readers", tt_memory_impl_path(m),
+                        dead);
+        }
+        if (rc != MDB_SUCCESS)
+            break;
+    }
+    return rc;
+}
+
+void
+tt_memory_impl_read_end(tt_memory_t *m)
+{
+    if (m->rtxn)
+        mdb_txn_reset(m->rtxn);
+}
+
+static int
+s_set_map(tt_memory_t *m, size_t size)
+{
+    s_drop_read_txn(m);
+    int rc = mdb_env_set_mapsize(m->env, size);
+    if (rc == MDB_SUCCESS)
+        TT_LOG_INFO("%s: map is now %zu KiB", tt_memory_impl_path(m), size >> 10);
+    return rc;
+}
+
+static int
+s_grow(tt_memory_t *m)
+{
+    MDB_envinfo info;
+    int rc = mdb_env_info(m->env, &info);
+    if (rc != MDB_SUCCESS)
+        return rc;
+    if (info.me_mapsize >= TT_MEMORY_MAP_MAX)
+        return MDB_MAP_FULL;
+    return s_set_map(m, info.me_mapsize * 2);
+}
+
+/* A reopened environment gets max(initial map, used pages): grow it now if it
+ * is more than half full, rather than fail the first commit. */
+static int
+s_fit_map(tt_memory_t *m)
+{
+    MDB_envinfo info;
+    MDB_stat st;
+    int rc = mdb_env_info(m->env, &info);
+    if (rc == MDB_SUCCESS)
+        rc = mdb_env_stat(m->env, &st);
+    if (rc != MDB_SUCCESS)
+        return rc;
+    size_t used = ((size_t)info.me_last_pgno + 1) * st.ms_psize;
+    size_t size = info.me_mapsize;
+    if (used <= size / 2)
+        return MDB_SUCCESS;
+    while (size / 2 < used && size < TT_MEMORY_MAP_MAX)
+        size *= 2;
+    return s_set_map(m, size);
+}
+
+static int
+s_write_begin(tt_memory_t *m, MDB_txn **txn)
+{
+    int rc = mdb_txn_begin(m->env, NULL, 0, txn);
+    if (rc == MDB_MAP_RESIZED) {
+        rc = s_adopt_map(m);
+        if (rc == MDB_SUCCESS)
+            rc = mdb_txn_begin(m->env, NULL, 0, txn);
+    }
+    return rc;
+}
+
+/* One write transaction running apply; on MDB_MAP_FULL the map doubles and
+ * apply runs again from the start. */
+tt_err_t
+tt_memory_impl_write(tt_memory_t *m, tt_memory_apply_fn *apply, void *ctx, const char *what)
+{
+    for (;;) {
+        MDB_txn *txn = NULL;
+        tt_err_t refused = TT_OK;
+        int rc = s_write_begin(m, &txn);
+        if (rc == MDB_SUCCESS) {
+            rc = apply(m, txn, ctx, &refused);
+            if (rc == MDB_SUCCESS && refused == TT_OK)
+                rc = mdb_txn_commit(txn);
+            else
+                mdb_txn_abort(txn);
+        }
+        if (refused != TT_OK)
+            return refused;
+        if (rc != MDB_MAP_FULL)
+            return tt_memory_impl_err(m, rc, what);
+        rc = s_grow(m);
+        if (rc != MDB_SUCCESS)
+            return tt_memory_impl_err(m, rc, what);
+    }
+}
+
+/* ------------------------------------------------------------ open, close */
+
+static size_t
+s_initial_map(void)
+{
+    const char *text = getenv("TT_MEMORY_INITIAL_MAP");
+    if (!text || !*text)
+        return TT_MEMORY_MAP_DEFAULT;
+    char *end = NULL;
+    errno = 0;
+    unsigned long long size = strtoull(text, &end, 10);
+    if (errno || *end || size < TT_MEMORY_MAP_MIN || size > TT_MEMORY_MAP_MAX) {
+        TT_LOG_WARN("TT_MEMORY_INITIAL_MAP=%s is not a size in [%zu, %zu]; using %zu", text,
+                    TT_MEMORY_MAP_MIN, TT_MEMORY_MAP_MAX, TT_MEMORY_MAP_DEFAULT);
+        return TT_MEMORY_MAP_DEFAULT;
+    }
+    return ((size_t)size + TT_MEMORY_MAP_ALIGN - 1) / TT_MEMORY_MAP_ALIGN * TT_MEMORY_MAP_ALIGN;
+}
+
+/* mkdir -p with mode 0700 for every directory it creates. */
+static tt_err_t
+s_mkdirs(const char *dir)
+{
+    char *path = tt_strdup(dir);
+    tt_err_t err = TT_OK;
+    for (char *p = path + 1;; p++) {
+        if (*p != '/' && *p != '\0')
+            continue;
+        char c = *p;
+        *p = '\0';
+        if (mkdir(path, TT_MEMORY_DIR_MODE) != 0 && errno != EEXIST) {
+            err = tt_err_from_errno(errno);
+            TT_LOG_ERROR("%s: mkdir: %s", path, strerror(errno));
+            break;
+        }
+        *p = c;
+        if (c == '\0')
+            break;
+    }
+    free(path);
+    struct stat st;
+    if (err == TT_OK && (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))) {
+        TT_LOG_ERROR("%s: not a directory", dir);
+        err = TT_EINVAL;
+    }
+    return err;
+}
+
+static int
+s_apply_open_dbs(tt_memory_t *m, MDB_txn *txn, void *ctx, tt_err_t *refused)
+{
+    for (int i = 0; i < TT_MEMORY_DB_COUNT; i++) {
+        int rc = mdb_dbi_open(txn, s_db_names[i], MDB_CREATE, &m->dbi[i]);
+        if (rc != MDB_SUCCESS)
+            return rc;
+    }
+    return MDB_SUCCESS;
+}
+
+int
+tt_memory_impl_last_step(tt_memory_t *m, MDB_txn *txn, uint32_t *step)
+{
+    MDB_val key = tt_memory_impl_text_val(TT_MEMORY_META_LAST_STEP), val;
+    int rc = mdb_get(txn, m->dbi[TT_MEMORY_DB_META], &key, &val);
+    *step = rc == MDB_SUCCESS && val.mv_size == 4 ? tt_memory_impl_be32_get(val.mv_data) : 0;
+    return rc == MDB_NOTFOUND ? MDB_SUCCESS : rc;
+}
+
+static tt_err_t
+s_load_last_step(tt_memory_t *m)
+{
+    MDB_txn *txn;
+    int rc = tt_memory_impl_read_begin(m, &txn);
+    if (rc == MDB_SUCCESS) {
+        rc = tt_memory_impl_last_step(m, txn, &m->last_step);
+        tt_memory_impl_read_end(m);
+    }
+    return tt_memory_impl_err(m, rc, "read last_step");
+}
+
+/* Everything after mdb_env_open: stale readers, databases, last_step, map. */
+static tt_err_t
+s_open_finish(tt_memory_t *m)
+{
+    int dead = 0;
+    int rc = mdb_reader_check(m->env, &dead);
+    if (rc != MDB_SUCCESS)
+        return tt_memory_impl_err(m, rc, "mdb_reader_check");
+    if (dead > 0)
+        TT_LOG_INFO("%s: cleared %d stale reader slot(s)", tt_memory_impl_path(m), dead);
+    else
+        TT_LOG_DEBUG("%s: no stale readers", tt_memory_impl_path(m));
+    tt_err_t err = tt_memory_impl_write(m, s_apply_open_dbs, NULL, "open databases");
+    if (err == TT_OK)
+        err = s_load_last_step(m);
+    if (err == TT_OK && (rc = s_fit_map(m)) != MDB_SUCCESS)
+        err = tt_memory_impl_err(m, rc, "grow map");
+    return err;
+}
+
+tt_err_t
+tt_memory_open(const char *dir, tt_memory_t **out)
+{
+    TT_ASSERT(dir && *dir && out);
+    *out = NULL;
+    tt_err_t err = s_mkdirs(dir);
+    if (err != TT_OK)
+        return err;
+    tt_memory_t *m = tt_new(tt_memory_t);
+    const char *what = "mdb_env_create";
+    int rc = mdb_env_create(&m->env);
+    if (rc == MDB_SUCCESS) {
+        what = "mdb_env_set_maxdbs";
+        rc = mdb_env_set_maxdbs(m->env, TT_MEMORY_DB_COUNT);
+    }
+    if (rc == MDB_SUCCESS) {
+        what = "mdb_env_set_mapsize";
+        rc = mdb_env_set_mapsize(m->env, s_initial_map());
+    }
+    if (rc == MDB_SUCCESS) {
+        what = "mdb_env_open";
+        rc = mdb_env_open(m->env, dir, MDB_NOSYNC | MDB_NOTLS, TT_MEMORY_FILE_MODE);
+    }
+    if (rc != MDB_SUCCESS) {
+        /* A failed env is only fit for mdb_env_close: LMDB has already freed
+         * its path (left dangling) and closed its files. */
+        TT_LOG_ERROR("%s: %s: %s", dir, what, mdb_strerror(rc));
+        err = s_translate(rc);
+        mdb_env_close(m->env);
+        m->env = NULL;
+    } else {
+        err = s_open_finish(m);
+    }
+    if (err != TT_OK) {
+        tt_memory_close(&m);
+        return err;
+    }
+    *out = m;
+    return TT_OK;
+}
+
+void
+tt_memory_close(tt_memory_t **self_p)
+{
+    TT_ASSERT(self_p);
+    tt_memory_t *m = *self_p;
+    if (!m)
+        return;
+    s_drop_read_txn(m);
+    if (m->env) { /* NULL if mdb_env_create or mdb_env_open failed */
+        int rc = mdb_env_sync(m->env, 1);
+        if (rc != MDB_SUCCESS)
+            tt_memory_impl_err(m, rc, "mdb_env_sync");
+        mdb_env_close(m->env);
+    }
+    free(m);
+    *self_p = NULL;
+}
+
+uint32_t
+tt_memory_last_step(const tt_memory_t *m)
+{
+    TT_ASSERT(m);
+    return m->last_step;
+}

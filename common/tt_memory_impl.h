@@ -1,0 +1,122 @@
+/*  tt_memory_impl -- what the two halves of tt_memory share: the handle, the key
+ *  layouts and the LMDB edge (error translation, the reused read transaction).
+ *
+ *  tt_memory.c opens, closes and writes; tt_memory_read.c reads, searches and
+ *  dumps. Nothing outside those two files includes this header.
+ */
+#ifndef TT_MEMORY_IMPL_H
+#define TT_MEMORY_IMPL_H
+
+#include <lmdb.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "tt_memory.h"
+
+typedef enum {
+    TT_MEMORY_DB_EPISODIC = 0,
+    TT_MEMORY_DB_SEMANTIC,
+    TT_MEMORY_DB_DOCS,
+    TT_MEMORY_DB_STATE,
+    TT_MEMORY_DB_META,
+    TT_MEMORY_DB_COUNT
+} tt_memory_db_t;
+
+/* episodic and semantic keys: step (u32 BE) | seq (u32 BE) */
+#define TT_MEMORY_STEP_KEY_LEN 8
+/* state keys: "cog/" | step (u32 BE) */
+#define TT_MEMORY_STATE_PREFIX  "cog/"
+#define TT_MEMORY_STATE_KEY_LEN 8
+/* docs keys: name | NUL | chunk (u32 BE) */
+#define TT_MEMORY_CHUNK_LEN 4
+/* vector values: [u32 dim][dim x float32][text], dim and floats in host order
+ * (an environment is local state: LMDB files do not cross byte orders anyway) */
+#define TT_MEMORY_VEC_HDR_LEN 4
+/* meta keys that commit and claim own; last_step is a u32 BE, the rest text */
+#define TT_MEMORY_META_LAST_STEP "last_step"
+#define TT_MEMORY_META_OWNER     "owner"
+/* room for any key: LMDB's default limit is 511 bytes */
+#define TT_MEMORY_KEY_MAX 512
+
+struct tt_memory {
+    MDB_env *env;
+    /* One read transaction, kept reset between reads: mdb_txn_renew reuses its
+     * reader slot and allocation, so a read costs no malloc and no slot search. */
+    MDB_txn *rtxn;
+    MDB_dbi dbi[TT_MEMORY_DB_COUNT];
+    uint32_t last_step; /* cache of meta last_step, refreshed by every write */
+};
+
+/* A vector value split into its parts; pointers into the map, valid until the
+ * transaction ends. floats may be unaligned: read them with memcpy. */
+typedef struct {
+    uint32_t dim;
+    const uint8_t *floats;
+    const char *text;
+    size_t text_len;
+} tt_memory_vec_t;
+
+/* Runs inside a write transaction and returns an MDB code; setting *refused
+ * aborts the transaction and makes the write return that tt_err_t. */
+typedef int(tt_memory_apply_fn)(tt_memory_t *m, MDB_txn *txn, void *ctx, tt_err_t *refused);
+
+/* One write transaction running apply, then commit. On MDB_MAP_FULL the map
+ * doubles and apply runs again from the start, so apply must take everything
+ * from ctx and nothing from an earlier attempt. */
+tt_err_t tt_memory_impl_write(tt_memory_t *m, tt_memory_apply_fn *apply, void *ctx,
+                              const char *what);
+/* meta last_step as seen by txn (0 if absent). Returns an MDB code. */
+int tt_memory_impl_last_step(tt_memory_t *m, MDB_txn *txn, uint32_t *step);
+/* The environment's directory, for log lines; never NULL. */
+const char *tt_memory_impl_path(const tt_memory_t *m);
+/* "episodic", "semantic", ...: the database's name in the file and in dumps. */
+const char *tt_memory_impl_db_name(tt_memory_db_t db);
+/* Translate an MDB_* or errno code into a tt_err_t, logging it (with what was
+ * being done) unless it is MDB_NOTFOUND. The one place foreign codes cross. */
+tt_err_t tt_memory_impl_err(const tt_memory_t *m, int rc, const char *what);
+/* Start the handle's read transaction (renew, or begin; adopts a map grown by
+ * another process). Returns an MDB code; on success *txn is m->rtxn. */
+int tt_memory_impl_read_begin(tt_memory_t *m, MDB_txn **txn);
+/* Reset the read transaction: every MDB_val from it is dead after this. */
+void tt_memory_impl_read_end(tt_memory_t *m);
+/* Split a vector value; false if it is too short for its own dim. */
+bool tt_memory_impl_vec_split(const MDB_val *val, tt_memory_vec_t *vec);
+
+static inline MDB_val
+tt_memory_impl_text_val(const char *text)
+{
+    return (MDB_val){strlen(text), (void *)text};
+}
+
+static inline void
+tt_memory_impl_be32_put(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+static inline uint32_t
+tt_memory_impl_be32_get(const void *data)
+{
+    const uint8_t *p = data;
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
+}
+
+static inline void
+tt_memory_impl_step_key(uint8_t key[TT_MEMORY_STEP_KEY_LEN], uint32_t step, uint32_t seq)
+{
+    tt_memory_impl_be32_put(key, step);
+    tt_memory_impl_be32_put(key + 4, seq);
+}
+
+static inline void
+tt_memory_impl_state_key(uint8_t key[TT_MEMORY_STATE_KEY_LEN], uint32_t step)
+{
+    memcpy(key, TT_MEMORY_STATE_PREFIX, 4);
+    tt_memory_impl_be32_put(key + 4, step);
+}
+
+#endif

@@ -1,0 +1,636 @@
+/*  tt_memory_read -- reads of an agent's memory: windows, state, search,
+ *  documents, dump.
+ *
+ *  Every read runs in the handle's one read transaction (renewed, then reset)
+ *  and copies what it returns before the reset, because an MDB_val points into
+ *  the map and dies with its transaction.
+ *
+ *  Search is brute force on purpose: an agent holds hundreds to a few thousand
+ *  semantic items, and one pass over the map costs less than building and
+ *  keeping an index per agent (10,000 agents share a process). The pass scores
+ *  each vector in place (no copy, no allocation per item) and keeps a top-k
+ *  array of pointers into the map; only the winners are copied, after the pass.
+ *  Vectors may sit at any 2-byte offset in a page, so floats are loaded with
+ *  memcpy (unaligned vector loads, UBSan-clean); the loop is shaped so that
+ *  gcc -O2 vectorizes it (see s_cosine). Ties keep the older item, so
+ *  the result is the same on every run.
+ *
+ *  The episode window (first N and last M) reads the entry count from the
+ *  database record and walks a cursor from each end: O(N + M), whatever the
+ *  history length.
+ */
+#define TT_LOG_MODULE "memory"
+#include "tt_memory_impl.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tt_buf.h"
+#include "tt_log.h"
+#include "tt_mem.h"
+
+#define TT_MEMORY_LANES 4 /* floats per vector register (SSE, NEON) */
+
+typedef struct {
+    float score;
+    MDB_val key;
+    const char *text;
+    size_t text_len;
+} tt_memory_cand_t;
+
+/* A growing array of strings the caller will own. */
+typedef struct {
+    char **items;
+    size_t n;
+    size_t alloc;
+} tt_memory_strv_t;
+
+bool
+tt_memory_impl_vec_split(const MDB_val *val, tt_memory_vec_t *vec)
+{
+    if (val->mv_size < TT_MEMORY_VEC_HDR_LEN)
+        return false;
+    memcpy(&vec->dim, val->mv_data, TT_MEMORY_VEC_HDR_LEN);
+    size_t vlen = (size_t)vec->dim * sizeof(float);
+    if (val->mv_size - TT_MEMORY_VEC_HDR_LEN < vlen)
+        return false;
+    vec->floats = (const uint8_t *)val->mv_data + TT_MEMORY_VEC_HDR_LEN;
+    vec->text = (const char *)vec->floats + vlen;
+    vec->text_len = val->mv_size - TT_MEMORY_VEC_HDR_LEN - vlen;
+    return true;
+}
+
+static char *
+s_copy(const MDB_val *val)
+{
+    return tt_strndup(val->mv_data, val->mv_size);
+}
+
+static void
+s_strv_push(tt_memory_strv_t *v, char *item)
+{
+    if (v->n == v->alloc) {
+        v->alloc = v->alloc ? v->alloc * 2 : 16;
+        v->items = tt_realloc(v->items, v->alloc * sizeof *v->items);
+    }
+    v->items[v->n++] = item;
+}
+
+static void
+s_strv_free(char **items, size_t n)
+{
+    for (size_t i = 0; items && i < n; i++)
+        free(items[i]);
+    free(items);
+}
+
+/* Hand the array over (or free it on error). */
+static tt_err_t
+s_strv_give(tt_memory_strv_t *v, tt_err_t err, char ***items, size_t *n_items)
+{
+    if (err != TT_OK) {
+        s_strv_free(v->items, v->n);
+        return err;
+    }
+    *items = v->items;
+    *n_items = v->n;
+    return TT_OK;
+}
+
+/* docs key of name (chunk 0) in buf; 0 if no key that long can exist */
+static size_t
+s_doc_key(const char *name, uint8_t buf[TT_MEMORY_KEY_MAX])
+{
+    size_t len = strlen(name) + 1;
+    if (len + TT_MEMORY_CHUNK_LEN > TT_MEMORY_KEY_MAX)
+        return 0;
+    memcpy(buf, name, len);
+    memset(buf + len, 0, TT_MEMORY_CHUNK_LEN);
+    return len + TT_MEMORY_CHUNK_LEN;
+}
+
+/* Length of the name part of a docs key, 0 if the key is malformed. */
+static size_t
+s_doc_name_len(const MDB_val *key)
+{
+    if (key->mv_size <= 1 + TT_MEMORY_CHUNK_LEN)
+        return 0;
+    size_t len = key->mv_size - 1 - TT_MEMORY_CHUNK_LEN;
+    return ((const char *)key->mv_data)[len] == '\0' ? len : 0;
+}
+
+/* ------------------------------------------------------------ small reads */
+
+tt_err_t
+tt_memory_meta_get(tt_memory_t *m, const char *key, char **value)
+{
+    TT_ASSERT(m && key && *key && value);
+    *value = NULL;
+    MDB_txn *txn;
+    int rc = tt_memory_impl_read_begin(m, &txn);
+    if (rc == MDB_SUCCESS) {
+        MDB_val k = {strlen(key), (void *)key}, v;
+        rc = mdb_get(txn, m->dbi[TT_MEMORY_DB_META], &k, &v);
+        if (rc == MDB_SUCCESS && strcmp(key, TT_MEMORY_META_LAST_STEP) == 0 && v.mv_size == 4)
+            *value = tt_asprintf("%u", tt_memory_impl_be32_get(v.mv_data));
+        else if (rc == MDB_SUCCESS)
+            *value = s_copy(&v);
+        tt_memory_impl_read_end(m);
+    }
+    return tt_memory_impl_err(m, rc, "read meta");
+}
+
+static size_t
+s_count(tt_memory_t *m, tt_memory_db_t db)
+{
+    MDB_txn *txn;
+    MDB_stat st = {0};
+    int rc = tt_memory_impl_read_begin(m, &txn);
+    if (rc == MDB_SUCCESS) {
+        rc = mdb_stat(txn, m->dbi[db], &st);
+        tt_memory_impl_read_end(m);
+    }
+    return tt_memory_impl_err(m, rc, "count") == TT_OK ? st.ms_entries : 0;
+}
+
+size_t
+tt_memory_episode_count(tt_memory_t *m)
+{
+    TT_ASSERT(m);
+    return s_count(m, TT_MEMORY_DB_EPISODIC);
+}
+
+size_t
+tt_memory_semantic_count(tt_memory_t *m)
+{
+    TT_ASSERT(m);
+    return s_count(m, TT_MEMORY_DB_SEMANTIC);
+}
+
+tt_err_t
+tt_memory_state(tt_memory_t *m, char **cognitive_json)
+{
+    TT_ASSERT(m && cognitive_json);
+    *cognitive_json = NULL;
+    MDB_txn *txn;
+    MDB_cursor *cur;
+    int rc = tt_memory_impl_read_begin(m, &txn);
+    if (rc != MDB_SUCCESS)
+        return tt_memory_impl_err(m, rc, "read state");
+    rc = mdb_cursor_open(txn, m->dbi[TT_MEMORY_DB_STATE], &cur);
+    if (rc == MDB_SUCCESS) {
+        MDB_val k, v;
+        rc = mdb_cursor_get(cur, &k, &v, MDB_LAST); /* "cog/" + BE step: last = newest */
+        if (rc == MDB_SUCCESS)
+            *cognitive_json = s_copy(&v);
+        mdb_cursor_close(cur);
+    }
+    tt_memory_impl_read_end(m);
+    return tt_memory_impl_err(m, rc, "read state");
+}
+
+/* ------------------------------------------------------------ episodes */
+
+/* n values from the cursor, starting with op first then op next, into dst
+ * (from the back if backwards). */
+static int
+s_collect(MDB_cursor *cur, MDB_cursor_op first, MDB_cursor_op next, char **dst, size_t n,
+          bool backwards)
+{
+    MDB_val k, v;
+    for (size_t i = 0; i < n; i++) {
+        int rc = mdb_cursor_get(cur, &k, &v, i ? next : first);
+        if (rc != MDB_SUCCESS)
+            return rc == MDB_NOTFOUND ? MDB_CORRUPTED : rc; /* fewer than counted */
+        dst[backwards ? n - 1 - i : i] = s_copy(&v);
+    }
+    return MDB_SUCCESS;
+}
+
+static int
+s_window(MDB_txn *txn, MDB_dbi dbi, size_t first_n, size_t last_n, char ***items, size_t *n)
+{
+    MDB_stat st;
+    MDB_cursor *cur;
+    int rc = mdb_stat(txn, dbi, &st);
+    if (rc == MDB_SUCCESS)
+        rc = mdb_cursor_open(txn, dbi, &cur);
+    if (rc != MDB_SUCCESS)
+        return rc;
+    size_t total = st.ms_entries;
+    first_n = first_n < total ? first_n : total;
+    last_n = last_n < total - first_n ? last_n : total - first_n;
+    *n = first_n + last_n;
+    *items = *n ? tt_calloc(*n, sizeof **items) : NULL;
+    rc = s_collect(cur, MDB_FIRST, MDB_NEXT, *items, first_n, false);
+    if (rc == MDB_SUCCESS)
+        rc = s_collect(cur, MDB_LAST, MDB_PREV, *items + first_n, last_n, true);
+    mdb_cursor_close(cur);
+    return rc;
+}
+
+tt_err_t
+tt_memory_episodes(tt_memory_t *m, size_t first_n, size_t last_n, char ***items, size_t *n_items)
+{
+    TT_ASSERT(m && items && n_items);
+    *items = NULL;
+    *n_items = 0;
+    char **out = NULL;
+    size_t n = 0;
+    MDB_txn *txn;
+    int rc = tt_memory_impl_read_begin(m, &txn);
+    if (rc == MDB_SUCCESS) {
+        rc = s_window(txn, m->dbi[TT_MEMORY_DB_EPISODIC], first_n, last_n, &out, &n);
+        tt_memory_impl_read_end(m);
+    }
+    tt_memory_strv_t v = {out, n, n};
+    return s_strv_give(&v, tt_memory_impl_err(m, rc, "read episodes"), items, n_items);
+}
+
+tt_err_t
+tt_memory_episodes_since(tt_memory_t *m, uint32_t from_step, char ***items, size_t *n_items)
+{
+    TT_ASSERT(m && items && n_items);
+    *items = NULL;
+    *n_items = 0;
+    tt_memory_strv_t v = {0};
+    MDB_txn *txn;
+    MDB_cursor *cur;
+    int rc = tt_memory_impl_read_begin(m, &txn);
+    if (rc != MDB_SUCCESS)
+        return tt_memory_impl_err(m, rc, "read episodes");
+    rc = mdb_cursor_open(txn, m->dbi[TT_MEMORY_DB_EPISODIC], &cur);
+    if (rc == MDB_SUCCESS) {
+        uint8_t from[TT_MEMORY_STEP_KEY_LEN];
+        tt_memory_impl_step_key(from, from_step, 0);
+        MDB_val k = {sizeof from, from}, val;
+        for (rc = mdb_cursor_get(cur, &k, &val, MDB_SET_RANGE); rc == MDB_SUCCESS;
+             rc = mdb_cursor_get(cur, &k, &val, MDB_NEXT))
+            s_strv_push(&v, s_copy(&val));
+        mdb_cursor_close(cur);
+    }
+    tt_memory_impl_read_end(m);
+    rc = rc == MDB_NOTFOUND ? MDB_SUCCESS : rc;
+    return s_strv_give(&v, tt_memory_impl_err(m, rc, "read episodes"), items, n_items);
+}
+
+/* ------------------------------------------------------------ search */
+
+static float
+s_cosine(const float *q, float q_norm, const uint8_t *v, uint32_t dim)
+{
+    /* Shaped for gcc -O2's vectorizer: two groups of four lanes, each loaded
+     * by its own 16-byte memcpy (one unaligned vector load) and summed in its
+     * own register, so the two chains of adds overlap. size_t indexes: with
+     * a 32-bit i, i + j may wrap and q gets gathered float by float. */
+    enum { L = TT_MEMORY_LANES };
+    float dot[L] = {0}, sq[L] = {0}, dot2[L] = {0}, sq2[L] = {0};
+    size_t i = 0;
+    for (; i + 2 * L <= dim; i += 2 * L) {
+        float a[L], b[L];
+        memcpy(a, v + i * sizeof(float), sizeof a);
+        memcpy(b, v + (i + L) * sizeof(float), sizeof b);
+        for (size_t j = 0; j < L; j++) {
+            dot[j] += q[i + j] * a[j];
+            sq[j] += a[j] * a[j];
+            dot2[j] += q[i + L + j] * b[j];
+            sq2[j] += b[j] * b[j];
+        }
+    }
+    for (; i < dim; i++) {
+        float x;
+        memcpy(&x, v + i * sizeof(float), sizeof x);
+        dot[0] += q[i] * x;
+        sq[0] += x * x;
+    }
+    float d = 0, s = 0;
+    for (size_t j = 0; j < L; j++) {
+        d += dot[j] + dot2[j];
+        s += sq[j] + sq2[j];
+    }
+    return s > 0 && q_norm > 0 ? d / (q_norm * sqrtf(s)) : 0.0f;
+}
+
+/* Keep the k best, best first; on a tie the earlier (older) item stays ahead. */
+static void
+s_offer(tt_memory_cand_t *top, size_t *n, size_t k, float score, const MDB_val *key,
+        const tt_memory_vec_t *vec)
+{
+    if (isnan(score) || (*n == k && !(score > top[k - 1].score)))
+        return;
+    size_t i = *n < k ? (*n)++ : k - 1;
+    for (; i > 0 && top[i - 1].score < score; i--)
+        top[i] = top[i - 1];
+    top[i] = (tt_memory_cand_t){score, *key, vec->text, vec->text_len};
+}
+
+static int
+s_scan(MDB_cursor *cur, const float *q, uint32_t dim, tt_memory_cand_t *top, size_t k, size_t *n)
+{
+    float q_norm = 0;
+    for (uint32_t i = 0; i < dim; i++)
+        q_norm += q[i] * q[i];
+    q_norm = sqrtf(q_norm);
+    MDB_val key, val;
+    tt_memory_vec_t vec;
+    int rc;
+    for (rc = mdb_cursor_get(cur, &key, &val, MDB_FIRST); rc == MDB_SUCCESS;
+         rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT)) {
+        if (!tt_memory_impl_vec_split(&val, &vec) || vec.dim != dim)
+            continue;
+        s_offer(top, n, k, s_cosine(q, q_norm, vec.floats, dim), &key, &vec);
+    }
+    return rc == MDB_NOTFOUND ? MDB_SUCCESS : rc;
+}
+
+static void
+s_hit_fill(tt_memory_hit_t *hit, const tt_memory_cand_t *c, bool docs)
+{
+    hit->score = c->score;
+    hit->text = tt_strndup(c->text, c->text_len);
+    hit->source = docs ? tt_strndup(c->key.mv_data, s_doc_name_len(&c->key)) : NULL;
+    hit->step = !docs && c->key.mv_size == TT_MEMORY_STEP_KEY_LEN
+                    ? tt_memory_impl_be32_get(c->key.mv_data)
+                    : 0;
+}
+
+tt_err_t
+tt_memory_search(tt_memory_t *m, bool docs, const float *q, uint32_t dim, size_t top_k,
+                 tt_memory_hit_t *hits, size_t *n_hits)
+{
+    TT_ASSERT(m && (q || dim == 0) && (hits || top_k == 0) && n_hits);
+    *n_hits = 0;
+    if (top_k == 0 || dim == 0)
+        return TT_OK;
+    MDB_txn *txn;
+    MDB_cursor *cur;
+    int rc = tt_memory_impl_read_begin(m, &txn);
+    if (rc != MDB_SUCCESS)
+        return tt_memory_impl_err(m, rc, "search");
+    rc = mdb_cursor_open(txn, m->dbi[docs ? TT_MEMORY_DB_DOCS : TT_MEMORY_DB_SEMANTIC], &cur);
+    if (rc == MDB_SUCCESS) {
+        tt_memory_cand_t *top = tt_malloc(top_k * sizeof *top);
+        size_t n = 0;
+        rc = s_scan(cur, q, dim, top, top_k, &n);
+        for (size_t i = 0; rc == MDB_SUCCESS && i < n; i++) /* copy before the reset */
+            s_hit_fill(&hits[i], &top[i], docs);
+        *n_hits = rc == MDB_SUCCESS ? n : 0;
+        free(top);
+        mdb_cursor_close(cur);
+    }
+    tt_memory_impl_read_end(m);
+    return tt_memory_impl_err(m, rc, "search");
+}
+
+void
+tt_memory_hit_fini(tt_memory_hit_t *hit)
+{
+    if (!hit)
+        return;
+    tt_free(&hit->text);
+    tt_free(&hit->source);
+}
+
+/* ------------------------------------------------------------ documents */
+
+/* Each name once: after a name's first chunk, jump past "name\1", before
+ * which every "name\0<chunk>" key sorts. */
+static int
+s_doc_names(MDB_cursor *cur, tt_memory_strv_t *v)
+{
+    MDB_val key, val;
+    int rc = mdb_cursor_get(cur, &key, &val, MDB_FIRST);
+    while (rc == MDB_SUCCESS) {
+        size_t len = s_doc_name_len(&key);
+        if (len == 0) {
+            rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT);
+            continue;
+        }
+        uint8_t next[TT_MEMORY_KEY_MAX]; /* len + 1 < the key's own size */
+        memcpy(next, key.mv_data, len);
+        next[len] = 1;
+        s_strv_push(v, tt_strndup(key.mv_data, len));
+        key = (MDB_val){len + 1, next};
+        rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
+    }
+    return rc == MDB_NOTFOUND ? MDB_SUCCESS : rc;
+}
+
+tt_err_t
+tt_memory_document_names(tt_memory_t *m, char ***names, size_t *n_names)
+{
+    TT_ASSERT(m && names && n_names);
+    *names = NULL;
+    *n_names = 0;
+    tt_memory_strv_t v = {0};
+    MDB_txn *txn;
+    MDB_cursor *cur;
+    int rc = tt_memory_impl_read_begin(m, &txn);
+    if (rc == MDB_SUCCESS) {
+        rc = mdb_cursor_open(txn, m->dbi[TT_MEMORY_DB_DOCS], &cur);
+        if (rc == MDB_SUCCESS) {
+            rc = s_doc_names(cur, &v);
+            mdb_cursor_close(cur);
+        }
+        tt_memory_impl_read_end(m);
+    }
+    return s_strv_give(&v, tt_memory_impl_err(m, rc, "list documents"), names, n_names);
+}
+
+/* Position cur on chunk 0 (or the first chunk) of name; MDB_NOTFOUND if none. */
+static int
+s_doc_first(MDB_cursor *cur, const char *name, MDB_val *key, MDB_val *val)
+{
+    uint8_t buf[TT_MEMORY_KEY_MAX];
+    size_t len = s_doc_key(name, buf);
+    if (len == 0)
+        return MDB_NOTFOUND;
+    *key = (MDB_val){len, buf};
+    int rc = mdb_cursor_get(cur, key, val, MDB_SET_RANGE);
+    if (rc == MDB_SUCCESS && (key->mv_size != len || memcmp(key->mv_data, buf, len - 4) != 0))
+        rc = MDB_NOTFOUND;
+    return rc;
+}
+
+static int
+s_doc_concat(MDB_cursor *cur, const char *name, tt_buf_t *buf, tt_err_t *too_big)
+{
+    MDB_val key, val;
+    size_t len = strlen(name) + 1 + TT_MEMORY_CHUNK_LEN;
+    int rc = s_doc_first(cur, name, &key, &val);
+    while (rc == MDB_SUCCESS) {
+        tt_memory_vec_t vec;
+        if (tt_memory_impl_vec_split(&val, &vec) &&
+            (*too_big = tt_buf_add(buf, vec.text, vec.text_len)) != TT_OK)
+            return MDB_SUCCESS;
+        rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT);
+        if (rc == MDB_SUCCESS && (key.mv_size != len || memcmp(key.mv_data, name, len - 4) != 0))
+            break;
+    }
+    return rc == MDB_NOTFOUND && buf->data ? MDB_SUCCESS : rc;
+}
+
+tt_err_t
+tt_memory_document_text(tt_memory_t *m, const char *name, char **text)
+{
+    TT_ASSERT(m && name && text);
+    *text = NULL;
+    tt_buf_t buf;
+    tt_buf_init(&buf, 0);
+    tt_err_t too_big = TT_OK;
+    MDB_txn *txn;
+    MDB_cursor *cur;
+    int rc = tt_memory_impl_read_begin(m, &txn);
+    if (rc == MDB_SUCCESS) {
+        rc = mdb_cursor_open(txn, m->dbi[TT_MEMORY_DB_DOCS], &cur);
+        if (rc == MDB_SUCCESS) {
+            rc = s_doc_concat(cur, name, &buf, &too_big);
+            mdb_cursor_close(cur);
+        }
+        tt_memory_impl_read_end(m);
+    }
+    tt_err_t err = too_big != TT_OK ? too_big : tt_memory_impl_err(m, rc, "read document");
+    if (err == TT_OK)
+        *text = buf.data ? tt_buf_take(&buf) : tt_strdup("");
+    tt_buf_fini(&buf);
+    return err;
+}
+
+bool
+tt_memory_has_document(tt_memory_t *m, const char *name)
+{
+    TT_ASSERT(m && name);
+    MDB_txn *txn;
+    MDB_cursor *cur;
+    int rc = tt_memory_impl_read_begin(m, &txn);
+    if (rc == MDB_SUCCESS) {
+        rc = mdb_cursor_open(txn, m->dbi[TT_MEMORY_DB_DOCS], &cur);
+        if (rc == MDB_SUCCESS) {
+            MDB_val key, val;
+            rc = s_doc_first(cur, name, &key, &val);
+            mdb_cursor_close(cur);
+        }
+        tt_memory_impl_read_end(m);
+    }
+    return tt_memory_impl_err(m, rc, "find document") == TT_OK;
+}
+
+/* ------------------------------------------------------------ dump */
+
+/* Stored JSON as a value; text that does not parse becomes a string (or null
+ * if it is not even UTF-8), so the dump itself is always valid JSON. */
+static json_t *
+s_json_value(const char *data, size_t len)
+{
+    json_t *value = json_loadb(data, len, JSON_DECODE_ANY, NULL);
+    if (!value)
+        value = json_stringn(data, len);
+    return value ? value : json_null();
+}
+
+static void
+s_dump_step_key(json_t *line, const MDB_val *key, bool with_seq)
+{
+    if (key->mv_size != TT_MEMORY_STEP_KEY_LEN)
+        return;
+    const uint8_t *p = key->mv_data;
+    json_object_set_new(line, "step", json_integer(tt_memory_impl_be32_get(p)));
+    if (with_seq)
+        json_object_set_new(line, "seq", json_integer(tt_memory_impl_be32_get(p + 4)));
+}
+
+static void
+s_dump_vector(json_t *line, const MDB_val *val, bool as_json)
+{
+    tt_memory_vec_t vec;
+    if (!tt_memory_impl_vec_split(val, &vec))
+        return;
+    json_object_set_new(line, "dim", json_integer(vec.dim));
+    json_t *value =
+        as_json ? s_json_value(vec.text, vec.text_len) : json_stringn(vec.text, vec.text_len);
+    json_object_set_new(line, as_json ? "value" : "text", value ? value : json_null());
+}
+
+static json_t *
+s_dump_line(tt_memory_db_t db, const MDB_val *key, const MDB_val *val)
+{
+    json_t *line = json_object();
+    json_object_set_new(line, "db", json_string(tt_memory_impl_db_name(db)));
+    switch (db) {
+    case TT_MEMORY_DB_EPISODIC:
+        s_dump_step_key(line, key, true);
+        json_object_set_new(line, "value", s_json_value(val->mv_data, val->mv_size));
+        break;
+    case TT_MEMORY_DB_SEMANTIC:
+        s_dump_step_key(line, key, true);
+        s_dump_vector(line, val, true);
+        break;
+    case TT_MEMORY_DB_DOCS: {
+        size_t len = s_doc_name_len(key);
+        const uint8_t *p = key->mv_data;
+        json_t *name = json_stringn(key->mv_data, len);
+        json_object_set_new(line, "name", name ? name : json_null());
+        json_object_set_new(line, "chunk", json_integer(tt_memory_impl_be32_get(p + len + 1)));
+        s_dump_vector(line, val, false);
+        break;
+    }
+    case TT_MEMORY_DB_STATE:
+        if (key->mv_size == TT_MEMORY_STATE_KEY_LEN)
+            json_object_set_new(
+                line, "step",
+                json_integer(tt_memory_impl_be32_get((const uint8_t *)key->mv_data + 4)));
+        json_object_set_new(line, "value", s_json_value(val->mv_data, val->mv_size));
+        break;
+    default: {
+        json_t *name = json_stringn(key->mv_data, key->mv_size);
+        bool is_step = name && strcmp(json_string_value(name), TT_MEMORY_META_LAST_STEP) == 0;
+        json_object_set_new(line, "key", name ? name : json_null());
+        json_t *value = is_step && val->mv_size == 4
+                            ? json_integer(tt_memory_impl_be32_get(val->mv_data))
+                            : json_stringn(val->mv_data, val->mv_size);
+        json_object_set_new(line, "value", value ? value : json_null());
+        break;
+    }
+    }
+    return line;
+}
+
+static int
+s_dump_db(tt_memory_t *m, MDB_txn *txn, tt_memory_db_t db, FILE *out)
+{
+    MDB_cursor *cur;
+    MDB_val key, val;
+    int rc = mdb_cursor_open(txn, m->dbi[db], &cur);
+    if (rc != MDB_SUCCESS)
+        return rc;
+    for (rc = mdb_cursor_get(cur, &key, &val, MDB_FIRST); rc == MDB_SUCCESS;
+         rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT)) {
+        json_t *line = s_dump_line(db, &key, &val);
+        if (json_dumpf(line, out, JSON_COMPACT) != 0 || fputc('\n', out) == EOF)
+            rc = EIO;
+        json_decref(line);
+        if (rc != MDB_SUCCESS)
+            break;
+    }
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND ? MDB_SUCCESS : rc;
+}
+
+tt_err_t
+tt_memory_dump(tt_memory_t *m, FILE *out)
+{
+    TT_ASSERT(m && out);
+    MDB_txn *txn;
+    int rc = tt_memory_impl_read_begin(m, &txn);
+    if (rc != MDB_SUCCESS)
+        return tt_memory_impl_err(m, rc, "dump");
+    for (int db = 0; db < TT_MEMORY_DB_COUNT && rc == MDB_SUCCESS; db++)
+        rc = s_dump_db(m, txn, (tt_memory_db_t)db, out);
+    tt_memory_impl_read_end(m);
+    if (rc == MDB_SUCCESS && fflush(out) != 0)
+        rc = EIO;
+    return tt_memory_impl_err(m, rc, "dump");
+}
