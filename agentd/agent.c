@@ -70,8 +70,8 @@ s_prepare_memory(agent_t *a, const Tt__Assign *as, char **errmsg)
         err = tt_memory_commit(a->memory, &b, a->owner);
     }
     if (err)
-        *errmsg = tt_asprintf("%s: cannot prepare memory in %s: %s", a->name, a->dir,
-                              tt_strerror(err));
+        *errmsg =
+            tt_asprintf("%s: cannot prepare memory in %s: %s", a->name, a->dir, tt_strerror(err));
     return err;
 }
 
@@ -84,8 +84,8 @@ s_load_state(agent_t *a)
     free(cog);
     if (!json_is_object(a->cognitive)) {
         json_decref(a->cognitive);
-        a->cognitive = json_pack("{s:s, s:[], s:s, s:s}", "goals", "", "context", "attention",
-                                 "", "emotions", "calm");
+        a->cognitive = json_pack("{s:s, s:[], s:s, s:s}", "goals", "", "context", "attention", "",
+                                 "emotions", "calm");
     }
     char *v = NULL;
     if (tt_memory_meta_get(a->memory, "location", &v) == TT_OK)
@@ -164,8 +164,8 @@ agent_new(const Tt__Assign *as, uint32_t index, uint32_t incarnation, const char
     tt_buf_fini(&defs);
     tt_buf_fini(&cons);
     if (!err && (err = tt_memory_open(a->dir, &a->memory)) != TT_OK)
-        *errmsg = tt_asprintf("%s: cannot open memory in %s: %s", a->name, a->dir,
-                              tt_strerror(err));
+        *errmsg =
+            tt_asprintf("%s: cannot open memory in %s: %s", a->name, a->dir, tt_strerror(err));
     if (!err)
         err = s_prepare_memory(a, as, errmsg);
     if (err) {
@@ -265,13 +265,12 @@ agent_window_lines(const agent_t *a, size_t *n_lines, size_t *omitted_after, siz
 }
 
 char *
-agent_stimulus_item(const char *type, const char *content, const char *source,
-                    const char *datetime)
+agent_stimulus_item(const char *type, const char *content, const char *source, const char *datetime)
 {
-    json_t *item = json_pack("{s:s, s:{s:[{s:s, s:s, s:s}]}, s:s, s:s}", "role", "user",
-                             "content", "stimuli", "type", type, "content", content, "source",
-                             source ? source : "", "type", "stimulus", "simulation_timestamp",
-                             datetime);
+    json_t *item =
+        json_pack("{s:s, s:{s:[{s:s, s:s, s:s}]}, s:s, s:s}", "role", "user", "content", "stimuli",
+                  "type", type, "content", content, "source", source ? source : "", "type",
+                  "stimulus", "simulation_timestamp", datetime);
     char *text = tt_json_compact(item);
     json_decref(item);
     return text;
@@ -280,9 +279,9 @@ agent_stimulus_item(const char *type, const char *content, const char *source,
 char *
 agent_action_item(const json_t *action, const json_t *cognitive, const char *datetime)
 {
-    json_t *item = json_pack("{s:s, s:{s:O, s:O}, s:s, s:s}", "role", "assistant", "content",
-                             "action", action, "cognitive_state", cognitive, "type", "action",
-                             "simulation_timestamp", datetime);
+    json_t *item =
+        json_pack("{s:s, s:{s:O, s:O}, s:s, s:s}", "role", "assistant", "content", "action", action,
+                  "cognitive_state", cognitive, "type", "action", "simulation_timestamp", datetime);
     char *text = tt_json_compact(item);
     json_decref(item);
     return text;

@@ -28,28 +28,28 @@ typedef struct agent agent_t;
 typedef struct {
     char *first[AGENT_WINDOW_FIRST_MAX]; /* item JSON, oldest first */
     size_t n_first;
-    char *last[AGENT_WINDOW_LAST_MAX];   /* ring of the latest items */
+    char *last[AGENT_WINDOW_LAST_MAX]; /* ring of the latest items */
     size_t n_last;
-    size_t head;                         /* next write position in last[] */
-    uint64_t total;                      /* items ever stored */
+    size_t head;    /* next write position in last[] */
+    uint64_t total; /* items ever stored */
 } agent_window_t;
 
 struct agent {
-    uint32_t index;          /* agent index in the run */
+    uint32_t index; /* agent index in the run */
     uint32_t slot;
     uint32_t incarnation;
     char *name;
-    char *dir;               /* LMDB environment */
-    char *documents_dir;     /* where WRITE_DOCUMENT writes */
-    char *owner;             /* fencing token "<run id>/<incarnation>" */
-    uint64_t seed;           /* request seed for this agent */
+    char *dir;           /* LMDB environment */
+    char *documents_dir; /* where WRITE_DOCUMENT writes */
+    char *owner;         /* fencing token "<run id>/<incarnation>" */
+    uint64_t seed;       /* request seed for this agent */
     tt_persona_t *persona;
-    tt_config_t config;      /* the run's settings (from Assign, no secrets inside) */
-    json_t *agent_config;    /* faculties, tools, documents, custom faculties */
+    tt_config_t config;   /* the run's settings (from Assign, no secrets inside) */
+    json_t *agent_config; /* faculties, tools, documents, custom faculties */
     tt_memory_t *memory;
     tt_turn_rules_t rules;
-    char *system_prompt;     /* stable prefix, built once */
-    json_t *cognitive;       /* latest cognitive state */
+    char *system_prompt; /* stable prefix, built once */
+    json_t *cognitive;   /* latest cognitive state */
     char *location;
     agent_window_t window;
     uint32_t episode_events; /* since the last consolidation */

@@ -135,8 +135,8 @@ agent_faculty_setup(agent_t *a, tt_buf_t *defs, tt_buf_t *cons, char **errmsg)
 bool
 agent_faculty_needs_followup(const char *type)
 {
-    return !strcmp(type, "RECALL") || !strcmp(type, "CONSULT") ||
-           !strcmp(type, "LIST_DOCUMENTS") || !strcmp(type, "LIST_EVENTS");
+    return !strcmp(type, "RECALL") || !strcmp(type, "CONSULT") || !strcmp(type, "LIST_DOCUMENTS") ||
+           !strcmp(type, "LIST_EVENTS");
 }
 
 /* ------------------------------------------------------------------ handlers */
@@ -144,8 +144,8 @@ agent_faculty_needs_followup(const char *type)
 static void
 s_result(json_t *results, const char *action, const char *query, const char *text)
 {
-    json_array_append_new(results, json_pack("{s:s, s:s, s:s}", "action", action, "query",
-                                             query, "result", text));
+    json_array_append_new(
+        results, json_pack("{s:s, s:s, s:s}", "action", action, "query", query, "result", text));
 }
 
 /* The text of an episodic item, for lexical recall. */
@@ -196,8 +196,8 @@ s_recall_episodes(agent_t *a, const char *query, tt_buf_t *out, int *found)
     }
     for (size_t k = 0; k < n_best; k++) {
         const json_t *item = parsed[best[k].index];
-        json_t *st = json_array_get(json_object_get(json_object_get(item, "content"), "stimuli"),
-                                    0);
+        json_t *st =
+            json_array_get(json_object_get(json_object_get(item, "content"), "stimuli"), 0);
         const char *src = tt_json_str(st, "source", "");
         tt_buf_addf(out, "SOURCE: %s at %s\nSIMILARITY SCORE: %.3f\nRELEVANT CONTENT: %s\n\n",
                     *src ? src : "the world", tt_json_str(item, "simulation_timestamp", ""),
@@ -222,13 +222,13 @@ s_recall(agent_t *a, const char *query, const float *qvec, uint32_t dim, json_t 
     if (qvec && dim) {
         tt_memory_hit_t hits[AGENT_RECALL_TOP_K];
         size_t n = 0;
-        if (tt_memory_search(a->memory, false, qvec, dim, AGENT_RECALL_TOP_K, hits, &n) ==
-            TT_OK) {
+        if (tt_memory_search(a->memory, false, qvec, dim, AGENT_RECALL_TOP_K, hits, &n) == TT_OK) {
             for (size_t i = 0; i < n; i++) {
                 json_t *item = json_loads(hits[i].text, 0, NULL);
                 if (hits[i].score >= 0.15f)
-                    tt_buf_addf(&out, "SOURCE: my memories\nSIMILARITY SCORE: %.3f\nRELEVANT "
-                                      "CONTENT: %s\n\n",
+                    tt_buf_addf(&out,
+                                "SOURCE: my memories\nSIMILARITY SCORE: %.3f\nRELEVANT "
+                                "CONTENT: %s\n\n",
                                 hits[i].score, tt_json_str(item, "content", hits[i].text));
                 found += hits[i].score >= 0.15f;
                 json_decref(item);
@@ -237,8 +237,9 @@ s_recall(agent_t *a, const char *query, const float *qvec, uint32_t dim, json_t 
         }
     }
     if (!found)
-        tt_buf_addf(&out, "I cannot remember anything more about \"%s\". I will go on with what "
-                          "I know.",
+        tt_buf_addf(&out,
+                    "I cannot remember anything more about \"%s\". I will go on with what "
+                    "I know.",
                     query);
     s_result(results, "RECALL", query, tt_buf_str(&out));
     tt_buf_fini(&out);
@@ -328,8 +329,8 @@ s_write_document(agent_t *a, const char *content)
     char *file = s_safe_filename(title);
     char *md = tt_asprintf("%s/%s.md", dir, file);
     char *js = tt_asprintf("%s/%s.json", dir, file);
-    json_t *record = json_pack("{s:s, s:s, s:s}", "title", title, "content", body, "author",
-                               a->name);
+    json_t *record =
+        json_pack("{s:s, s:s, s:s}", "title", title, "content", body, "author", a->name);
     char *record_text = json_dumps(record, JSON_INDENT(2));
     if (!s_write_file(md, body) || !s_write_file(js, record_text))
         TT_LOG_WARN("%s: cannot write document %s", a->name, md);

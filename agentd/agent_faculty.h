@@ -22,8 +22,8 @@
 #include "tt_buf.h"
 #include "tt_memory.h"
 
-#define AGENT_RECALL_TOP_K   5
-#define AGENT_CONSULT_MAX    6000 /* bytes of a document shown to the agent */
+#define AGENT_RECALL_TOP_K 5
+#define AGENT_CONSULT_MAX  6000 /* bytes of a document shown to the agent */
 
 /* Fill the agent's rules and the prompt's definitions/constraints from its
  * faculties, tools and custom faculties (agent->agent_config). Unknown names

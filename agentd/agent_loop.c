@@ -21,10 +21,10 @@
 
 typedef struct {
     agent_t *agent;
-    uint32_t envelope_agent;   /* agent index + 1; 0 = free */
+    uint32_t envelope_agent; /* agent index + 1; 0 = free */
     uint32_t incarnation;
     agent_turn_t *turn;
-    Tt__Envelope *step_env;    /* keeps the Step alive while its turn runs */
+    Tt__Envelope *step_env; /* keeps the Step alive while its turn runs */
 } s_slot_t;
 
 typedef enum {
@@ -38,7 +38,7 @@ typedef struct {
     zloop_t *loop;
     s_slot_t *slots;
     tt_llm_t *llm;
-    char *llm_config;          /* the config text the client was made with */
+    char *llm_config; /* the config text the client was made with */
     uint64_t seq;
     uint64_t next_turn_id;
     int64_t last_heard_ms;

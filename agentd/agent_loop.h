@@ -13,12 +13,12 @@
 #include <sys/types.h>
 
 typedef struct {
-    const char *endpoint;     /* tcp://HOST:PORT or ipc://PATH */
-    uint32_t slots;           /* agents this process may host */
-    const char *data_dir;     /* agents/NAME (LMDB) and documents/ live here */
-    pid_t parent_pid;         /* local mode: exit when this process is gone; 0 = none */
-    const char *server_key;   /* CURVE: the coordinator's public key (Z85), or NULL */
-    const char *cert_path;    /* CURVE: this agentd's certificate file, or NULL */
+    const char *endpoint;   /* tcp://HOST:PORT or ipc://PATH */
+    uint32_t slots;         /* agents this process may host */
+    const char *data_dir;   /* agents/NAME (LMDB) and documents/ live here */
+    pid_t parent_pid;       /* local mode: exit when this process is gone; 0 = none */
+    const char *server_key; /* CURVE: the coordinator's public key (Z85), or NULL */
+    const char *cert_path;  /* CURVE: this agentd's certificate file, or NULL */
 } agent_loop_opts_t;
 
 /* Run until shutdown. Returns the process exit code. */

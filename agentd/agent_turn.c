@@ -50,20 +50,20 @@ struct agent_turn {
     s_phase_t phase;
     bool waiting;
     int64_t started_ms;
-    tt_llm_result_t *result;       /* the last call's result, being consumed */
+    tt_llm_result_t *result; /* the last call's result, being consumed */
     bool *recorded_used;
     /* what the turn accumulates */
-    json_t *stimuli;               /* [{type, content, source}] */
-    json_t *stimulus_items;        /* episodic item texts */
+    json_t *stimuli;        /* [{type, content, source}] */
+    json_t *stimulus_items; /* episodic item texts */
     json_t *action_items;
-    json_t *actions;               /* committed actions */
-    json_t *answer;                /* last parsed answer */
-    json_t *results;               /* faculty results awaiting a follow-up */
-    json_t *messages;              /* current conversation with the model */
-    json_t *memories;              /* retrieved memory texts */
-    json_t *pending_recalls;       /* RECALL actions waiting for query vectors */
-    json_t *consolidated;          /* texts to embed into semantic memory */
-    json_t *doc_chunks;            /* [{name, chunk, text}] to embed */
+    json_t *actions;         /* committed actions */
+    json_t *answer;          /* last parsed answer */
+    json_t *results;         /* faculty results awaiting a follow-up */
+    json_t *messages;        /* current conversation with the model */
+    json_t *memories;        /* retrieved memory texts */
+    json_t *pending_recalls; /* RECALL actions waiting for query vectors */
+    json_t *consolidated;    /* texts to embed into semantic memory */
+    json_t *doc_chunks;      /* [{name, chunk, text}] to embed */
     int followups;
     tt_memory_batch_t *batch;
     bool failed;
@@ -110,8 +110,7 @@ s_record(agent_turn_t *t, const tt_llm_result_t *r)
     t->telemetry[t->n_exchanges++] = tm;
 }
 
-static void
-s_fail(agent_turn_t *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void s_fail(agent_turn_t *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static void
 s_fail(agent_turn_t *t, const char *fmt, ...)
@@ -195,9 +194,9 @@ s_store_stimuli(agent_turn_t *t)
     const Tt__StepInput *in = t->step->input;
     for (size_t i = 0; i < in->n_stimuli; i++) {
         const Tt__Stimulus *s = in->stimuli[i];
-        json_array_append_new(t->stimuli, json_pack("{s:s, s:s, s:s}", "type", s->type,
-                                                    "content", s->content, "source",
-                                                    s->source ? s->source : ""));
+        json_array_append_new(t->stimuli,
+                              json_pack("{s:s, s:s, s:s}", "type", s->type, "content", s->content,
+                                        "source", s->source ? s->source : ""));
         char *item = agent_stimulus_item(s->type, s->content, s->source, t->step->datetime);
         json_array_append_new(t->stimulus_items, json_string(item));
         free(item);
@@ -239,8 +238,7 @@ s_phase_docs(agent_turn_t *t)
                     n--;
                 char *piece = tt_strndup(text + off, n);
                 json_array_append_new(t->doc_chunks, json_pack("{s:s, s:i, s:s}", "name", name,
-                                                               "chunk", (int)chunk, "text",
-                                                               piece));
+                                                               "chunk", (int)chunk, "text", piece));
                 free(piece);
                 off += n;
                 if (n == 0)
@@ -254,7 +252,7 @@ s_phase_docs(agent_turn_t *t)
         if (s_remote_embeddings(a)) {
             json_t *texts = json_array();
             json_array_foreach(t->doc_chunks, i, d)
-            json_array_append_new(texts, json_string(tt_json_str(d, "text", "")));
+                json_array_append_new(texts, json_string(tt_json_str(d, "text", "")));
             tt_llm_request_t *req = s_embed_request(t, texts);
             json_decref(texts);
             if (!s_call(t, &req))
@@ -394,8 +392,8 @@ s_phase_turn(agent_turn_t *t)
         if (!t->messages)
             t->messages = s_first_messages(t);
         json_t *schema = tt_turn_schema(&t->a->rules);
-        tt_llm_request_t *req = tt_llm_request_chat(t->followups ? "followup" : "turn",
-                                                    t->messages, "agent_turn", schema);
+        tt_llm_request_t *req = tt_llm_request_chat(t->followups ? "followup" : "turn", t->messages,
+                                                    "agent_turn", schema);
         json_decref(schema);
         tt_llm_request_set_validator(req, tt_turn_validate, &t->a->rules);
         tt_llm_request_set_seed(req, t->a->seed);
@@ -509,7 +507,8 @@ s_phase_actions(agent_turn_t *t)
     json_decref(before);
     t->phase = json_array_size(t->pending_recalls) ? PH_RECALL : PH_CONSOLIDATE;
     if (t->phase == PH_CONSOLIDATE && json_array_size(t->results) &&
-        t->followups < AGENT_MAX_FOLLOWUPS && json_array_size(t->actions) < TT_MAX_ACTIONS_PER_TURN - 1) {
+        t->followups < AGENT_MAX_FOLLOWUPS &&
+        json_array_size(t->actions) < TT_MAX_ACTIONS_PER_TURN - 1) {
         tt_prompt_add_followup(t->messages, tt_json_str(t->answer, "_raw", "{}"), t->results);
         json_array_clear(t->results);
         t->followups++;
@@ -528,7 +527,7 @@ s_phase_recall(agent_turn_t *t)
             size_t i;
             json_t *act;
             json_array_foreach(t->pending_recalls, i, act)
-            json_array_append_new(texts, json_string(tt_json_str(act, "content", "")));
+                json_array_append_new(texts, json_string(tt_json_str(act, "content", "")));
             tt_llm_request_t *req = s_embed_request(t, texts);
             json_decref(texts);
             if (!s_call(t, &req))
@@ -616,15 +615,14 @@ s_phase_consolidate(agent_turn_t *t)
         tt_memory_episodes_since(a->memory, a->episode_start, &items, &n);
         json_t *lines = json_array();
         size_t max = (size_t)a->config.max_content_display_length;
-        for (size_t i = 0; i < n + json_array_size(t->stimulus_items) +
-                                   json_array_size(t->action_items);
-             i++) {
-            const char *text = i < n ? items[i]
-                               : i - n < json_array_size(t->stimulus_items)
-                                   ? json_string_value(json_array_get(t->stimulus_items, i - n))
-                                   : json_string_value(json_array_get(
-                                         t->action_items,
-                                         i - n - json_array_size(t->stimulus_items)));
+        for (size_t i = 0;
+             i < n + json_array_size(t->stimulus_items) + json_array_size(t->action_items); i++) {
+            const char *text =
+                i < n ? items[i]
+                : i - n < json_array_size(t->stimulus_items)
+                    ? json_string_value(json_array_get(t->stimulus_items, i - n))
+                    : json_string_value(json_array_get(t->action_items,
+                                                       i - n - json_array_size(t->stimulus_items)));
             json_t *item = json_loads(text, 0, NULL);
             char *line = item ? tt_prompt_episode_line(item, max) : NULL;
             if (line)
@@ -645,8 +643,7 @@ s_phase_consolidate(agent_turn_t *t)
         free(l);
         json_decref(lines);
         json_t *schema = tt_prompt_consolidation_schema();
-        tt_llm_request_t *req = tt_llm_request_chat("consolidation", msgs, "consolidation",
-                                                    schema);
+        tt_llm_request_t *req = tt_llm_request_chat("consolidation", msgs, "consolidation", schema);
         json_decref(schema);
         json_decref(msgs);
         tt_llm_request_set_validator(req, s_validate_consolidation, NULL);
@@ -738,8 +735,7 @@ s_build_answer(agent_turn_t *t)
         json_t *ctx = json_object_get(c, "context");
         cs->n_context = json_array_size(ctx);
         cs->context = tt_calloc(cs->n_context + 1, sizeof(char *));
-        for (size_t i = 0; i < cs->n_context; i++)
-        {
+        for (size_t i = 0; i < cs->n_context; i++) {
             const char *c_i = json_string_value(json_array_get(ctx, i));
             cs->context[i] = tt_strdup(c_i ? c_i : "");
         }
@@ -782,8 +778,8 @@ s_phase_commit(agent_turn_t *t)
         char *cog_text = tt_json_compact(a->cognitive);
         tt_memory_batch_state(t->batch, cog_text);
         free(cog_text);
-        a->episode_events += (uint32_t)(json_array_size(t->stimulus_items) +
-                                        json_array_size(t->action_items));
+        a->episode_events +=
+            (uint32_t)(json_array_size(t->stimulus_items) + json_array_size(t->action_items));
     } else {
         a->episode_events += (uint32_t)json_array_size(t->stimulus_items);
     }
@@ -845,15 +841,32 @@ agent_turn_run(agent_turn_t *t)
 {
     while (!t->waiting && t->phase != PH_DONE) {
         switch (t->phase) {
-        case PH_DOCS: s_phase_docs(t); break;
-        case PH_RETRIEVE: s_phase_retrieve(t); break;
-        case PH_TURN: s_phase_turn(t); break;
-        case PH_ACTIONS: s_phase_actions(t); break;
-        case PH_RECALL: s_phase_recall(t); break;
-        case PH_CONSOLIDATE: s_phase_consolidate(t); break;
-        case PH_EMBED_MEMORIES: s_phase_embed_memories(t); break;
-        case PH_COMMIT: s_phase_commit(t); break;
-        case PH_DONE: break;
+        case PH_DOCS:
+            s_phase_docs(t);
+            break;
+        case PH_RETRIEVE:
+            s_phase_retrieve(t);
+            break;
+        case PH_TURN:
+            s_phase_turn(t);
+            break;
+        case PH_ACTIONS:
+            s_phase_actions(t);
+            break;
+        case PH_RECALL:
+            s_phase_recall(t);
+            break;
+        case PH_CONSOLIDATE:
+            s_phase_consolidate(t);
+            break;
+        case PH_EMBED_MEMORIES:
+            s_phase_embed_memories(t);
+            break;
+        case PH_COMMIT:
+            s_phase_commit(t);
+            break;
+        case PH_DONE:
+            break;
         }
     }
     return t->phase == PH_DONE;

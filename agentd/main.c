@@ -84,13 +84,17 @@ s_server_key(const char *arg)
 int
 main(int argc, char **argv)
 {
-    static const struct option options[] = {
-        {"connect", required_argument, NULL, 'c'},   {"slots", required_argument, NULL, 's'},
-        {"data-dir", required_argument, NULL, 'd'},  {"server-key", required_argument, NULL, 'k'},
-        {"cert", required_argument, NULL, 'C'},      {"parent-pid", required_argument, NULL, 'p'},
-        {"log-level", required_argument, NULL, 'l'}, {"dump-memory", required_argument, NULL, 'm'},
-        {"version", no_argument, NULL, 'V'},         {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+    static const struct option options[] = {{"connect", required_argument, NULL, 'c'},
+                                            {"slots", required_argument, NULL, 's'},
+                                            {"data-dir", required_argument, NULL, 'd'},
+                                            {"server-key", required_argument, NULL, 'k'},
+                                            {"cert", required_argument, NULL, 'C'},
+                                            {"parent-pid", required_argument, NULL, 'p'},
+                                            {"log-level", required_argument, NULL, 'l'},
+                                            {"dump-memory", required_argument, NULL, 'm'},
+                                            {"version", no_argument, NULL, 'V'},
+                                            {"help", no_argument, NULL, 'h'},
+                                            {NULL, 0, NULL, 0}};
     agent_loop_opts_t opts = {.slots = 1, .data_dir = "troupe-data"};
     char *server_key = NULL;
     tt_log_set_role("agentd");
@@ -101,7 +105,9 @@ main(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
         char *end;
         switch (c) {
-        case 'c': opts.endpoint = optarg; break;
+        case 'c':
+            opts.endpoint = optarg;
+            break;
         case 's':
             errno = 0;
             opts.slots = (uint32_t)strtoul(optarg, &end, 10);
@@ -110,32 +116,45 @@ main(int argc, char **argv)
                 return 2;
             }
             break;
-        case 'd': opts.data_dir = optarg; break;
+        case 'd':
+            opts.data_dir = optarg;
+            break;
         case 'k':
             free(server_key);
             server_key = s_server_key(optarg);
             if (!server_key) {
-                fprintf(stderr, "agentd: --server-key: not a Z85 key or certificate: %s\n",
-                        optarg);
+                fprintf(stderr, "agentd: --server-key: not a Z85 key or certificate: %s\n", optarg);
                 return 2;
             }
             break;
-        case 'C': opts.cert_path = optarg; break;
-        case 'p': opts.parent_pid = (pid_t)strtol(optarg, NULL, 10); break;
+        case 'C':
+            opts.cert_path = optarg;
+            break;
+        case 'p':
+            opts.parent_pid = (pid_t)strtol(optarg, NULL, 10);
+            break;
         case 'l':
             if (!tt_log_parse_level(optarg, &tt_log_level)) {
                 fprintf(stderr, "agentd: --log-level: expected error, warn, info or debug\n");
                 return 2;
             }
             break;
-        case 'm': return s_dump(optarg);
-        case 'V': printf("agentd (troupe) %s\n", TT_VERSION); return 0;
-        case 'h': s_usage(stdout); return 0;
-        default: s_usage(stderr); return 2;
+        case 'm':
+            return s_dump(optarg);
+        case 'V':
+            printf("agentd (troupe) %s\n", TT_VERSION);
+            return 0;
+        case 'h':
+            s_usage(stdout);
+            return 0;
+        default:
+            s_usage(stderr);
+            return 2;
         }
     }
     if (optind < argc || !opts.endpoint) {
-        fprintf(stderr, "agentd: %s\n", optind < argc ? "unexpected argument" : "--connect is required");
+        fprintf(stderr, "agentd: %s\n",
+                optind < argc ? "unexpected argument" : "--connect is required");
         s_usage(stderr);
         return 2;
     }

@@ -41,7 +41,7 @@ tt_config_init(tt_config_t *cfg)
     cfg->top_p = -1;
     cfg->timeout_s = 480;
     cfg->max_attempts = 5;
-    cfg->waiting_time_s = 0;        /* TinyTroupe sleeps 1 s before every call; we do not */
+    cfg->waiting_time_s = 0; /* TinyTroupe sleeps 1 s before every call; we do not */
     cfg->backoff_factor = 5;
     cfg->max_concurrent_calls = 4;
     cfg->cache_api_calls = false;
@@ -103,8 +103,8 @@ tt_config_load_env(tt_config_t *cfg)
         tt_log_parse_level(v, &cfg->log_level);
     /* The key used depends on the provider, resolved later; remember both. */
     const char *key = s_env("OPENAI_API_KEY");
-    const char *azure = s_env("AZURE_OPENAI_KEY") ? s_env("AZURE_OPENAI_KEY")
-                                                  : s_env("AZURE_OPENAI_API_KEY");
+    const char *azure =
+        s_env("AZURE_OPENAI_KEY") ? s_env("AZURE_OPENAI_KEY") : s_env("AZURE_OPENAI_API_KEY");
     tt_log_add_secret(key);
     tt_log_add_secret(azure);
 }
@@ -217,8 +217,7 @@ s_apply(tt_config_t *cfg, const s_key_t *k, const char *value, char *what, size_
     case S_INT:
         if (s_parse_int(value, (int)k->lo, (int)k->hi, (int *)(base + k->offset)))
             return true;
-        snprintf(what, cap, "expected an integer in [%.0f, %.0f], got \"%s\"", k->lo, k->hi,
-                 value);
+        snprintf(what, cap, "expected an integer in [%.0f, %.0f], got \"%s\"", k->lo, k->hi, value);
         return false;
     case S_DBL:
         if (s_parse_double(value, k->lo, k->hi, (double *)(base + k->offset)))
@@ -329,8 +328,8 @@ tt_config_load_ini(tt_config_t *cfg, const char *path, bool optional, char **err
         s_find_key(path, ctx.bad_section, ctx.bad_key, &line, &col);
         *errmsg = tt_asprintf("%s:%d:%d: %s: %s", path, line, col, ctx.bad_key, ctx.bad_what);
     } else {
-        *errmsg = tt_asprintf("%s:%d:1: syntax error (expected [section] or KEY = value)",
-                              path, rc);
+        *errmsg =
+            tt_asprintf("%s:%d:1: syntax error (expected [section] or KEY = value)", path, rc);
     }
     return TT_EINVAL;
 }
@@ -342,8 +341,8 @@ tt_config_resolve(tt_config_t *cfg, const char *forced, char **errmsg)
 {
     *errmsg = NULL;
     const char *openai_key = s_env("OPENAI_API_KEY");
-    const char *azure_key = s_env("AZURE_OPENAI_KEY") ? s_env("AZURE_OPENAI_KEY")
-                                                      : s_env("AZURE_OPENAI_API_KEY");
+    const char *azure_key =
+        s_env("AZURE_OPENAI_KEY") ? s_env("AZURE_OPENAI_KEY") : s_env("AZURE_OPENAI_API_KEY");
     const char *want = forced;
     if (!want) {
         if (!strcmp(cfg->api_type, "offline"))
@@ -409,8 +408,8 @@ tt_config_to_json(const tt_config_t *c)
         "episodic_prefix", c->episodic_prefix, "episodic_lookback", c->episodic_lookback,
         "contextual_retrieval", c->contextual_retrieval, "retrieval_top_k", c->retrieval_top_k,
         "action_max_attempts", c->action_max_attempts, "rai_harmful_content",
-        c->rai_harmful_content, "rai_copyright", c->rai_copyright, "heartbeat_ms",
-        c->heartbeat_ms, "liveness_ms", c->liveness_ms, "response_cap_kb", c->response_cap_kb);
+        c->rai_harmful_content, "rai_copyright", c->rai_copyright, "heartbeat_ms", c->heartbeat_ms,
+        "liveness_ms", c->liveness_ms, "response_cap_kb", c->response_cap_kb);
     TT_ASSERT(j);
     return j;
 }

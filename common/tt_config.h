@@ -25,14 +25,14 @@ typedef struct {
     /* [OpenAI] */
     char api_type[TT_PROVIDER_LEN]; /* as configured: openai | azure | ollama */
     char *model;
-    char *embedding_model;          /* "local" = in-process hashed embeddings */
+    char *embedding_model; /* "local" = in-process hashed embeddings */
     char *azure_api_version;
-    char *base_url;                 /* BASE_URL / OPENAI_BASE_URL */
-    char *azure_endpoint;           /* AZURE_OPENAI_ENDPOINT */
+    char *base_url;       /* BASE_URL / OPENAI_BASE_URL */
+    char *azure_endpoint; /* AZURE_OPENAI_ENDPOINT */
     char *reasoning_effort;
     int max_completion_tokens;
-    double temperature;             /* < 0: not sent */
-    double top_p;                   /* < 0: not sent */
+    double temperature; /* < 0: not sent */
+    double top_p;       /* < 0: not sent */
     double timeout_s;
     int max_attempts;
     double waiting_time_s;
@@ -45,12 +45,12 @@ typedef struct {
     bool enable_consolidation;
     int min_episode_length;
     int max_episode_length;
-    int episodic_prefix;            /* EPISODIC_MEMORY_FIXED_PREFIX_LENGTH */
-    int episodic_lookback;          /* EPISODIC_MEMORY_LOOKBACK_LENGTH */
+    int episodic_prefix;   /* EPISODIC_MEMORY_FIXED_PREFIX_LENGTH */
+    int episodic_lookback; /* EPISODIC_MEMORY_LOOKBACK_LENGTH */
     bool contextual_retrieval;
     int retrieval_top_k;
     /* [ActionGenerator] */
-    int action_max_attempts;        /* malformed-output retries per call */
+    int action_max_attempts; /* malformed-output retries per call */
     /* [Simulation] */
     bool parallel_agent_actions;
     bool rai_harmful_content;

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TT_SHA256_LEN 32
+#define TT_SHA256_LEN     32
 #define TT_SHA256_HEX_LEN 64
 
 typedef struct {

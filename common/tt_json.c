@@ -62,8 +62,7 @@ tt_jdoc_load_file(const char *path, tt_jdoc_t **out, char **errmsg)
 }
 
 tt_err_t
-tt_jdoc_load_text(const char *name, const char *text, size_t len, tt_jdoc_t **out,
-                  char **errmsg)
+tt_jdoc_load_text(const char *name, const char *text, size_t len, tt_jdoc_t **out, char **errmsg)
 {
     *out = NULL;
     if (len > TT_JSON_FILE_CAP) {
@@ -75,7 +74,13 @@ tt_jdoc_load_text(const char *name, const char *text, size_t len, tt_jdoc_t **ou
     if (!root) {
         int line = jerr.line > 0 ? jerr.line : 1;
         int col = jerr.column > 0 ? jerr.column : 1;
-        *errmsg = tt_asprintf("%s:%d:%d: %s", name, line, col, jerr.text);
+        /* jansson says "unable to decode byte 0xc3 near ..." for invalid UTF-8 */
+        const char *byte = strstr(jerr.text, "unable to decode byte ");
+        if (byte)
+            *errmsg = tt_asprintf("%s:%d:%d: invalid UTF-8 (byte %.4s)", name, line, col,
+                                  byte + strlen("unable to decode byte "));
+        else
+            *errmsg = tt_asprintf("%s:%d:%d: %s", name, line, col, jerr.text);
         return TT_EINVAL;
     }
     tt_jdoc_t *doc = tt_new(tt_jdoc_t);
@@ -336,8 +341,8 @@ tt_json_locate(const char *text, size_t len, const char *path, int *line, int *c
 char *
 tt_json_canonical(const json_t *value)
 {
-    char *s = json_dumps(value, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY |
-                                    JSON_REAL_PRECISION(17));
+    char *s = json_dumps(value,
+                         JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY | JSON_REAL_PRECISION(17));
     TT_ASSERT(s);
     return s;
 }

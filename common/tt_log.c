@@ -13,9 +13,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define TT_LOG_LINE_MAX   2048
-#define TT_LOG_SECRETS    8
-#define TT_LOG_ROLE_MAX   64
+#define TT_LOG_LINE_MAX 2048
+#define TT_LOG_SECRETS  8
+#define TT_LOG_ROLE_MAX 64
 
 tt_log_level_t tt_log_level = TT_LOG_LEVEL_WARN;
 static char s_role[TT_LOG_ROLE_MAX] = "troupe";
@@ -33,9 +33,9 @@ tt_log_parse_level(const char *text, tt_log_level_t *level)
     static const struct {
         const char *name;
         tt_log_level_t level;
-    } names[] = {{"none", TT_LOG_LEVEL_NONE},       {"error", TT_LOG_LEVEL_ERROR},
-                 {"critical", TT_LOG_LEVEL_ERROR},  {"warn", TT_LOG_LEVEL_WARN},
-                 {"warning", TT_LOG_LEVEL_WARN},    {"info", TT_LOG_LEVEL_INFO},
+    } names[] = {{"none", TT_LOG_LEVEL_NONE},      {"error", TT_LOG_LEVEL_ERROR},
+                 {"critical", TT_LOG_LEVEL_ERROR}, {"warn", TT_LOG_LEVEL_WARN},
+                 {"warning", TT_LOG_LEVEL_WARN},   {"info", TT_LOG_LEVEL_INFO},
                  {"debug", TT_LOG_LEVEL_DEBUG}};
     for (size_t i = 0; text && i < sizeof names / sizeof names[0]; i++) {
         if (strcasecmp(text, names[i].name) == 0) {

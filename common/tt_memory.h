@@ -36,9 +36,9 @@ typedef struct tt_memory tt_memory_t;
 typedef struct tt_memory_batch tt_memory_batch_t;
 
 typedef struct {
-    char *text;       /* item JSON (semantic) or chunk text (docs); caller frees */
-    char *source;     /* docs: document name; semantic: NULL */
-    float score;      /* cosine similarity to the query */
+    char *text;   /* item JSON (semantic) or chunk text (docs); caller frees */
+    char *source; /* docs: document name; semantic: NULL */
+    float score;  /* cosine similarity to the query */
     uint32_t step;
 } tt_memory_hit_t;
 

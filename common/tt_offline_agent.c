@@ -38,13 +38,13 @@ char *tt_offline_consolidation(const json_t *messages, uint64_t seed);
 #define S_TOPIC_WORDS 6
 
 typedef struct {
-    json_t *persona;         /* owned */
-    json_t *situation;       /* owned: the "situation" object */
-    json_t *results;         /* owned: faculty_results of the last follow-up, or NULL */
+    json_t *persona;   /* owned */
+    json_t *situation; /* owned: the "situation" object */
+    json_t *results;   /* owned: faculty_results of the last follow-up, or NULL */
     const char *agent;
     tt_rng_t rng;
-    json_t *actions;         /* what we answer */
-    const json_t *focus;     /* the stimulus we react to */
+    json_t *actions;     /* what we answer */
+    const json_t *focus; /* the stimulus we react to */
     char topic[160];
 } s_turn_t;
 
@@ -148,8 +148,8 @@ s_reachable(const s_turn_t *t, const char *name)
 static void
 s_act(s_turn_t *t, const char *type, const char *content, const char *target)
 {
-    json_array_append_new(t->actions, json_pack("{s:s, s:s, s:s}", "type", type, "content",
-                                                content, "target", target ? target : ""));
+    json_array_append_new(t->actions, json_pack("{s:s, s:s, s:s}", "type", type, "content", content,
+                                                "target", target ? target : ""));
 }
 
 static const char *
@@ -216,9 +216,8 @@ s_react_write(s_turn_t *t, const char *source)
     json_t *doc = json_pack("{s:s, s:s, s:s}", "title", title, "content", "", "author", name);
     char *body = tt_asprintf("# %s\n\nWritten by %s, %s.\n\n- What was asked: %s\n- My view as "
                              "%s %s: it deserves care, starting with %s.\n",
-                             title, name, s_occupation(t),
-                             tt_json_str(t->focus, "content", ""), s_article(s_occupation(t)),
-                             s_occupation(t), s_interest(t));
+                             title, name, s_occupation(t), tt_json_str(t->focus, "content", ""),
+                             s_article(s_occupation(t)), s_occupation(t), s_interest(t));
     json_object_set_new(doc, "content", json_string(body));
     char *text = tt_json_compact(doc);
     s_act(t, "THINK", "I will write this down properly.", "");
@@ -238,8 +237,8 @@ static void
 s_react_meeting(s_turn_t *t, const char *source)
 {
     const char *when = json_string_value(json_object_get(t->situation, "datetime"));
-    json_t *ev = json_pack("{s:s, s:s, s:s}", "title", t->topic, "when", when ? when : "",
-                           "with", source ? source : "");
+    json_t *ev = json_pack("{s:s, s:s, s:s}", "title", t->topic, "when", when ? when : "", "with",
+                           source ? source : "");
     char *text = tt_json_compact(ev);
     s_act(t, "CREATE_EVENT", text, "");
     if (source && s_reachable(t, source))
@@ -255,13 +254,18 @@ s_react_talk(s_turn_t *t, const char *source)
     const char *occ = s_occupation(t);
     char *thought;
     switch (tt_rng_below(&t->rng, 3)) {
-    case 0: thought = tt_asprintf("%s wants to talk about %s. As %s %s I have a view on that.",
-                                  src, t->topic, s_article(occ), occ); break;
-    case 1: thought = tt_asprintf("So this is about %s (%s brought it up). My work as %s %s "
-                                  "taught me something about it.", t->topic, src, s_article(occ),
-                                  occ); break;
-    default: thought = tt_asprintf("Interesting: %s, says %s. Let me answer the way %s %s would.",
-                                   t->topic, src, s_article(occ), occ);
+    case 0:
+        thought = tt_asprintf("%s wants to talk about %s. As %s %s I have a view on that.", src,
+                              t->topic, s_article(occ), occ);
+        break;
+    case 1:
+        thought = tt_asprintf("So this is about %s (%s brought it up). My work as %s %s "
+                              "taught me something about it.",
+                              t->topic, src, s_article(occ), occ);
+        break;
+    default:
+        thought = tt_asprintf("Interesting: %s, says %s. Let me answer the way %s %s would.",
+                              t->topic, src, s_article(occ), occ);
     }
     s_act(t, "THINK", thought, "");
     free(thought);
@@ -271,14 +275,20 @@ s_react_talk(s_turn_t *t, const char *source)
     const char *interest = s_interest(t);
     char *reply;
     switch (tt_rng_below(&t->rng, 4)) {
-    case 0: reply = tt_asprintf("About %s: honestly, what matters most to me is %s.", t->topic,
-                                interest); break;
-    case 1: reply = tt_asprintf("I have been thinking about %s, and I keep coming back to %s.",
-                                t->topic, interest); break;
-    case 2: reply = tt_asprintf("On %s, my experience says one thing: do not forget %s.",
-                                t->topic, interest); break;
-    default: reply = tt_asprintf("Good point on %s. For me it comes down to %s.", t->topic,
-                                 interest);
+    case 0:
+        reply =
+            tt_asprintf("About %s: honestly, what matters most to me is %s.", t->topic, interest);
+        break;
+    case 1:
+        reply = tt_asprintf("I have been thinking about %s, and I keep coming back to %s.",
+                            t->topic, interest);
+        break;
+    case 2:
+        reply = tt_asprintf("On %s, my experience says one thing: do not forget %s.", t->topic,
+                            interest);
+        break;
+    default:
+        reply = tt_asprintf("Good point on %s. For me it comes down to %s.", t->topic, interest);
     }
     s_act(t, "TALK", reply, target);
     free(reply);
@@ -302,8 +312,8 @@ s_react_idle(s_turn_t *t)
 static void
 s_fresh_turn(s_turn_t *t)
 {
-    static const char *recall_words[] = {"remember", "recall", "earlier", "last time",
-                                         "you were told", NULL};
+    static const char *recall_words[] = {"remember",  "recall",        "earlier",
+                                         "last time", "you were told", NULL};
     static const char *doc_words[] = {"document", "documents", "read the", "consult", NULL};
     static const char *write_words[] = {"write", "written", "note down", "report", NULL};
     static const char *meeting_words[] = {"meeting", "calendar", "schedule", "appointment", NULL};
@@ -371,15 +381,15 @@ s_followup(s_turn_t *t)
 static json_t *
 s_cognitive(s_turn_t *t)
 {
-    static const char *moods[] = {"calm and attentive", "curious", "a little impatient",
+    static const char *moods[] = {"calm and attentive",   "curious",    "a little impatient",
                                   "engaged and cheerful", "thoughtful", "sceptical"};
     json_t *goals_list = json_object_get(t->persona, "long_term_goals");
     const char *goal = json_string_value(json_array_get(goals_list, 0));
     char *context = tt_asprintf("Thinking about %s", t->topic[0] ? t->topic : "the day");
-    json_t *cs = json_pack("{s:s, s:[s], s:s, s:s}", "goals",
-                           goal ? goal : "to take part thoughtfully", "context", context,
-                           "attention", t->topic[0] ? t->topic : "my surroundings", "emotions",
-                           moods[tt_rng_below(&t->rng, sizeof moods / sizeof moods[0])]);
+    json_t *cs =
+        json_pack("{s:s, s:[s], s:s, s:s}", "goals", goal ? goal : "to take part thoughtfully",
+                  "context", context, "attention", t->topic[0] ? t->topic : "my surroundings",
+                  "emotions", moods[tt_rng_below(&t->rng, sizeof moods / sizeof moods[0])]);
     free(context);
     return cs;
 }
@@ -478,8 +488,8 @@ tt_offline_agent_turn(const json_t *messages, uint64_t seed)
     else
         s_fresh_turn(&t);
     s_act(&t, "DONE", "", "");
-    json_t *answer = json_pack("{s:o, s:o}", "actions", t.actions, "cognitive_state",
-                               s_cognitive(&t));
+    json_t *answer =
+        json_pack("{s:o, s:o}", "actions", t.actions, "cognitive_state", s_cognitive(&t));
     char *text = tt_json_compact(answer);
     json_decref(answer);
     json_decref(t.persona);
@@ -536,12 +546,12 @@ tt_offline_consolidation(const json_t *messages, uint64_t seed)
             p += 1;
             size_t n = strcspn(p, "\n");
             char *line = tt_strndup(p, n);
-            bool want = strstr(line, kinds[k]) &&
-                        (k != 2 || !strstr(line, "[STIMULUS:CONVERSATION]"));
+            bool want =
+                strstr(line, kinds[k]) && (k != 2 || !strstr(line, "[STIMULUS:CONVERSATION]"));
             if (want) {
                 char *mem = s_memory_of_line(line);
-                json_array_append_new(list, json_pack("{s:s, s:s}", "content", mem, "type",
-                                                      "consolidated"));
+                json_array_append_new(
+                    list, json_pack("{s:s, s:s}", "content", mem, "type", "consolidated"));
                 free(mem);
             }
             free(line);

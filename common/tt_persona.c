@@ -42,8 +42,8 @@ s_from_value(const tt_jdoc_t *doc, const char *path, const json_t *spec, const c
 {
     char sub[512];
     if (!json_is_object(spec)) {
-        *errmsg = tt_jdoc_errorf(doc, path, "expected an object {\"type\":\"%s\",\"persona\":{...}}",
-                                 want_type);
+        *errmsg = tt_jdoc_errorf(
+            doc, path, "expected an object {\"type\":\"%s\",\"persona\":{...}}", want_type);
         return TT_EINVAL;
     }
     json_t *type = json_object_get(spec, "type");

@@ -134,10 +134,10 @@ tt_prompt_turn_messages(const char *system, const tt_prompt_turn_t *t)
         json_array_append_new(types, json_string(t->rules->types[i]));
     json_t *stimuli = t->stimuli ? json_incref((json_t *)t->stimuli) : json_array();
     json_t *situation = json_pack(
-        "{s:{s:s, s:s, s:s, s:o, s:I, s:o, s:o}, s:s}", "situation", "agent", t->agent,
-        "datetime", t->datetime, "location", t->location ? t->location : "", "accessible_agents",
-        accessible, "more_accessible_agents", (json_int_t)t->more_accessible, "available_actions",
-        types, "new_stimuli", stimuli, "instruction",
+        "{s:{s:s, s:s, s:s, s:o, s:I, s:o, s:o}, s:s}", "situation", "agent", t->agent, "datetime",
+        t->datetime, "location", t->location ? t->location : "", "accessible_agents", accessible,
+        "more_accessible_agents", (json_int_t)t->more_accessible, "available_actions", types,
+        "new_stimuli", stimuli, "instruction",
         "Decide what you do in this step, in order, ending with DONE, and answer with the JSON "
         "object described above.");
     TT_ASSERT(situation);
@@ -161,8 +161,8 @@ tt_prompt_add_followup(json_t *messages, const char *previous_answer, const json
                             "same JSON object.");
     char *text = tt_json_compact(msg);
     json_decref(msg);
-    json_array_append_new(messages, json_pack("{s:s, s:s}", "role", "assistant", "content",
-                                              previous_answer));
+    json_array_append_new(messages,
+                          json_pack("{s:s, s:s}", "role", "assistant", "content", previous_answer));
     json_array_append_new(messages, json_pack("{s:s, s:s}", "role", "user", "content", text));
     free(text);
 }
@@ -242,6 +242,6 @@ tt_prompt_consolidation_schema(void)
                      "s:b}",
                      "type", "object", "properties", "consolidation", "type", "array", "items",
                      "type", "object", "properties", "content", "type", "string", "type", "type",
-                     "string", "required", "content", "type", "additionalProperties", 0,
-                     "required", "consolidation", "additionalProperties", 0);
+                     "string", "required", "content", "type", "additionalProperties", 0, "required",
+                     "consolidation", "additionalProperties", 0);
 }

@@ -33,19 +33,19 @@ typedef struct {
 
 typedef struct {
     const char *agent;
-    const char *datetime;                 /* ISO-8601 */
-    const char *location;                 /* may be NULL */
-    const json_t *cognitive;              /* {goals, context[], attention, emotions} or NULL */
-    const char *const *accessible;        /* names */
+    const char *datetime;          /* ISO-8601 */
+    const char *location;          /* may be NULL */
+    const json_t *cognitive;       /* {goals, context[], attention, emotions} or NULL */
+    const char *const *accessible; /* names */
     size_t n_accessible;
-    size_t more_accessible;               /* reachable but not listed */
-    const char *const *memories;          /* retrieved semantic memories */
+    size_t more_accessible;      /* reachable but not listed */
+    const char *const *memories; /* retrieved semantic memories */
     size_t n_memories;
-    const char *const *episodes;          /* rendered episode lines, oldest first */
+    const char *const *episodes; /* rendered episode lines, oldest first */
     size_t n_episodes;
-    size_t episodes_omitted_after;        /* insert the omission marker after this many */
-    size_t episodes_omitted;              /* how many were left out (0: no marker) */
-    const json_t *stimuli;                /* [{type, content, source}] of this step */
+    size_t episodes_omitted_after; /* insert the omission marker after this many */
+    size_t episodes_omitted;       /* how many were left out (0: no marker) */
+    const json_t *stimuli;         /* [{type, content, source}] of this step */
     const tt_turn_rules_t *rules;
 } tt_prompt_turn_t;
 

@@ -49,8 +49,12 @@ tt_datetime_parse(const char *text, int64_t *seconds)
         return false;
     if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60 || y < 1)
         return false;
-    struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d,
-                    .tm_hour = h, .tm_min = mi, .tm_sec = s};
+    struct tm tm = {.tm_year = y - 1900,
+                    .tm_mon = mo - 1,
+                    .tm_mday = d,
+                    .tm_hour = h,
+                    .tm_min = mi,
+                    .tm_sec = s};
     time_t t = timegm(&tm);
     /* timegm normalises 31 February into March: refuse dates that moved. */
     struct tm back;
@@ -100,13 +104,26 @@ tt_duration_parse(const char *text, int64_t *seconds)
         }
         int64_t unit;
         switch (*p++) {
-        case 'Y': unit = in_time ? -1 : 365 * 86400; break;
-        case 'M': unit = in_time ? 60 : 28 * 86400; break;
-        case 'W': unit = in_time ? -1 : 7 * 86400; break;
-        case 'D': unit = in_time ? -1 : 86400; break;
-        case 'H': unit = in_time ? 3600 : -1; break;
-        case 'S': unit = in_time ? 1 : -1; break;
-        default: unit = -1;
+        case 'Y':
+            unit = in_time ? -1 : 365 * 86400;
+            break;
+        case 'M':
+            unit = in_time ? 60 : 28 * 86400;
+            break;
+        case 'W':
+            unit = in_time ? -1 : 7 * 86400;
+            break;
+        case 'D':
+            unit = in_time ? -1 : 86400;
+            break;
+        case 'H':
+            unit = in_time ? 3600 : -1;
+            break;
+        case 'S':
+            unit = in_time ? 1 : -1;
+            break;
+        default:
+            unit = -1;
         }
         if (unit < 0)
             return false;

@@ -17,7 +17,9 @@
  *  tt_tlog_cut_bytes(); in TT_TLOG_READ mode nothing is written and the log
  *  reads as if cut. A damaged frame followed by a valid one is corruption in
  *  the middle: open fails with TT_ECORRUPT and an "path: record N at byte B: ..."
- *  message, whatever the mode.
+ *  message, whatever the mode. A frame whose CRC holds but that does not decode
+ *  or does not chain was written that way, not torn by a crash: it is
+ *  corruption even at the end of the file.
  *
  *  Only the coordinator writes a log, one process at a time (an advisory lock
  *  is held while open for append).
@@ -42,12 +44,12 @@ typedef enum {
 } tt_tlog_mode_t;
 
 typedef struct {
-    uint64_t index;                     /* 0-based record number */
-    uint64_t offset;                    /* byte offset of the frame */
-    uint8_t hash[TT_SHA256_LEN];        /* this record's hash */
+    uint64_t index;              /* 0-based record number */
+    uint64_t offset;             /* byte offset of the frame */
+    uint8_t hash[TT_SHA256_LEN]; /* this record's hash */
     uint8_t prev_hash[TT_SHA256_LEN];
-    Tt__RecordBody *body;               /* owned by the entry */
-    Tt__Telemetry *telemetry;           /* owned by the entry; NULL if absent */
+    Tt__RecordBody *body;     /* owned by the entry */
+    Tt__Telemetry *telemetry; /* owned by the entry; NULL if absent */
 } tt_tlog_entry_t;
 
 /* Open a log. On failure *errmsg says why (caller frees): TT_ENOTFOUND (READ
@@ -59,7 +61,9 @@ void tt_tlog_close(tt_tlog_t **self_p);
 /* Append one record. Packs body, chains it, frames and writes it; with sync,
  * fdatasync before returning (one sync per committed step is the rule).
  * telemetry may be NULL. TT_EIO leaves the log as it was (the partial frame is
- * truncated away). */
+ * truncated away). TT_EINVAL: a READ log, or a body that would not decode
+ * (no kind set); TT_ETOOBIG: over TT_TLOG_MAX_RECORD. Nothing is written then.
+ * tt_tlog_sync and tt_tlog_truncate also answer TT_EINVAL on a READ log. */
 tt_err_t tt_tlog_append(tt_tlog_t *log, const Tt__RecordBody *body, const Tt__Telemetry *telemetry,
                         bool sync);
 tt_err_t tt_tlog_sync(tt_tlog_t *log);
@@ -82,14 +86,14 @@ tt_err_t tt_tlog_truncate(tt_tlog_t *log, uint64_t index);
 
 /* What `coordinator log verify` reports. */
 typedef struct {
-    uint64_t records;           /* whole, valid records */
-    uint64_t bytes;             /* file size */
-    uint64_t valid_bytes;       /* end of the last valid record */
-    bool torn_tail;             /* damaged or partial data after the last valid record */
-    bool corrupt;               /* damage followed by valid records, or a bad header */
-    uint64_t bad_index;         /* first bad record (when torn_tail or corrupt) */
+    uint64_t records;     /* whole, valid records */
+    uint64_t bytes;       /* file size */
+    uint64_t valid_bytes; /* end of the last valid record */
+    bool torn_tail;       /* damaged or partial data after the last valid record */
+    bool corrupt;         /* damage followed by valid records, or a bad header */
+    uint64_t bad_index;   /* first bad record (when torn_tail or corrupt) */
     uint64_t bad_offset;
-    char message[256];          /* what is wrong, empty when sound */
+    char message[256]; /* what is wrong, empty when sound */
     uint8_t final_hash[TT_SHA256_LEN];
 } tt_tlog_verify_t;
 

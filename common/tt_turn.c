@@ -58,21 +58,20 @@ tt_turn_schema(const tt_turn_rules_t *rules)
     json_t *types = json_array();
     for (size_t i = 0; i < rules->n_types; i++)
         json_array_append_new(types, json_string(rules->types[i]));
-    json_t *action = json_pack(
-        "{s:s, s:{s:{s:s, s:o}, s:{s:s}, s:{s:s}}, s:[s,s,s], s:b}", "type", "object",
-        "properties", "type", "type", "string", "enum", types, "content", "type", "string",
-        "target", "type", "string", "required", "type", "content", "target",
-        "additionalProperties", 0);
+    json_t *action = json_pack("{s:s, s:{s:{s:s, s:o}, s:{s:s}, s:{s:s}}, s:[s,s,s], s:b}", "type",
+                               "object", "properties", "type", "type", "string", "enum", types,
+                               "content", "type", "string", "target", "type", "string", "required",
+                               "type", "content", "target", "additionalProperties", 0);
     json_t *cog = json_pack("{s:s, s:{s:{s:s}, s:{s:s, s:{s:s}}, s:{s:s}, s:{s:s}},"
                             " s:[s,s,s,s], s:b}",
                             "type", "object", "properties", "goals", "type", "string", "context",
                             "type", "array", "items", "type", "string", "attention", "type",
-                            "string", "emotions", "type", "string", "required", "goals",
-                            "context", "attention", "emotions", "additionalProperties", 0);
-    json_t *schema = json_pack("{s:s, s:{s:{s:s, s:o}, s:o}, s:[s,s], s:b}", "type", "object",
-                               "properties", "actions", "type", "array", "items", action,
-                               "cognitive_state", cog, "required", "actions", "cognitive_state",
-                               "additionalProperties", 0);
+                            "string", "emotions", "type", "string", "required", "goals", "context",
+                            "attention", "emotions", "additionalProperties", 0);
+    json_t *schema =
+        json_pack("{s:s, s:{s:{s:s, s:o}, s:o}, s:[s,s], s:b}", "type", "object", "properties",
+                  "actions", "type", "array", "items", action, "cognitive_state", cog, "required",
+                  "actions", "cognitive_state", "additionalProperties", 0);
     TT_ASSERT(schema);
     return schema;
 }
@@ -90,8 +89,7 @@ s_text(json_t *v, char **out, char **why, const char *what)
     else
         text = tt_json_compact(v);
     if (strlen(text) > TT_MAX_CONTENT_BYTES) {
-        *why = tt_asprintf("%s is longer than %d bytes; keep it short", what,
-                           TT_MAX_CONTENT_BYTES);
+        *why = tt_asprintf("%s is longer than %d bytes; keep it short", what, TT_MAX_CONTENT_BYTES);
         free(text);
         return false;
     }

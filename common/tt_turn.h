@@ -18,10 +18,10 @@
 
 #include "tt_err.h"
 
-#define TT_MAX_ACTIONS_PER_TURN 15
-#define TT_MAX_CONTENT_BYTES    8192
-#define TT_MAX_ACTION_TYPES     32
-#define TT_MAX_TYPE_LEN         40
+#define TT_MAX_ACTIONS_PER_TURN  15
+#define TT_MAX_CONTENT_BYTES     8192
+#define TT_MAX_ACTION_TYPES      32
+#define TT_MAX_TYPE_LEN          40
 #define TT_MAX_ACTION_SIMILARITY 0.85
 
 typedef struct {

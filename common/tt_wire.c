@@ -13,8 +13,8 @@
 #include "tt_log.h"
 #include "tt_mem.h"
 
-#define S_MAX_TEXT      ((size_t)4 << 20) /* any single string field */
-#define S_MAX_REPEATED  100000            /* any repeated field */
+#define S_MAX_TEXT     ((size_t)4 << 20) /* any single string field */
+#define S_MAX_REPEATED 100000            /* any repeated field */
 
 tt_err_t
 tt_wire_send(zsock_t *sock, zframe_t *routing_id, Tt__Envelope *env)
@@ -131,9 +131,8 @@ s_envelope_ok(const Tt__Envelope *env)
     case TT__ENVELOPE__BODY_ACTIONS: {
         const Tt__Actions *a = env->actions;
         return s_actions_ok(a->n_actions, a->actions) && s_cognitive_ok(a->cognitive_state) &&
-               s_exchanges_ok(a->n_exchanges, a->exchanges) &&
-               a->n_telemetry <= S_MAX_REPEATED && s_text_ok(a->error) &&
-               s_text_ok(a->divergence);
+               s_exchanges_ok(a->n_exchanges, a->exchanges) && a->n_telemetry <= S_MAX_REPEATED &&
+               s_text_ok(a->error) && s_text_ok(a->divergence);
     }
     case TT__ENVELOPE__BODY_SHUTDOWN:
         return s_text_ok(env->shutdown->reason);
@@ -255,15 +254,25 @@ const char *
 tt_wire_body_name(const Tt__Envelope *env)
 {
     switch (env->body_case) {
-    case TT__ENVELOPE__BODY_HELLO: return "hello";
-    case TT__ENVELOPE__BODY_WELCOME: return "welcome";
-    case TT__ENVELOPE__BODY_ASSIGN: return "assign";
-    case TT__ENVELOPE__BODY_ASSIGNED: return "assigned";
-    case TT__ENVELOPE__BODY_STEP: return "step";
-    case TT__ENVELOPE__BODY_ACTIONS: return "actions";
-    case TT__ENVELOPE__BODY_HEARTBEAT: return "heartbeat";
-    case TT__ENVELOPE__BODY_SHUTDOWN: return "shutdown";
-    case TT__ENVELOPE__BODY_ERROR: return "error";
-    default: return "unknown";
+    case TT__ENVELOPE__BODY_HELLO:
+        return "hello";
+    case TT__ENVELOPE__BODY_WELCOME:
+        return "welcome";
+    case TT__ENVELOPE__BODY_ASSIGN:
+        return "assign";
+    case TT__ENVELOPE__BODY_ASSIGNED:
+        return "assigned";
+    case TT__ENVELOPE__BODY_STEP:
+        return "step";
+    case TT__ENVELOPE__BODY_ACTIONS:
+        return "actions";
+    case TT__ENVELOPE__BODY_HEARTBEAT:
+        return "heartbeat";
+    case TT__ENVELOPE__BODY_SHUTDOWN:
+        return "shutdown";
+    case TT__ENVELOPE__BODY_ERROR:
+        return "error";
+    default:
+        return "unknown";
     }
 }

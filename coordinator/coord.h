@@ -33,9 +33,9 @@
 #include "tt_llm.h"
 #include "tt_tlog.h"
 
-#define COORD_TICK_MS         100
-#define COORD_MAX_PEERS       100000
-#define COORD_MAX_RESTARTS    20   /* per agent, per run */
+#define COORD_TICK_MS      100
+#define COORD_MAX_PEERS    100000
+#define COORD_MAX_RESTARTS 20 /* per agent, per run */
 
 typedef enum {
     COORD_PEER_LIVE = 0,
@@ -44,14 +44,14 @@ typedef enum {
 
 typedef struct {
     zframe_t *routing_id;
-    char key[64];               /* routing id as hex, the peers table key */
+    char key[64]; /* routing id as hex, the peers table key */
     char *instance;
     char *host;
     uint32_t slots;
-    uint32_t *slot_agent;       /* agent index + 1 per slot; 0 = free */
+    uint32_t *slot_agent; /* agent index + 1 per slot; 0 = free */
     int64_t last_seen_ms;
     uint64_t last_seq;
-    pid_t pid;                  /* local child, 0 for external agentds */
+    pid_t pid; /* local child, 0 for external agentds */
     coord_peer_state_t state;
 } coord_peer_t;
 
@@ -66,25 +66,25 @@ typedef enum {
 
 typedef struct {
     uint32_t index;
-    const char *name;           /* borrowed from the scenario */
+    const char *name; /* borrowed from the scenario */
     coord_agent_state_t state;
-    long peer;                  /* -1 when unplaced */
+    long peer; /* -1 when unplaced */
     uint32_t slot;
     uint32_t incarnation;
-    uint32_t memory_step;       /* the agent's memory, as it reported */
+    uint32_t memory_step; /* the agent's memory, as it reported */
     uint32_t restarts;
-    bool must_act;              /* has not answered the step in progress */
-    bool reset_after_commit;    /* timed out: reset its slot once the step commits */
-    Tt__StepInput *input;       /* this step's input, kept until commit */
-    Tt__Envelope *answer;       /* this step's Actions, kept until commit */
-    const char *status;         /* "ok", "failed", "timeout" */
+    bool must_act;           /* has not answered the step in progress */
+    bool reset_after_commit; /* timed out: reset its slot once the step commits */
+    Tt__StepInput *input;    /* this step's input, kept until commit */
+    Tt__Envelope *answer;    /* this step's Actions, kept until commit */
+    const char *status;      /* "ok", "failed", "timeout" */
     int64_t dispatched_ms;
 } coord_agent_t;
 
 typedef enum {
-    COORD_RUN_PLACING = 0,      /* waiting for every agent to be ready */
-    COORD_RUN_JUDGING,          /* step begun, waiting for intervention judgements */
-    COORD_RUN_STEPPING,         /* dispatching and collecting */
+    COORD_RUN_PLACING = 0, /* waiting for every agent to be ready */
+    COORD_RUN_JUDGING,     /* step begun, waiting for intervention judgements */
+    COORD_RUN_STEPPING,    /* dispatching and collecting */
     COORD_RUN_DONE,
 } coord_run_state_t;
 
@@ -95,51 +95,51 @@ typedef struct coord {
     coord_world_t *world;
     tt_tlog_t *log;
     coord_replay_t *replay;
-    tt_llm_t *llm;              /* interventions judged by the model (lazily) */
+    tt_llm_t *llm; /* interventions judged by the model (lazily) */
     coord_transcript_t *transcript;
     coord_results_t *results;
     char *out_dir;
     /* network */
     zloop_t *loop;
     zsock_t *router;
-    char *endpoint;             /* what agentds connect to */
-    zactor_t *auth;             /* CURVE authenticator, when secured */
-    char *server_public;        /* CURVE server key (Z85) */
+    char *endpoint;      /* what agentds connect to */
+    zactor_t *auth;      /* CURVE authenticator, when secured */
+    char *server_public; /* CURVE server key (Z85) */
     coord_peer_t *peers;
     size_t n_peers;
-    zhash_t *peer_index;        /* key -> peer index + 1 */
+    zhash_t *peer_index; /* key -> peer index + 1 */
     uint64_t seq;
     uint64_t dropped_frames;
-    size_t respawns;            /* local agentds to start on the next tick */
+    size_t respawns; /* local agentds to start on the next tick */
     /* agents */
     coord_agent_t *agents;
     size_t n_agents;
-    char *agent_config_json;    /* the shared part sent in every Assign */
+    char *agent_config_json; /* the shared part sent in every Assign */
     uint8_t run_id[TT_SHA256_LEN];
-    uint64_t *step_records;     /* log record index of StepCommit per step (1-based) */
+    uint64_t *step_records; /* log record index of StepCommit per step (1-based) */
     size_t step_records_alloc;
     /* the run */
     coord_run_state_t state;
     uint32_t committed_step;
     uint32_t total_steps;
-    uint32_t step;              /* the step in progress */
+    uint32_t step; /* the step in progress */
     int64_t step_started_ms;
-    uint32_t *order;            /* acting order of the step in progress */
-    size_t order_next;          /* next in order to dispatch */
+    uint32_t *order;   /* acting order of the step in progress */
+    size_t order_next; /* next in order to dispatch */
     size_t in_flight;
     size_t max_concurrency;
     size_t pending_judgements;
-    bool *intervention_fired;   /* once-only interventions that fired */
-    json_t *fired_now;          /* interventions fired this step (names) */
+    bool *intervention_fired; /* once-only interventions that fired */
+    json_t *fired_now;        /* interventions fired this step (names) */
     int64_t started_ms;
     int64_t placing_since_ms;
     uint64_t llm_calls;
     uint64_t tokens;
     bool divergence_reported;
     char *divergence;
-    bool already_complete;      /* --resume of a finished run: write nothing */
+    bool already_complete; /* --resume of a finished run: write nothing */
     int exit_code;
-    char *failure;              /* why the run failed, for the final message */
+    char *failure; /* why the run failed, for the final message */
 } coord_t;
 
 /* ---- coord_peers.c */

@@ -66,15 +66,15 @@ coord_peers_bind(coord_t *c, char **errmsg)
         return TT_EINVAL;
     }
     /* what agentds connect to: the bound endpoint, with a wildcard host made concrete */
-    const char *last = zsock_last_endpoint(c->router);
+    char *last = zsock_last_endpoint(c->router); /* czmq: caller owns it */
     c->endpoint = tt_strdup(last ? last : listen);
     if (!strncmp(c->endpoint, "tcp://0.0.0.0:", 14)) {
         char *local = tt_asprintf("tcp://127.0.0.1:%s", c->endpoint + 14);
         free(c->endpoint);
         c->endpoint = local;
     }
-    TT_LOG_INFO("listening on %s%s", last ? last : listen,
-                c->server_public ? " (CURVE)" : "");
+    TT_LOG_INFO("listening on %s%s", c->endpoint, c->server_public ? " (CURVE)" : "");
+    zstr_free(&last);
     return TT_OK;
 }
 
@@ -142,9 +142,9 @@ coord_peers_spawn(coord_t *c, size_t n_processes, uint32_t slots, char **errmsg)
     snprintf(slots_text, sizeof slots_text, "%u", slots);
     snprintf(parent, sizeof parent, "%d", (int)getpid());
     const char *level = tt_log_level >= TT_LOG_LEVEL_INFO ? "info" : "warn";
-    char *const argv[] = {agentd,       "--connect",    c->endpoint, "--slots",
-                          slots_text,   "--data-dir",   c->out_dir,  "--parent-pid",
-                          parent,       "--log-level",  (char *)level, NULL};
+    char *const argv[] = {agentd,     "--connect",   c->endpoint,   "--slots",
+                          slots_text, "--data-dir",  c->out_dir,    "--parent-pid",
+                          parent,     "--log-level", (char *)level, NULL};
     tt_err_t err = TT_OK;
     for (size_t i = 0; i < n_processes; i++) {
         pid_t pid;
@@ -217,8 +217,8 @@ coord_peer_dead(coord_t *c, coord_peer_t *p, const char *why)
     if (p->state == COORD_PEER_DEAD)
         return;
     p->state = COORD_PEER_DEAD;
-    TT_LOG_WARN("agentd on %s (pid %d) is dead (%s): moving its agents",
-                p->host ? p->host : "?", p->pid > 0 ? (int)p->pid : (int)-p->pid, why);
+    TT_LOG_WARN("agentd on %s (pid %d) is dead (%s): moving its agents", p->host ? p->host : "?",
+                p->pid > 0 ? (int)p->pid : (int)-p->pid, why);
     if (p->pid > 0) {
         /* our child: make sure it is gone, so it releases its agents' memory */
         kill(p->pid, SIGKILL);
@@ -270,8 +270,8 @@ s_on_hello(coord_t *c, zframe_t *id, const char *key, const Tt__Envelope *env)
     p->state = COORD_PEER_LIVE;
     p->last_seen_ms = tt_now_ms();
     p->last_seq = env->seq;
-    TT_LOG_INFO("agentd on %s (pid %u) registered with %u slots", p->host,
-                h->has_pid ? h->pid : 0, h->slots);
+    TT_LOG_INFO("agentd on %s (pid %u) registered with %u slots", p->host, h->has_pid ? h->pid : 0,
+                h->slots);
     Tt__Welcome w = TT__WELCOME__INIT;
     w.heartbeat_ms = (uint32_t)c->config.heartbeat_ms;
     w.liveness_ms = (uint32_t)c->config.liveness_ms;
@@ -386,8 +386,8 @@ s_reap(coord_t *c)
             p->pid = -pid; /* reaped: never signal it again */
             if (p->state == COORD_PEER_LIVE && c->state != COORD_RUN_DONE) {
                 char why[64];
-                snprintf(why, sizeof why, "exited with status %d", WIFEXITED(status) ?
-                         WEXITSTATUS(status) : 128 + WTERMSIG(status));
+                snprintf(why, sizeof why, "exited with status %d",
+                         WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
                 coord_peer_dead(c, p, why);
             }
         }

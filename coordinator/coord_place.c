@@ -67,8 +67,7 @@ coord_place_unplaced(coord_t *c)
                 return;
             coord_agent_t *a = &c->agents[next];
             if (a->restarts > COORD_MAX_RESTARTS) {
-                coord_fail(c, "agent %s was restarted %u times: giving up", a->name,
-                           a->restarts);
+                coord_fail(c, "agent %s was restarted %u times: giving up", a->name, a->restarts);
                 return;
             }
             s_assign(c, a, p, s);

@@ -245,8 +245,8 @@ s_check_begin(coord_t *c, const Tt__SimBegin *b, char **errmsg)
         return TT_EINVAL;
     }
     if (b->n_agents != c->n_agents) {
-        *errmsg = tt_asprintf("%s: the log has %zu agents, the scenario %zu",
-                              tt_tlog_path(c->log), b->n_agents, c->n_agents);
+        *errmsg = tt_asprintf("%s: the log has %zu agents, the scenario %zu", tt_tlog_path(c->log),
+                              b->n_agents, c->n_agents);
         return TT_EINVAL;
     }
     return TT_OK;
@@ -273,7 +273,7 @@ coord_record_resume(coord_t *c, char **errmsg)
     tt_tlog_entry_fini(&e);
     if (err)
         return err;
-    uint64_t keep = 1;      /* records to keep: through the last StepCommit (+checkpoints) */
+    uint64_t keep = 1; /* records to keep: through the last StepCommit (+checkpoints) */
     bool complete = false;
     for (uint64_t i = 1; i < n && !err; i++) {
         if ((err = tt_tlog_read(c->log, i, &e)) != TT_OK) {
@@ -284,9 +284,9 @@ coord_record_resume(coord_t *c, char **errmsg)
         switch (e.body->kind_case) {
         case TT__RECORD_BODY__KIND_STEP:
             if (e.body->step->step != c->committed_step + 1) {
-                *errmsg = tt_asprintf("%s: record %llu is step %u after step %u",
-                                      tt_tlog_path(c->log), (unsigned long long)i,
-                                      e.body->step->step, c->committed_step);
+                *errmsg =
+                    tt_asprintf("%s: record %llu is step %u after step %u", tt_tlog_path(c->log),
+                                (unsigned long long)i, e.body->step->step, c->committed_step);
                 err = TT_ECORRUPT;
                 break;
             }
@@ -323,12 +323,12 @@ coord_record_resume(coord_t *c, char **errmsg)
         return TT_OK;
     }
     if (keep < n) {
-        TT_LOG_INFO("resume: cutting %llu records after step %u",
-                    (unsigned long long)(n - keep), c->committed_step);
+        TT_LOG_INFO("resume: cutting %llu records after step %u", (unsigned long long)(n - keep),
+                    c->committed_step);
         err = tt_tlog_truncate(c->log, keep);
         if (err)
-            *errmsg = tt_asprintf("%s: cannot cut the tail: %s", tt_tlog_path(c->log),
-                                  tt_strerror(err));
+            *errmsg =
+                tt_asprintf("%s: cannot cut the tail: %s", tt_tlog_path(c->log), tt_strerror(err));
     }
     TT_LOG_INFO("resuming after step %u of %u", c->committed_step, c->total_steps);
     return err;

@@ -18,12 +18,12 @@
 
 struct coord_replay {
     tt_tlog_t *log;
-    uint64_t *step_records;   /* record index per step; 0 = none */
+    uint64_t *step_records; /* record index per step; 0 = none */
     size_t n_steps;
-    zhash_t *agents;          /* name -> old index + 1 */
-    zhash_t *judgements;      /* digest hex -> response */
+    zhash_t *agents;     /* name -> old index + 1 */
+    zhash_t *judgements; /* digest hex -> response */
     uint32_t cached_step;
-    Tt__RecordBody *cached;   /* the StepCommit of cached_step */
+    Tt__RecordBody *cached; /* the StepCommit of cached_step */
 };
 
 static void

@@ -15,7 +15,7 @@
 
 typedef struct {
     char *name;
-    json_t *actions;          /* type -> count */
+    json_t *actions; /* type -> count */
     uint64_t llm_calls;
     uint64_t replayed;
     uint64_t prompt_tokens;
@@ -38,11 +38,11 @@ coord_results_t *
 coord_results_new(const Tt__SimBegin *b)
 {
     coord_results_t *r = tt_new(coord_results_t);
-    r->identity = json_pack("{s:s, s:I, s:s, s:s, s:b, s:s, s:s, s:i}", "scenario",
-                            b->scenario_name, "seed", (json_int_t)b->seed, "provider",
-                            b->provider, "model", b->model, "offline_model",
-                            !strcmp(b->provider, "offline"), "mode", b->mode, "start",
-                            b->world_start, "step_seconds", (int)b->step_seconds);
+    r->identity =
+        json_pack("{s:s, s:I, s:s, s:s, s:b, s:s, s:s, s:i}", "scenario", b->scenario_name, "seed",
+                  (json_int_t)b->seed, "provider", b->provider, "model", b->model, "offline_model",
+                  !strcmp(b->provider, "offline"), "mode", b->mode, "start", b->world_start,
+                  "step_seconds", (int)b->step_seconds);
     r->n = b->n_agents;
     r->agents = tt_calloc(r->n + 1, sizeof *r->agents);
     for (size_t i = 0; i < r->n; i++) {
@@ -140,11 +140,10 @@ coord_results_add_step(coord_results_t *r, const Tt__StepCommit *sc, const Tt__T
                 a->latency_max_ms = x->latency_ms;
         }
     }
-    json_array_append_new(r->steps,
-                          json_pack("{s:i, s:s, s:i, s:i, s:i}", "step", (int)sc->step,
-                                    "datetime", sc->datetime, "wall_ms",
-                                    tel && tel->has_wall_ms ? (int)tel->wall_ms : 0,
-                                    "agents_ok", (int)ok, "agents_failed", (int)failed));
+    json_array_append_new(r->steps, json_pack("{s:i, s:s, s:i, s:i, s:i}", "step", (int)sc->step,
+                                              "datetime", sc->datetime, "wall_ms",
+                                              tel && tel->has_wall_ms ? (int)tel->wall_ms : 0,
+                                              "agents_ok", (int)ok, "agents_failed", (int)failed));
 }
 
 void
@@ -169,19 +168,17 @@ s_write(const char *path, const char *text, size_t len)
 }
 
 tt_err_t
-coord_results_write(coord_results_t *r, const char *dir, const char *final_hash,
-                    const char *status)
+coord_results_write(coord_results_t *r, const char *dir, const char *final_hash, const char *status)
 {
     json_t *agents = json_array();
     for (size_t i = 0; i < r->n; i++) {
         const s_agent_t *a = &r->agents[i];
         json_array_append_new(
             agents,
-            json_pack("{s:s, s:O, s:I, s:I, s:I, s:I, s:I, s:i, s:i}", "name", a->name,
-                      "actions", a->actions, "llm_calls", (json_int_t)a->llm_calls,
-                      "llm_replayed", (json_int_t)a->replayed, "prompt_tokens",
-                      (json_int_t)a->prompt_tokens, "completion_tokens",
-                      (json_int_t)a->completion_tokens, "latency_ms_total",
+            json_pack("{s:s, s:O, s:I, s:I, s:I, s:I, s:I, s:i, s:i}", "name", a->name, "actions",
+                      a->actions, "llm_calls", (json_int_t)a->llm_calls, "llm_replayed",
+                      (json_int_t)a->replayed, "prompt_tokens", (json_int_t)a->prompt_tokens,
+                      "completion_tokens", (json_int_t)a->completion_tokens, "latency_ms_total",
                       (json_int_t)a->latency_ms, "latency_ms_max", (int)a->latency_max_ms,
                       "failed_steps", (int)a->failures));
     }

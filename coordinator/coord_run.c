@@ -65,8 +65,7 @@ s_progress(coord_t *c)
     uint32_t steps_done = c->committed_step;
     char eta[32] = "--";
     if (steps_done > 0 && c->total_steps > steps_done)
-        snprintf(eta, sizeof eta, "%.0f s",
-                 elapsed / steps_done * (c->total_steps - steps_done));
+        snprintf(eta, sizeof eta, "%.0f s", elapsed / steps_done * (c->total_steps - steps_done));
     fprintf(stderr,
             "\r\x1b[K step %u/%u | agents %zu/%zu | LLM calls %llu | tokens %llu | %.1f s | "
             "ETA %s",
@@ -203,8 +202,9 @@ s_setup_output(coord_t *c)
     int rc = 0;
     char *err = NULL;
     if (exists && !c->opts.resume) {
-        fprintf(stderr, "coordinator: %s already holds a run; use --resume to continue it, or "
-                        "another --out\n",
+        fprintf(stderr,
+                "coordinator: %s already holds a run; use --resume to continue it, or "
+                "another --out\n",
                 c->out_dir);
         rc = 2;
     } else if (!exists && c->opts.resume) {
@@ -244,8 +244,8 @@ s_setup_output(coord_t *c)
 static void
 s_finish(coord_t *c)
 {
-    const char *reason = c->failure         ? "failed"
-                         : zsys_interrupted ? "interrupted"
+    const char *reason = c->failure                            ? "failed"
+                         : zsys_interrupted                    ? "interrupted"
                          : c->committed_step >= c->total_steps ? "completed"
                                                                : "interrupted";
     coord_progress_clear(c);
@@ -323,8 +323,8 @@ coord_run(const coord_run_opts_t *opts)
         return rc;
     }
     if (c.state == COORD_RUN_DONE) {
-        fprintf(stderr, "coordinator: %s: the run is already complete (%u steps)\n",
-                c.out_dir, c.committed_step);
+        fprintf(stderr, "coordinator: %s: the run is already complete (%u steps)\n", c.out_dir,
+                c.committed_step);
         c.already_complete = true;
         s_finish(&c);
         s_destroy(&c);
@@ -416,23 +416,32 @@ s_number(const char *text, long max, long *out)
 int
 coord_run_main(int argc, char **argv)
 {
-    static const struct option options[] = {
-        {"out", required_argument, NULL, 'o'},      {"steps", required_argument, NULL, 'n'},
-        {"seed", required_argument, NULL, 's'},     {"llm", required_argument, NULL, 'L'},
-        {"max-concurrency", required_argument, NULL, 'k'},
-        {"replay", required_argument, NULL, 'r'},   {"resume", no_argument, NULL, 'R'},
-        {"config", required_argument, NULL, 'c'},   {"slots", required_argument, NULL, 'S'},
-        {"listen", required_argument, NULL, 'l'},   {"external", no_argument, NULL, 'e'},
-        {"keys", required_argument, NULL, 'K'},     {"insecure", no_argument, NULL, 'I'},
-        {"quiet", no_argument, NULL, 'q'},          {"log-level", required_argument, NULL, 'v'},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
+    static const struct option options[] = {{"out", required_argument, NULL, 'o'},
+                                            {"steps", required_argument, NULL, 'n'},
+                                            {"seed", required_argument, NULL, 's'},
+                                            {"llm", required_argument, NULL, 'L'},
+                                            {"max-concurrency", required_argument, NULL, 'k'},
+                                            {"replay", required_argument, NULL, 'r'},
+                                            {"resume", no_argument, NULL, 'R'},
+                                            {"config", required_argument, NULL, 'c'},
+                                            {"slots", required_argument, NULL, 'S'},
+                                            {"listen", required_argument, NULL, 'l'},
+                                            {"external", no_argument, NULL, 'e'},
+                                            {"keys", required_argument, NULL, 'K'},
+                                            {"insecure", no_argument, NULL, 'I'},
+                                            {"quiet", no_argument, NULL, 'q'},
+                                            {"log-level", required_argument, NULL, 'v'},
+                                            {"help", no_argument, NULL, 'h'},
+                                            {NULL, 0, NULL, 0}};
     coord_run_opts_t o = {.steps = -1, .slots = 1};
     long v;
     int ch;
     optind = 1;
     while ((ch = getopt_long(argc, argv, "h", options, NULL)) != -1) {
         switch (ch) {
-        case 'o': o.out_dir = optarg; break;
+        case 'o':
+            o.out_dir = optarg;
+            break;
         case 'n':
             if (!s_number(optarg, COORD_MAX_STEPS, &o.steps))
                 return fprintf(stderr, "coordinator: --steps: expected 0..%d\n", COORD_MAX_STEPS),
@@ -444,37 +453,59 @@ coord_run_main(int argc, char **argv)
             o.has_seed = true;
             o.seed = (uint64_t)v;
             break;
-        case 'L': o.llm = optarg; break;
+        case 'L':
+            o.llm = optarg;
+            break;
         case 'k':
             if (!s_number(optarg, 1000000, &o.max_concurrency) || o.max_concurrency == 0)
-                return fprintf(stderr, "coordinator: --max-concurrency: expected 1..1000000\n"),
-                       2;
+                return fprintf(stderr, "coordinator: --max-concurrency: expected 1..1000000\n"), 2;
             break;
-        case 'r': o.replay_path = optarg; break;
-        case 'R': o.resume = true; break;
-        case 'c': o.config_path = optarg; break;
+        case 'r':
+            o.replay_path = optarg;
+            break;
+        case 'R':
+            o.resume = true;
+            break;
+        case 'c':
+            o.config_path = optarg;
+            break;
         case 'S':
             if (!s_number(optarg, 1000000, &v) || v == 0)
                 return fprintf(stderr, "coordinator: --slots: expected 1..1000000\n"), 2;
             o.slots = (uint32_t)v;
             break;
-        case 'l': o.listen = optarg; break;
-        case 'e': o.external = true; break;
-        case 'K': o.keys_dir = optarg; break;
-        case 'I': o.insecure = true; break;
-        case 'q': o.quiet = true; break;
+        case 'l':
+            o.listen = optarg;
+            break;
+        case 'e':
+            o.external = true;
+            break;
+        case 'K':
+            o.keys_dir = optarg;
+            break;
+        case 'I':
+            o.insecure = true;
+            break;
+        case 'q':
+            o.quiet = true;
+            break;
         case 'v':
             if (!tt_log_parse_level(optarg, &tt_log_level))
                 return fprintf(stderr, "coordinator: --log-level: error, warn, info, debug\n"), 2;
             break;
-        case 'h': s_usage(stdout); return 0;
-        default: s_usage(stderr); return 2;
+        case 'h':
+            s_usage(stdout);
+            return 0;
+        default:
+            s_usage(stderr);
+            return 2;
         }
     }
     if (optind + 1 != argc || !o.out_dir) {
         fprintf(stderr, "coordinator run: %s\n",
-                optind >= argc ? "a scenario file is required" :
-                optind + 1 < argc ? "one scenario file only" : "--out DIR is required");
+                optind >= argc      ? "a scenario file is required"
+                : optind + 1 < argc ? "one scenario file only"
+                                    : "--out DIR is required");
         s_usage(stderr);
         return 2;
     }

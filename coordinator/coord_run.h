@@ -12,20 +12,20 @@
 typedef struct {
     const char *scenario_path;
     const char *out_dir;
-    const char *replay_path;    /* --replay OLD.tlog */
-    const char *config_path;    /* --config FILE (default ./config.ini if present) */
-    const char *llm;            /* --llm offline|openai|azure|ollama */
-    const char *listen;         /* --listen ENDPOINT */
-    const char *keys_dir;       /* --keys DIR: CURVE server cert + authorised clients */
-    bool external;              /* --external: spawn no agentd */
-    bool insecure;              /* --insecure: bind beyond loopback without CURVE */
+    const char *replay_path; /* --replay OLD.tlog */
+    const char *config_path; /* --config FILE (default ./config.ini if present) */
+    const char *llm;         /* --llm offline|openai|azure|ollama */
+    const char *listen;      /* --listen ENDPOINT */
+    const char *keys_dir;    /* --keys DIR: CURVE server cert + authorised clients */
+    bool external;           /* --external: spawn no agentd */
+    bool insecure;           /* --insecure: bind beyond loopback without CURVE */
     bool resume;
     bool quiet;
     bool has_seed;
     uint64_t seed;
-    long steps;                 /* --steps N, -1 = the scenario's */
-    long max_concurrency;       /* --max-concurrency K, 0 = MAX_CONCURRENT_MODEL_CALLS */
-    uint32_t slots;             /* agents per spawned agentd (local mode) */
+    long steps;           /* --steps N, -1 = the scenario's */
+    long max_concurrency; /* --max-concurrency K, 0 = MAX_CONCURRENT_MODEL_CALLS */
+    uint32_t slots;       /* agents per spawned agentd (local mode) */
 } coord_run_opts_t;
 
 /* Parse `run` arguments (argv[0] = "run") and run. Returns the exit code. */

@@ -23,8 +23,8 @@
 #include "tt_mem.h"
 #include "tt_time.h"
 
-#define S_DOC_CAP   ((size_t)1 << 20) /* one grounding document */
-#define S_DOCS_CAP  ((size_t)8 << 20) /* all documents of one agent */
+#define S_DOC_CAP  ((size_t)1 << 20) /* one grounding document */
+#define S_DOCS_CAP ((size_t)8 << 20) /* all documents of one agent */
 
 typedef struct {
     const tt_jdoc_t *doc;
@@ -33,8 +33,8 @@ typedef struct {
     size_t agents_alloc;
 } s_ctx_t;
 
-static const char *s_stimulus_types[] = {"CONVERSATION", "SOCIAL", "LOCATION", "VISUAL",
-                                         "THOUGHT", "INTERNAL_GOAL_FORMULATION", NULL};
+static const char *s_stimulus_types[] = {
+    "CONVERSATION", "SOCIAL", "LOCATION", "VISUAL", "THOUGHT", "INTERNAL_GOAL_FORMULATION", NULL};
 
 static bool
 s_fail(s_ctx_t *c, const char *path, const char *what)
@@ -44,8 +44,8 @@ s_fail(s_ctx_t *c, const char *path, const char *what)
     return false;
 }
 
-static bool
-s_failf(s_ctx_t *c, const char *path, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static bool s_failf(s_ctx_t *c, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static bool
 s_failf(s_ctx_t *c, const char *path, const char *fmt, ...)
@@ -179,8 +179,8 @@ s_read_documents(s_ctx_t *c, const char *path, const char *folder, json_t **out)
         if (ok && !tt_utf8_valid(tt_buf_str(&b), b.len))
             ok = s_fail(c, path, "a document is not valid UTF-8 text");
         if (ok)
-            json_array_append_new(docs, json_pack("{s:s, s:s}", "name", name, "text",
-                                                  tt_buf_str(&b)));
+            json_array_append_new(docs,
+                                  json_pack("{s:s, s:s}", "name", name, "text", tt_buf_str(&b)));
         tt_buf_fini(&b);
         free(file);
     }
@@ -368,8 +368,9 @@ s_load_agents(s_ctx_t *c, const json_t *agents)
             else
                 ok = s_add_persona(c, p, e, path);
         } else {
-            ok = s_fail(c, path, "an agent is a file name, {\"file\":...,\"count\":N}, "
-                                 "{\"folder\":...} or {\"type\":\"TinyPerson\",\"persona\":{...}}");
+            ok = s_fail(c, path,
+                        "an agent is a file name, {\"file\":...,\"count\":N}, "
+                        "{\"folder\":...} or {\"type\":\"TinyPerson\",\"persona\":{...}}");
         }
         if (!ok)
             return false;
@@ -427,8 +428,8 @@ s_load_world(s_ctx_t *c, const json_t *w)
         strcmp(access, "none"))
         ok = s_fail(c, "world.accessibility", "expected \"everyone\", \"network\" or \"none\"");
     s->access = !access || !strcmp(access, "everyone") ? COORD_ACCESS_EVERYONE
-                : !strcmp(access, "network")          ? COORD_ACCESS_NETWORK
-                                                      : COORD_ACCESS_NONE;
+                : !strcmp(access, "network")           ? COORD_ACCESS_NETWORK
+                                                       : COORD_ACCESS_NONE;
     if (ok && json_object_get(w, "relations"))
         s->access = COORD_ACCESS_NETWORK;
     if (ok && inaccessible && strcmp(inaccessible, "deliver") && strcmp(inaccessible, "refuse"))
@@ -452,8 +453,8 @@ s_load_steps(s_ctx_t *c, const json_t *root)
     static const struct {
         const char *key;
         int64_t seconds;
-    } units[] = {{"run_minutes", 60},         {"run_hours", 3600},       {"run_days", 86400},
-                 {"run_weeks", 7 * 86400},    {"run_months", 28 * 86400}, {"run_years", 365 * 86400}};
+    } units[] = {{"run_minutes", 60},      {"run_hours", 3600},        {"run_days", 86400},
+                 {"run_weeks", 7 * 86400}, {"run_months", 28 * 86400}, {"run_years", 365 * 86400}};
     coord_scenario_t *s = c->s;
     s->steps = 3;
     if (json_object_get(root, "steps"))
@@ -548,8 +549,8 @@ s_load_relations(s_ctx_t *c, const json_t *w)
             if (!s_target_list(c, p, path, &idx, &n))
                 return false;
             s->relations = tt_realloc(s->relations, (s->n_relations + 1) * 2 * sizeof(uint32_t));
-            s->relation_names = tt_realloc(s->relation_names,
-                                           (s->n_relations + 1) * sizeof(char *));
+            s->relation_names =
+                tt_realloc(s->relation_names, (s->n_relations + 1) * sizeof(char *));
             s->relations[2 * s->n_relations] = idx[0];
             s->relations[2 * s->n_relations + 1] = idx[1];
             s->relation_names[s->n_relations++] = tt_strdup(name);
@@ -610,12 +611,14 @@ s_load_event(s_ctx_t *c, const json_t *e, const char *path, coord_event_t *ev)
             !s_get_string(c, e, "content", path, true, &ev->content))
             return false;
         if (!s_is_stimulus(ev->stimulus))
-            return s_fail(c, path, "\"stimulus\" must be CONVERSATION, SOCIAL, LOCATION, VISUAL, "
-                                   "THOUGHT or INTERNAL_GOAL_FORMULATION");
+            return s_fail(c, path,
+                          "\"stimulus\" must be CONVERSATION, SOCIAL, LOCATION, VISUAL, "
+                          "THOUGHT or INTERNAL_GOAL_FORMULATION");
         return s_target_list(c, json_object_get(e, "to"), path, &ev->targets, &ev->n_targets);
     }
-    return s_fail(c, path, "an event needs one of broadcast, broadcast_thought, broadcast_goal, "
-                           "broadcast_visual, broadcast_context, move or to");
+    return s_fail(c, path,
+                  "an event needs one of broadcast, broadcast_thought, broadcast_goal, "
+                  "broadcast_visual, broadcast_context, move or to");
 }
 
 static bool
@@ -661,8 +664,13 @@ s_load_intervention(s_ctx_t *c, const json_t *e, const char *path, coord_interve
             return false;
     } else if (json_object_get(when, "every")) {
         iv->when = COORD_WHEN_EVERY;
-        if (!s_get_count(c, when, "every", sub, COORD_MAX_STEPS, &iv->n) || iv->n == 0)
-            return iv->n == 0 ? s_fail(c, sub, "\"every\" must be at least 1") : false;
+        if (!s_get_count(c, when, "every", sub, COORD_MAX_STEPS, &iv->n))
+            return false;
+        if (iv->n == 0) {
+            char every[160];
+            snprintf(every, sizeof every, "%s.every", sub);
+            return s_fail(c, every, "\"every\" must be at least 1");
+        }
     } else if (json_object_get(when, "action_contains")) {
         iv->when = COORD_WHEN_ACTION;
         if (!s_get_string(c, when, "action_contains", sub, true, &iv->text))
@@ -755,8 +763,9 @@ s_load_custom_faculties(s_ctx_t *c, const json_t *list)
         json_t *actions = json_object_get(f, "actions");
         if (!json_is_string(json_object_get(f, "name")) || !json_is_object(actions) ||
             json_object_size(actions) == 0)
-            return s_fail(c, path, "expected {\"name\":TEXT,\"actions\":{\"TYPE\":\"what it "
-                                   "does\"},\"constraints\":TEXT}");
+            return s_fail(c, path,
+                          "expected {\"name\":TEXT,\"actions\":{\"TYPE\":\"what it "
+                          "does\"},\"constraints\":TEXT}");
         const char *type;
         json_t *desc;
         json_object_foreach(actions, type, desc)
@@ -765,8 +774,9 @@ s_load_custom_faculties(s_ctx_t *c, const json_t *list)
             for (const char *p = type; *p; p++)
                 ok = ok && ((*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_');
             if (!ok)
-                return s_fail(c, path, "action types are UPPER_CASE names with a text "
-                                       "description");
+                return s_fail(c, path,
+                              "action types are UPPER_CASE names with a text "
+                              "description");
         }
         json_array_append(c->s->custom_faculties, f);
     }

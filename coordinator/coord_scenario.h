@@ -30,39 +30,39 @@ typedef enum {
 } coord_access_t;
 
 typedef enum {
-    COORD_EVENT_STIMULUS = 0,  /* a stimulus to targets (all when n_targets == 0) */
-    COORD_EVENT_CONTEXT = 1,   /* replace targets' context */
-    COORD_EVENT_MOVE = 2,      /* move targets to a location (+ LOCATION stimulus) */
+    COORD_EVENT_STIMULUS = 0, /* a stimulus to targets (all when n_targets == 0) */
+    COORD_EVENT_CONTEXT = 1,  /* replace targets' context */
+    COORD_EVENT_MOVE = 2,     /* move targets to a location (+ LOCATION stimulus) */
 } coord_event_kind_t;
 
 typedef struct {
     uint32_t step;
     coord_event_kind_t kind;
-    char *stimulus;            /* CONVERSATION, THOUGHT, ... */
+    char *stimulus; /* CONVERSATION, THOUGHT, ... */
     char *content;
-    char *source;              /* "" = the world */
-    uint32_t *targets;         /* agent indices; NULL/0 = everyone (minus source) */
+    char *source;      /* "" = the world */
+    uint32_t *targets; /* agent indices; NULL/0 = everyone (minus source) */
     size_t n_targets;
     char *location;
-    json_t *context;           /* array of strings, for CONTEXT and MOVE */
+    json_t *context; /* array of strings, for CONTEXT and MOVE */
 } coord_event_t;
 
 typedef enum {
-    COORD_WHEN_STEP = 0,       /* at step N */
-    COORD_WHEN_EVERY = 1,      /* every N steps (N, 2N, ...) */
-    COORD_WHEN_ACTION = 2,     /* an action in the previous step contains text */
-    COORD_WHEN_PROPOSITION = 3,/* the model judges a proposition true */
+    COORD_WHEN_STEP = 0,        /* at step N */
+    COORD_WHEN_EVERY = 1,       /* every N steps (N, 2N, ...) */
+    COORD_WHEN_ACTION = 2,      /* an action in the previous step contains text */
+    COORD_WHEN_PROPOSITION = 3, /* the model judges a proposition true */
 } coord_when_t;
 
 typedef struct {
     char *name;
     coord_when_t when;
-    uint32_t n;                /* step or period */
-    char *text;                /* action text or proposition */
-    bool repeat;               /* may fire again (ACTION/PROPOSITION); default once */
-    uint32_t *targets;         /* NULL = everyone */
+    uint32_t n;        /* step or period */
+    char *text;        /* action text or proposition */
+    bool repeat;       /* may fire again (ACTION/PROPOSITION); default once */
+    uint32_t *targets; /* NULL = everyone */
     size_t n_targets;
-    char *stimulus;            /* effect */
+    char *stimulus; /* effect */
     char *content;
     char *source;
 } coord_intervention_t;
@@ -74,43 +74,43 @@ typedef struct {
 
 typedef struct {
     tt_persona_t *persona;
-    json_t *faculties;         /* ["recall", "documents", "<custom name>"] */
-    json_t *tools;             /* ["word_processor", "calendar"] */
-    json_t *documents;         /* [{"name","text"}] read from the documents folder */
+    json_t *faculties; /* ["recall", "documents", "<custom name>"] */
+    json_t *tools;     /* ["word_processor", "calendar"] */
+    json_t *documents; /* [{"name","text"}] read from the documents folder */
 } coord_agent_spec_t;
 
 typedef struct {
-    char *path;                /* as given */
-    char *dir;                 /* directory of the scenario, for relative paths */
-    char *text;                /* the file's bytes (recorded in SimBegin) */
+    char *path; /* as given */
+    char *dir;  /* directory of the scenario, for relative paths */
+    char *text; /* the file's bytes (recorded in SimBegin) */
     char *name;
     uint64_t seed;
     /* world */
     char *world_name;
-    int64_t start;             /* seconds, simulated */
+    int64_t start; /* seconds, simulated */
     int64_t step_seconds;
     coord_mode_t mode;
     coord_access_t access;
-    uint32_t *relations;       /* pairs of agent indices (network access) */
-    char **relation_names;     /* one per pair */
+    uint32_t *relations;   /* pairs of agent indices (network access) */
+    char **relation_names; /* one per pair */
     size_t n_relations;
     bool broadcast_if_no_target;
-    bool refuse_inaccessible;  /* TALK to an unreachable agent: refuse with feedback */
+    bool refuse_inaccessible; /* TALK to an unreachable agent: refuse with feedback */
     /* run */
     uint32_t steps;
-    uint32_t skip_steps;       /* advance the clock this many steps before acting */
+    uint32_t skip_steps; /* advance the clock this many steps before acting */
     /* agents, in index order */
     coord_agent_spec_t *agents;
     size_t n_agents;
-    json_t *custom_faculties;  /* [{"name","actions":{TYPE: description},"constraints"}] */
+    json_t *custom_faculties; /* [{"name","actions":{TYPE: description},"constraints"}] */
     coord_event_t *events;
     size_t n_events;
     coord_intervention_t *interventions;
     size_t n_interventions;
     coord_checkpoint_t *checkpoints;
     size_t n_checkpoints;
-    json_t *extract;           /* the "extract" section, if any */
-    json_t *factory;           /* the "factory" section, if any */
+    json_t *extract; /* the "extract" section, if any */
+    json_t *factory; /* the "factory" section, if any */
 } coord_scenario_t;
 
 /* Load and check. *errmsg = "file:line:col: what" on failure (caller frees). */

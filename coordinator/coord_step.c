@@ -8,7 +8,7 @@
  *  seeded order, one agent at a time, each agent's input taken when it is its
  *  turn and its actions routed at once, so later agents hear earlier ones.
  */
-#define _GNU_SOURCE /* strcasestr */
+#define _GNU_SOURCE   /* strcasestr */
 #define TT_LOG_MODULE "step"
 #include "coord.h"
 
@@ -45,8 +45,8 @@ s_action_matches(coord_t *c, const char *text)
     bool hit = false;
     for (size_t i = 0; i < c->n_agents && !hit; i++) {
         char *dt = NULL;
-        const Tt__AgentStep *as = coord_record_agent_step(c, c->committed_step, (uint32_t)i,
-                                                          &body, &dt);
+        const Tt__AgentStep *as =
+            coord_record_agent_step(c, c->committed_step, (uint32_t)i, &body, &dt);
         for (size_t k = 0; as && k < as->n_actions && !hit; k++)
             hit = strcasestr(as->actions[k]->content, text) != NULL;
         tt_wire_free_body(&body);
@@ -63,8 +63,8 @@ s_judge_messages(coord_t *c, const coord_intervention_t *iv)
     Tt__RecordBody *body = NULL;
     for (size_t i = 0; c->committed_step && i < c->n_agents; i++) {
         char *dt = NULL;
-        const Tt__AgentStep *as = coord_record_agent_step(c, c->committed_step, (uint32_t)i,
-                                                          &body, &dt);
+        const Tt__AgentStep *as =
+            coord_record_agent_step(c, c->committed_step, (uint32_t)i, &body, &dt);
         for (size_t k = 0; as && k < as->n_actions; k++)
             if (strcmp(as->actions[k]->type, "DONE"))
                 tt_buf_addf(&b, "- %s [%s]%s%s: %s\n", c->agents[i].name, as->actions[k]->type,
@@ -164,10 +164,10 @@ s_judge(coord_t *c, size_t index)
         zloop_reader(c->loop, tt_llm_pipe(c->llm), coord_step_on_judgement, c);
     }
     json_t *msgs = s_judge_messages(c, iv);
-    json_t *schema = json_pack("{s:s, s:{s:{s:s}, s:{s:s}}, s:[s,s], s:b}", "type", "object",
-                               "properties", "value", "type", "boolean", "justification", "type",
-                               "string", "required", "value", "justification",
-                               "additionalProperties", 0);
+    json_t *schema =
+        json_pack("{s:s, s:{s:{s:s}, s:{s:s}}, s:[s,s], s:b}", "type", "object", "properties",
+                  "value", "type", "boolean", "justification", "type", "string", "required",
+                  "value", "justification", "additionalProperties", 0);
     tt_llm_request_t *req = tt_llm_request_chat("judge", msgs, "proposition", schema);
     json_decref(msgs);
     json_decref(schema);
@@ -282,8 +282,7 @@ s_send_step(coord_t *c, coord_agent_t *a)
     st.datetime = (char *)coord_world_datetime(c->world);
     st.input = a->input;
     size_t n = 0;
-    Tt__Exchange **rec = c->replay ? coord_replay_exchanges(c->replay, c->step, a->name, &n)
-                                   : NULL;
+    Tt__Exchange **rec = c->replay ? coord_replay_exchanges(c->replay, c->step, a->name, &n) : NULL;
     st.n_recorded = n;
     st.recorded = rec;
     Tt__Envelope env = TT__ENVELOPE__INIT;

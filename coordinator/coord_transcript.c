@@ -138,8 +138,8 @@ coord_transcript_header(coord_transcript_t *t, const Tt__SimBegin *b)
 {
     char line[512];
     bool offline = !strcmp(b->provider, "offline");
-    snprintf(line, sizeof line, "Troupe: %s (%zu agents, seed %llu, %s mode)\n",
-             b->scenario_name, b->n_agents, (unsigned long long)b->seed, b->mode);
+    snprintf(line, sizeof line, "Troupe: %s (%zu agents, seed %llu, %s mode)\n", b->scenario_name,
+             b->n_agents, (unsigned long long)b->seed, b->mode);
     s_emit(t, "1", line);
     if (offline)
         snprintf(line, sizeof line,
@@ -204,8 +204,8 @@ s_is_agent(coord_transcript_t *t, char *const *names, size_t n_names, const char
 /* Stimuli from the world (not from other agents, whose TALKs were shown when
  * they were said), each shown once with the agents that got it. */
 static void
-s_world_stimuli(coord_transcript_t *t, const Tt__StepCommit *sc, char *const *names,
-                size_t n_names, int max)
+s_world_stimuli(coord_transcript_t *t, const Tt__StepCommit *sc, char *const *names, size_t n_names,
+                int max)
 {
     uint64_t *shown = NULL;
     size_t n_shown = 0;
@@ -232,8 +232,7 @@ s_world_stimuli(coord_transcript_t *t, const Tt__StepCommit *sc, char *const *na
                     if (s_stimulus_hash(pin->stimuli[ii]) != h)
                         continue;
                     if (count < 3)
-                        tt_buf_addf(&who, "%s%s", count ? ", " : "",
-                                    names[sc->agents[kk]->agent]);
+                        tt_buf_addf(&who, "%s%s", count ? ", " : "", names[sc->agents[kk]->agent]);
                     count++;
                     break;
                 }

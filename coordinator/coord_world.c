@@ -25,12 +25,12 @@ typedef struct {
     s_stimulus_t inbox[COORD_MAX_INBOX];
     uint32_t n_inbox;
     char *location;
-    json_t *context;          /* pending context change, or NULL */
-    uint32_t *related;        /* network relations (static) */
+    json_t *context;   /* pending context change, or NULL */
+    uint32_t *related; /* network relations (static) */
     uint32_t n_related;
-    uint32_t *contacts;       /* reached through REACH_OUT */
+    uint32_t *contacts; /* reached through REACH_OUT */
     uint32_t n_contacts;
-    uint32_t recent[S_RECENT];/* latest interlocutors, most recent first */
+    uint32_t recent[S_RECENT]; /* latest interlocutors, most recent first */
     uint32_t n_recent;
 } s_agent_t;
 
@@ -246,9 +246,12 @@ coord_world_can_reach(const coord_world_t *w, uint32_t from, uint32_t to)
     if (s_has(a->contacts, a->n_contacts, to))
         return true;
     switch (w->s->access) {
-    case COORD_ACCESS_EVERYONE: return true;
-    case COORD_ACCESS_NETWORK: return s_has(a->related, a->n_related, to);
-    case COORD_ACCESS_NONE: return false;
+    case COORD_ACCESS_EVERYONE:
+        return true;
+    case COORD_ACCESS_NETWORK:
+        return s_has(a->related, a->n_related, to);
+    case COORD_ACCESS_NONE:
+        return false;
     }
     return false;
 }
@@ -264,7 +267,7 @@ s_fill_accessible(const coord_world_t *w, uint32_t agent, Tt__StepInput *in)
 #define S_TAKE(x)                                                                                  \
     do {                                                                                           \
         uint32_t x_ = (x);                                                                         \
-        if (n < COORD_MAX_ACCESSIBLE && coord_world_can_reach(w, agent, x_) &&                    \
+        if (n < COORD_MAX_ACCESSIBLE && coord_world_can_reach(w, agent, x_) &&                     \
             !s_has(chosen, n, x_))                                                                 \
             chosen[n++] = x_;                                                                      \
     } while (0)
@@ -396,8 +399,8 @@ s_reach_out(coord_world_t *w, uint32_t from, const Tt__Action *act)
     const char *target = act->target ? act->target : "";
     long to = coord_scenario_find(w->s, target);
     if (to < 0 || to == (long)from) {
-        s_social(w, from, tt_asprintf("There is nobody called \"%s\" here to reach out to.",
-                                      target));
+        s_social(w, from,
+                 tt_asprintf("There is nobody called \"%s\" here to reach out to.", target));
         return;
     }
     s_agent_t *a = &w->agents[from], *b = &w->agents[to];
@@ -410,9 +413,9 @@ s_reach_out(coord_world_t *w, uint32_t from, const Tt__Action *act)
     s_push(&b->contacts, &b->n_contacts, from);
     s_touch_recent(a, (uint32_t)to);
     s_touch_recent(b, from);
-    s_social(w, from,
-             tt_asprintf("You reached out to %s, who is now available for you to talk to.",
-                         target));
+    s_social(
+        w, from,
+        tt_asprintf("You reached out to %s, who is now available for you to talk to.", target));
     s_social(w, (uint32_t)to,
              tt_asprintf("%s reached out to you and is now available for you to talk to.",
                          s_name(w, from)));

@@ -25,7 +25,8 @@ test_syntax_error_has_line_and_column(void **state)
 static void
 test_locate_nested_value(void **state)
 {
-    const char *text = "{\"world\": {\"name\": \"x\",\n \"step\": 42},\n\"agents\": [1, {\"count\": \"no\"}]}";
+    const char *text =
+        "{\"world\": {\"name\": \"x\",\n \"step\": 42},\n\"agents\": [1, {\"count\": \"no\"}]}";
     int line, col;
     assert_true(tt_json_locate(text, strlen(text), "world.step", &line, &col));
     assert_int_equal(line, 2);

@@ -1,0 +1,44 @@
+# Shared helpers for integration tests (sourced). Real processes, temporary
+# directories, and small assertions that say what failed.
+set -euo pipefail
+SRC=${TT_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+BIN=${TT_BIN_DIR:-$SRC/build/bin}
+COORD=$BIN/coordinator
+AGENTD=$BIN/agentd
+FAKELLM=$BIN/fakellm
+TMP=$(mktemp -d /tmp/tt-it-XXXXXX)
+PIDS=()
+cleanup() {
+    for p in "${PIDS[@]:-}"; do [[ -n "$p" ]] && kill -9 "$p" 2>/dev/null || true; done
+    pkill -9 -f -- "--data-dir $TMP" 2>/dev/null || true
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+pass() { echo "ok: $*"; }
+assert_contains() { grep -qF -- "$2" "$1" || fail "$1 does not contain: $2"; }
+assert_not_contains() { ! grep -qF -- "$2" "$1" || fail "$1 contains: $2"; }
+
+# stats LOG KEY -> value of KEY in `coordinator log stats`
+stats() { "$COORD" log stats "$1" | python3 -c "import json,sys; print(json.load(sys.stdin)['$2'])"; }
+
+# Processes whose command line mentions this test's directory.
+our_processes() { pgrep -f -- "$TMP" || true; }
+
+# Start fakellm on a free port: sets FAKE_PID and FAKE_URL. Extra args pass through.
+start_fakellm() {
+    local out=$TMP/fakellm.out
+    "$FAKELLM" --port 0 "$@" >"$out" 2>"$TMP/fakellm.err" &
+    FAKE_PID=$!
+    PIDS+=("$FAKE_PID")
+    for _ in $(seq 100); do
+        [[ -s $out ]] && break
+        sleep 0.05
+    done
+    local port
+    port=$(head -1 "$out")
+    [[ "$port" =~ ^[0-9]+$ ]] || fail "fakellm did not print a port"
+    FAKE_URL="http://127.0.0.1:$port"
+}
+fake_stat() { curl -s "$FAKE_URL/stats" | python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }

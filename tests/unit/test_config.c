@@ -1,0 +1,206 @@
+/*  test_config -- defaults, TinyTroupe's config.ini, environment, errors, secrets. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tt_config.h"
+#include "tt_json.h"
+#include "tt_mem.h"
+#include "tt_test.h"
+
+static char *s_dir;
+
+static int
+s_setup(void **state)
+{
+    s_dir = tt_test_tmpdir("config");
+    unsetenv("OPENAI_API_KEY");
+    unsetenv("OPENAI_BASE_URL");
+    unsetenv("AZURE_OPENAI_ENDPOINT");
+    unsetenv("AZURE_OPENAI_KEY");
+    return 0;
+}
+
+static int
+s_teardown(void **state)
+{
+    tt_test_rmtree(s_dir);
+    free(s_dir);
+    return 0;
+}
+
+static char *
+s_write_ini(const char *text)
+{
+    char *path = tt_asprintf("%s/config.ini", s_dir);
+    assert_true(tt_test_write_file(path, text));
+    return path;
+}
+
+static void
+test_tinytroupe_ini_is_read_verbatim(void **state)
+{
+    char *path = s_write_ini("[OpenAI]\n"
+                             "API_TYPE=openai\n"
+                             "MODEL=gpt-4.1-mini\n"
+                             "MAX_ATTEMPTS=7\n"
+                             "TIMEOUT=30  ; seconds\n"
+                             "# a comment\n"
+                             "CACHE_API_CALLS=True\n"
+                             "MAX_CONCURRENT_MODEL_CALLS=16\n"
+                             "[Cognition]\n"
+                             "MIN_EPISODE_LENGTH=4\n"
+                             "[Logging]\n"
+                             "LOGLEVEL=DEBUG\n"
+                             "[Unknown]\n"
+                             "WHATEVER=1\n");
+    tt_config_t cfg;
+    tt_config_init(&cfg);
+    char *err = NULL;
+    assert_int_equal(tt_config_load_ini(&cfg, path, false, &err), TT_OK);
+    assert_string_equal(cfg.model, "gpt-4.1-mini");
+    assert_int_equal(cfg.max_attempts, 7);
+    assert_true(cfg.timeout_s == 30);
+    assert_true(cfg.cache_api_calls);
+    assert_int_equal(cfg.max_concurrent_calls, 16);
+    assert_int_equal(cfg.min_episode_length, 4);
+    assert_int_equal(cfg.log_level, TT_LOG_LEVEL_DEBUG);
+    tt_config_fini(&cfg);
+    free(path);
+}
+
+static void
+test_bad_value_names_line_and_column(void **state)
+{
+    char *path = s_write_ini("[OpenAI]\nMODEL=x\nMAX_ATTEMPTS = many\n");
+    tt_config_t cfg;
+    tt_config_init(&cfg);
+    char *err = NULL;
+    assert_int_equal(tt_config_load_ini(&cfg, path, false, &err), TT_EINVAL);
+    char *want = tt_asprintf("%s:3:16: MAX_ATTEMPTS:", path);
+    assert_non_null(err);
+    assert_true(strncmp(err, want, strlen(want)) == 0);
+    free(want);
+    free(err);
+    tt_config_fini(&cfg);
+    free(path);
+}
+
+static void
+test_syntax_error_has_line(void **state)
+{
+    char *path = s_write_ini("[OpenAI]\nMODEL=x\nthis line is not ini\n");
+    tt_config_t cfg;
+    tt_config_init(&cfg);
+    char *err = NULL;
+    assert_int_equal(tt_config_load_ini(&cfg, path, false, &err), TT_EINVAL);
+    char *want = tt_asprintf("%s:3:1:", path);
+    assert_true(strncmp(err, want, strlen(want)) == 0);
+    free(want);
+    free(err);
+    tt_config_fini(&cfg);
+    free(path);
+}
+
+static void
+test_missing_optional_file_is_fine(void **state)
+{
+    tt_config_t cfg;
+    tt_config_init(&cfg);
+    char *err = NULL;
+    char *path = tt_asprintf("%s/nope.ini", s_dir);
+    assert_int_equal(tt_config_load_ini(&cfg, path, true, &err), TT_ENOTFOUND);
+    assert_null(err);
+    assert_int_equal(tt_config_load_ini(&cfg, path, false, &err), TT_ENOTFOUND);
+    assert_non_null(err);
+    free(err);
+    free(path);
+    tt_config_fini(&cfg);
+}
+
+static void
+test_no_key_no_base_url_means_offline(void **state)
+{
+    tt_config_t cfg;
+    tt_config_init(&cfg);
+    char *err = NULL;
+    assert_int_equal(tt_config_resolve(&cfg, NULL, &err), TT_OK);
+    assert_string_equal(cfg.provider, "offline");
+    assert_true(tt_config_is_offline(&cfg));
+    tt_config_fini(&cfg);
+    /* forcing openai without a key or URL is a usage error */
+    tt_config_init(&cfg);
+    assert_int_equal(tt_config_resolve(&cfg, "openai", &err), TT_EINVAL);
+    assert_non_null(strstr(err, "OPENAI_API_KEY"));
+    free(err);
+    tt_config_fini(&cfg);
+}
+
+static void
+test_environment_selects_provider_and_key_stays_secret(void **state)
+{
+    setenv("OPENAI_API_KEY", "sk-CANARY-test-123456", 1);
+    setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1", 1);
+    tt_config_t cfg;
+    tt_config_init(&cfg);
+    char *err = NULL;
+    assert_int_equal(tt_config_resolve(&cfg, NULL, &err), TT_OK);
+    assert_string_equal(cfg.provider, "openai");
+    assert_string_equal(cfg.base_url, "http://127.0.0.1:9/v1");
+    assert_string_equal(cfg.api_key, "sk-CANARY-test-123456");
+    json_t *j = tt_config_to_json(&cfg);
+    char *text = tt_json_canonical(j);
+    assert_null(strstr(text, "CANARY"));
+    /* and the JSON round trip keeps the settings */
+    tt_config_t other;
+    tt_config_init(&other);
+    tt_config_from_json(&other, j);
+    assert_string_equal(other.provider, "openai");
+    assert_string_equal(other.base_url, "http://127.0.0.1:9/v1");
+    tt_config_fini(&other);
+    free(text);
+    json_decref(j);
+    tt_config_fini(&cfg);
+    unsetenv("OPENAI_API_KEY");
+    unsetenv("OPENAI_BASE_URL");
+}
+
+static void
+test_azure_needs_endpoint_and_key(void **state)
+{
+    tt_config_t cfg;
+    tt_config_init(&cfg);
+    char *err = NULL;
+    assert_int_equal(tt_config_resolve(&cfg, "azure", &err), TT_EINVAL);
+    free(err);
+    tt_config_fini(&cfg);
+    setenv("AZURE_OPENAI_ENDPOINT", "https://example.invalid", 1);
+    setenv("AZURE_OPENAI_KEY", "azure-secret-key", 1);
+    tt_config_init(&cfg);
+    assert_int_equal(tt_config_resolve(&cfg, "azure", &err), TT_OK);
+    assert_string_equal(cfg.provider, "azure");
+    assert_string_equal(cfg.api_key, "azure-secret-key");
+    tt_config_fini(&cfg);
+    unsetenv("AZURE_OPENAI_ENDPOINT");
+    unsetenv("AZURE_OPENAI_KEY");
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_tinytroupe_ini_is_read_verbatim, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_bad_value_names_line_and_column, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_syntax_error_has_line, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_missing_optional_file_is_fine, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_no_key_no_base_url_means_offline, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_environment_selects_provider_and_key_stays_secret,
+                                        s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_azure_needs_endpoint_and_key, s_setup, s_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

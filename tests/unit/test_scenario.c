@@ -1,0 +1,226 @@
+/*  test_scenario -- loading scenarios, and a table of broken ones that must each
+ *  give `file:line:col: what` without crashing. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "coord_scenario.h"
+#include "tt_buf.h"
+#include "tt_mem.h"
+#include "tt_test.h"
+
+static char *s_dir;
+static char *s_agents; /* the repository's examples/agents */
+
+static int
+s_setup(void **state)
+{
+    s_dir = tt_test_tmpdir("scenario");
+    s_agents = tt_test_source_path("examples/agents");
+    return 0;
+}
+
+static int
+s_teardown(void **state)
+{
+    tt_test_rmtree(s_dir);
+    free(s_dir);
+    free(s_agents);
+    return 0;
+}
+
+static char *
+s_write(const char *name, const char *text)
+{
+    char *path = tt_asprintf("%s/%s", s_dir, name);
+    assert_true(tt_test_write_file(path, text));
+    return path;
+}
+
+static void
+test_demo_scenario_loads(void **state)
+{
+    char *path = tt_test_source_path("examples/scenarios/focus_group.json");
+    coord_scenario_t *s = NULL;
+    char *err = NULL;
+    assert_int_equal(coord_scenario_load(path, &s, &err), TT_OK);
+    assert_true(s->n_agents >= 3);
+    assert_int_equal(s->steps, 4);
+    assert_int_equal(s->step_seconds, 600);
+    assert_int_equal(s->mode, COORD_MODE_PARALLEL);
+    assert_true(s->n_events >= 2);
+    assert_string_equal(tt_persona_name(s->agents[0].persona), "Lisa Carter");
+    long oscar = coord_scenario_find(s, "Oscar Ramos");
+    assert_true(oscar >= 0);
+    assert_int_equal(json_array_size(s->agents[oscar].tools), 1);
+    coord_scenario_destroy(&s);
+    assert_null(s);
+    free(path);
+}
+
+static void
+test_copies_inline_and_run_duration(void **state)
+{
+    char *text =
+        tt_asprintf("{\"name\":\"copies\",\"world\":{\"step\":\"PT30M\",\"mode\":\"sequential\"},"
+                    "\"run_hours\":3,"
+                    "\"agents\":[{\"file\":\"%s/lisa_carter.agent.json\",\"count\":3},"
+                    "{\"type\":\"TinyPerson\",\"persona\":{\"name\":\"Inline Ida\",\"age\":50}}],"
+                    "\"events\":[{\"step\":2,\"move\":[\"Inline Ida\"],\"location\":\"Kitchen\"}]}",
+                    s_agents);
+    char *path = s_write("copies.json", text);
+    coord_scenario_t *s = NULL;
+    char *err = NULL;
+    assert_int_equal(coord_scenario_load(path, &s, &err), TT_OK);
+    assert_int_equal(s->n_agents, 4);
+    assert_string_equal(tt_persona_name(s->agents[0].persona), "Lisa Carter 1");
+    assert_string_equal(tt_persona_name(s->agents[2].persona), "Lisa Carter 3");
+    assert_string_equal(tt_persona_name(s->agents[3].persona), "Inline Ida");
+    assert_int_equal(s->steps, 6); /* 3 hours of 30-minute steps */
+    assert_int_equal(s->mode, COORD_MODE_SEQUENTIAL);
+    assert_int_equal(s->events[0].kind, COORD_EVENT_MOVE);
+    assert_int_equal(s->events[0].targets[0], 3);
+    coord_scenario_destroy(&s);
+    free(path);
+    free(text);
+}
+
+static void
+test_fragments_merge(void **state)
+{
+    char *frag =
+        s_write("calm.fragment.json", "{\"type\":\"Fragment\",\"persona\":{\"name\":\"Nobody\","
+                                      "\"preferences\":{\"interests\":[\"meditation\"]}}}");
+    char *text = tt_asprintf("{\"world\":{},\"agents\":[{\"file\":\"%s/lisa_carter.agent.json\","
+                             "\"fragments\":[\"calm.fragment.json\"]}]}",
+                             s_agents);
+    char *path = s_write("frag.json", text);
+    coord_scenario_t *s = NULL;
+    char *err = NULL;
+    assert_int_equal(coord_scenario_load(path, &s, &err), TT_OK);
+    const tt_persona_t *p = s->agents[0].persona;
+    assert_string_equal(tt_persona_name(p), "Lisa Carter"); /* a fragment never renames */
+    json_t *interests = tt_persona_get(p, "preferences.interests");
+    assert_string_equal(json_string_value(json_array_get(interests, 0)), "meditation");
+    assert_non_null(tt_persona_get(p, "preferences.dislikes")); /* kept by the deep merge */
+    coord_scenario_destroy(&s);
+    free(path);
+    free(text);
+    free(frag);
+}
+
+typedef struct {
+    const char *text;     /* %s = the agents directory */
+    const char *position; /* expected "line:col" after the file name */
+    const char *words;    /* expected in the message */
+} s_bad_t;
+
+static const s_bad_t s_bad[] = {
+    {"{\"world\": {}, \"agents\": [}", "1:26", ""},
+    {"{\"world\": {},\n \"steps\": \"three\",\n \"agents\": [\"%s/lisa_carter.agent.json\"]}",
+     "2:11", "integer"},
+    {"{\"world\": {}}", "1:1", "agents"},
+    {"{\"world\": {\"mode\": \"chaotic\"}, \"agents\": [\"%s/lisa_carter.agent.json\"]}", "1:20",
+     "parallel"},
+    {"{\"world\": {\"step\": \"10 minutes\"}, \"agents\": [\"%s/lisa_carter.agent.json\"]}", "1:20",
+     "duration"},
+    {"{\"world\": {\"start\": \"2026-02-30T09:00:00\"}, \"agents\": "
+     "[\"%s/lisa_carter.agent.json\"]}",
+     "1:21", "datetime"},
+    {"{\"world\": {}, \"agents\": [\"%s/lisa_carter.agent.json\", \"%s/lisa_carter.agent.json\"]}",
+     "1:25", "unique"},
+    {"{\"world\": {}, \"agents\": [\"%s/lisa_carter.agent.json\"],\n"
+     " \"events\": [{\"step\": 1, \"to\": \"Nobody Here\", \"content\": \"hi\"}]}",
+     "2:13", "Nobody Here"},
+    {"{\"world\": {}, \"agents\": [{\"file\": \"%s/lisa_carter.agent.json\", \"count\": 1e9}]}",
+     "1:", "integer"},
+    {"{\"world\": {}, \"agents\": [\"%s/lisa_carter.agent.json\"], \"name\": \"caf\xc3\"}",
+     "1:", "UTF-8"},
+    {"{\"world\": {}, \"agents\": [42]}", "1:26", "agent is"},
+    {"{\"world\": {}, \"agents\": [\"%s/lisa_carter.agent.json\"],\n \"interventions\": "
+     "[{\"name\": "
+     "\"x\", \"when\": {\"every\": 0}, \"effect\": {\"content\": \"y\"}}]}",
+     "2:52", "at least 1"},
+    {"{\"world\": {}, \"agents\": [\"%s/lisa_carter.agent.json\"], \"events\": [{\"step\": 1, "
+     "\"to\": \"Lisa Carter\", \"stimulus\": \"SHOUT\", \"content\": \"x\"}]}",
+     "1:", "stimulus"},
+};
+
+/* Replace every %s in text with the agents directory. */
+static char *
+s_subst(const char *text)
+{
+    tt_buf_t b;
+    tt_buf_init(&b, 0);
+    for (const char *p = text; *p; p++) {
+        if (p[0] == '%' && p[1] == 's') {
+            tt_buf_adds(&b, s_agents);
+            p++;
+        } else {
+            tt_buf_add(&b, p, 1);
+        }
+    }
+    return tt_buf_take(&b);
+}
+
+static void
+test_broken_scenarios_are_located(void **state)
+{
+    for (size_t i = 0; i < sizeof s_bad / sizeof s_bad[0]; i++) {
+        char *text = s_subst(s_bad[i].text);
+        char name[32];
+        snprintf(name, sizeof name, "bad%zu.json", i);
+        char *path = s_write(name, text);
+        coord_scenario_t *s = NULL;
+        char *err = NULL;
+        tt_err_t rc = coord_scenario_load(path, &s, &err);
+        if (rc == TT_OK || !err) {
+            fail_msg("case %zu loaded although broken", i);
+        }
+        char *want = tt_asprintf("%s:%s", path, s_bad[i].position);
+        if (strncmp(err, want, strlen(want)) != 0 || !strstr(err, s_bad[i].words))
+            fail_msg("case %zu: got \"%s\", want prefix \"%s\" and \"%s\"", i, err, want,
+                     s_bad[i].words);
+        assert_null(s);
+        free(want);
+        free(err);
+        free(path);
+        free(text);
+    }
+}
+
+static void
+test_broken_agent_file_is_named(void **state)
+{
+    char *agent =
+        s_write("bad.agent.json", "{\"type\": \"TinyPerson\",\n \"persona\": {\"name\": \"\"}}");
+    char *path = s_write("uses_bad.json", "{\"world\": {}, \"agents\": [\"bad.agent.json\"]}");
+    coord_scenario_t *s = NULL;
+    char *err = NULL;
+    assert_int_equal(coord_scenario_load(path, &s, &err), TT_EINVAL);
+    char *want = tt_asprintf("%s:2:22:", agent);
+    if (strncmp(err, want, strlen(want)))
+        fail_msg("got \"%s\", want \"%s...\"", err, want);
+    free(want);
+    free(err);
+    free(path);
+    free(agent);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_demo_scenario_loads, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_copies_inline_and_run_duration, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_fragments_merge, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_broken_scenarios_are_located, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_broken_agent_file_is_named, s_setup, s_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
