@@ -78,26 +78,22 @@ s_prepare_memory(agent_t *a, const Tt__Assign *as, char **errmsg)
 static void
 s_load_state(agent_t *a)
 {
-    char *cog = NULL;
-    if (tt_memory_state(a->memory, &cog) == TT_OK)
-        a->cognitive = json_loads(cog, 0, NULL);
-    free(cog);
-    if (!json_is_object(a->cognitive)) {
-        json_decref(a->cognitive);
-        a->cognitive = json_pack("{s:s, s:[], s:s, s:s}", "goals", "", "context", "attention", "",
-                                 "emotions", "calm");
-    }
-    char *v = NULL;
-    if (tt_memory_meta_get(a->memory, "location", &v) == TT_OK)
-        a->location = v;
-    if (tt_memory_meta_get(a->memory, "episode", &v) == TT_OK) {
-        unsigned events = 0, start = 0;
-        if (sscanf(v, "%u %u", &events, &start) == 2) {
-            a->episode_events = events;
-            a->episode_start = start;
-        }
-        free(v);
-    }
+    char *text = NULL;
+    json_t *st = NULL;
+    if (tt_memory_state(a->memory, &text) == TT_OK)
+        st = json_loads(text, 0, NULL);
+    free(text);
+    json_t *cog = json_object_get(st, "cognitive");
+    a->cognitive = json_is_object(cog) ? json_incref(cog)
+                                       : json_pack("{s:s, s:[], s:s, s:s}", "goals", "", "context",
+                                                   "attention", "", "emotions", "calm");
+    json_t *cal = json_object_get(st, "calendar");
+    a->calendar = json_is_array(cal) ? json_incref(cal) : json_array();
+    const char *loc = tt_json_str(st, "location", NULL);
+    a->location = loc ? tt_strdup(loc) : NULL;
+    a->episode_events = (uint32_t)tt_json_int(st, "episode_events", 0);
+    a->episode_start = (uint32_t)tt_json_int(st, "episode_start", 0);
+    json_decref(st);
     /* the window cache: first N and last M items */
     char **items = NULL;
     size_t n = 0;
@@ -188,6 +184,7 @@ agent_destroy(agent_t **self_p)
     tt_config_fini(&a->config);
     json_decref(a->agent_config);
     json_decref(a->cognitive);
+    json_decref(a->calendar);
     for (size_t i = 0; i < a->window.n_first; i++)
         free(a->window.first[i]);
     for (size_t i = 0; i < a->window.n_last; i++)
@@ -262,6 +259,18 @@ agent_window_lines(const agent_t *a, size_t *n_lines, size_t *omitted_after, siz
     }
     *n_lines = n;
     return lines;
+}
+
+char *
+agent_state_json(const agent_t *a)
+{
+    json_t *st =
+        json_pack("{s:O, s:O, s:s?, s:I, s:I}", "cognitive", a->cognitive, "calendar", a->calendar,
+                  "location", a->location, "episode_events", (json_int_t)a->episode_events,
+                  "episode_start", (json_int_t)a->episode_start);
+    char *text = tt_json_compact(st);
+    json_decref(st);
+    return text;
 }
 
 char *

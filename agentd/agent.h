@@ -50,6 +50,7 @@ struct agent {
     tt_turn_rules_t rules;
     char *system_prompt; /* stable prefix, built once */
     json_t *cognitive;   /* latest cognitive state */
+    json_t *calendar;    /* CREATE_EVENT entries */
     char *location;
     agent_window_t window;
     uint32_t episode_events; /* since the last consolidation */
@@ -72,6 +73,11 @@ char **agent_window_lines(const agent_t *a, size_t *n_lines, size_t *omitted_aft
                           size_t *omitted);
 /* Remember an item just committed (keeps the window cache in step). */
 void agent_window_push(agent_t *a, const char *item_json);
+
+/* Everything about the agent that changes step by step besides its episodes:
+ * cognitive state, location, episode counters, calendar. Stored per step (the
+ * memory's "state" record), so a rollback restores it exactly. Caller frees. */
+char *agent_state_json(const agent_t *a);
 
 /* Episodic items in TinyTroupe's format (caller frees). */
 char *agent_stimulus_item(const char *type, const char *content, const char *source,

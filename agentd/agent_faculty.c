@@ -345,35 +345,21 @@ s_write_document(agent_t *a, const char *content)
 }
 
 static void
-s_calendar(agent_t *a, const char *type, const char *content, tt_memory_batch_t *batch,
-           json_t *results)
+s_calendar(agent_t *a, const char *type, const char *content, json_t *results)
 {
-    char *stored = NULL;
-    json_t *cal = NULL;
-    if (tt_memory_meta_get(a->memory, "calendar", &stored) == TT_OK)
-        cal = json_loads(stored, 0, NULL);
-    free(stored);
-    if (!json_is_array(cal)) {
-        json_decref(cal);
-        cal = json_array();
-    }
     if (!strcmp(type, "CREATE_EVENT")) {
         json_t *ev = json_loads(content, 0, NULL);
         if (!json_is_object(ev)) {
             json_decref(ev);
             ev = json_pack("{s:s}", "title", content);
         }
-        json_array_append_new(cal, ev);
-        char *text = tt_json_compact(cal);
-        tt_memory_batch_meta(batch, "calendar", text);
-        free(text);
-    } else {
-        char *text = json_array_size(cal) ? json_dumps(cal, JSON_INDENT(1))
-                                          : tt_strdup("My calendar is empty.");
-        s_result(results, "LIST_EVENTS", "", text);
-        free(text);
+        json_array_append_new(a->calendar, ev);
+        return;
     }
-    json_decref(cal);
+    char *text = json_array_size(a->calendar) ? json_dumps(a->calendar, JSON_INDENT(1))
+                                              : tt_strdup("My calendar is empty.");
+    s_result(results, "LIST_EVENTS", "", text);
+    free(text);
 }
 
 void
@@ -391,5 +377,5 @@ agent_faculty_handle(agent_t *a, const json_t *action, tt_memory_batch_t *batch,
     else if (!strcmp(type, "WRITE_DOCUMENT"))
         s_write_document(a, content);
     else if (!strcmp(type, "CREATE_EVENT") || !strcmp(type, "LIST_EVENTS"))
-        s_calendar(a, type, content, batch, results);
+        s_calendar(a, type, content, results);
 }

@@ -205,7 +205,6 @@ s_store_stimuli(agent_turn_t *t)
     if (in->location && (!a->location || strcmp(in->location, a->location))) {
         free(a->location);
         a->location = tt_strdup(in->location);
-        tt_memory_batch_meta(t->batch, "location", in->location);
     }
     if (in->has_has_context && in->has_context) {
         json_t *ctx = json_array();
@@ -775,17 +774,14 @@ s_phase_commit(agent_turn_t *t)
         {
             tt_memory_batch_episode(t->batch, json_string_value(item));
         }
-        char *cog_text = tt_json_compact(a->cognitive);
-        tt_memory_batch_state(t->batch, cog_text);
-        free(cog_text);
         a->episode_events +=
             (uint32_t)(json_array_size(t->stimulus_items) + json_array_size(t->action_items));
     } else {
         a->episode_events += (uint32_t)json_array_size(t->stimulus_items);
     }
-    char episode[64];
-    snprintf(episode, sizeof episode, "%u %u", a->episode_events, a->episode_start);
-    tt_memory_batch_meta(t->batch, "episode", episode);
+    char *state = agent_state_json(a);
+    tt_memory_batch_state(t->batch, state);
+    free(state);
     tt_err_t err = tt_memory_commit(a->memory, &t->batch, a->owner);
     if (err == TT_ESTALE) {
         TT_LOG_WARN("%s: a newer incarnation owns this memory: dropping step %u", a->name,

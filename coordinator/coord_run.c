@@ -263,10 +263,17 @@ s_finish(coord_t *c)
         coord_results_write(c->results, c->out_dir, hex, reason);
     }
     char line[512];
-    snprintf(line, sizeof line, "\nRun %s: %u of %u steps, %llu model calls, final hash %.16s\n",
-             reason, c->committed_step, c->total_steps, (unsigned long long)c->llm_calls, hex);
+    snprintf(line, sizeof line, "\nRun %s: %u of %u steps, final hash %.16s\n", reason,
+             c->committed_step, c->total_steps, hex);
     if (c->transcript)
         coord_transcript_footer(c->transcript, line);
+    if (!c->opts.quiet)
+        fprintf(stderr,
+                "troupe: %s, %u of %u steps, %llu model calls and %llu tokens in this "
+                "session, %.1f s; output in %s\n",
+                reason, c->committed_step, c->total_steps, (unsigned long long)c->llm_calls,
+                (unsigned long long)c->tokens, (double)(tt_now_ms() - c->started_ms) / 1000.0,
+                c->out_dir);
     if (!strcmp(reason, "completed"))
         c->exit_code = 0;
     else if (c->failure)

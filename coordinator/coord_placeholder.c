@@ -1,2 +1,0 @@
-/* keeps coord-core non-empty until the first module lands */
-int coord_placeholder;
