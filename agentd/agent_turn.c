@@ -261,6 +261,9 @@ s_phase_docs(agent_turn_t *t)
     tt_llm_result_t *r = NULL;
     if (s_remote_embeddings(a) && !(r = s_take(t)))
         return;
+    /* Documents are not part of any step: commit them now, at the step the
+     * memory already holds, so this very turn can list and consult them. */
+    tt_memory_batch_t *docs = tt_memory_batch_new(agent_last_step(a));
     size_t i;
     json_t *d;
     json_array_foreach(t->doc_chunks, i, d)
@@ -274,11 +277,16 @@ s_phase_docs(agent_turn_t *t)
         } else {
             tt_offline_embed(tt_json_str(d, "text", ""), local);
         }
-        tt_memory_batch_document(t->batch, tt_json_str(d, "name", ""),
+        tt_memory_batch_document(docs, tt_json_str(d, "name", ""),
                                  (uint32_t)tt_json_int(d, "chunk", 0), tt_json_str(d, "text", ""),
                                  vec, dim);
     }
     tt_llm_result_destroy(&r);
+    tt_err_t err = tt_memory_commit(a->memory, &docs, a->owner);
+    if (err) {
+        s_fail(t, "cannot store documents: %s", tt_strerror(err));
+        return;
+    }
     t->phase = PH_RETRIEVE;
 }
 
@@ -432,17 +440,21 @@ s_last_action(agent_turn_t *t)
     return NULL;
 }
 
-static bool
-s_repeats(agent_turn_t *t, const json_t *action, const json_t *last_before)
+bool
+agent_turn_repeats(const json_t *last, const json_t *action)
 {
-    const json_t *last = s_last_action(t);
-    if (!last)
-        last = last_before;
     if (!last || strcmp(tt_json_str(last, "type", ""), tt_json_str(action, "type", "")) ||
         strcmp(tt_json_str(last, "target", ""), tt_json_str(action, "target", "")))
         return false;
     return tt_turn_jaccard(tt_json_str(last, "content", ""), tt_json_str(action, "content", "")) >
            TT_MAX_ACTION_SIMILARITY;
+}
+
+static bool
+s_repeats(agent_turn_t *t, const json_t *action, const json_t *last_before)
+{
+    const json_t *last = s_last_action(t);
+    return agent_turn_repeats(last ? last : last_before, action);
 }
 
 /* The last non-DONE action from earlier steps (the window cache's newest). */
@@ -481,6 +493,21 @@ s_commit_action(agent_turn_t *t, json_t *action)
     json_array_append(t->actions, action);
 }
 
+/* Run a faculty or tool; what it returns the agent also remembers, as the
+ * THOUGHT stimulus TinyTroupe would deliver. */
+static void
+s_handle(agent_turn_t *t, json_t *act, const float *qvec, uint32_t dim)
+{
+    size_t before = json_array_size(t->results);
+    agent_faculty_handle(t->a, act, t->batch, t->results, qvec, dim);
+    for (size_t i = before; i < json_array_size(t->results); i++) {
+        const char *text = tt_json_str(json_array_get(t->results, i), "result", "");
+        char *item = agent_stimulus_item("THOUGHT", text, t->a->name, t->step->datetime);
+        json_array_append_new(t->action_items, json_string(item));
+        free(item);
+    }
+}
+
 static void
 s_phase_actions(agent_turn_t *t)
 {
@@ -501,7 +528,7 @@ s_phase_actions(agent_turn_t *t)
         if (!strcmp(type, "RECALL"))
             json_array_append(t->pending_recalls, act);
         else
-            agent_faculty_handle(t->a, act, t->batch, t->results, NULL, 0);
+            s_handle(t, act, NULL, 0);
     }
     json_decref(before);
     t->phase = json_array_size(t->pending_recalls) ? PH_RECALL : PH_CONSOLIDATE;
@@ -550,7 +577,7 @@ s_phase_recall(agent_turn_t *t)
             q = local;
             dim = TT_OFFLINE_EMBED_DIM;
         }
-        agent_faculty_handle(a, act, t->batch, t->results, q, dim);
+        s_handle(t, act, q, dim);
     }
     tt_llm_result_destroy(&r);
     json_array_clear(t->pending_recalls);

@@ -40,4 +40,9 @@ uint64_t agent_turn_id(const agent_turn_t *t);
 /* True if the commit was refused because a newer incarnation owns the memory. */
 bool agent_turn_fenced(const agent_turn_t *t);
 
+/* TinyTroupe's repetition guard: is action (nearly) the same as last -- same
+ * type and target, and character-multiset Jaccard similarity of the contents
+ * above TT_MAX_ACTION_SIMILARITY? Such an action ends the turn instead. */
+bool agent_turn_repeats(const json_t *last, const json_t *action);
+
 #endif

@@ -8,16 +8,16 @@
 /* Function words, and the filler the offline model itself says, so agents that
  * quote each other do not end up talking about "good point". */
 static const char *s_stop[] = {
-    "about",    "after",       "also",   "and",    "are",       "back",   "been",   "before",
-    "brought",  "comes",       "coming", "could",  "does",      "down",   "each",   "else",
-    "everyone", "experience",  "for",    "forget", "from",      "good",   "have",   "here",
-    "honestly", "interesting", "into",   "just",   "keep",      "like",   "last",   "matters",
-    "more",     "most",        "much",   "please", "point",     "really", "recall", "remember",
-    "said",     "says",        "should", "some",   "something", "start",  "taught", "talk",
-    "tell",     "than",        "that",   "their",  "there",     "they",   "thing",  "things",
-    "think",    "thinking",    "this",   "those",  "very",      "view",   "want",   "wants",
-    "well",     "were",        "what",   "when",   "where",     "which",  "will",   "with",
-    "work",     "would",       "your",   "you",    "the",       NULL};
+    "about", "after", "also", "and", "are", "back", "been", "before", "brought", "comes", "coming",
+    "could", "does", "down", "each", "else", "everyone", "experience", "for", "forget", "from",
+    "good", "have", "here", "honestly", "interesting", "into", "just", "keep", "like", "last",
+    "matters", "more", "most", "much", "please", "point", "really", "recall", "remember", "said",
+    "says", "should", "some", "something", "start", "taught", "talk", "tell", "than", "that",
+    "their", "there", "they", "thing", "things", "think", "thinking", "this", "those", "very",
+    "view", "want", "wants", "well", "were", "what", "when", "where", "which", "will", "with",
+    "work", "would", "your", "you", "the",
+    /* requests rather than topics */
+    "write", "written", "report", "read", "document", "documents", "consult", "schedule", NULL};
 
 bool
 tt_text_stopword(const char *word)

@@ -1,0 +1,307 @@
+/*  test_agent -- an agent's turns in process: real LMDB memory, the real LLM
+ *  client with the offline model, no network. Recall across steps, documents,
+ *  tools, consolidation, rollback on reassignment, and the repetition guard. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "agent.h"
+#include "agent_turn.h"
+#include "tt_json.h"
+#include "tt_llm.h"
+#include "tt_mem.h"
+#include "tt_test.h"
+
+typedef struct {
+    char *dir;
+    tt_llm_t *llm;
+    agent_t *agent;
+    uint32_t step;
+    uint8_t run_id[32];
+} s_fix_t;
+
+static const char *s_persona = "{\"type\":\"TinyPerson\",\"persona\":{\"name\":\"Lisa\","
+                               "\"occupation\":{\"title\":\"Engineer\"},"
+                               "\"preferences\":{\"interests\":[\"trains\"]}}}";
+
+static agent_t *
+s_assign(s_fix_t *f, uint32_t committed, uint32_t incarnation, const char *extra)
+{
+    tt_config_t cfg;
+    tt_config_init(&cfg);
+    char *err = NULL;
+    assert_int_equal(tt_config_resolve(&cfg, "offline", &err), TT_OK);
+    json_t *conf =
+        json_pack("{s:o, s:i, s:[s,s], s:[s,s], s:[{s:s, s:s}], s:[]}", "config",
+                  tt_config_to_json(&cfg), "seed", 7, "faculties", "recall", "documents", "tools",
+                  "word_processor", "calendar", "documents", "name", "menu.txt", "text",
+                  "Soup of the day: pumpkin. Dessert: apple tart with cream.", "custom_faculties");
+    if (extra)
+        json_object_update(conf, json_loads(extra, 0, NULL));
+    char *conf_text = tt_json_compact(conf);
+    Tt__Assign as = TT__ASSIGN__INIT;
+    as.slot = 0;
+    as.name = "Lisa";
+    as.persona_json = (char *)s_persona;
+    as.agent_config_json = conf_text;
+    as.run_id.data = f->run_id;
+    as.run_id.len = 32;
+    as.committed_step = committed;
+    agent_t *a = NULL;
+    if (agent_new(&as, 0, incarnation, f->dir, &a, &err))
+        fail_msg("agent_new: %s", err);
+    if (!f->llm)
+        assert_int_equal(tt_llm_new(&cfg, &f->llm), TT_OK);
+    free(conf_text);
+    json_decref(conf);
+    tt_config_fini(&cfg);
+    return a;
+}
+
+static int
+s_setup(void **state)
+{
+    s_fix_t *f = tt_new(s_fix_t);
+    f->dir = tt_test_tmpdir("agent");
+    memset(f->run_id, 0xab, sizeof f->run_id);
+    f->agent = s_assign(f, 0, 1, NULL);
+    *state = f;
+    return 0;
+}
+
+static int
+s_teardown(void **state)
+{
+    s_fix_t *f = *state;
+    agent_destroy(&f->agent);
+    tt_llm_destroy(&f->llm);
+    tt_test_rmtree(f->dir);
+    free(f->dir);
+    free(f);
+    return 0;
+}
+
+/* Run one step with one CONVERSATION stimulus; returns the actions as JSON. */
+static json_t *
+s_step(s_fix_t *f, const char *content, const char *source)
+{
+    Tt__Stimulus st = TT__STIMULUS__INIT;
+    st.type = "CONVERSATION";
+    st.content = (char *)content;
+    st.source = (char *)source;
+    Tt__Stimulus *sts[] = {&st};
+    char *acc[] = {"Oscar"};
+    Tt__StepInput in = TT__STEP_INPUT__INIT;
+    in.n_stimuli = content ? 1 : 0;
+    in.stimuli = sts;
+    in.n_accessible = 1;
+    in.accessible = acc;
+    Tt__Step step = TT__STEP__INIT;
+    step.step = ++f->step;
+    char dt[32];
+    snprintf(dt, sizeof dt, "2026-03-01T%02u:00:00", 8 + f->step % 12);
+    step.datetime = dt;
+    step.input = &in;
+    agent_turn_t *t = agent_turn_new(f->agent, f->llm, &step, f->step);
+    while (!agent_turn_run(t)) {
+        void *tag;
+        tt_llm_result_t *r = tt_llm_recv(f->llm, &tag);
+        assert_int_equal((uint64_t)(uintptr_t)tag, f->step);
+        if (agent_turn_on_result(t, &r))
+            break;
+    }
+    Tt__Actions *ans = agent_turn_answer(t);
+    assert_non_null(ans);
+    if (ans->error)
+        fail_msg("step %u failed: %s", f->step, ans->error);
+    json_t *list = json_array();
+    for (size_t i = 0; i < ans->n_actions; i++)
+        json_array_append_new(list, json_pack("{s:s, s:s, s:s}", "type", ans->actions[i]->type,
+                                              "content", ans->actions[i]->content, "target",
+                                              ans->actions[i]->target));
+    assert_true(ans->n_exchanges >= 1); /* the turn call at least */
+    agent_turn_destroy(&t);
+    return list;
+}
+
+static const json_t *
+s_find(const json_t *actions, const char *type)
+{
+    size_t i;
+    json_t *a;
+    json_array_foreach(actions, i, a)
+    {
+        if (!strcmp(tt_json_str(a, "type", ""), type))
+            return a;
+    }
+    return NULL;
+}
+
+static void
+test_recalls_what_it_was_told_earlier(void **state)
+{
+    s_fix_t *f = *state;
+    json_decref(s_step(f, "The spare key is hidden under the blue flowerpot.", "Oscar"));
+    json_decref(s_step(f, "Nice weather today.", "Oscar"));
+    json_t *acts = s_step(f, "Do you remember where the spare key is hidden?", "Oscar");
+    assert_non_null(s_find(acts, "RECALL"));
+    const json_t *talk = s_find(acts, "TALK");
+    assert_non_null(talk);
+    assert_non_null(strstr(tt_json_str(talk, "content", ""), "blue flowerpot"));
+    assert_string_equal(tt_json_str(json_array_get(acts, json_array_size(acts) - 1), "type", ""),
+                        "DONE");
+    json_decref(acts);
+    assert_int_equal(agent_last_step(f->agent), 3);
+}
+
+static void
+test_consults_its_documents(void **state)
+{
+    s_fix_t *f = *state;
+    json_t *acts =
+        s_step(f, "Could you read the documents you have and tell me about dessert?", "Oscar");
+    assert_non_null(s_find(acts, "LIST_DOCUMENTS"));
+    const json_t *consult = s_find(acts, "CONSULT");
+    assert_non_null(consult);
+    assert_string_equal(tt_json_str(consult, "content", ""), "menu.txt");
+    const json_t *talk = s_find(acts, "TALK");
+    assert_non_null(talk);
+    assert_non_null(strstr(tt_json_str(talk, "content", ""), "apple tart"));
+    json_decref(acts);
+}
+
+static void
+test_writes_documents_and_keeps_a_calendar(void **state)
+{
+    s_fix_t *f = *state;
+    json_t *acts = s_step(f, "Please write a report about night trains.", "Oscar");
+    assert_non_null(s_find(acts, "WRITE_DOCUMENT"));
+    json_decref(acts);
+    char *md = tt_asprintf("%s/documents/Lisa/Notes on night trains.md", f->dir);
+    struct stat st;
+    if (stat(md, &st) != 0)
+        fail_msg("no document at %s", md);
+    char *text = tt_test_read_file(md, NULL);
+    assert_non_null(strstr(text, "night trains"));
+    free(text);
+    free(md);
+    acts = s_step(f, "Can we schedule a meeting about the budget?", "Oscar");
+    assert_non_null(s_find(acts, "CREATE_EVENT"));
+    json_decref(acts);
+    char *state_json = agent_state_json(f->agent);
+    assert_non_null(strstr(state_json, "budget"));
+    free(state_json);
+}
+
+static void
+test_consolidates_long_episodes(void **state)
+{
+    s_fix_t *f = *state;
+    assert_int_equal(tt_memory_semantic_count(f->agent->memory), 0);
+    for (int i = 0; i < 5; i++) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "Fact number %d: the train leaves at %d o'clock.", i, 7 + i);
+        json_decref(s_step(f, msg, "Oscar"));
+    }
+    /* each step stores a stimulus and 2-3 actions: past MIN_EPISODE_LENGTH (10) */
+    assert_true(tt_memory_semantic_count(f->agent->memory) > 0);
+    assert_true(f->agent->episode_events < 10);
+}
+
+static void
+test_reassignment_rolls_back_past_the_log(void **state)
+{
+    s_fix_t *f = *state;
+    for (int i = 0; i < 3; i++)
+        json_decref(s_step(f, "Tell me about your day.", "Oscar"));
+    assert_int_equal(agent_last_step(f->agent), 3);
+    agent_destroy(&f->agent);
+    /* the log committed only step 2: the new incarnation's memory goes back there */
+    f->agent = s_assign(f, 2, 2, NULL);
+    assert_int_equal(agent_last_step(f->agent), 2);
+    /* the old incarnation can no longer write */
+    tt_memory_batch_t *b = tt_memory_batch_new(3);
+    tt_memory_batch_episode(b, "{}");
+    char run_hex[65];
+    char *old_owner = tt_asprintf("%s/1", tt_hex(f->run_id, 32, run_hex));
+    assert_int_equal(tt_memory_commit(f->agent->memory, &b, old_owner), TT_ESTALE);
+    free(old_owner);
+}
+
+static void
+test_memory_of_another_run_is_wiped(void **state)
+{
+    s_fix_t *f = *state;
+    json_decref(s_step(f, "Remember this: pineapples.", "Oscar"));
+    agent_destroy(&f->agent);
+    memset(f->run_id, 0xcd, sizeof f->run_id);
+    f->agent = s_assign(f, 0, 1, NULL);
+    assert_int_equal(agent_last_step(f->agent), 0);
+    assert_int_equal(tt_memory_episode_count(f->agent->memory), 0);
+}
+
+static void
+test_repetition_guard(void **state)
+{
+    json_t *last = json_pack("{s:s, s:s, s:s}", "type", "TALK", "content",
+                             "I think we should take the train.", "target", "Oscar");
+    json_t *same = json_pack("{s:s, s:s, s:s}", "type", "TALK", "content",
+                             "I think we should take the train!", "target", "Oscar");
+    json_t *other_target = json_pack("{s:s, s:s, s:s}", "type", "TALK", "content",
+                                     "I think we should take the train.", "target", "Ann");
+    json_t *different =
+        json_pack("{s:s, s:s, s:s}", "type", "TALK", "content", "No.", "target", "Oscar");
+    assert_true(agent_turn_repeats(last, same));
+    assert_false(agent_turn_repeats(last, other_target));
+    assert_false(agent_turn_repeats(last, different));
+    assert_false(agent_turn_repeats(NULL, same));
+    json_decref(last);
+    json_decref(same);
+    json_decref(other_target);
+    json_decref(different);
+}
+
+static void
+test_unknown_faculty_is_refused(void **state)
+{
+    s_fix_t *f = *state;
+    tt_config_t cfg;
+    tt_config_init(&cfg);
+    char *conf = tt_asprintf("{\"config\":{},\"faculties\":[\"telepathy\"],\"tools\":[]}");
+    Tt__Assign as = TT__ASSIGN__INIT;
+    as.name = "Lisa";
+    as.persona_json = (char *)s_persona;
+    as.agent_config_json = conf;
+    as.run_id.data = f->run_id;
+    as.run_id.len = 32;
+    agent_t *a = NULL;
+    char *err = NULL;
+    assert_int_equal(agent_new(&as, 0, 9, f->dir, &a, &err), TT_EINVAL);
+    assert_null(a);
+    assert_non_null(strstr(err, "telepathy"));
+    free(err);
+    free(conf);
+    tt_config_fini(&cfg);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_recalls_what_it_was_told_earlier, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_consults_its_documents, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_writes_documents_and_keeps_a_calendar, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_consolidates_long_episodes, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_reassignment_rolls_back_past_the_log, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_memory_of_another_run_is_wiped, s_setup, s_teardown),
+        cmocka_unit_test(test_repetition_guard),
+        cmocka_unit_test_setup_teardown(test_unknown_faculty_is_refused, s_setup, s_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
