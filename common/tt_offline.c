@@ -1,7 +1,7 @@
 /*  tt_offline -- dispatch by task, embeddings and token estimates.
  *
  *  The task generators live in tt_offline_agent.c (turns, consolidation) and
- *  tt_offline_tasks.c (factory, extraction, propositions).
+ *  tt_offline_tasks.c (the world's questions: propositions).
  */
 #include "tt_offline.h"
 
@@ -15,6 +15,7 @@
 
 char *tt_offline_agent_turn(const json_t *messages, uint64_t seed);
 char *tt_offline_consolidation(const json_t *messages, uint64_t seed);
+char *tt_offline_proposition(const json_t *messages, uint64_t seed);
 
 char *
 tt_offline_chat(const json_t *messages, const char *schema_name, uint64_t seed)
@@ -24,6 +25,8 @@ tt_offline_chat(const json_t *messages, const char *schema_name, uint64_t seed)
         return tt_offline_agent_turn(messages, seed);
     if (!strcmp(task, "consolidation"))
         return tt_offline_consolidation(messages, seed);
+    if (!strcmp(task, "proposition"))
+        return tt_offline_proposition(messages, seed);
     return tt_strdup("I am the offline model and have nothing to add.");
 }
 

@@ -785,6 +785,60 @@ s_load_custom_faculties(s_ctx_t *c, const json_t *list)
 
 /* ------------------------------------------------------------------ public */
 
+/* The keys a scenario and its world may have (examples/scenario.schema.json):
+ * anything else is a typo worth an error, not a silent default. */
+static const char *s_top_keys[] = {"name",
+                                   "seed",
+                                   "world",
+                                   "steps",
+                                   "run",
+                                   "run_minutes",
+                                   "run_hours",
+                                   "run_days",
+                                   "run_weeks",
+                                   "run_months",
+                                   "run_years",
+                                   "skip",
+                                   "faculties",
+                                   "tools",
+                                   "documents",
+                                   "agents",
+                                   "custom_faculties",
+                                   "events",
+                                   "interventions",
+                                   "checkpoints",
+                                   "factory",
+                                   "extract",
+                                   NULL};
+static const char *s_world_keys[] = {"name",
+                                     "start",
+                                     "step",
+                                     "mode",
+                                     "accessibility",
+                                     "relations",
+                                     "broadcast_if_no_target",
+                                     "talk_to_inaccessible",
+                                     NULL};
+
+static bool
+s_known_keys(s_ctx_t *c, const json_t *obj, const char *path, const char *const *known)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)obj, key, v)
+    {
+        bool ok = false;
+        for (size_t i = 0; known[i] && !ok; i++)
+            ok = !strcmp(key, known[i]);
+        if (!ok) {
+            char sub[300];
+            snprintf(sub, sizeof sub, "%s%s%s", path, *path ? "." : "", key);
+            return s_failf(c, sub, "unknown key \"%s\" (see examples/scenario.schema.json)", key);
+        }
+    }
+    return true;
+}
+
 static bool
 s_load(s_ctx_t *c)
 {
@@ -792,6 +846,10 @@ s_load(s_ctx_t *c)
     coord_scenario_t *s = c->s;
     if (!json_is_object(root))
         return s_fail(c, "", "a scenario is a JSON object");
+    if (!s_known_keys(c, root, "", s_top_keys) ||
+        (json_is_object(json_object_get(root, "world")) &&
+         !s_known_keys(c, json_object_get(root, "world"), "world", s_world_keys)))
+        return false;
     s->name = tt_strdup("scenario");
     if (!s_get_string(c, root, "name", "", false, &s->name))
         return false;

@@ -142,6 +142,10 @@ static const s_bad_t s_bad[] = {
     {"{\"world\": {}, \"agents\": [\"%s/lisa_carter.agent.json\"], \"name\": \"caf\xc3\"}",
      "1:", "UTF-8"},
     {"{\"world\": {}, \"agents\": [42]}", "1:26", "agent is"},
+    {"{\"world\": {}, \"stpes\": 3, \"agents\": [\"%s/lisa_carter.agent.json\"]}", "1:24",
+     "unknown key \"stpes\""},
+    {"{\"world\": {\"mdoe\": \"parallel\"}, \"agents\": [\"%s/lisa_carter.agent.json\"]}", "1:20",
+     "unknown key"},
     {"{\"world\": {}, \"agents\": [\"%s/lisa_carter.agent.json\"],\n \"interventions\": "
      "[{\"name\": "
      "\"x\", \"when\": {\"every\": 0}, \"effect\": {\"content\": \"y\"}}]}",
@@ -212,6 +216,40 @@ test_broken_agent_file_is_named(void **state)
     free(agent);
 }
 
+/* Every top-level and world key the schema documents is accepted by the loader. */
+static void
+test_schema_and_loader_agree(void **state)
+{
+    char *schema_path = tt_test_source_path("examples/scenario.schema.json");
+    json_error_t jerr;
+    json_t *schema = json_load_file(schema_path, 0, &jerr);
+    assert_non_null(schema);
+    json_t *props = json_object_get(schema, "properties");
+    json_t *world_props = json_object_get(json_object_get(props, "world"), "properties");
+    json_t *world = json_object();
+    const char *key;
+    json_t *v;
+    json_object_foreach(world_props, key, v) json_object_set_new(world, key, json_null());
+    /* null values fail type checks, but never as "unknown key" */
+    json_t *doc = json_object();
+    json_object_foreach(props, key, v) json_object_set_new(doc, key, json_null());
+    json_object_set_new(doc, "world", world);
+    char *text = json_dumps(doc, 0);
+    char *path = s_write("allkeys.json", text);
+    coord_scenario_t *s = NULL;
+    char *err = NULL;
+    coord_scenario_load(path, &s, &err);
+    assert_non_null(err);
+    assert_null(strstr(err, "unknown key"));
+    free(err);
+    coord_scenario_destroy(&s);
+    free(path);
+    free(text);
+    json_decref(doc);
+    json_decref(schema);
+    free(schema_path);
+}
+
 int
 main(void)
 {
@@ -221,6 +259,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_fragments_merge, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_broken_scenarios_are_located, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_broken_agent_file_is_named, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_schema_and_loader_agree, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
