@@ -457,6 +457,7 @@ s_commit(coord_t *c)
         char **names = tt_calloc(n + 1, sizeof(char *));
         for (size_t i = 0; i < n; i++)
             names[i] = (char *)c->agents[i].name;
+        coord_progress_clear(c);
         coord_transcript_step(c->transcript, &sc, c->total_steps, names, n,
                               c->config.max_content_display_length);
         free(names);
