@@ -414,6 +414,28 @@ tt_config_to_json(const tt_config_t *c)
     return j;
 }
 
+json_t *
+tt_config_semantic_json(const tt_config_t *cfg)
+{
+    static const char *transport[] = {"base_url",
+                                      "azure_endpoint",
+                                      "azure_api_version",
+                                      "timeout_s",
+                                      "max_attempts",
+                                      "waiting_time_s",
+                                      "backoff_factor",
+                                      "max_concurrent_calls",
+                                      "cache_api_calls",
+                                      "heartbeat_ms",
+                                      "liveness_ms",
+                                      "response_cap_kb",
+                                      NULL};
+    json_t *j = tt_config_to_json(cfg);
+    for (size_t i = 0; transport[i]; i++)
+        json_object_del(j, transport[i]);
+    return j;
+}
+
 static void
 s_json_str(const json_t *j, const char *key, char **field)
 {

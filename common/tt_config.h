@@ -82,6 +82,11 @@ void tt_config_load_env(tt_config_t *cfg);
 tt_err_t tt_config_resolve(tt_config_t *cfg, const char *forced, char **errmsg);
 /* Secret-free JSON of every setting that shapes a run. Caller owns. */
 json_t *tt_config_to_json(const tt_config_t *cfg);
+/* The settings that can change what agents decide (model, sampling, cognition),
+ * without where the model lives or how patiently it is called (URLs, timeouts,
+ * retries, concurrency, heartbeats). Its digest identifies a run's config in the
+ * log, so the same simulation against another endpoint hashes the same. */
+json_t *tt_config_semantic_json(const tt_config_t *cfg);
 /* Apply what tt_config_to_json produced (agentd side). Secrets stay as they are. */
 void tt_config_from_json(tt_config_t *cfg, const json_t *json);
 /* Set a string field, replacing (and freeing) the old value. */

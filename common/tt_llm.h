@@ -38,6 +38,15 @@
 typedef struct tt_llm tt_llm_t;
 typedef struct tt_llm_request tt_llm_request_t;
 
+/* Wire conventions that stand-in models (the offline model, fakellm) may rely on.
+ * A re-ask is an assistant message (the unusable answer) followed by a user
+ * message that starts with TT_LLM_REASK_PREFIX and says what was wrong. When a
+ * provider takes only response_format json_object, the schema travels in a
+ * system message: TT_LLM_JSON_MODE_PREFIX "\"NAME\": {schema}". */
+#define TT_LLM_REASK_PREFIX "Your previous answer could not be used"
+#define TT_LLM_JSON_MODE_PREFIX                                                                    \
+    "Answer with one JSON value and nothing else, conforming to the JSON schema "
+
 typedef enum {
     TT_LLM_CHAT = 1,
     TT_LLM_EMBED = 2,
@@ -46,7 +55,11 @@ typedef enum {
 /* Checks (and may normalise) the model's content. Called on the worker thread,
  * so it must only read its arg. On success set *parsed (ownership passes to the
  * result) and return TT_OK; otherwise return TT_ELLM and set *why (malloc'd) to
- * a short explanation that is shown to the model on the next attempt. */
+ * a short explanation that is shown to the model on the next attempt.
+ * For a structured request (schema name or schema given) content is the answer
+ * already repaired (tt_repair_json) and checked against the schema, as compact
+ * JSON; leaving *parsed NULL keeps that parsed value. For a plain-text request
+ * it is the raw answer. tt_llm_result_replay calls it on the caller's thread. */
 typedef tt_err_t(tt_llm_validate_fn)(const char *content, const void *arg, json_t **parsed,
                                      char **why);
 
@@ -62,10 +75,11 @@ typedef struct {
     uint32_t dim;
     uint8_t digest[TT_SHA256_LEN];  /* of the logical request */
     char *purpose;
-    uint32_t attempts;              /* HTTP attempts + re-asks; 0 when cached/replayed */
+    uint32_t attempts;              /* model requests made: every HTTP attempt, re-asks
+                                       included (offline: asks); 0 when cached/replayed */
     uint32_t latency_ms;            /* submit to completion */
-    uint32_t prompt_tokens;
-    uint32_t completion_tokens;
+    uint32_t prompt_tokens;         /* summed over attempts; when cached, what the */
+    uint32_t completion_tokens;     /* answer cost when it was made (not spent again) */
     bool cached;                    /* served from the API cache */
     bool replayed;                  /* served from recorded content (tt_llm_result_replay) */
 } tt_llm_result_t;
@@ -112,15 +126,18 @@ tt_err_t tt_llm_new(const tt_config_t *cfg, tt_llm_t **out);
 /* Stops the worker, abandoning calls in flight (their results are dropped). */
 void tt_llm_destroy(tt_llm_t **self_p);
 
-/* Queue a call. Takes ownership of *req and nulls it. tag comes back with the
- * result. Returns at once. */
+/* Queue a call. Takes ownership of *req and nulls it; its JSON is deep-copied
+ * here, so the caller may change its own messages afterwards. tag comes back
+ * with the result. Returns at once. */
 void tt_llm_submit(tt_llm_t *llm, tt_llm_request_t **req, void *tag);
 /* The socket that becomes readable when a result is ready (for zloop/zpoller). */
 zsock_t *tt_llm_pipe(tt_llm_t *llm);
-/* Take one ready result (blocks if none is ready). Caller owns it. */
+/* Take one ready result (blocks if none is ready). Caller owns it. NULL if
+ * the wait was interrupted by a signal. */
 tt_llm_result_t *tt_llm_recv(tt_llm_t *llm, void **tag);
 /* Submit and wait for that call. Other results that arrive meanwhile are kept
- * for tt_llm_recv. Caller owns *out. Returns (*out)->err. */
+ * for tt_llm_recv (they stay readable on tt_llm_pipe). Caller owns *out.
+ * Returns (*out)->err; TT_EINTR if a signal interrupted the wait. */
 tt_err_t tt_llm_call(tt_llm_t *llm, tt_llm_request_t **req, tt_llm_result_t **out);
 
 /* Build a result from recorded content (replay, rebuild): no model call. Runs
@@ -130,7 +147,8 @@ tt_llm_result_t *tt_llm_result_replay(const tt_llm_t *llm, tt_llm_request_t **re
                                       const char *content);
 void tt_llm_result_destroy(tt_llm_result_t **self_p);
 
-/* Counters so far (copied; call from the owning thread). */
+/* Counters as of the newest result received (copied; call from the owning
+ * thread). Tokens count only what was spent: cache hits add none. */
 void tt_llm_stats(const tt_llm_t *llm, tt_llm_stats_t *out);
 /* The model name requests are made for ("troupe-offline" for the offline model). */
 const char *tt_llm_model(const tt_llm_t *llm);

@@ -1,6 +1,7 @@
 /*  tt_repair -- getting a JSON object out of what a model actually wrote.
  *
- *  Models wrap JSON in code fences, put prose around it, leave trailing commas.
+ *  Models wrap JSON in code fences, put prose around it, leave trailing commas,
+ *  start with a byte order mark or put raw line breaks inside strings.
  *  tt_repair_json() undoes exactly those, and nothing cleverer: a truncated or
  *  structurally wrong answer is reported (with a reason the model can act on)
  *  so the caller re-asks instead of guessing.

@@ -74,7 +74,6 @@ s_fill_begin(coord_t *c, Tt__SimBegin *b, Tt__AgentInfo **infos, char **personas
     b->mode = s->mode == COORD_MODE_SEQUENTIAL ? "sequential" : "parallel";
     b->provider = c->config.provider;
     b->model = c->config.model;
-    b->agent_config_json = c->agent_config_json;
 }
 
 tt_err_t
@@ -84,11 +83,15 @@ coord_record_begin(coord_t *c, char **errmsg)
     Tt__AgentInfo **infos = tt_calloc(n + 1, sizeof *infos);
     char **personas = tt_calloc(n + 1, sizeof *personas);
     uint8_t sd[32], cd[32];
-    json_t *cfg = tt_config_to_json(&c->config);
+    json_t *cfg = tt_config_semantic_json(&c->config);
     char *cfg_text = tt_json_canonical(cfg);
-    json_decref(cfg);
     Tt__SimBegin b = TT__SIM_BEGIN__INIT;
     s_fill_begin(c, &b, infos, personas, sd, cd, cfg_text);
+    /* what agents were told, minus where the model lives (see tt_config_semantic_json) */
+    json_t *agent_cfg =
+        json_pack("{s:O, s:I}", "config", cfg, "seed", (json_int_t)c->scenario->seed);
+    b.agent_config_json = tt_json_compact(agent_cfg);
+    json_decref(agent_cfg);
     Tt__RecordBody body = TT__RECORD_BODY__INIT;
     body.kind_case = TT__RECORD_BODY__KIND_BEGIN;
     body.begin = &b;
@@ -110,6 +113,8 @@ coord_record_begin(coord_t *c, char **errmsg)
     free(infos);
     free(personas);
     free(b.world_start);
+    free(b.agent_config_json);
+    json_decref(cfg);
     free(cfg_text);
     return err;
 }

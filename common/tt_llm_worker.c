@@ -1,0 +1,449 @@
+/*  tt_llm_worker -- the thread that makes every model call of a process.
+ *
+ *  One loop around curl_multi_poll(). Each turn it
+ *    1. takes new calls from the pipe (non-blocking: the caller wakes a sleeping
+ *       curl_multi_poll with curl_multi_wakeup after each send),
+ *    2. moves calls whose retry time has come back to the queue,
+ *    3. starts queued calls while fewer than max_concurrent_calls transfers are
+ *       in flight (the per-process concurrency cap; the rest wait their turn),
+ *    4. drives curl and judges every finished transfer (tt_llm_reply): an
+ *       answer is accepted or re-asked, a transient failure gets a retry timer,
+ *       a final one ends the call,
+ *    5. sleeps in curl_multi_poll until a socket, a timer or a wakeup.
+ *  A call is an explicit state machine:
+ *
+ *      begin --(cache hit | local model)--------------------------> done
+ *        |
+ *        v         start            answer OK
+ *      QUEUED ---------------> RUNNING ---------------------------> done
+ *        ^  ^                   |   |  unusable answer: re-ask (<= action_max_attempts)
+ *        |  +-------------------+   |  -> QUEUED with a longer conversation
+ *        |                          |  transient failure (< max_attempts per ask)
+ *        +------- WAITING <---------+  final failure -> done (with err)
+ *
+ *  Easy handles are kept and reused, and the multi handle keeps the connection
+ *  cache, so calls ride warm keep-alive connections. Everything here is owned
+ *  by this thread; results leave by pointer over the pipe.
+ */
+#define TT_LOG_MODULE "llm"
+#include <string.h>
+
+#include "tt_llm_cache.h"
+#include "tt_llm_impl.h"
+#include "tt_log.h"
+#include "tt_mem.h"
+#include "tt_rng.h"
+#include "tt_time.h"
+
+typedef enum {
+    S_CALL_QUEUED,
+    S_CALL_RUNNING,
+    S_CALL_WAITING,
+} s_state_t;
+
+typedef struct {
+    tt_llm_msg_t *msg; /* owns the request and the result being built */
+    s_state_t state;
+    json_t *conversation; /* chat: messages of the current ask */
+    char *url;
+    char *url_public;
+    char *body; /* wire body of the current ask */
+    uint32_t reasks;
+    uint32_t ask_failures; /* failed HTTP attempts of the current ask */
+    int64_t retry_at_ms;
+    CURL *easy;
+    tt_buf_t response;
+    tt_llm_watch_t watch; /* stall watch of the running transfer */
+} s_call_t;
+
+typedef struct {
+    const tt_llm_conf_t *conf;
+    zsock_t *pipe;
+    zsock_t *sync;
+    CURLM *multi;
+    tt_llm_cache_t *cache;
+    struct curl_slist *headers; /* one list for every transfer (same key) */
+    zlist_t *queued;            /* s_call_t *, first in first out */
+    zlist_t *waiting;           /* s_call_t *, with a retry time */
+    zlist_t *running;           /* s_call_t * */
+    zlist_t *idle;              /* CURL * kept for reuse */
+    uint32_t in_flight;
+    tt_rng_t rng; /* backoff jitter only */
+    tt_llm_stats_t stats;
+    bool terminated;
+} s_worker_t;
+
+static void
+s_call_destroy(s_call_t **self_p)
+{
+    s_call_t *c = *self_p;
+    if (!c)
+        return;
+    json_decref(c->conversation);
+    free(c->url);
+    free(c->url_public);
+    free(c->body);
+    tt_buf_fini(&c->response);
+    tt_llm_msg_destroy(&c->msg);
+    free(c);
+    *self_p = NULL;
+}
+
+/* ------------------------------------------------------------ finishing */
+
+/* Send the result back, keep the counters, store a fresh answer in the cache. */
+static void
+s_finish(s_worker_t *w, s_call_t *c)
+{
+    tt_llm_msg_t *msg = c->msg;
+    tt_llm_result_t *r = msg->result;
+    r->latency_ms = (uint32_t)(tt_now_ms() - msg->submitted_ms);
+    w->stats.calls++;
+    if (r->err) {
+        w->stats.failures++;
+        TT_LOG_WARN("%s: %s", r->purpose, r->error_text ? r->error_text : tt_strerror(r->err));
+    } else if (!r->cached) {
+        w->stats.prompt_tokens += r->prompt_tokens;
+        w->stats.completion_tokens += r->completion_tokens;
+        if (w->cache && c->url && r->content)
+            tt_llm_cache_put(w->cache, r->digest, r->content, r->prompt_tokens,
+                             r->completion_tokens);
+    }
+    msg->stats = w->stats;
+    c->msg = NULL;
+    if (zsock_send(msg->sync_id ? w->sync : w->pipe, "sp", "DONE", msg) != 0)
+        tt_llm_msg_destroy(&msg); /* the caller is gone */
+    s_call_destroy(&c);
+}
+
+static void
+s_prepare_ask(s_worker_t *w, s_call_t *c)
+{
+    const tt_llm_request_t *req = c->msg->req;
+    free(c->body);
+    c->body = req->kind == TT_LLM_CHAT ? tt_llm_http_chat_body(w->conf, req, c->conversation)
+                                       : tt_llm_http_embed_body(w->conf, req);
+    c->ask_failures = 0;
+    c->state = S_CALL_QUEUED;
+    zlist_append(w->queued, c);
+}
+
+/* A chat answer arrived: accept it, re-ask, or give up. Takes content. */
+static void
+s_on_content(s_worker_t *w, s_call_t *c, char *content)
+{
+    tt_llm_result_t *r = c->msg->result;
+    json_t *parsed = NULL;
+    char *why = NULL;
+    if (tt_llm_accept_chat(c->msg->req, content, &parsed, &why) == TT_OK) {
+        r->content = content;
+        r->parsed = parsed;
+        s_finish(w, c);
+        return;
+    }
+    if (c->reasks >= (uint32_t)w->conf->action_max_attempts) {
+        tt_llm_result_fail(r, TT_ELLM, "the model's answer was unusable after %u re-ask(s): %s",
+                           c->reasks, why);
+        free(why);
+        free(content);
+        s_finish(w, c);
+        return;
+    }
+    TT_LOG_DEBUG("%s: re-asking: %s", r->purpose, why);
+    c->reasks++;
+    w->stats.retries++;
+    tt_llm_reask_append(c->conversation, content, why);
+    free(why);
+    free(content);
+    s_prepare_ask(w, c);
+}
+
+/* ------------------------------------------------------------ transfers */
+
+static void
+s_transfer_start(s_worker_t *w, s_call_t *c)
+{
+    CURL *easy = zlist_pop(w->idle);
+    if (easy)
+        curl_easy_reset(easy); /* the connection cache lives in the multi handle */
+    else
+        easy = curl_easy_init();
+    TT_ASSERT(easy);
+    tt_buf_init(&c->response, w->conf->response_cap);
+    tt_llm_http_setup(easy, w->conf, c->url, w->headers, c->body, &c->response, &c->watch, c);
+    c->easy = easy;
+    c->state = S_CALL_RUNNING;
+    curl_multi_add_handle(w->multi, easy);
+    zlist_append(w->running, c);
+    c->msg->result->attempts++;
+    w->stats.http_attempts++;
+    if (++w->in_flight > w->stats.max_in_flight)
+        w->stats.max_in_flight = w->in_flight;
+}
+
+static void
+s_start_queued(s_worker_t *w)
+{
+    while (w->in_flight < (uint32_t)w->conf->max_concurrent_calls && zlist_size(w->queued))
+        s_transfer_start(w, zlist_pop(w->queued));
+}
+
+static void
+s_schedule_retry(s_worker_t *w, s_call_t *c, const tt_llm_reply_t *rep)
+{
+    int64_t delay = rep->hint_ms > 0
+                        ? rep->hint_ms
+                        : tt_llm_backoff_ms(w->conf, c->ask_failures, tt_rng_unit(&w->rng));
+    TT_LOG_DEBUG("%s: attempt %u failed (%s); retrying in %lld ms", c->msg->result->purpose,
+                 c->ask_failures, rep->text, (long long)delay);
+    w->stats.retries++;
+    c->retry_at_ms = tt_now_ms() + delay;
+    c->state = S_CALL_WAITING;
+    zlist_append(w->waiting, c);
+}
+
+static void
+s_transfer_done(s_worker_t *w, s_call_t *c, CURLcode rc)
+{
+    tt_llm_result_t *r = c->msg->result;
+    tt_llm_reply_t rep;
+    tt_llm_reply_judge(w->conf, c->msg->req, c->easy, rc, c->watch.stalled, &c->response,
+                       c->url_public, &rep);
+    curl_multi_remove_handle(w->multi, c->easy);
+    zlist_append(w->idle, c->easy);
+    c->easy = NULL;
+    w->in_flight--;
+    zlist_remove(w->running, c);
+    tt_buf_fini(&c->response);
+    r->prompt_tokens += rep.prompt_tokens;
+    r->completion_tokens += rep.completion_tokens;
+
+    if (rep.kind == TT_LLM_REPLY_OK && c->msg->req->kind == TT_LLM_CHAT) {
+        s_on_content(w, c, rep.content);
+        rep.content = NULL;
+    } else if (rep.kind == TT_LLM_REPLY_OK) {
+        r->vectors = rep.vectors;
+        r->n_vectors = rep.n_vectors;
+        r->dim = rep.dim;
+        r->content = tt_llm_vectors_encode(rep.vectors, (size_t)rep.n_vectors * rep.dim);
+        rep.vectors = NULL;
+        s_finish(w, c);
+    } else if (rep.kind == TT_LLM_REPLY_RETRY &&
+               ++c->ask_failures < (uint32_t)w->conf->max_attempts) {
+        s_schedule_retry(w, c, &rep);
+    } else {
+        if (rep.kind == TT_LLM_REPLY_RETRY)
+            tt_llm_result_fail(r, rep.err, "%s (gave up after %u attempts)", rep.text,
+                               c->ask_failures);
+        else
+            tt_llm_result_fail(r, rep.err, "%s", rep.text);
+        s_finish(w, c);
+    }
+    tt_llm_reply_fini(&rep);
+}
+
+static void
+s_collect(s_worker_t *w)
+{
+    CURLMsg *m;
+    int left;
+    while ((m = curl_multi_info_read(w->multi, &left))) {
+        if (m->msg != CURLMSG_DONE)
+            continue;
+        s_call_t *c = NULL;
+        CURL *easy = m->easy_handle;
+        CURLcode rc = m->data.result;
+        curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&c);
+        TT_ASSERT(c && c->easy == easy);
+        s_transfer_done(w, c, rc);
+    }
+}
+
+/* Calls whose retry time has come go back to the queue, in order. */
+static void
+s_fire_timers(s_worker_t *w)
+{
+    int64_t now = tt_now_ms();
+    size_t n = zlist_size(w->waiting);
+    for (size_t i = 0; i < n; i++) {
+        s_call_t *c = zlist_pop(w->waiting);
+        if (c->retry_at_ms <= now) {
+            c->state = S_CALL_QUEUED;
+            zlist_append(w->queued, c);
+        } else {
+            zlist_append(w->waiting, c);
+        }
+    }
+}
+
+static int
+s_poll_timeout(s_worker_t *w)
+{
+    if (zlist_size(w->queued) && w->in_flight < (uint32_t)w->conf->max_concurrent_calls)
+        return 0;
+    int64_t now = tt_now_ms(), wait = TT_LLM_IDLE_POLL_MS;
+    for (s_call_t *c = zlist_first(w->waiting); c; c = zlist_next(w->waiting))
+        if (c->retry_at_ms - now < wait)
+            wait = c->retry_at_ms - now;
+    return wait > 0 ? (int)wait : 0;
+}
+
+/* ------------------------------------------------------------ new calls */
+
+/* An answer from the cache, if there is one that is still acceptable. */
+static bool
+s_from_cache(s_worker_t *w, s_call_t *c)
+{
+    tt_llm_result_t *r = c->msg->result;
+    const tt_llm_request_t *req = c->msg->req;
+    char *content = NULL;
+    uint32_t pt = 0, ct = 0;
+    if (tt_llm_cache_get(w->cache, r->digest, &content, &pt, &ct) != TT_OK) {
+        w->stats.cache_misses++;
+        return false;
+    }
+    char *why = NULL;
+    tt_err_t err = req->kind == TT_LLM_CHAT
+                       ? tt_llm_accept_chat(req, content, &r->parsed, &why)
+                       : tt_llm_vectors_decode(content, (uint32_t)json_array_size(req->texts),
+                                               &r->vectors, &r->dim);
+    free(why);
+    if (err) { /* e.g. a stricter validator now: ask the model again */
+        free(content);
+        w->stats.cache_misses++;
+        return false;
+    }
+    if (req->kind == TT_LLM_EMBED)
+        r->n_vectors = (uint32_t)json_array_size(req->texts);
+    r->content = content;
+    r->prompt_tokens = pt;
+    r->completion_tokens = ct;
+    r->cached = true;
+    w->stats.cache_hits++;
+    return true;
+}
+
+static bool
+s_texts_ok(const json_t *texts)
+{
+    size_t i;
+    json_t *t;
+    json_array_foreach(texts, i, t)
+    {
+        if (!json_is_string(t))
+            return false;
+    }
+    return json_array_size(texts) > 0;
+}
+
+static void
+s_begin(s_worker_t *w, tt_llm_msg_t *msg)
+{
+    s_call_t *c = tt_new(s_call_t);
+    c->msg = msg;
+    const tt_llm_request_t *req = msg->req;
+    tt_llm_result_t *r = msg->result = tt_llm_result_new(w->conf, req);
+    bool chat = req->kind == TT_LLM_CHAT;
+    if (!chat && !s_texts_ok(req->texts)) {
+        tt_llm_result_fail(r, TT_EINVAL, "an embedding request needs a non-empty array of texts");
+        s_finish(w, c);
+        return;
+    }
+    if (chat && w->conf->provider->url_shape == TT_LLM_URL_LOCAL) {
+        tt_llm_local_chat(w->conf, req, r);
+        s_finish(w, c);
+        return;
+    }
+    if (!chat && w->conf->local_embeddings) {
+        tt_llm_local_embed(req, r);
+        s_finish(w, c);
+        return;
+    }
+    if (w->cache && s_from_cache(w, c)) {
+        s_finish(w, c);
+        return;
+    }
+    c->url = tt_llm_http_url(w->conf, req->kind);
+    c->url_public = tt_llm_http_url_public(c->url);
+    if (chat)
+        c->conversation = json_copy(req->messages);
+    s_prepare_ask(w, c);
+}
+
+/* Take what the caller sent; "TERM" ends the loop. */
+static void
+s_read_pipe(s_worker_t *w)
+{
+    while (!w->terminated && (zsock_events(w->pipe) & ZMQ_POLLIN)) {
+        char *cmd = NULL;
+        void *ptr = NULL;
+        if (zsock_recv(w->pipe, "sp", &cmd, &ptr) != 0) {
+            w->terminated = true; /* context gone */
+            break;
+        }
+        if (!strcmp(cmd, "CALL"))
+            s_begin(w, ptr);
+        else if (!strcmp(cmd, "TERM"))
+            w->terminated = true;
+        free(cmd);
+    }
+}
+
+/* ------------------------------------------------------------ the loop */
+
+static void
+s_drop_all(s_worker_t *w, zlist_t **list_p)
+{
+    s_call_t *c;
+    while ((c = zlist_pop(*list_p))) {
+        if (c->easy) {
+            curl_multi_remove_handle(w->multi, c->easy);
+            curl_easy_cleanup(c->easy);
+            c->easy = NULL;
+        }
+        s_call_destroy(&c);
+    }
+    zlist_destroy(list_p);
+}
+
+void *
+tt_llm_worker_main(void *arg)
+{
+    const tt_llm_worker_args_t *args = arg;
+    s_worker_t w = {.conf = args->conf,
+                    .pipe = args->pipe,
+                    .sync = args->sync,
+                    .multi = args->multi,
+                    .cache = args->cache};
+    w.headers = tt_llm_http_headers(w.conf);
+    w.queued = zlist_new();
+    w.waiting = zlist_new();
+    w.running = zlist_new();
+    w.idle = zlist_new();
+    tt_rng_seed(&w.rng, (uint64_t)tt_wall_ms() ^ (uint64_t)(uintptr_t)&w);
+
+    while (!w.terminated) {
+        s_read_pipe(&w);
+        if (w.terminated)
+            break;
+        s_fire_timers(&w);
+        s_start_queued(&w);
+        int running = 0;
+        curl_multi_perform(w.multi, &running);
+        s_collect(&w);
+        s_start_queued(&w);
+        curl_multi_poll(w.multi, NULL, 0, s_poll_timeout(&w), NULL);
+    }
+
+    s_drop_all(&w, &w.running);
+    s_drop_all(&w, &w.queued);
+    s_drop_all(&w, &w.waiting);
+    CURL *easy;
+    while ((easy = zlist_pop(w.idle)))
+        curl_easy_cleanup(easy);
+    zlist_destroy(&w.idle);
+    for (struct curl_slist *h = w.headers; h; h = h->next)
+        memset(h->data, 0, strlen(h->data)); /* the key is in there */
+    curl_slist_free_all(w.headers);
+    return NULL;
+}

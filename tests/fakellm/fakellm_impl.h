@@ -1,0 +1,81 @@
+/*  fakellm_impl -- what the fakellm_*.c files share (private).
+ *
+ *  The server state is read and written by many connection threads at once, so
+ *  every mutable field is a C11 atomic: counters, the in-flight gauge, the
+ *  table of bodies seen (lock-free open addressing), the script cursor and the
+ *  last-request slot (an atomically swapped pointer). No locks.
+ */
+#ifndef FAKELLM_IMPL_H
+#define FAKELLM_IMPL_H
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "fakellm.h"
+
+#define FAKELLM_SEEN_SLOTS   (1u << 16) /* distinct bodies remembered */
+#define FAKELLM_SEEN_PROBES  64
+#define FAKELLM_BODY_CAP     ((size_t)16 << 20)
+#define FAKELLM_STACK_BYTES  ((size_t)512 << 10)
+#define FAKELLM_BACKLOG      4096
+#define FAKELLM_IDLE_TIMEOUT 120 /* s before an idle keep-alive connection is closed */
+
+typedef struct {
+    _Atomic uint64_t key;
+    _Atomic uint64_t count;
+} fakellm_seen_t;
+
+struct fakellm {
+    struct MHD_Daemon *daemon;
+    fakellm_opts_t opts;
+    char *api_key;
+    uint16_t port;
+    atomic_bool stopping;
+
+    _Atomic uint64_t requests, chat, embeddings, vectors;
+    _Atomic uint64_t prompt_tokens, completion_tokens, scripted;
+    _Atomic uint64_t faults[FAKELLM_FAULT_KINDS];
+    atomic_uint in_flight, max_in_flight;
+
+    fakellm_seen_t *seen;
+    fakellm_script_t *script; /* replaced only while idle */
+    size_t script_n;          /* entries allocated (controlling thread only) */
+    atomic_size_t script_len;
+    atomic_size_t script_next;
+    _Atomic(char *) last;
+};
+
+/* ---------------------------------------------------------- fakellm_fault.c */
+
+/* How many times this body was seen before (0 the first time), counting it. */
+uint64_t fakellm_seen(fakellm_t *f, const uint8_t digest[32]);
+void fakellm_seen_clear(fakellm_t *f);
+/* The next scripted answer, or NULL when the script is used up. */
+const fakellm_script_t *fakellm_script_next(fakellm_t *f);
+void fakellm_script_free(fakellm_script_t *entries, size_t n);
+
+/* --------------------------------------------------------- fakellm_answer.c */
+
+typedef struct {
+    const char *model; /* borrowed from the request */
+    char *content;     /* what the offline model says (caller frees) */
+    bool structured;   /* the request asked for JSON */
+    uint32_t prompt_tokens;
+    uint32_t completion_tokens;
+} fakellm_chat_t;
+
+/* The offline model's answer to a chat request body. false: *why (static text). */
+bool fakellm_chat_answer(const json_t *req, fakellm_chat_t *out, const char **why);
+/* A chat.completion response body. Caller frees. */
+char *fakellm_chat_body(const char *model, const char *content, uint32_t prompt_tokens,
+                        uint32_t completion_tokens, const uint8_t digest[32]);
+/* An embeddings response body; drop_last leaves the last vector out (a
+ * schema-invalid answer). NULL with *why for a bad request. Caller frees. */
+char *fakellm_embed_body(const json_t *req, bool drop_last, uint32_t *n_vectors, uint32_t *tokens,
+                         const char **why);
+/* {"error":{message,type,code}}. Caller frees. */
+char *fakellm_error_body(const char *message, const char *type, const char *code);
+
+#endif

@@ -1,2 +1,0 @@
-/* keeps fakellm-core non-empty until the server lands */
-int fakellm_placeholder;

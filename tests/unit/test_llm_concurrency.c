@@ -1,0 +1,108 @@
+/*  test_llm_concurrency -- the per-process cap on calls in flight holds, and
+ *  the worker keeps many calls going at once when the cap allows.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "fakellm.h"
+#include "tt_llm.h"
+#include "tt_mem.h"
+#include "tt_time.h"
+
+/* Submit n chat calls at once, wait for all; returns the wall time in ms. */
+static int64_t
+s_burst(tt_llm_t *llm, int n)
+{
+    int64_t t0 = tt_now_ms();
+    for (int i = 0; i < n; i++) {
+        char text[64];
+        snprintf(text, sizeof text, "burst message %d", i);
+        json_t *msgs = json_pack("[{s:s, s:s}]", "role", "user", "content", text);
+        tt_llm_request_t *req = tt_llm_request_chat("burst", msgs, "agent_turn", NULL);
+        json_decref(msgs);
+        tt_llm_submit(llm, &req, NULL);
+    }
+    for (int i = 0; i < n; i++) {
+        tt_llm_result_t *r = tt_llm_recv(llm, NULL);
+        assert_non_null(r);
+        assert_int_equal(r->err, TT_OK);
+        tt_llm_result_destroy(&r);
+    }
+    return tt_now_ms() - t0;
+}
+
+static void
+test_cap_is_never_exceeded(void **state)
+{
+    fakellm_opts_t opts = {.latency_ms = 100};
+    fakellm_t *fake = fakellm_start(&opts);
+    tt_config_t cfg;
+    tt_config_init(&cfg);
+    fakellm_config_client(fake, &cfg);
+    cfg.max_concurrent_calls = 4;
+    tt_llm_t *llm = NULL;
+    assert_int_equal(tt_llm_new(&cfg, &llm), TT_OK);
+    int64_t ms = s_burst(llm, 24);
+    fakellm_stats_t fs;
+    fakellm_stats(fake, &fs);
+    tt_llm_stats_t st;
+    tt_llm_stats(llm, &st);
+    print_message("24 calls, cap 4, 100 ms each: %lld ms, server saw at most %u at once\n",
+                  (long long)ms, fs.max_in_flight);
+    assert_int_equal(fs.requests, 24);
+    assert_int_equal(fs.max_in_flight, 4); /* reached, never passed */
+    assert_int_equal(st.max_in_flight, 4);
+    assert_true(ms >= 600); /* 24 / 4 rounds of 100 ms */
+    tt_llm_destroy(&llm);
+    tt_config_fini(&cfg);
+    fakellm_stop(&fake);
+}
+
+static void
+test_many_calls_run_in_parallel(void **state)
+{
+    const char *preload = getenv("LD_PRELOAD");
+    if (preload && strstr(preload, "vgpreload"))
+        skip();       /* valgrind runs one thread at a time: a timing test means nothing */
+    struct rlimit rl; /* client and server sockets live in this one process */
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    fakellm_opts_t opts = {.latency_ms = 300};
+    fakellm_t *fake = fakellm_start(&opts);
+    tt_config_t cfg;
+    tt_config_init(&cfg);
+    fakellm_config_client(fake, &cfg);
+    cfg.max_concurrent_calls = 200;
+    cfg.timeout_s = 20;
+    tt_llm_t *llm = NULL;
+    assert_int_equal(tt_llm_new(&cfg, &llm), TT_OK);
+    int64_t ms = s_burst(llm, 200);
+    fakellm_stats_t fs;
+    fakellm_stats(fake, &fs);
+    print_message("200 calls, cap 200, 300 ms each: %lld ms, %u at once\n", (long long)ms,
+                  fs.max_in_flight);
+    assert_true(fs.max_in_flight > 150 && fs.max_in_flight <= 200);
+    assert_true(ms < 3000); /* not 200 x 300 ms */
+    tt_llm_destroy(&llm);
+    tt_config_fini(&cfg);
+    fakellm_stop(&fake);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_cap_is_never_exceeded),
+        cmocka_unit_test(test_many_calls_run_in_parallel),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
