@@ -21,6 +21,7 @@
 #include "tt_mem.h"
 #include "tt_pbjson.h"
 #include "tt_tlog.h"
+#include "tt_wire.h"
 
 #define S_EXIT_OK     0
 #define S_EXIT_FAILED 1
@@ -514,6 +515,44 @@ s_print_divergence(FILE *out, const s_args_t *a, const tt_tlog_entry_t *ea,
     fprintf(out, "  B %s: hash %s\n", a->pos[1], tt_hex(eb->hash, TT_SHA256_LEN, hb));
 }
 
+/* Same body bytes (what the chain hashes, without the previous hash)? */
+static bool
+s_same_body(const tt_tlog_entry_t *ea, const tt_tlog_entry_t *eb)
+{
+    size_t la, lb;
+    uint8_t *ba = tt_wire_pack_body(ea->body, &la), *bb = tt_wire_pack_body(eb->body, &lb);
+    bool same = la == lb && memcmp(ba, bb, la) == 0;
+    free(ba);
+    free(bb);
+    return same;
+}
+
+/* After a divergence in the SimBegin (another scenario or config), every later
+ * hash differs too: name the first step whose own content differs. */
+static void
+s_first_divergent_step(FILE *out, tt_tlog_t *la, tt_tlog_t *lb, uint64_t from,
+                       const Tt__SimBegin *begin, FILE *err)
+{
+    uint64_t n = tt_tlog_count(la) < tt_tlog_count(lb) ? tt_tlog_count(la) : tt_tlog_count(lb);
+    for (uint64_t i = from; i < n; i++) {
+        tt_tlog_entry_t ea = {0}, eb = {0};
+        bool found = false;
+        if (s_read(la, i, &ea, err) == S_EXIT_OK && s_read(lb, i, &eb, err) == S_EXIT_OK &&
+            !s_same_body(&ea, &eb)) {
+            char what[512];
+            s_describe(&ea, &eb, begin, what, sizeof what);
+            fprintf(out, "first divergent content at record %" PRIu64 " (%s): %s\n", i,
+                    s_kind(ea.body), what);
+            found = true;
+        }
+        tt_tlog_entry_fini(&ea);
+        tt_tlog_entry_fini(&eb);
+        if (found)
+            return;
+    }
+    fprintf(out, "every later record has the same content\n");
+}
+
 /* Walk both logs; 0 identical, 1 different, 2 unreadable. */
 static int
 s_diff_walk(const s_args_t *a, tt_tlog_t *la, tt_tlog_t *lb, FILE *out, FILE *err)
@@ -525,7 +564,13 @@ s_diff_walk(const s_args_t *a, tt_tlog_t *la, tt_tlog_t *lb, FILE *out, FILE *er
         tt_tlog_entry_t ea, eb = {0};
         if ((rc = s_read(la, i, &ea, err)) == S_EXIT_OK && (rc = s_read(lb, i, &eb, err)) == 0 &&
             memcmp(ea.hash, eb.hash, TT_SHA256_LEN) != 0) {
-            s_print_divergence(out, a, &ea, &eb, begin.body ? begin.body->begin : NULL);
+            const Tt__SimBegin *b = begin.body ? begin.body->begin
+                                    : ea.body->kind_case == TT__RECORD_BODY__KIND_BEGIN
+                                        ? ea.body->begin
+                                        : NULL;
+            s_print_divergence(out, a, &ea, &eb, b);
+            if (ea.body->kind_case == TT__RECORD_BODY__KIND_BEGIN)
+                s_first_divergent_step(out, la, lb, i + 1, b, err);
             rc = S_EXIT_FAILED;
         }
         if (!rc && !begin.body && ea.body->kind_case == TT__RECORD_BODY__KIND_BEGIN) {
