@@ -212,6 +212,10 @@ s_apply(tt_config_t *cfg, const s_key_t *k, const char *value, char *what, size_
     char *base = (char *)cfg;
     switch (k->kind) {
     case S_STR:
+        if (!tt_utf8_valid(value, strlen(value))) {
+            snprintf(what, cap, "expected UTF-8 text");
+            return false;
+        }
         tt_config_set((char **)(base + k->offset), value);
         return true;
     case S_INT:

@@ -239,9 +239,10 @@ s_skip_value(s_scan_t *s, int depth)
             return false;
         }
     }
+    const char *start = s->p;
     while (s->p < s->end && !strchr(",]} \t\r\n", *s->p))
         s_adv(s);
-    return true;
+    return s->p > start; /* a scalar is at least one byte: callers loop on progress */
 }
 
 /* Next path component: key (into key) or index (into *index). */

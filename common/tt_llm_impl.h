@@ -184,6 +184,12 @@ typedef struct {
 void tt_llm_reply_judge(const tt_llm_conf_t *conf, const tt_llm_request_t *req, CURL *easy,
                         CURLcode rc, bool stalled, const tt_buf_t *body, const char *url,
                         tt_llm_reply_t *out);
+/* The part of tt_llm_reply_judge that reads the body: the answer of a 2xx, or
+ * the verdict on an error status, without the transport checks and server
+ * headers (hint_ms stays -1). Fills *out (overwritten, not freed; release with
+ * tt_llm_reply_fini). The fuzz target tests/fuzz/fuzz_llm_reply.c calls it. */
+void tt_llm_reply_parse(const tt_llm_conf_t *conf, const tt_llm_request_t *req, long status,
+                        const tt_buf_t *body, const char *url, tt_llm_reply_t *out);
 void tt_llm_reply_fini(tt_llm_reply_t *reply);
 /* Backoff before attempt n+1 after n failures (n >= 1), with jitter in [0, 1). */
 int64_t tt_llm_backoff_ms(const tt_llm_conf_t *conf, uint32_t failures, double jitter);

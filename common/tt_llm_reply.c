@@ -26,6 +26,27 @@
 
 #define S_QUOTE_MAX 200 /* characters of a server message quoted in an error */
 
+/* One printable line of valid UTF-8, in place: control characters become
+ * spaces and bytes that do not form a character (a quote cut in the middle of
+ * one) become '?'. The text goes to logs and, as a failed turn's error, into a
+ * wire message whose strings must be UTF-8. */
+static void
+s_clean(char *s)
+{
+    size_t len = strlen(s);
+    for (size_t i = 0; i < len;) {
+        unsigned char c = (unsigned char)s[i];
+        size_t n = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+        if (c < 0x20)
+            s[i] = ' ';
+        if (n > len - i || !tt_utf8_valid(s + i, n)) {
+            s[i] = '?';
+            n = 1;
+        }
+        i += n;
+    }
+}
+
 static void __attribute__((format(printf, 4, 5)))
 s_set(tt_llm_reply_t *out, tt_llm_reply_kind_t kind, tt_err_t err, const char *fmt, ...)
 {
@@ -37,6 +58,7 @@ s_set(tt_llm_reply_t *out, tt_llm_reply_kind_t kind, tt_err_t err, const char *f
     char buf[1024];
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
+    s_clean(buf);
     out->text = tt_strdup(tt_log_redact(buf));
 }
 
@@ -297,6 +319,18 @@ s_status(const tt_llm_conf_t *conf, long status, const tt_buf_t *body, const cha
 }
 
 void
+tt_llm_reply_parse(const tt_llm_conf_t *conf, const tt_llm_request_t *req, long status,
+                   const tt_buf_t *body, const char *url, tt_llm_reply_t *out)
+{
+    memset(out, 0, sizeof *out);
+    out->hint_ms = -1;
+    if (status >= 200 && status < 300)
+        s_answer(req, body, url, out);
+    else
+        s_status(conf, status, body, url, out);
+}
+
+void
 tt_llm_reply_judge(const tt_llm_conf_t *conf, const tt_llm_request_t *req, CURL *easy, CURLcode rc,
                    bool stalled, const tt_buf_t *body, const char *url, tt_llm_reply_t *out)
 {
@@ -319,10 +353,7 @@ tt_llm_reply_judge(const tt_llm_conf_t *conf, const tt_llm_request_t *req, CURL 
     }
     long status = 0;
     curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
-    if (status >= 200 && status < 300)
-        s_answer(req, body, url, out);
-    else
-        s_status(conf, status, body, url, out);
+    tt_llm_reply_parse(conf, req, status, body, url, out);
     if (out->kind == TT_LLM_REPLY_OK)
         return;
     int should = s_should_retry(easy);

@@ -96,6 +96,17 @@ s_exchanges_ok(size_t n, Tt__Exchange **items)
 }
 
 static bool
+s_telemetry_ok(size_t n, Tt__ExchangeTelemetry **items)
+{
+    if (n > S_MAX_REPEATED)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!s_text_ok(items[i]->model))
+            return false;
+    return true;
+}
+
+static bool
 s_input_ok(const Tt__StepInput *in)
 {
     return in && s_stimuli_ok(in->n_stimuli, in->stimuli) &&
@@ -131,8 +142,9 @@ s_envelope_ok(const Tt__Envelope *env)
     case TT__ENVELOPE__BODY_ACTIONS: {
         const Tt__Actions *a = env->actions;
         return s_actions_ok(a->n_actions, a->actions) && s_cognitive_ok(a->cognitive_state) &&
-               s_exchanges_ok(a->n_exchanges, a->exchanges) && a->n_telemetry <= S_MAX_REPEATED &&
-               s_text_ok(a->error) && s_text_ok(a->divergence);
+               s_exchanges_ok(a->n_exchanges, a->exchanges) &&
+               s_telemetry_ok(a->n_telemetry, a->telemetry) && s_text_ok(a->error) &&
+               s_text_ok(a->divergence);
     }
     case TT__ENVELOPE__BODY_SHUTDOWN:
         return s_text_ok(env->shutdown->reason);

@@ -51,7 +51,8 @@ typedef struct {
     uint32_t *slot_agent; /* agent index + 1 per slot; 0 = free */
     int64_t last_seen_ms;
     uint64_t last_seq;
-    pid_t pid; /* local child, 0 for external agentds */
+    pid_t pid;           /* local child, 0 for external agentds */
+    uint32_t remote_pid; /* as the agentd said in its hello (for messages) */
     coord_peer_state_t state;
 } coord_peer_t;
 

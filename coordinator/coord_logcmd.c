@@ -8,6 +8,9 @@
  *  JSON comes from tt_pbjson, which walks protobuf-c descriptors: a field added
  *  to proto/troupe.proto appears in `log dump` and is compared by `log diff`
  *  without a change here. `log stats` reads named fields, because it counts.
+ *
+ *  `log report` is the one command that writes a file: the HTML page named by
+ *  --html (coord_report_data builds its data, coord_report writes it).
  */
 #define TT_LOG_MODULE "logcmd"
 #include "coord_logcmd.h"
@@ -15,7 +18,10 @@
 #include <inttypes.h>
 #include <stdbool.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "coord_report.h"
+#include "coord_report_data.h"
 #include "tt_hash.h"
 #include "tt_json.h"
 #include "tt_mem.h"
@@ -28,6 +34,7 @@
 #define S_EXIT_USAGE  2
 #define S_OPT_JSON    1u
 #define S_OPT_COMPACT 2u
+#define S_OPT_HTML    4u
 
 typedef struct {
     const char *pos[2];
@@ -35,6 +42,7 @@ typedef struct {
     bool help;
     bool json;
     bool compact;
+    const char *html; /* --html OUT */
 } s_args_t;
 
 typedef struct {
@@ -54,6 +62,7 @@ static const char s_usage[] =
     "  dump LOG                one JSON object per record (JSON lines)\n"
     "  diff A B                name the first divergent record (exit 0 same, 1 different)\n"
     "  verify LOG [--json]     check framing and hash chain (exit 0 sound, 1 broken)\n"
+    "  report LOG --html OUT   the run as one self-contained HTML page\n"
     "\n"
     "`coordinator log COMMAND --help` describes one command. Exit 2: bad usage or an\n"
     "unreadable file.\n";
@@ -81,7 +90,13 @@ s_parse(const s_cmd_t *cmd, int argc, char **argv, s_args_t *a, FILE *err)
             a->json = true;
         else if (options && (cmd->opts & S_OPT_COMPACT) && strcmp(arg, "--compact") == 0)
             a->compact = true;
-        else if (options && strcmp(arg, "--") == 0)
+        else if (options && (cmd->opts & S_OPT_HTML) && strncmp(arg, "--html=", 7) == 0)
+            a->html = arg + 7;
+        else if (options && (cmd->opts & S_OPT_HTML) && strcmp(arg, "--html") == 0) {
+            if (i + 1 >= argc)
+                return s_usage_error(err, cmd, "missing value for", arg);
+            a->html = argv[++i];
+        } else if (options && strcmp(arg, "--") == 0)
             options = false;
         else if (options && arg[0] == '-' && arg[1])
             return s_usage_error(err, cmd, "unknown option", arg);
@@ -92,6 +107,8 @@ s_parse(const s_cmd_t *cmd, int argc, char **argv, s_args_t *a, FILE *err)
     }
     if (!a->help && a->npos < cmd->npos)
         return s_usage_error(err, cmd, "missing argument", NULL);
+    if (!a->help && (cmd->opts & S_OPT_HTML) && (!a->html || !*a->html))
+        return s_usage_error(err, cmd, "missing option", "--html OUT");
     return S_EXIT_OK;
 }
 
@@ -654,6 +671,49 @@ s_cmd_verify(const s_args_t *a, FILE *out, FILE *err)
     return r.corrupt || r.torn_tail ? S_EXIT_FAILED : S_EXIT_OK;
 }
 
+/* ------------------------------------------------------------------- report */
+
+/* Would writing path overwrite the log? (the same file under another name) */
+static bool
+s_same_file(const char *log, const char *path)
+{
+    struct stat a, b;
+    return stat(log, &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev &&
+           a.st_ino == b.st_ino;
+}
+
+static int
+s_cmd_report(const s_args_t *a, FILE *out, FILE *err)
+{
+    (void)out;
+    if (s_same_file(a->pos[0], a->html)) {
+        fprintf(err, "coordinator log report: %s is the log itself; not overwriting it\n", a->html);
+        return S_EXIT_USAGE;
+    }
+    tt_tlog_t *log = NULL;
+    int rc = s_open(a->pos[0], &log, err);
+    coord_report_data_t *data = coord_report_data_new();
+    for (uint64_t i = 0; !rc && i < tt_tlog_count(log); i++) {
+        tt_tlog_entry_t e;
+        if ((rc = s_read(log, i, &e, err)) == S_EXIT_OK)
+            coord_report_data_add(data, &e);
+        tt_tlog_entry_fini(&e);
+    }
+    if (!rc) {
+        json_t *facts = coord_report_data_json(data, log);
+        char *msg = NULL;
+        if (coord_report_save(facts, a->html, &msg) != TT_OK) {
+            fprintf(err, "coordinator log report: %s\n", msg);
+            rc = S_EXIT_FAILED;
+        }
+        free(msg);
+        json_decref(facts);
+    }
+    coord_report_data_destroy(&data);
+    tt_tlog_close(&log);
+    return rc;
+}
+
 /* ----------------------------------------------------------------- dispatch */
 
 static const s_cmd_t s_cmds[] = {
@@ -681,6 +741,15 @@ static const s_cmd_t s_cmds[] = {
      "(with --json, the report as JSON on stdout and the verdict on stderr). Exit 0\n"
      "when sound, 1 when broken (torn tail or corruption), 2 when unreadable.\n",
      s_cmd_verify},
+    {"report", 1, S_OPT_HTML,
+     "usage: coordinator log report LOG --html OUT.html\n"
+     "Write the run as one self-contained HTML page: identity (scenario, seed, model,\n"
+     "final hash, complete or not), the conversation step by step with filters and\n"
+     "search, each agent's persona, actions and cognitive state, and charts of model\n"
+     "calls, tokens, latency, retries and step wall time. The page fetches nothing.\n"
+     "Only OUT.html is written (through OUT.html.tmp). Exit 1 when it cannot be\n"
+     "written.\n",
+     s_cmd_report},
 };
 
 int

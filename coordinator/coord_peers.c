@@ -37,9 +37,58 @@ s_is_loopback(const char *endpoint)
            !strncmp(endpoint, "tcp://[::1]:", 12);
 }
 
-/* CURVE: load (or create) the server certificate and the authorised clients,
- * start zauth, and prove that an unknown client is refused. */
+/* CURVE: load the server certificate and the authorised clients, start zauth. */
 static tt_err_t s_secure(coord_t *c, char **errmsg);
+
+/* Prove, before any agentd is trusted, that a client with an unknown key and a
+ * plaintext client are both refused: each tries to send, and nothing may
+ * arrive. libzmq lets everyone in when no ZAP handler answers, so this catches
+ * a misconfigured authenticator instead of assuming it works. */
+static tt_err_t
+s_selftest(coord_t *c, char **errmsg)
+{
+    /* a token only the probes know: a real agentd may connect meanwhile, and its
+     * messages (dropped here; it repeats its hello) must not count as a breach */
+    zuuid_t *uuid = zuuid_new();
+    char token[64];
+    snprintf(token, sizeof token, "troupe self-test %s", zuuid_str(uuid));
+    zuuid_destroy(&uuid);
+    zcert_t *stranger = zcert_new();
+    zsock_t *curve = zsock_new(ZMQ_DEALER);
+    zsock_t *plain = zsock_new(ZMQ_DEALER);
+    zcert_apply(stranger, curve);
+    zsock_set_curve_serverkey(curve, c->server_public);
+    zsock_t *socks[] = {curve, plain};
+    for (int i = 0; i < 2; i++) {
+        zsock_set_linger(socks[i], 0);
+        zsock_set_sndtimeo(socks[i], 0);
+        zsock_connect(socks[i], "%s", c->endpoint);
+        zstr_send(socks[i], token);
+    }
+    zpoller_t *poller = zpoller_new(c->router, NULL);
+    bool breached = false;
+    int64_t deadline = tt_now_ms() + 500;
+    while (!breached && tt_now_ms() < deadline) {
+        if (!zpoller_wait(poller, (int)(deadline - tt_now_ms())))
+            break;
+        zmsg_t *msg = zmsg_recv(c->router);
+        zframe_t *last = msg ? zmsg_last(msg) : NULL;
+        breached = last && zframe_streq(last, token);
+        zmsg_destroy(&msg);
+    }
+    zpoller_destroy(&poller);
+    zsock_destroy(&curve);
+    zsock_destroy(&plain);
+    zcert_destroy(&stranger);
+    if (breached) {
+        *errmsg = tt_asprintf("CURVE self-test failed: a client with an unknown key or no key "
+                              "got through on %s; refusing to start",
+                              c->endpoint);
+        return TT_ESECURITY;
+    }
+    TT_LOG_INFO("CURVE self-test passed: unknown and plaintext clients are refused");
+    return TT_OK;
+}
 
 tt_err_t
 coord_peers_bind(coord_t *c, char **errmsg)
@@ -56,7 +105,7 @@ coord_peers_bind(coord_t *c, char **errmsg)
     zsock_set_sndhwm(c->router, 0);
     zsock_set_rcvhwm(c->router, 0);
     const char *listen = c->opts.listen ? c->opts.listen : "tcp://127.0.0.1:*";
-    if (!s_is_loopback(listen) && !c->opts.insecure) {
+    if (c->opts.keys_dir || (!s_is_loopback(listen) && !c->opts.insecure)) {
         tt_err_t err = s_secure(c, errmsg);
         if (err)
             return err;
@@ -75,7 +124,7 @@ coord_peers_bind(coord_t *c, char **errmsg)
     }
     TT_LOG_INFO("listening on %s%s", c->endpoint, c->server_public ? " (CURVE)" : "");
     zstr_free(&last);
-    return TT_OK;
+    return c->server_public ? s_selftest(c, errmsg) : TT_OK;
 }
 
 static tt_err_t
@@ -264,6 +313,7 @@ s_on_hello(coord_t *c, zframe_t *id, const char *key, const Tt__Envelope *env)
     free(p->host);
     p->instance = tt_strdup(h->instance);
     p->host = tt_strdup(h->host ? h->host : "");
+    p->remote_pid = h->has_pid ? h->pid : 0;
     free(p->slot_agent);
     p->slots = h->slots;
     p->slot_agent = tt_calloc(h->slots, sizeof *p->slot_agent);
@@ -398,6 +448,13 @@ void
 coord_peers_tick(coord_t *c)
 {
     s_reap(c);
+    /* agents whose agentd died go to free slots; a death may be noticed deep in
+     * a send, so placement is retried here rather than there */
+    for (size_t i = 0; i < c->n_agents; i++)
+        if (c->agents[i].state == COORD_AGENT_UNPLACED) {
+            coord_place_unplaced(c);
+            break;
+        }
     if (c->respawns) {
         char *err = NULL;
         size_t n = c->respawns;

@@ -180,6 +180,10 @@ s_setup_scenario(coord_t *c)
     c->order = tt_calloc(c->n_agents + 1, sizeof *c->order);
     c->intervention_fired = tt_calloc(s->n_interventions + 1, sizeof(bool));
     c->fired_now = json_array();
+    c->max_concurrency = c->opts.max_concurrency > 0 ? (size_t)c->opts.max_concurrency
+                                                     : (size_t)c->config.max_concurrent_calls;
+    /* an agentd may have as many model calls in flight as agents may act at once */
+    c->config.max_concurrent_calls = (int)c->max_concurrency;
     json_t *cfg = json_pack("{s:o, s:I}", "config", tt_config_to_json(&c->config), "seed",
                             (json_int_t)s->seed);
     c->agent_config_json = tt_json_compact(cfg);
@@ -187,8 +191,6 @@ s_setup_scenario(coord_t *c)
     c->world = coord_world_new(s);
     if (s->skip_steps)
         coord_world_skip(c->world, s->skip_steps);
-    c->max_concurrency = c->opts.max_concurrency > 0 ? (size_t)c->opts.max_concurrency
-                                                     : (size_t)c->config.max_concurrent_calls;
     return 0;
 }
 

@@ -512,6 +512,8 @@ s_target_list(s_ctx_t *c, const json_t *v, const char *path, uint32_t **out, siz
             s_failf(c, path, "no agent named \"%s\"",
                     json_is_string(e) ? json_string_value(e) : "?");
             json_decref(list);
+            tt_free(out); /* the caller keeps nothing on failure */
+            *n = 0;
             return false;
         }
         (*out)[(*n)++] = (uint32_t)idx;

@@ -10,6 +10,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 
+#include "coord_keys.h"
 #include "coord_logcmd.h"
 #include "coord_run.h"
 #include "tt_log.h"
@@ -23,6 +24,7 @@ s_usage(FILE *out)
             "Commands:\n"
             "  run SCENARIO.json --out DIR    run a simulation (see `coordinator run --help`)\n"
             "  log stats|dump|diff|verify     inspect a transaction log (read-only)\n"
+            "  keygen DIR [--clients N]       CURVE certificates for running across machines\n"
             "  --version, --help\n"
             "\n"
             "Troupe simulates people with an LLM: a coordinator process owns the world and\n"
@@ -51,6 +53,8 @@ main(int argc, char **argv)
     }
     if (!strcmp(cmd, "log"))
         return coord_logcmd_main(argc - 1, argv + 1);
+    if (!strcmp(cmd, "keygen"))
+        return coord_keygen_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "run")) {
         prctl(PR_SET_DUMPABLE, 0); /* no API key in a core file */
         signal(SIGPIPE, SIG_IGN);  /* a closed stdout must not kill a run */

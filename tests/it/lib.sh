@@ -11,7 +11,7 @@ PIDS=()
 cleanup() {
     for p in "${PIDS[@]:-}"; do [[ -n "$p" ]] && kill -9 "$p" 2>/dev/null || true; done
     pkill -9 -f -- "--data-dir $TMP" 2>/dev/null || true
-    rm -rf "$TMP"
+    [[ -n "${TT_KEEP:-}" ]] && echo "kept $TMP" >&2 || rm -rf "$TMP"
 }
 trap cleanup EXIT
 
