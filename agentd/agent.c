@@ -75,9 +75,26 @@ s_prepare_memory(agent_t *a, const Tt__Assign *as, char **errmsg)
     return err;
 }
 
+static void s_window_caps(const agent_t *a, size_t *first, size_t *last);
+
 static void
 s_load_state(agent_t *a)
 {
+    /* the window cache first: pushing items also notes the last action, which
+     * the stored state then settles exactly */
+    size_t first, last, n = 0;
+    s_window_caps(a, &first, &last);
+    size_t total = tt_memory_episode_count(a->memory);
+    char **items = NULL;
+    if (tt_memory_episodes(a->memory, first, last, &items, &n) == TT_OK) {
+        for (size_t i = 0; i < n; i++) {
+            agent_window_push(a, items[i]);
+            free(items[i]);
+        }
+        free(items);
+    }
+    a->window.total = total;
+
     char *text = NULL;
     json_t *st = NULL;
     if (tt_memory_state(a->memory, &text) == TT_OK)
@@ -93,24 +110,10 @@ s_load_state(agent_t *a)
     a->location = loc ? tt_strdup(loc) : NULL;
     a->episode_events = (uint32_t)tt_json_int(st, "episode_events", 0);
     a->episode_start = (uint32_t)tt_json_int(st, "episode_start", 0);
+    json_t *act = json_object_get(st, "last_action");
+    json_decref(a->last_action);
+    a->last_action = json_is_object(act) ? json_incref(act) : NULL;
     json_decref(st);
-    /* the window cache: first N and last M items */
-    char **items = NULL;
-    size_t n = 0;
-    size_t first = (size_t)a->config.episodic_prefix, last = (size_t)a->config.episodic_lookback;
-    if (first > AGENT_WINDOW_FIRST_MAX)
-        first = AGENT_WINDOW_FIRST_MAX;
-    if (last > AGENT_WINDOW_LAST_MAX)
-        last = AGENT_WINDOW_LAST_MAX;
-    size_t total = tt_memory_episode_count(a->memory);
-    if (tt_memory_episodes(a->memory, first, last, &items, &n) == TT_OK) {
-        for (size_t i = 0; i < n; i++) {
-            agent_window_push(a, items[i]);
-            free(items[i]);
-        }
-        free(items);
-    }
-    a->window.total = total;
 }
 
 tt_err_t
@@ -185,6 +188,7 @@ agent_destroy(agent_t **self_p)
     json_decref(a->agent_config);
     json_decref(a->cognitive);
     json_decref(a->calendar);
+    json_decref(a->last_action);
     for (size_t i = 0; i < a->window.n_first; i++)
         free(a->window.first[i]);
     for (size_t i = 0; i < a->window.n_last; i++)
@@ -205,55 +209,71 @@ agent_last_step(const agent_t *a)
     return tt_memory_last_step(a->memory);
 }
 
+static void
+s_window_caps(const agent_t *a, size_t *first, size_t *last)
+{
+    *first = (size_t)a->config.episodic_prefix;
+    *last = (size_t)a->config.episodic_lookback;
+    if (*first > AGENT_WINDOW_FIRST_MAX)
+        *first = AGENT_WINDOW_FIRST_MAX;
+    if (*last > AGENT_WINDOW_LAST_MAX)
+        *last = AGENT_WINDOW_LAST_MAX;
+}
+
 void
 agent_window_push(agent_t *a, const char *item_json)
 {
+    json_t *item = json_loads(item_json, 0, NULL);
+    if (item)
+        agent_window_push_item(a, item);
+    json_decref(item);
+}
+
+void
+agent_window_push_item(agent_t *a, const json_t *item)
+{
     agent_window_t *w = &a->window;
-    size_t first = (size_t)a->config.episodic_prefix, last = (size_t)a->config.episodic_lookback;
-    if (first > AGENT_WINDOW_FIRST_MAX)
-        first = AGENT_WINDOW_FIRST_MAX;
-    if (last > AGENT_WINDOW_LAST_MAX)
-        last = AGENT_WINDOW_LAST_MAX;
+    size_t first, last;
+    s_window_caps(a, &first, &last);
+    char *line = tt_prompt_episode_line(item, (size_t)a->config.max_content_display_length);
+    json_t *act = json_object_get(json_object_get(item, "content"), "action");
+    if (act && strcmp(tt_json_str(act, "type", ""), "DONE")) {
+        json_decref(a->last_action);
+        a->last_action = json_deep_copy(act);
+    }
     w->total++;
     if (w->n_first < first) {
-        w->first[w->n_first++] = tt_strdup(item_json);
+        w->first[w->n_first++] = line;
         return;
     }
-    if (last == 0)
+    if (last == 0) {
+        free(line);
         return;
+    }
     if (w->n_last < last) {
-        w->last[w->n_last++] = tt_strdup(item_json);
+        w->last[w->n_last++] = line;
         w->head = w->n_last % last;
         return;
     }
     free(w->last[w->head]);
-    w->last[w->head] = tt_strdup(item_json);
+    w->last[w->head] = line;
     w->head = (w->head + 1) % last;
 }
 
-char **
+const char **
 agent_window_lines(const agent_t *a, size_t *n_lines, size_t *omitted_after, size_t *omitted)
 {
     const agent_window_t *w = &a->window;
-    size_t cap = w->n_first + w->n_last;
-    char **lines = tt_calloc(cap + 1, sizeof(char *));
+    const char **lines = tt_calloc(w->n_first + w->n_last + 1, sizeof(char *));
     size_t n = 0;
-    size_t max = (size_t)a->config.max_content_display_length;
-    for (size_t i = 0; i < w->n_first; i++) {
-        json_t *item = json_loads(w->first[i], 0, NULL);
-        char *line = item ? tt_prompt_episode_line(item, max) : NULL;
-        json_decref(item);
-        if (line)
-            lines[n++] = line;
-    }
+    for (size_t i = 0; i < w->n_first; i++)
+        if (w->first[i])
+            lines[n++] = w->first[i];
     *omitted_after = n;
     uint64_t shown = w->n_first + w->n_last;
     *omitted = w->total > shown ? (size_t)(w->total - shown) : 0;
     for (size_t k = 0; k < w->n_last; k++) {
-        size_t i = (w->head + k) % w->n_last; /* oldest first */
-        json_t *item = json_loads(w->last[i], 0, NULL);
-        char *line = item ? tt_prompt_episode_line(item, max) : NULL;
-        json_decref(item);
+        const char *line = w->last[(w->head + k) % w->n_last]; /* oldest first */
         if (line)
             lines[n++] = line;
     }
@@ -273,25 +293,19 @@ agent_state_json(const agent_t *a)
     return text;
 }
 
-char *
-agent_stimulus_item(const char *type, const char *content, const char *source, const char *datetime)
+json_t *
+agent_stimulus_item(const char *type, const char *content, const char *source,
+                    const char *datetime)
 {
-    json_t *item =
-        json_pack("{s:s, s:{s:[{s:s, s:s, s:s}]}, s:s, s:s}", "role", "user", "content", "stimuli",
-                  "type", type, "content", content, "source", source ? source : "", "type",
-                  "stimulus", "simulation_timestamp", datetime);
-    char *text = tt_json_compact(item);
-    json_decref(item);
-    return text;
+    return json_pack("{s:s, s:{s:[{s:s, s:s, s:s}]}, s:s, s:s}", "role", "user", "content",
+                     "stimuli", "type", type, "content", content, "source", source ? source : "",
+                     "type", "stimulus", "simulation_timestamp", datetime);
 }
 
-char *
+json_t *
 agent_action_item(const json_t *action, const json_t *cognitive, const char *datetime)
 {
-    json_t *item =
-        json_pack("{s:s, s:{s:O, s:O}, s:s, s:s}", "role", "assistant", "content", "action", action,
-                  "cognitive_state", cognitive, "type", "action", "simulation_timestamp", datetime);
-    char *text = tt_json_compact(item);
-    json_decref(item);
-    return text;
+    return json_pack("{s:s, s:{s:O, s:O}, s:s, s:s}", "role", "assistant", "content", "action",
+                     action, "cognitive_state", cognitive, "type", "action",
+                     "simulation_timestamp", datetime);
 }

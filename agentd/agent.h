@@ -51,6 +51,7 @@ struct agent {
     char *system_prompt; /* stable prefix, built once */
     json_t *cognitive;   /* latest cognitive state */
     json_t *calendar;    /* CREATE_EVENT entries */
+    json_t *last_action; /* latest non-DONE action, for the repetition guard */
     char *location;
     agent_window_t window;
     uint32_t episode_events; /* since the last consolidation */
@@ -67,11 +68,14 @@ void agent_destroy(agent_t **self_p);
 
 uint32_t agent_last_step(const agent_t *a);
 
-/* The prompt's episode window lines (first N, last M), rendered; caller frees
- * each line and the array. omitted_after and omitted describe the gap. */
-char **agent_window_lines(const agent_t *a, size_t *n_lines, size_t *omitted_after,
-                          size_t *omitted);
+/* The prompt's episode window lines (first N, last M), borrowed until the next
+ * push; the caller frees only the array. omitted_after and omitted describe
+ * the gap. */
+const char **agent_window_lines(const agent_t *a, size_t *n_lines, size_t *omitted_after,
+                                size_t *omitted);
 /* Remember an item just committed (keeps the window cache in step). */
+void agent_window_push_item(agent_t *a, const json_t *item);
+/* The same from stored text (rebuilding the window from memory). */
 void agent_window_push(agent_t *a, const char *item_json);
 
 /* Everything about the agent that changes step by step besides its episodes:
@@ -79,9 +83,9 @@ void agent_window_push(agent_t *a, const char *item_json);
  * memory's "state" record), so a rollback restores it exactly. Caller frees. */
 char *agent_state_json(const agent_t *a);
 
-/* Episodic items in TinyTroupe's format (caller frees). */
-char *agent_stimulus_item(const char *type, const char *content, const char *source,
-                          const char *datetime);
-char *agent_action_item(const json_t *action, const json_t *cognitive, const char *datetime);
+/* Episodic items in TinyTroupe's format (new references). */
+json_t *agent_stimulus_item(const char *type, const char *content, const char *source,
+                            const char *datetime);
+json_t *agent_action_item(const json_t *action, const json_t *cognitive, const char *datetime);
 
 #endif

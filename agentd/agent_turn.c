@@ -54,7 +54,7 @@ struct agent_turn {
     bool *recorded_used;
     /* what the turn accumulates */
     json_t *stimuli;        /* [{type, content, source}] */
-    json_t *stimulus_items; /* episodic item texts */
+    json_t *stimulus_items; /* episodic items (objects), written at commit */
     json_t *action_items;
     json_t *actions;         /* committed actions */
     json_t *answer;          /* last parsed answer */
@@ -197,9 +197,8 @@ s_store_stimuli(agent_turn_t *t)
         json_array_append_new(t->stimuli,
                               json_pack("{s:s, s:s, s:s}", "type", s->type, "content", s->content,
                                         "source", s->source ? s->source : ""));
-        char *item = agent_stimulus_item(s->type, s->content, s->source, t->step->datetime);
-        json_array_append_new(t->stimulus_items, json_string(item));
-        free(item);
+        json_array_append_new(t->stimulus_items, agent_stimulus_item(s->type, s->content, s->source,
+                                                                     t->step->datetime));
     }
     agent_t *a = t->a;
     if (in->location && (!a->location || strcmp(in->location, a->location))) {
@@ -311,10 +310,10 @@ s_search_memories(agent_turn_t *t, const float *q, uint32_t dim)
     size_t n = 0;
     if (tt_memory_search(t->a->memory, false, q, dim, k, hits, &n) == TT_OK) {
         for (size_t i = 0; i < n; i++) {
-            json_t *item = json_loads(hits[i].text, 0, NULL);
-            json_array_append_new(t->memories,
-                                  json_string(tt_json_str(item, "content", hits[i].text)));
-            json_decref(item);
+            json_t *content = tt_json_extract(hits[i].text, strlen(hits[i].text), "content");
+            json_array_append_new(t->memories, json_is_string(content) ? json_incref(content)
+                                                                       : json_string(hits[i].text));
+            json_decref(content);
             tt_memory_hit_fini(&hits[i]);
         }
     }
@@ -361,7 +360,7 @@ s_first_messages(agent_turn_t *t)
 {
     agent_t *a = t->a;
     size_t n_lines = 0, omitted_after = 0, omitted = 0;
-    char **lines = agent_window_lines(a, &n_lines, &omitted_after, &omitted);
+    const char **lines = agent_window_lines(a, &n_lines, &omitted_after, &omitted);
     const Tt__StepInput *in = t->step->input;
     size_t n_mem = json_array_size(t->memories);
     const char **mems = tt_calloc(n_mem + 1, sizeof(char *));
@@ -377,7 +376,7 @@ s_first_messages(agent_turn_t *t)
         .more_accessible = in->has_more_accessible ? in->more_accessible : 0,
         .memories = mems,
         .n_memories = n_mem,
-        .episodes = (const char *const *)lines,
+        .episodes = lines,
         .n_episodes = n_lines,
         .episodes_omitted_after = omitted_after,
         .episodes_omitted = omitted,
@@ -385,8 +384,6 @@ s_first_messages(agent_turn_t *t)
         .rules = &a->rules,
     };
     json_t *m = tt_prompt_turn_messages(a->system_prompt, &p);
-    for (size_t i = 0; i < n_lines; i++)
-        free(lines[i]);
     free(lines);
     free(mems);
     return m;
@@ -402,7 +399,7 @@ s_phase_turn(agent_turn_t *t)
         tt_llm_request_t *req = tt_llm_request_chat(t->followups ? "followup" : "turn", t->messages,
                                                     "agent_turn", schema);
         json_decref(schema);
-        tt_llm_request_set_validator(req, tt_turn_validate, &t->a->rules);
+        tt_llm_request_set_checker(req, tt_turn_check, &t->a->rules);
         tt_llm_request_set_seed(req, t->a->seed);
         if (t->a->config.temperature >= 0)
             tt_llm_request_set_temperature(req, t->a->config.temperature);
@@ -457,39 +454,12 @@ s_repeats(agent_turn_t *t, const json_t *action, const json_t *last_before)
     return agent_turn_repeats(last ? last : last_before, action);
 }
 
-/* The last non-DONE action from earlier steps (the window cache's newest). */
-static json_t *
-s_previous_action(agent_t *a)
-{
-    const agent_window_t *w = &a->window;
-    for (size_t k = 0; k < w->n_last + w->n_first; k++) {
-        const char *text;
-        if (k < w->n_last) {
-            size_t cap = w->n_last;
-            size_t idx = (w->head + cap - 1 - k) % cap;
-            text = w->last[idx];
-        } else {
-            text = w->first[w->n_first - 1 - (k - w->n_last)];
-        }
-        json_t *item = json_loads(text, 0, NULL);
-        json_t *act = json_object_get(json_object_get(item, "content"), "action");
-        if (act && strcmp(tt_json_str(act, "type", ""), "DONE")) {
-            json_incref(act);
-            json_decref(item);
-            return act;
-        }
-        json_decref(item);
-    }
-    return NULL;
-}
-
 static void
 s_commit_action(agent_turn_t *t, json_t *action)
 {
     json_t *cog = json_object_get(t->answer, "cognitive_state");
-    char *item = agent_action_item(action, cog ? cog : t->a->cognitive, t->step->datetime);
-    json_array_append_new(t->action_items, json_string(item));
-    free(item);
+    json_array_append_new(
+        t->action_items, agent_action_item(action, cog ? cog : t->a->cognitive, t->step->datetime));
     json_array_append(t->actions, action);
 }
 
@@ -502,9 +472,8 @@ s_handle(agent_turn_t *t, json_t *act, const float *qvec, uint32_t dim)
     agent_faculty_handle(t->a, act, t->batch, t->results, qvec, dim);
     for (size_t i = before; i < json_array_size(t->results); i++) {
         const char *text = tt_json_str(json_array_get(t->results, i), "result", "");
-        char *item = agent_stimulus_item("THOUGHT", text, t->a->name, t->step->datetime);
-        json_array_append_new(t->action_items, json_string(item));
-        free(item);
+        json_array_append_new(t->action_items,
+                              agent_stimulus_item("THOUGHT", text, t->a->name, t->step->datetime));
     }
 }
 
@@ -512,7 +481,7 @@ static void
 s_phase_actions(agent_turn_t *t)
 {
     json_t *list = json_object_get(t->answer, "actions");
-    json_t *before = s_previous_action(t->a);
+    const json_t *before = t->a->last_action;
     size_t i;
     json_t *act;
     json_array_foreach(list, i, act)
@@ -530,7 +499,6 @@ s_phase_actions(agent_turn_t *t)
         else
             s_handle(t, act, NULL, 0);
     }
-    json_decref(before);
     t->phase = json_array_size(t->pending_recalls) ? PH_RECALL : PH_CONSOLIDATE;
     if (t->phase == PH_CONSOLIDATE && json_array_size(t->results) &&
         t->followups < AGENT_MAX_FOLLOWUPS &&
@@ -591,15 +559,11 @@ s_phase_recall(agent_turn_t *t)
 }
 
 static tt_err_t
-s_validate_consolidation(const char *content, const void *arg, json_t **parsed, char **why)
+s_check_consolidation(const json_t *root, const void *arg, json_t **parsed, char **why)
 {
     (void)arg;
-    json_t *root = tt_repair_json(content, strlen(content), why);
-    if (!root)
-        return TT_ELLM;
     json_t *list = json_object_get(root, "consolidation");
     if (!json_is_array(list)) {
-        json_decref(root);
         *why = tt_strdup("the answer has no \"consolidation\" array");
         return TT_ELLM;
     }
@@ -612,7 +576,6 @@ s_validate_consolidation(const char *content, const void *arg, json_t **parsed, 
         if (*text && strlen(text) <= TT_MAX_CONTENT_BYTES && i < 12)
             json_array_append_new(clean, json_string(text));
     }
-    json_decref(root);
     *parsed = clean;
     return TT_OK;
 }
@@ -641,15 +604,13 @@ s_phase_consolidate(agent_turn_t *t)
         tt_memory_episodes_since(a->memory, a->episode_start, &items, &n);
         json_t *lines = json_array();
         size_t max = (size_t)a->config.max_content_display_length;
-        for (size_t i = 0;
-             i < n + json_array_size(t->stimulus_items) + json_array_size(t->action_items); i++) {
-            const char *text =
-                i < n ? items[i]
-                : i - n < json_array_size(t->stimulus_items)
-                    ? json_string_value(json_array_get(t->stimulus_items, i - n))
-                    : json_string_value(json_array_get(t->action_items,
-                                                       i - n - json_array_size(t->stimulus_items)));
-            json_t *item = json_loads(text, 0, NULL);
+        size_t n_stim = json_array_size(t->stimulus_items);
+        for (size_t i = 0; i < n + n_stim + json_array_size(t->action_items); i++) {
+            /* stored items are parsed; this step's are still objects */
+            json_t *item = i < n ? json_loads(items[i], 0, NULL)
+                           : i - n < n_stim
+                               ? json_incref(json_array_get(t->stimulus_items, i - n))
+                               : json_incref(json_array_get(t->action_items, i - n - n_stim));
             char *line = item ? tt_prompt_episode_line(item, max) : NULL;
             if (line)
                 json_array_append_new(lines, json_string(line));
@@ -672,7 +633,7 @@ s_phase_consolidate(agent_turn_t *t)
         tt_llm_request_t *req = tt_llm_request_chat("consolidation", msgs, "consolidation", schema);
         json_decref(schema);
         json_decref(msgs);
-        tt_llm_request_set_validator(req, s_validate_consolidation, NULL);
+        tt_llm_request_set_checker(req, s_check_consolidation, NULL);
         tt_llm_request_set_seed(req, a->seed);
         if (!s_call(t, &req))
             return;
@@ -776,16 +737,21 @@ s_build_answer(agent_turn_t *t)
 }
 
 static void
+s_batch_item(agent_turn_t *t, const json_t *item)
+{
+    char *text = tt_json_compact(item);
+    tt_memory_batch_episode(t->batch, text);
+    free(text);
+}
+
+static void
 s_phase_commit(agent_turn_t *t)
 {
     agent_t *a = t->a;
     size_t i;
     json_t *item;
     /* stimuli were perceived even when the turn failed */
-    json_array_foreach(t->stimulus_items, i, item)
-    {
-        tt_memory_batch_episode(t->batch, json_string_value(item));
-    }
+    json_array_foreach(t->stimulus_items, i, item) s_batch_item(t, item);
     if (!t->failed) {
         json_t *done = json_pack("{s:s, s:s, s:s}", "type", "DONE", "content", "", "target", "");
         json_t *cog = json_object_get(t->answer, "cognitive_state");
@@ -797,10 +763,7 @@ s_phase_commit(agent_turn_t *t)
         s_commit_action(t, done);
         json_array_remove(t->actions, json_array_size(t->actions) - 1);
         json_decref(done);
-        json_array_foreach(t->action_items, i, item)
-        {
-            tt_memory_batch_episode(t->batch, json_string_value(item));
-        }
+        json_array_foreach(t->action_items, i, item) s_batch_item(t, item);
         a->episode_events +=
             (uint32_t)(json_array_size(t->stimulus_items) + json_array_size(t->action_items));
     } else {
@@ -817,15 +780,9 @@ s_phase_commit(agent_turn_t *t)
     } else if (err) {
         s_fail(t, "cannot commit memory: %s", tt_strerror(err));
     } else {
-        json_array_foreach(t->stimulus_items, i, item)
-        {
-            agent_window_push(a, json_string_value(item));
-        }
+        json_array_foreach(t->stimulus_items, i, item) agent_window_push_item(a, item);
         if (!t->failed)
-            json_array_foreach(t->action_items, i, item)
-            {
-                agent_window_push(a, json_string_value(item));
-            }
+            json_array_foreach(t->action_items, i, item) agent_window_push_item(a, item);
     }
     s_build_answer(t);
     t->phase = PH_DONE;

@@ -1,36 +1,38 @@
-/*  tt_hash -- SHA-256 over libsodium, a table-driven CRC32C, FNV-1a. */
+/*  tt_hash -- SHA-256 over OpenSSL's EVP, a table-driven CRC32C, FNV-1a. */
 #include "tt_hash.h"
 
-#include <sodium.h>
+#include <openssl/evp.h>
 #include <string.h>
 
 #include "tt_err.h"
 
-_Static_assert(sizeof(crypto_hash_sha256_state) <= sizeof(tt_sha256_t),
-               "tt_sha256_t too small for libsodium's state");
-
 void
 tt_sha256_init(tt_sha256_t *h)
 {
-    crypto_hash_sha256_init((crypto_hash_sha256_state *)h->opaque);
+    h->ctx = EVP_MD_CTX_new();
+    TT_ASSERT(h->ctx && EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL) == 1);
 }
 
 void
 tt_sha256_update(tt_sha256_t *h, const void *data, size_t len)
 {
-    crypto_hash_sha256_update((crypto_hash_sha256_state *)h->opaque, data, len);
+    TT_ASSERT(EVP_DigestUpdate(h->ctx, data, len) == 1);
 }
 
 void
 tt_sha256_final(tt_sha256_t *h, uint8_t out[TT_SHA256_LEN])
 {
-    crypto_hash_sha256_final((crypto_hash_sha256_state *)h->opaque, out);
+    unsigned int len = 0;
+    TT_ASSERT(EVP_DigestFinal_ex(h->ctx, out, &len) == 1 && len == TT_SHA256_LEN);
+    EVP_MD_CTX_free(h->ctx);
+    h->ctx = NULL;
 }
 
 void
 tt_sha256(const void *data, size_t len, uint8_t out[TT_SHA256_LEN])
 {
-    crypto_hash_sha256(out, data, len);
+    unsigned int n = 0;
+    TT_ASSERT(EVP_Digest(data, len, out, &n, EVP_sha256(), NULL) == 1 && n == TT_SHA256_LEN);
 }
 
 char *

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "tt_buf.h"
+#include "tt_hash.h"
 #include "tt_mem.h"
 
 struct tt_jdoc {
@@ -147,6 +148,7 @@ typedef struct {
     const char *end;
     int line;
     int col;
+    bool track; /* count lines and columns (error messages), or just move (extraction) */
 } s_scan_t;
 
 static void
@@ -154,6 +156,10 @@ s_adv(s_scan_t *s)
 {
     if (s->p >= s->end)
         return;
+    if (!s->track) {
+        s->p++;
+        return;
+    }
     if (*s->p == '\n') {
         s->line++;
         s->col = 1;
@@ -178,6 +184,16 @@ s_string(s_scan_t *s, char *out, size_t cap)
     if (s->p >= s->end || *s->p != '"')
         return false;
     s_adv(s);
+    if (!s->track && !out) {
+        /* skipping a string we do not need: no per-byte bookkeeping */
+        const char *p = s->p;
+        while (p < s->end && *p != '"')
+            p += *p == '\\' ? 2 : 1;
+        if (p >= s->end)
+            return false;
+        s->p = p + 1;
+        return true;
+    }
     while (s->p < s->end && *s->p != '"') {
         if (*s->p == '\\') {
             s_adv(s);
@@ -270,10 +286,29 @@ s_next_component(const char *path, char *key, size_t cap, long *index)
     return path;
 }
 
+static bool s_locate(s_scan_t *s, const char *path, int *line, int *col);
+
 bool
 tt_json_locate(const char *text, size_t len, const char *path, int *line, int *col)
 {
-    s_scan_t s = {text, text + len, 1, 1};
+    s_scan_t s = {text, text + len, 1, 1, true};
+    return s_locate(&s, path, line, col);
+}
+
+json_t *
+tt_json_extract(const char *text, size_t len, const char *path)
+{
+    s_scan_t s = {text, text + len, 1, 1, false};
+    int line, col;
+    if (!s_locate(&s, path, &line, &col))
+        return NULL;
+    return json_loadb(s.p, (size_t)(s.end - s.p), JSON_DISABLE_EOF_CHECK | JSON_DECODE_ANY, NULL);
+}
+
+static bool
+s_locate(s_scan_t *sp, const char *path, int *line, int *col)
+{
+    s_scan_t s = *sp;
     s_ws(&s);
     *line = s.line;
     *col = s.col;
@@ -334,26 +369,235 @@ tt_json_locate(const char *text, size_t len, const char *path, int *line, int *c
         *line = s.line;
         *col = s.col;
     }
+    *sp = s;
     return true;
 }
 
 /* ------------------------------------------------------------------ dumps, getters */
 
+/* ------------------------------------------------------------------ canonical */
+
+/* Compact and canonical JSON, written by hand because they are on the path of
+ * every model call (the request digest) and every memory item: jansson's dumper
+ * escapes strings one character at a time; this copies runs of plain bytes at
+ * once. The bytes are those of jansson's json_dumps with JSON_COMPACT |
+ * JSON_ENCODE_ANY | JSON_REAL_PRECISION(17), and JSON_SORT_KEYS when sorted. */
+/* Does any of these 8 bytes need escaping (below 0x20, '"' or '\\')? Bytes
+ * of multi-byte UTF-8 characters (0x80 and up) never do. A borrow can flag a
+ * byte above a true hit, which only sends that word down the slow path. */
+static inline bool
+s_word_needs_escape(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    uint64_t quote = w ^ (ones * '"'), backslash = w ^ (ones * '\\');
+    uint64_t control = (w - ones * 0x20) & ~w;
+    uint64_t is_quote = (quote - ones) & ~quote;
+    uint64_t is_backslash = (backslash - ones) & ~backslash;
+    return ((control | is_quote | is_backslash) & highs) != 0;
+}
+
+static void
+s_canon_string(tt_buf_t *b, const char *s, size_t len)
+{
+    static const char hex[] = "0123456789ABCDEF"; /* jansson writes \u001F */
+    tt_buf_add(b, "\"", 1);
+    size_t run = 0;
+    for (size_t i = 0; i < len; i++) {
+        /* most text needs no escaping: skip it a word at a time */
+        while (i + 8 <= len) {
+            uint64_t w;
+            memcpy(&w, s + i, 8);
+            if (s_word_needs_escape(w))
+                break;
+            i += 8;
+        }
+        if (i >= len)
+            break;
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        tt_buf_add(b, s + run, i - run);
+        run = i + 1;
+        char esc[7] = {'\\', 0, 0, 0, 0, 0, 0};
+        size_t n = 2;
+        switch (c) {
+        case '"':
+            esc[1] = '"';
+            break;
+        case '\\':
+            esc[1] = '\\';
+            break;
+        case '\b':
+            esc[1] = 'b';
+            break;
+        case '\f':
+            esc[1] = 'f';
+            break;
+        case '\n':
+            esc[1] = 'n';
+            break;
+        case '\r':
+            esc[1] = 'r';
+            break;
+        case '\t':
+            esc[1] = 't';
+            break;
+        default:
+            esc[1] = 'u';
+            esc[2] = '0';
+            esc[3] = '0';
+            esc[4] = hex[c >> 4];
+            esc[5] = hex[c & 15];
+            n = 6;
+        }
+        tt_buf_add(b, esc, n);
+    }
+    tt_buf_add(b, s + run, len - run);
+    tt_buf_add(b, "\"", 1);
+}
+
+/* Long strings recur: an agent's system prompt is the same ~6 KB in every
+ * request it digests. Remember the escaped form of a few, per thread, and
+ * reuse it when the bytes are the same (checked with memcmp, which is far
+ * cheaper than escaping; a hit is never a guess). */
+#define S_MEMO_SLOTS 8
+#define S_MEMO_MIN   2048
+
+typedef struct {
+    char *raw;
+    size_t len;
+    char *escaped;
+    size_t escaped_len;
+} s_memo_t;
+
+static _Thread_local s_memo_t s_memo[S_MEMO_SLOTS];
+
+static void
+s_canon_long_string(tt_buf_t *b, const char *s, size_t len)
+{
+    /* slot by the tail: prompts share their opening rules, not their persona */
+    s_memo_t *m = &s_memo[tt_fnv1a(s + len - 64, 64, len) % S_MEMO_SLOTS];
+    if (m->raw && m->len == len && memcmp(m->raw, s, len) == 0) {
+        tt_buf_add(b, m->escaped, m->escaped_len);
+        return;
+    }
+    size_t start = b->len;
+    s_canon_string(b, s, len);
+    free(m->raw);
+    free(m->escaped);
+    m->raw = tt_malloc(len);
+    memcpy(m->raw, s, len);
+    m->len = len;
+    m->escaped_len = b->len - start;
+    m->escaped = tt_malloc(m->escaped_len);
+    memcpy(m->escaped, b->data + start, m->escaped_len);
+}
+
+static int
+s_key_cmp(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static void
+s_write(tt_buf_t *b, const json_t *v, bool sorted)
+{
+    char num[64];
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: {
+        size_t n = json_object_size(v), i = 0;
+        const char *stack[32];
+        const char **keys = n <= 32 ? stack : tt_malloc(n * sizeof *keys);
+        const char *key;
+        json_t *item;
+        json_object_foreach((json_t *)v, key, item) keys[i++] = key;
+        if (sorted)
+            qsort(keys, n, sizeof *keys, s_key_cmp);
+        tt_buf_add(b, "{", 1);
+        for (i = 0; i < n; i++) {
+            if (i)
+                tt_buf_add(b, ",", 1);
+            s_canon_string(b, keys[i], strlen(keys[i]));
+            tt_buf_add(b, ":", 1);
+            s_write(b, json_object_get(v, keys[i]), sorted);
+        }
+        tt_buf_add(b, "}", 1);
+        if (keys != stack)
+            free(keys);
+        break;
+    }
+    case JSON_ARRAY:
+        tt_buf_add(b, "[", 1);
+        for (size_t i = 0; i < json_array_size(v); i++) {
+            if (i)
+                tt_buf_add(b, ",", 1);
+            s_write(b, json_array_get(v, i), sorted);
+        }
+        tt_buf_add(b, "]", 1);
+        break;
+    case JSON_STRING:
+        if (json_string_length(v) >= S_MEMO_MIN)
+            s_canon_long_string(b, json_string_value(v), json_string_length(v));
+        else
+            s_canon_string(b, json_string_value(v), json_string_length(v));
+        break;
+    case JSON_INTEGER:
+        snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        tt_buf_adds(b, num);
+        break;
+    case JSON_REAL:
+        /* as jansson: %.17g, and a real always shows it is one */
+        snprintf(num, sizeof num, "%.17g", json_real_value(v));
+        if (!strpbrk(num, ".eE") && strcmp(num, "inf") && strcmp(num, "nan"))
+            strcat(num, ".0");
+        char *e = strchr(num, 'e');
+        if (e) {
+            /* "1e+300" -> "1e300", "1e-05" -> "1e-5" */
+            char *d = e + 1, *p = e + 1;
+            if (*p == '+')
+                p++;
+            else if (*p == '-')
+                *d++ = *p++;
+            while (*p == '0' && p[1])
+                p++;
+            memmove(d, p, strlen(p) + 1);
+        }
+        tt_buf_adds(b, num);
+        break;
+    case JSON_TRUE:
+        tt_buf_add(b, "true", 4);
+        break;
+    case JSON_FALSE:
+        tt_buf_add(b, "false", 5);
+        break;
+    case JSON_NULL:
+        tt_buf_add(b, "null", 4);
+        break;
+    }
+}
+
+void
+tt_json_canonical_into(const json_t *value, tt_buf_t *out)
+{
+    s_write(out, value, true);
+}
+
 char *
 tt_json_canonical(const json_t *value)
 {
-    char *s = json_dumps(value,
-                         JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY | JSON_REAL_PRECISION(17));
-    TT_ASSERT(s);
-    return s;
+    tt_buf_t b;
+    tt_buf_init(&b, 0);
+    s_write(&b, value, true);
+    return tt_buf_take(&b);
 }
 
 char *
 tt_json_compact(const json_t *value)
 {
-    char *s = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
-    TT_ASSERT(s);
-    return s;
+    tt_buf_t b;
+    tt_buf_init(&b, 0);
+    s_write(&b, value, false); /* jansson's JSON_COMPACT bytes, in insertion order */
+    return tt_buf_take(&b);
 }
 
 const char *

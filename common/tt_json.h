@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tt_buf.h"
 #include "tt_err.h"
 
 typedef struct tt_jdoc tt_jdoc_t;
@@ -46,10 +47,17 @@ char *tt_jdoc_errorf(const tt_jdoc_t *doc, const char *path, const char *fmt, ..
  * value that was found). */
 bool tt_json_locate(const char *text, size_t len, const char *path, int *line, int *col);
 
+/* Parse only the value at path in JSON text (a scan, then a small parse): for
+ * reading a few fields out of a large document cheaply. NULL if absent or
+ * malformed. New reference. */
+json_t *tt_json_extract(const char *text, size_t len, const char *path);
+
 /* Canonical bytes: compact, keys sorted, reals with 17 significant digits. The
  * same value always gives the same bytes, whatever order it was built in.
  * Caller frees. */
 char *tt_json_canonical(const json_t *value);
+/* The same bytes appended to out (reuse one buffer on hot paths). */
+void tt_json_canonical_into(const json_t *value, tt_buf_t *out);
 /* Compact dump in insertion order (for display and files). Caller frees. */
 char *tt_json_compact(const json_t *value);
 

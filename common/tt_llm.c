@@ -92,9 +92,17 @@ tt_llm_request_set_validator(tt_llm_request_t *req, tt_llm_validate_fn *fn, cons
 }
 
 void
+tt_llm_request_set_checker(tt_llm_request_t *req, tt_llm_check_fn *fn, const void *arg)
+{
+    req->check = fn;
+    req->check_arg = arg;
+}
+
+void
 tt_llm_request_set_temperature(tt_llm_request_t *req, double temperature)
 {
     req->has_temperature = true;
+    req->has_digest = false;
     req->temperature = temperature;
 }
 
@@ -102,6 +110,7 @@ void
 tt_llm_request_set_seed(tt_llm_request_t *req, uint64_t seed)
 {
     req->has_seed = true;
+    req->has_digest = false;
     req->seed = seed;
 }
 
@@ -143,8 +152,8 @@ tt_llm_conf_model(const tt_llm_conf_t *conf, tt_llm_kind_t kind)
     return kind == TT_LLM_CHAT ? conf->model : conf->embedding_model;
 }
 
-static char *
-s_canonical(const tt_llm_conf_t *conf, const tt_llm_request_t *req)
+static json_t *
+s_canonical_json(const tt_llm_conf_t *conf, const tt_llm_request_t *req)
 {
     bool chat = req->kind == TT_LLM_CHAT;
     double t = req->has_temperature ? req->temperature : conf->temperature;
@@ -159,6 +168,13 @@ s_canonical(const tt_llm_conf_t *conf, const tt_llm_request_t *req)
     json_object_set_new(j, "seed",
                         req->has_seed ? json_integer((json_int_t)req->seed) : json_null());
     json_object_set(j, "input", req->texts ? req->texts : json_null());
+    return j;
+}
+
+static char *
+s_canonical(const tt_llm_conf_t *conf, const tt_llm_request_t *req)
+{
+    json_t *j = s_canonical_json(conf, req);
     char *text = tt_json_canonical(j);
     json_decref(j);
     return text;
@@ -168,9 +184,22 @@ void
 tt_llm_digest_conf(const tt_llm_conf_t *conf, const tt_llm_request_t *req,
                    uint8_t out[TT_SHA256_LEN])
 {
-    char *text = s_canonical(conf, req);
-    tt_sha256(text, strlen(text), out);
-    free(text);
+    if (req->has_digest) {
+        memcpy(out, req->digest, TT_SHA256_LEN);
+        return;
+    }
+    /* one buffer per thread, reused: prompts are ~10 KB and this runs per call */
+    static _Thread_local tt_buf_t buf;
+    if (!buf.cap)
+        tt_buf_init(&buf, 0);
+    tt_buf_reset(&buf);
+    json_t *j = s_canonical_json(conf, req);
+    tt_json_canonical_into(j, &buf);
+    json_decref(j);
+    tt_sha256(buf.data, buf.len, out);
+    tt_llm_request_t *memo = (tt_llm_request_t *)req; /* logically const: a cache */
+    memcpy(memo->digest, out, TT_SHA256_LEN);
+    memo->has_digest = true;
 }
 
 void

@@ -63,30 +63,37 @@ typedef enum {
 typedef tt_err_t(tt_llm_validate_fn)(const char *content, const void *arg, json_t **parsed,
                                      char **why);
 
+/* The same check for a structured request, on the parsed value: no text round
+ * trip. value is the repaired, schema-checked answer (borrowed). Set *normal
+ * (ownership passes) to replace it, or leave it NULL to keep value. Same thread
+ * rules as tt_llm_validate_fn. */
+typedef tt_err_t(tt_llm_check_fn)(const json_t *value, const void *arg, json_t **normal,
+                                  char **why);
+
 /* What a finished call gives back. Caller owns; free with tt_llm_result_destroy. */
 typedef struct {
-    tt_err_t err;                   /* TT_OK or why the call failed for good */
-    char *error_text;               /* human text when err != TT_OK (no secrets) */
-    char *content;                  /* chat: accepted assistant content, as sent by the
-                                       model before parsing; embed: base64 float32 LE */
-    json_t *parsed;                 /* chat with validator or schema: the parsed value */
-    float *vectors;                 /* embed: n_vectors x dim floats */
+    tt_err_t err;     /* TT_OK or why the call failed for good */
+    char *error_text; /* human text when err != TT_OK (no secrets) */
+    char *content;    /* chat: accepted assistant content, as sent by the
+                         model before parsing; embed: base64 float32 LE */
+    json_t *parsed;   /* chat with validator or schema: the parsed value */
+    float *vectors;   /* embed: n_vectors x dim floats */
     uint32_t n_vectors;
     uint32_t dim;
-    uint8_t digest[TT_SHA256_LEN];  /* of the logical request */
+    uint8_t digest[TT_SHA256_LEN]; /* of the logical request */
     char *purpose;
-    uint32_t attempts;              /* model requests made: every HTTP attempt, re-asks
-                                       included (offline: asks); 0 when cached/replayed */
-    uint32_t latency_ms;            /* submit to completion */
-    uint32_t prompt_tokens;         /* summed over attempts; when cached, what the */
-    uint32_t completion_tokens;     /* answer cost when it was made (not spent again) */
-    bool cached;                    /* served from the API cache */
-    bool replayed;                  /* served from recorded content (tt_llm_result_replay) */
+    uint32_t attempts;          /* model requests made: every HTTP attempt, re-asks
+                                   included (offline: asks); 0 when cached/replayed */
+    uint32_t latency_ms;        /* submit to completion */
+    uint32_t prompt_tokens;     /* summed over attempts; when cached, what the */
+    uint32_t completion_tokens; /* answer cost when it was made (not spent again) */
+    bool cached;                /* served from the API cache */
+    bool replayed;              /* served from recorded content (tt_llm_result_replay) */
 } tt_llm_result_t;
 
 typedef struct {
-    uint64_t calls;                 /* logical calls completed */
-    uint64_t http_attempts;         /* requests put on the wire */
+    uint64_t calls;         /* logical calls completed */
+    uint64_t http_attempts; /* requests put on the wire */
     uint64_t retries;
     uint64_t failures;
     uint64_t cache_hits;
@@ -104,8 +111,9 @@ tt_llm_request_t *tt_llm_request_chat(const char *purpose, json_t *messages,
                                       const char *schema_name, json_t *schema);
 /* An embedding request for one or more texts (a reference to the array is taken). */
 tt_llm_request_t *tt_llm_request_embed(const char *purpose, json_t *texts);
-void tt_llm_request_set_validator(tt_llm_request_t *req, tt_llm_validate_fn *fn,
-                                  const void *arg);
+void tt_llm_request_set_validator(tt_llm_request_t *req, tt_llm_validate_fn *fn, const void *arg);
+/* For structured requests (a schema name or schema): check the parsed answer. */
+void tt_llm_request_set_checker(tt_llm_request_t *req, tt_llm_check_fn *fn, const void *arg);
 void tt_llm_request_set_temperature(tt_llm_request_t *req, double temperature);
 void tt_llm_request_set_seed(tt_llm_request_t *req, uint64_t seed);
 void tt_llm_request_destroy(tt_llm_request_t **self_p);

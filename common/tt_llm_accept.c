@@ -64,7 +64,21 @@ tt_llm_accept_chat(const tt_llm_request_t *req, const char *content, json_t **pa
         json_decref(value);
         return TT_ELLM;
     }
-    if (req->validate) {
+    if (req->check) {
+        json_t *normal = NULL;
+        tt_err_t err = req->check(value, req->check_arg, &normal, why);
+        if (err) {
+            json_decref(normal);
+            json_decref(value);
+            if (!*why)
+                *why = tt_strdup("the answer does not fit what was asked for");
+            return TT_ELLM;
+        }
+        if (normal) {
+            json_decref(value);
+            value = normal;
+        }
+    } else if (req->validate) {
         char *text = tt_json_compact(value);
         json_t *normal = NULL;
         tt_err_t err = s_validate(req, text, &normal, why);

@@ -63,10 +63,16 @@ struct tt_llm_request {
     json_t *texts; /* embed */
     tt_llm_validate_fn *validate;
     const void *validate_arg;
+    tt_llm_check_fn *check;
+    const void *check_arg;
     bool has_temperature;
     double temperature;
     bool has_seed;
     uint64_t seed;
+    /* the digest, computed once: it hashes the whole prompt, so every call
+     * would otherwise pay for it twice (caller's replay lookup, then result) */
+    bool has_digest;
+    uint8_t digest[TT_SHA256_LEN];
 };
 
 /* What travels over the pipe: a request in, the same envelope with its result

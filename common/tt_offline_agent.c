@@ -404,6 +404,48 @@ s_parse_object(const char *text)
     return json_loads(text, 0, NULL);
 }
 
+/* The few persona facts the script uses, read straight out of the prompt text
+ * (the persona between <persona> tags) without parsing the whole persona. */
+static json_t *
+s_persona_facts(const char *text, size_t len)
+{
+    static const char *paths[] = {"occupation",        "long_term_goals", "preferences.interests",
+                                  "preferences.likes", "skills",          NULL};
+    json_t *facts = json_object();
+    for (size_t i = 0; paths[i]; i++) {
+        json_t *v = tt_json_extract(text, len, paths[i]);
+        if (!v)
+            continue;
+        const char *dot = strchr(paths[i], '.');
+        if (!dot) {
+            json_object_set_new(facts, paths[i], v);
+            continue;
+        }
+        char parent[32];
+        snprintf(parent, sizeof parent, "%.*s", (int)(dot - paths[i]), paths[i]);
+        json_t *obj = json_object_get(facts, parent);
+        if (!obj) {
+            obj = json_object();
+            json_object_set_new(facts, parent, obj);
+        }
+        json_object_set_new(obj, dot + 1, v);
+    }
+    return facts;
+}
+
+/* A persona's facts are read once per thread and remembered by its text
+ * (compared in full, so a hit is never a guess): an agent's persona is the
+ * same in every turn, and an agentd with --slots serves thousands of them. */
+#define S_FACTS_SLOTS 4096
+
+typedef struct {
+    char *text;
+    size_t len;
+    json_t *facts;
+} s_facts_memo_t;
+
+static _Thread_local s_facts_memo_t *s_facts_memo;
+
 static json_t *
 s_persona_of(const char *system)
 {
@@ -412,8 +454,18 @@ s_persona_of(const char *system)
     if (!open || !close)
         return json_object();
     open += strlen("<persona>");
-    json_t *p = json_loadb(open, (size_t)(close - open), 0, NULL);
-    return json_is_object(p) ? p : (json_decref(p), json_object());
+    size_t len = (size_t)(close - open);
+    if (!s_facts_memo)
+        s_facts_memo = tt_calloc(S_FACTS_SLOTS, sizeof *s_facts_memo);
+    s_facts_memo_t *m = &s_facts_memo[tt_fnv1a(open, len, 0) % S_FACTS_SLOTS];
+    if (m->text && m->len == len && memcmp(m->text, open, len) == 0)
+        return json_incref(m->facts);
+    free(m->text);
+    json_decref(m->facts);
+    m->text = tt_strndup(open, len);
+    m->len = len;
+    m->facts = s_persona_facts(open, len);
+    return json_incref(m->facts);
 }
 
 static bool

@@ -144,9 +144,12 @@ tt_prompt_turn_messages(const char *system, const tt_prompt_turn_t *t)
     char *situation_text = tt_json_compact(situation);
     json_decref(situation);
 
-    json_t *messages = json_pack("[{s:s, s:s}, {s:s, s:s}, {s:s, s:s}]", "role", "system",
-                                 "content", system, "role", "user", "content", tt_buf_str(&b),
-                                 "role", "user", "content", situation_text);
+    /* our own text, valid UTF-8 by construction: skip jansson's re-check */
+    json_t *messages =
+        json_pack("[{s:s, s:o}, {s:s, s:o}, {s:s, s:o}]", "role", "system", "content",
+                  json_stringn_nocheck(system, strlen(system)), "role", "user", "content",
+                  json_stringn_nocheck(tt_buf_str(&b), b.len), "role", "user", "content",
+                  json_stringn_nocheck(situation_text, strlen(situation_text)));
     free(situation_text);
     tt_buf_fini(&b);
     return messages;

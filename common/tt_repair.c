@@ -216,6 +216,16 @@ tt_repair_json(const char *text, size_t len, char **why)
         len -= 3;
     }
     s_unfence(&text, &len);
+    /* the common case: the model did as asked and it parses as it is */
+    size_t lead = 0;
+    while (lead < len &&
+           (text[lead] == ' ' || text[lead] == '\n' || text[lead] == '\r' || text[lead] == '\t'))
+        lead++;
+    if (lead < len && (text[lead] == '{' || text[lead] == '[')) {
+        json_t *plain = json_loadb(text + lead, len - lead, JSON_REJECT_DUPLICATES, NULL);
+        if (plain)
+            return plain;
+    }
 
     s_scanner_t s = {.text = text, .len = len};
     tt_buf_init(&s.out, len * 6 + 16);

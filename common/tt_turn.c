@@ -203,37 +203,45 @@ s_cognitive(json_t *cs, json_t **out, char **why)
 }
 
 tt_err_t
-tt_turn_validate(const char *content, const void *arg, json_t **parsed, char **why)
+tt_turn_check(const json_t *root, const void *arg, json_t **parsed, char **why)
 {
     const tt_turn_rules_t *rules = arg;
+    *parsed = NULL;
+    *why = NULL;
+    json_t *list = json_object_get(root, "actions");
+    json_t *single = NULL;
+    if (!json_is_array(list)) {
+        /* TinyTroupe v1 answers {"action":{...}}: accept one action */
+        json_t *one = json_object_get(root, "action");
+        if (!json_is_object(one)) {
+            *why = tt_strdup("the answer has no \"actions\" array");
+            return TT_ELLM;
+        }
+        list = single = json_pack("[O]", one);
+    }
+    json_t *actions = json_array(), *cog = NULL;
+    bool ok = s_actions(list, rules, actions, why) &&
+              s_cognitive(json_object_get(root, "cognitive_state"), &cog, why);
+    json_decref(single);
+    if (!ok) {
+        json_decref(actions);
+        return TT_ELLM;
+    }
+    *parsed = json_pack("{s:o, s:o}", "actions", actions, "cognitive_state", cog);
+    return TT_OK;
+}
+
+tt_err_t
+tt_turn_validate(const char *content, const void *arg, json_t **parsed, char **why)
+{
     *parsed = NULL;
     *why = NULL;
     json_t *root = tt_repair_json(content, strlen(content), why);
     if (!root)
         return TT_ELLM;
-    json_t *list = json_object_get(root, "actions");
-    if (!json_is_array(list)) {
-        /* TinyTroupe v1 answers {"action":{...}}: accept one action */
-        json_t *one = json_object_get(root, "action");
-        if (json_is_object(one)) {
-            list = json_pack("[O]", one);
-            json_object_set_new(root, "actions", list);
-        } else {
-            json_decref(root);
-            *why = tt_strdup("the answer has no \"actions\" array");
-            return TT_ELLM;
-        }
-    }
-    json_t *actions = json_array(), *cog = NULL;
-    if (!s_actions(list, rules, actions, why) ||
-        !s_cognitive(json_object_get(root, "cognitive_state"), &cog, why)) {
-        json_decref(actions);
-        json_decref(root);
-        return TT_ELLM;
-    }
+    tt_err_t err = tt_turn_check(root, arg, parsed, why);
     json_decref(root);
-    *parsed = json_pack("{s:o, s:o}", "actions", actions, "cognitive_state", cog);
-    return TT_OK;
+    return err;
 }
 
 double

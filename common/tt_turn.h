@@ -38,7 +38,9 @@ bool tt_turn_rules_has(const tt_turn_rules_t *rules, const char *type);
 /* Strict JSON schema of a turn for these rules (new reference). */
 json_t *tt_turn_schema(const tt_turn_rules_t *rules);
 
-/* tt_llm_validate_fn over a tt_turn_rules_t. */
+/* tt_llm_check_fn over a tt_turn_rules_t: check and normalise a parsed answer. */
+tt_err_t tt_turn_check(const json_t *answer, const void *rules, json_t **parsed, char **why);
+/* tt_llm_validate_fn: repair the text, then tt_turn_check. */
 tt_err_t tt_turn_validate(const char *content, const void *rules, json_t **parsed, char **why);
 
 /* TinyTroupe's repetition measure: Jaccard similarity of the two texts as

@@ -83,18 +83,14 @@ s_judge_messages(coord_t *c, const coord_intervention_t *iv)
 }
 
 static tt_err_t
-s_validate_judgement(const char *content, const void *arg, json_t **parsed, char **why)
+s_check_judgement(const json_t *root, const void *arg, json_t **parsed, char **why)
 {
     (void)arg;
-    json_t *root = tt_repair_json(content, strlen(content), why);
-    if (!root)
-        return TT_ELLM;
+    (void)parsed; /* keep the answer as it is */
     if (!json_is_boolean(json_object_get(root, "value"))) {
-        json_decref(root);
         *why = tt_strdup("\"value\" must be true or false");
         return TT_ELLM;
     }
-    *parsed = root;
     return TT_OK;
 }
 
@@ -171,7 +167,7 @@ s_judge(coord_t *c, size_t index)
     tt_llm_request_t *req = tt_llm_request_chat("judge", msgs, "proposition", schema);
     json_decref(msgs);
     json_decref(schema);
-    tt_llm_request_set_validator(req, s_validate_judgement, NULL);
+    tt_llm_request_set_checker(req, s_check_judgement, NULL);
     tt_llm_request_set_seed(req, c->scenario->seed);
     uint8_t digest[TT_SHA256_LEN];
     tt_llm_request_digest(c->llm, req, digest);

@@ -41,7 +41,7 @@ STEPS=400
 "$COORD" keygen "$TMP/keys" --clients 3 >/dev/null
 ENDPOINT=tcp://$NET.1:5555
 
-run_cluster() { # run_cluster OUT [KILL_AFTER_SECONDS]
+run_cluster() { # run_cluster OUT [KILL_AT_STEP]
     local out=$1 kill_after=${2:-}
     ip netns exec "${P}h1" "$COORD" run "$SC" --out "$out" --steps $STEPS --quiet \
         --listen "$ENDPOINT" --external --keys "$TMP/keys" 2>"$out.err" &
@@ -57,7 +57,7 @@ run_cluster() { # run_cluster OUT [KILL_AFTER_SECONDS]
     ip netns exec "${P}h4" "$AGENTD" --connect "$ENDPOINT" --slots 4 --data-dir "$out-rogue" 2>/dev/null &
     local rogue=$!
     if [[ -n "$kill_after" ]]; then
-        sleep "$kill_after"
+        wait_for_step "$out/sim.tlog" "$kill_after"
         local victim
         victim=$(ip netns pids "${P}h3" | head -1)
         [[ -n "$victim" ]] && kill -9 "$victim"
@@ -74,7 +74,7 @@ grep -q "$NET.1:5555" "$TMP/c1.ss" || fail "no listener on $NET.1:5555"
     || fail "4 hosts over CURVE: final hash differs from the local run"
 echo "4 hosts: same final hash as local"
 
-run_cluster "$TMP/c2" 0.6
+run_cluster "$TMP/c2" 100
 grep -q "is dead" "$TMP/c2.err" || fail "the killed agentd was not noticed"
 [[ $(stats "$TMP/c2/sim.tlog" final_hash) == $(stats "$TMP/local/sim.tlog" final_hash) ]] \
     || fail "after losing a host: final hash differs"

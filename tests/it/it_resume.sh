@@ -5,23 +5,23 @@
 # committed twice.
 source "$(dirname "$0")/lib.sh"
 SC=$SRC/examples/scenarios/focus_group.json
-STEPS=150
+STEPS=600
 "$COORD" run "$SC" --out "$TMP/ref" --steps $STEPS --quiet
 ref=$(stats "$TMP/ref/sim.tlog" final_hash)
 
-run_killed() { # run_killed DIR DELAY: start a run and kill -9 the coordinator after DELAY s
+run_killed() { # run_killed DIR STEP: start a run and kill -9 the coordinator once STEP committed
     "$COORD" run "$SC" --out "$1" --steps $STEPS --quiet 2>/dev/null &
     local pid=$!
-    sleep "$2"
+    wait_for_step "$1/sim.tlog" "$2"
     kill -9 "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
 }
 
-for delay in 0.1 0.3 0.5; do
-    d=$TMP/kill-$delay
-    run_killed "$d" "$delay"
+for at in 1 150 400; do
+    d=$TMP/kill-$at
+    run_killed "$d" "$at"
     done_steps=$(stats "$d/sim.tlog" steps)
-    [[ $(stats "$d/sim.tlog" complete) == False ]] || fail "the run finished before the kill at $delay s"
+    [[ $(stats "$d/sim.tlog" complete) == False ]] || fail "the run finished before the kill at step $at"
     "$COORD" run "$SC" --out "$d" --steps $STEPS --resume --quiet
     [[ $(stats "$d/sim.tlog" final_hash) == "$ref" ]] || fail "resume after kill at step $done_steps: different final hash"
     [[ $(stats "$d/sim.tlog" steps) -eq $STEPS ]] || fail "resume: step count"
@@ -32,7 +32,7 @@ done
 
 # lost agent memory is rebuilt from the log
 d=$TMP/lost
-run_killed "$d" 0.2
+run_killed "$d" 250
 rm -rf "$d/agents/Lisa Carter" "$d/agents/Amara Okafor"
 "$COORD" run "$SC" --out "$d" --steps $STEPS --resume --quiet
 [[ $(stats "$d/sim.tlog" final_hash) == "$ref" ]] || fail "rebuild from the log: different final hash"

@@ -42,3 +42,17 @@ start_fakellm() {
     FAKE_URL="http://127.0.0.1:$port"
 }
 fake_stat() { curl -s "$FAKE_URL/stats" | python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
+
+# wait_for_step LOG N [TIMEOUT_S]: until the log holds N committed steps.
+# Reads the log while it is being written (a partial tail is ignored).
+wait_for_step() {
+    local deadline=$((SECONDS + ${3:-60})) got=0
+    while [[ $SECONDS -lt $deadline ]]; do
+        if [[ -s "$1" ]]; then
+            got=$("$COORD" log stats --compact "$1" 2>/dev/null | grep -o '"steps":[0-9]*' | cut -d: -f2)
+            [[ ${got:-0} -ge $2 ]] && return 0
+        fi
+        sleep 0.02
+    done
+    fail "$1 did not reach step $2 (at ${got:-0})"
+}
