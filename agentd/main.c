@@ -163,6 +163,7 @@ main(int argc, char **argv)
      * first free glibc would raise its mmap threshold and grow the heap by ~150 KB
      * per agent in slot mode. */
     mallopt(M_MMAP_THRESHOLD, 128 << 10);
+    umask(077); /* agent memory and documents are private */
     /* secrets must not end up in a core file */
     prctl(PR_SET_DUMPABLE, 0);
     if (opts.parent_pid) {

@@ -111,7 +111,8 @@ typedef struct coord {
     zhash_t *peer_index; /* key -> peer index + 1 */
     uint64_t seq;
     uint64_t dropped_frames;
-    size_t respawns; /* local agentds to start on the next tick */
+    uint64_t ignored_messages; /* from dead or unknown peers */
+    size_t respawns;           /* local agentds to start on the next tick */
     /* agents */
     coord_agent_t *agents;
     size_t n_agents;

@@ -406,6 +406,10 @@ coord_peers_on_message(zloop_t *loop, zsock_t *sock, void *arg)
     if (env->body_case == TT__ENVELOPE__BODY_HELLO) {
         s_on_hello(c, id, key, env);
     } else if (!p || p->state != COORD_PEER_LIVE) {
+        /* a stale process (declared dead, then woken) or a stranger: never acted on */
+        if (++c->ignored_messages % 100 == 1)
+            TT_LOG_WARN("ignored a %s from %s agentd (%llu so far)", tt_wire_body_name(env),
+                        p ? "a dead" : "an unknown", (unsigned long long)c->ignored_messages);
         s_reject(c, id, p ? "you were declared dead" : "unknown peer: send hello first");
     } else if (env->seq <= p->last_seq) {
         TT_LOG_DEBUG("duplicate message %llu from %s: dropped", (unsigned long long)env->seq,

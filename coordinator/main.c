@@ -9,7 +9,10 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
+#include "coord_extract.h"
+#include "coord_factory.h"
 #include "coord_keys.h"
 #include "coord_logcmd.h"
 #include "coord_run.h"
@@ -18,17 +21,20 @@
 static void
 s_usage(FILE *out)
 {
-    fprintf(out,
-            "Usage: coordinator COMMAND [options]\n"
-            "\n"
-            "Commands:\n"
-            "  run SCENARIO.json --out DIR    run a simulation (see `coordinator run --help`)\n"
-            "  log stats|dump|diff|verify     inspect a transaction log (read-only)\n"
-            "  keygen DIR [--clients N]       CURVE certificates for running across machines\n"
-            "  --version, --help\n"
-            "\n"
-            "Troupe simulates people with an LLM: a coordinator process owns the world and\n"
-            "the log; every agent runs in its own agentd process.\n");
+    fprintf(
+        out,
+        "Usage: coordinator COMMAND [options]\n"
+        "\n"
+        "Commands:\n"
+        "  run SCENARIO.json --out DIR    run a simulation (see `coordinator run --help`)\n"
+        "  log stats|dump|diff|verify     inspect a transaction log (read-only)\n"
+        "  factory --count N --out DIR    generate people (`coordinator factory --help`)\n"
+        "  extract DIR --objective TEXT   extract results of a run (`coordinator extract --help`)\n"
+        "  keygen DIR [--clients N]       CURVE certificates for running across machines\n"
+        "  --version, --help\n"
+        "\n"
+        "Troupe simulates people with an LLM: a coordinator process owns the world and\n"
+        "the log; every agent runs in its own agentd process.\n");
 }
 
 int
@@ -53,11 +59,16 @@ main(int argc, char **argv)
     }
     if (!strcmp(cmd, "log"))
         return coord_logcmd_main(argc - 1, argv + 1);
+    if (!strcmp(cmd, "factory"))
+        return coord_factory_main(argc - 1, argv + 1);
+    if (!strcmp(cmd, "extract"))
+        return coord_extract_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "keygen"))
         return coord_keygen_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "run")) {
         prctl(PR_SET_DUMPABLE, 0); /* no API key in a core file */
         signal(SIGPIPE, SIG_IGN);  /* a closed stdout must not kill a run */
+        umask(077);                /* a run's files hold conversations: private */
         struct rlimit rl;
         if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
             rl.rlim_cur = rl.rlim_max;
