@@ -134,6 +134,7 @@ typedef struct coord {
     bool *intervention_fired; /* once-only interventions that fired */
     json_t *fired_now;        /* interventions fired this step (names) */
     int64_t started_ms;
+    int64_t startup_ms;         /* until every agent was first ready */
     int64_t placing_since_ms;
     uint64_t llm_calls;
     uint64_t tokens;

@@ -84,6 +84,14 @@ s_on_tick(zloop_t *loop, int timer_id, void *arg)
     coord_peers_tick(c);
     if (c->state == COORD_RUN_PLACING) {
         if (coord_place_all_ready(c)) {
+            if (!c->startup_ms) {
+                c->startup_ms = tt_now_ms() - c->started_ms;
+                TT_LOG_INFO("all %zu agents ready after %lld ms", c->n_agents,
+                            (long long)c->startup_ms);
+                char ms[32];
+                snprintf(ms, sizeof ms, "%lld", (long long)c->startup_ms);
+                coord_results_note(c->results, "startup_ms", ms);
+            }
             if (c->committed_step >= c->total_steps)
                 c->state = COORD_RUN_DONE;
             else
