@@ -474,11 +474,8 @@ s_commit(coord_t *c)
         if (a->reset_after_commit) {
             /* cancel its turn by reassigning the slot; it rebuilds this step */
             a->reset_after_commit = false;
-            if (a->peer >= 0 && a->state == COORD_AGENT_READY) {
-                coord_peer_t *p = &c->peers[a->peer];
+            if (a->peer >= 0 && a->state == COORD_AGENT_READY)
                 coord_place_unplace(c, a);
-                (void)p;
-            }
         }
     }
     if (err) {

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Failures are reported, and steps still commit:
+#  - the model cannot be reached: every turn fails after its attempts; the
+#    transcript and results say so; the run completes; agents remember what they
+#    heard (a failed step is rebuilt as perceived-only);
+#  - one agentd freezes past the step deadline (but not past liveness): its
+#    agent times out in that step, the step commits without it, and the agent
+#    is reset and acts again in the following steps.
+source "$(dirname "$0")/lib.sh"
+SC=$SRC/examples/scenarios/focus_group.json
+printf '[OpenAI]\nMAX_ATTEMPTS=1\nTIMEOUT=1\n[ActionGenerator]\nMAX_ATTEMPTS=1\n' > "$TMP/down.ini"
+OPENAI_BASE_URL=http://127.0.0.1:9/v1 "$COORD" run "$SC" --out "$TMP/down" --steps 2 --llm openai \
+    --config "$TMP/down.ini" --quiet || fail "a run with an unreachable model must still complete"
+[[ $(stats "$TMP/down/sim.tlog" failed_agent_steps) -eq 8 ]] || fail "expected 8 failed agent-steps"
+assert_contains "$TMP/down/transcript.txt" "failed this step: [failed]"
+python3 - "$TMP/down/results.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert all(a["failed_steps"] == 2 for a in r["agents"]), r["agents"]
+assert all(s["agents_failed"] == 4 for s in r["steps"]), r["steps"]
+PY
+"$AGENTD" --dump-memory "$TMP/down/agents/Lisa Carter" | grep -q "ToolShare" \
+    || fail "a failed step must still remember what was heard"
+
+start_fakellm --latency-ms 20
+printf '[Troupe]\nSTEP_TIMEOUT_S=1\nLIVENESS_MS=8000\n' > "$TMP/slow.ini"
+OPENAI_BASE_URL=$FAKE_URL/v1 "$COORD" run "$SC" --out "$TMP/slow" --steps 40 --llm openai \
+    --config "$TMP/slow.ini" --quiet 2>"$TMP/slow.err" &
+coord=$!
+wait_for_step "$TMP/slow/sim.tlog" 5
+victim=$(pgrep -f -- "--data-dir $TMP/slow" | head -1)
+kill -STOP "$victim"
+sleep 2.5
+kill -CONT "$victim"
+wait "$coord" || { tail "$TMP/slow.err"; fail "the run with a frozen agentd failed"; }
+assert_contains "$TMP/slow/transcript.txt" "failed this step: [timeout]"
+"$COORD" log dump "$TMP/slow/sim.tlog" | python3 -c "
+import json, sys
+steps = [json.loads(l)['body']['step'] for l in sys.stdin if '\"kind\":\"step\"' in l.replace(' ', '')]
+out = [(s['step'], a['agent']) for s in steps for a in s['agents'] if a.get('status') == 'timeout']
+assert out, 'no timeout recorded'
+step, agent = out[0]
+later = [s for s in steps if s['step'] > step + 3]
+assert later and all(any(a['agent'] == agent and a.get('status') == 'ok' and a.get('actions')
+                         for a in s['agents']) for s in later), 'the agent did not act again'
+print(f'agent {agent} timed out at step {step} and acted again afterwards')"
+pass "failures: unreachable model and a frozen agentd are reported; steps commit"
