@@ -189,6 +189,43 @@ test_azure_needs_endpoint_and_key(void **state)
     unsetenv("AZURE_OPENAI_KEY");
 }
 
+/* Broken config files: each names its line and column and what is wrong. */
+static void
+test_broken_configs_table(void **state)
+{
+    static const struct {
+        const char *text;
+        const char *where; /* ":line:col:" */
+        const char *what;
+    } cases[] = {
+        {"[OpenAI]\nTIMEOUT=soon\n", ":2:9:", "TIMEOUT"},
+        {"[OpenAI]\nMAX_ATTEMPTS=1e12\n", ":2:14:", "MAX_ATTEMPTS"},
+        {"[OpenAI]\nMAX_ATTEMPTS=-3\n", ":2:14:", "integer"},
+        {"[OpenAI]\nTEMPERATURE=9\n", ":2:13:", "TEMPERATURE"},
+        {"[OpenAI]\nCACHE_API_CALLS=maybe\n", ":2:17:", "True or False"},
+        {"[OpenAI]\nAPI_TYPE=carrier-pigeon\n", ":2:10:", "openai, azure"},
+        {"[Logging]\nLOGLEVEL=LOUD\n", ":2:10:", "LOGLEVEL"},
+        {"[OpenAI]\nMODEL=caf\xc3\n", ":2:7:", "UTF-8"},
+        {"[OpenAI\nMODEL=x\n", ":1:1:", "syntax"},
+        {"[Troupe]\nLIVENESS_MS=10\n", ":2:13:", "LIVENESS_MS"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *path = s_write_ini(cases[i].text);
+        tt_config_t cfg;
+        tt_config_init(&cfg);
+        char *err = NULL;
+        if (tt_config_load_ini(&cfg, path, false, &err) != TT_EINVAL || !err)
+            fail_msg("case %zu accepted", i);
+        char *want = tt_asprintf("%s%s", path, cases[i].where);
+        if (strncmp(err, want, strlen(want)) || !strstr(err, cases[i].what))
+            fail_msg("case %zu: \"%s\", want \"%s\" and \"%s\"", i, err, want, cases[i].what);
+        free(want);
+        free(err);
+        free(path);
+        tt_config_fini(&cfg);
+    }
+}
+
 int
 main(void)
 {
@@ -201,6 +238,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_environment_selects_provider_and_key_stays_secret,
                                         s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_azure_needs_endpoint_and_key, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_broken_configs_table, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
