@@ -39,6 +39,20 @@ for r in recs:
 assert delivered > 0, "no TALK from one agent reached another"
 print(f"agent-to-agent messages delivered: {delivered}")
 PY
+# the agent issue's end-to-end checks: Lisa recalls what the moderator said in
+# step 1 when asked in step 3, and Oscar's report is on disk
+python3 - "$T" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+step3 = text.split("World step 3 of")[1].split("World step 4 of")[0]
+assert "Lisa Carter acts: [RECALL]" in step3, "Lisa did not RECALL in step 3"
+talk = re.search(r"Lisa Carter --> [^:]+: \[TALK\]\n((?:\s+> .*\n)+)", step3.split("[RECALL]")[1])
+said = " ".join(l.strip().lstrip("> ") for l in talk.group(1).splitlines()) if talk else ""
+assert "2 dollars a day" in said and "insurance" in said, \
+    f"Lisa's answer does not carry what she was told in step 1: {said!r}"
+PY
+ls "$OUT/documents/Oscar Ramos/"*.md >/dev/null 2>&1 || fail "no document written by Oscar"
+grep -q "ToolShare" "$OUT/documents/Oscar Ramos/"*.md || fail "Oscar's document is empty"
 "$COORD" log verify "$OUT/sim.tlog" >/dev/null || fail "log does not verify"
 [[ $(stats "$OUT/sim.tlog" steps) -eq 4 ]] || fail "expected 4 steps"
 [[ $(stats "$OUT/sim.tlog" complete) == True ]] || fail "log has no SimEnd"
