@@ -7,6 +7,7 @@
 #include "tt_json.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -470,13 +471,44 @@ typedef struct {
     size_t escaped_len;
 } s_memo_t;
 
-static _Thread_local s_memo_t s_memo[S_MEMO_SLOTS];
+/* Per thread, and freed when the thread ends (a pthread key's destructor). */
+static pthread_key_t s_memo_key;
+static pthread_once_t s_memo_once = PTHREAD_ONCE_INIT;
+
+static void
+s_memo_free(void *p)
+{
+    s_memo_t *memo = p;
+    for (size_t i = 0; i < S_MEMO_SLOTS; i++) {
+        free(memo[i].raw);
+        free(memo[i].escaped);
+    }
+    free(memo);
+}
+
+static void
+s_memo_key_create(void)
+{
+    TT_ASSERT(pthread_key_create(&s_memo_key, s_memo_free) == 0);
+}
+
+static s_memo_t *
+s_memo_table(void)
+{
+    pthread_once(&s_memo_once, s_memo_key_create);
+    s_memo_t *memo = pthread_getspecific(s_memo_key);
+    if (!memo) {
+        memo = tt_calloc(S_MEMO_SLOTS, sizeof *memo);
+        pthread_setspecific(s_memo_key, memo);
+    }
+    return memo;
+}
 
 static void
 s_canon_long_string(tt_buf_t *b, const char *s, size_t len)
 {
     /* slot by the tail: prompts share their opening rules, not their persona */
-    s_memo_t *m = &s_memo[tt_fnv1a(s + len - 64, 64, len) % S_MEMO_SLOTS];
+    s_memo_t *m = &s_memo_table()[tt_fnv1a(s + len - 64, 64, len) % S_MEMO_SLOTS];
     if (m->raw && m->len == len && memcmp(m->raw, s, len) == 0) {
         tt_buf_add(b, m->escaped, m->escaped_len);
         return;

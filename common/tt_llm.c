@@ -180,6 +180,36 @@ s_canonical(const tt_llm_conf_t *conf, const tt_llm_request_t *req)
     return text;
 }
 
+static pthread_key_t s_digest_key;
+static pthread_once_t s_digest_once = PTHREAD_ONCE_INIT;
+
+static void
+s_digest_buffer_free(void *p)
+{
+    tt_buf_fini(p);
+    free(p);
+}
+
+static void
+s_digest_key_create(void)
+{
+    TT_ASSERT(pthread_key_create(&s_digest_key, s_digest_buffer_free) == 0);
+}
+
+/* This thread's scratch buffer for canonical requests, freed with the thread. */
+static tt_buf_t *
+s_digest_buffer(void)
+{
+    pthread_once(&s_digest_once, s_digest_key_create);
+    tt_buf_t *buf = pthread_getspecific(s_digest_key);
+    if (!buf) {
+        buf = tt_new(tt_buf_t);
+        tt_buf_init(buf, 0);
+        pthread_setspecific(s_digest_key, buf);
+    }
+    return buf;
+}
+
 void
 tt_llm_digest_conf(const tt_llm_conf_t *conf, const tt_llm_request_t *req,
                    uint8_t out[TT_SHA256_LEN])
@@ -189,14 +219,12 @@ tt_llm_digest_conf(const tt_llm_conf_t *conf, const tt_llm_request_t *req,
         return;
     }
     /* one buffer per thread, reused: prompts are ~10 KB and this runs per call */
-    static _Thread_local tt_buf_t buf;
-    if (!buf.cap)
-        tt_buf_init(&buf, 0);
-    tt_buf_reset(&buf);
+    tt_buf_t *buf = s_digest_buffer();
+    tt_buf_reset(buf);
     json_t *j = s_canonical_json(conf, req);
-    tt_json_canonical_into(j, &buf);
+    tt_json_canonical_into(j, buf);
     json_decref(j);
-    tt_sha256(buf.data, buf.len, out);
+    tt_sha256(buf->data, buf->len, out);
     tt_llm_request_t *memo = (tt_llm_request_t *)req; /* logically const: a cache */
     memcpy(memo->digest, out, TT_SHA256_LEN);
     memo->has_digest = true;

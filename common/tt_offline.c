@@ -16,6 +16,10 @@
 char *tt_offline_agent_turn(const json_t *messages, uint64_t seed);
 char *tt_offline_consolidation(const json_t *messages, uint64_t seed);
 char *tt_offline_proposition(const json_t *messages, uint64_t seed);
+char *tt_offline_dimensions(const json_t *messages, uint64_t seed);
+char *tt_offline_sample_plan(const json_t *messages, uint64_t seed);
+char *tt_offline_person(const json_t *messages, uint64_t seed);
+char *tt_offline_extraction(const json_t *messages, uint64_t seed);
 
 char *
 tt_offline_chat(const json_t *messages, const char *schema_name, uint64_t seed)
@@ -27,6 +31,14 @@ tt_offline_chat(const json_t *messages, const char *schema_name, uint64_t seed)
         return tt_offline_consolidation(messages, seed);
     if (!strcmp(task, "proposition"))
         return tt_offline_proposition(messages, seed);
+    if (!strcmp(task, "dimensions"))
+        return tt_offline_dimensions(messages, seed);
+    if (!strcmp(task, "sample_plan"))
+        return tt_offline_sample_plan(messages, seed);
+    if (!strcmp(task, "person"))
+        return tt_offline_person(messages, seed);
+    if (!strcmp(task, "extraction"))
+        return tt_offline_extraction(messages, seed);
     return tt_strdup("I am the offline model and have nothing to add.");
 }
 

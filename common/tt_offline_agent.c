@@ -18,6 +18,7 @@
  */
 #define _GNU_SOURCE /* strcasestr */
 #include <ctype.h>
+#include <pthread.h>
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -444,7 +445,25 @@ typedef struct {
     json_t *facts;
 } s_facts_memo_t;
 
-static _Thread_local s_facts_memo_t *s_facts_memo;
+static pthread_key_t s_facts_key;
+static pthread_once_t s_facts_once = PTHREAD_ONCE_INIT;
+
+static void
+s_facts_free(void *p)
+{
+    s_facts_memo_t *memo = p;
+    for (size_t i = 0; i < S_FACTS_SLOTS; i++) {
+        free(memo[i].text);
+        json_decref(memo[i].facts);
+    }
+    free(memo);
+}
+
+static void
+s_facts_key_create(void)
+{
+    TT_ASSERT(pthread_key_create(&s_facts_key, s_facts_free) == 0);
+}
 
 static json_t *
 s_persona_of(const char *system)
@@ -455,9 +474,14 @@ s_persona_of(const char *system)
         return json_object();
     open += strlen("<persona>");
     size_t len = (size_t)(close - open);
-    if (!s_facts_memo)
-        s_facts_memo = tt_calloc(S_FACTS_SLOTS, sizeof *s_facts_memo);
-    s_facts_memo_t *m = &s_facts_memo[tt_fnv1a(open, len, 0) % S_FACTS_SLOTS];
+    /* per thread, freed when the thread ends */
+    pthread_once(&s_facts_once, s_facts_key_create);
+    s_facts_memo_t *memo = pthread_getspecific(s_facts_key);
+    if (!memo) {
+        memo = tt_calloc(S_FACTS_SLOTS, sizeof *memo);
+        pthread_setspecific(s_facts_key, memo);
+    }
+    s_facts_memo_t *m = &memo[tt_fnv1a(open, len, 0) % S_FACTS_SLOTS];
     if (m->text && m->len == len && memcmp(m->text, open, len) == 0)
         return json_incref(m->facts);
     free(m->text);

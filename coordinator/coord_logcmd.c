@@ -262,6 +262,20 @@ s_stats_begin(s_stats_t *st, const Tt__SimBegin *b)
         json_object_set_new(st->begin, "seed", json_sprintf("%" PRIu64, b->seed));
 }
 
+/* A factory.tlog or extraction.tlog starts with a FactoryBegin: its provider,
+ * model and seed stand where a run's SimBegin facts would. */
+static void
+s_stats_factory_begin(s_stats_t *st, const Tt__FactoryBegin *b)
+{
+    if (st->begin)
+        return;
+    st->begin = json_pack("{s:s?, s:I, s:s?, s:s?, s:s?, s:I}", "scenario", b->kind, "seed",
+                          (json_int_t)b->seed, "provider", b->provider, "model", b->model,
+                          "version", b->version, "agents", (json_int_t)0);
+    if (b->seed > INT64_MAX)
+        json_object_set_new(st->begin, "seed", json_sprintf("%" PRIu64, b->seed));
+}
+
 static void
 s_stats_record(s_stats_t *st, const tt_tlog_entry_t *e)
 {
@@ -290,6 +304,9 @@ s_stats_record(s_stats_t *st, const tt_tlog_entry_t *e)
     case TT__RECORD_BODY__KIND_FACTORY_CALL:
         st->factory_calls++;
         s_count_exchange(st, s_record_tel(e->telemetry, 0));
+        break;
+    case TT__RECORD_BODY__KIND_FACTORY_BEGIN:
+        s_stats_factory_begin(st, body->factory_begin);
         break;
     default:
         break;

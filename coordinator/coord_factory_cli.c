@@ -1,0 +1,228 @@
+/*  coord_factory_cli -- `coordinator factory`: arguments, config, exit codes.
+ *
+ *  Everything the command line can get wrong is found before the model is
+ *  called or a file is written: missing or contradictory options, numbers out
+ *  of range, an unreadable config or population file. Those exit 2 with one
+ *  line saying what is wrong (file:line:col for files).
+ */
+#define TT_LOG_MODULE "factory"
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "coord_factory.h"
+#include "tt_log.h"
+#include "tt_mem.h"
+
+#define S_EXIT_OK     0
+#define S_EXIT_FAILED 1
+#define S_EXIT_USAGE  2
+
+static void
+s_usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: coordinator factory --count N --out DIR (--context TEXT | --population FILE)\n"
+            "                           [options]\n"
+            "\n"
+            "Generates N people (TinyTroupe's TinyPersonFactory): demographic dimensions from\n"
+            "a population file or, from a context text, from the model; a sampling plan whose\n"
+            "quantities are forced to sum to N; one model call per person, many at once;\n"
+            "names made unique. Writes DIR/NAME.agent.json for each person, DIR/factory.json\n"
+            "(dimensions, plan, people, failures) and DIR/factory.tlog (every model answer).\n"
+            "\n"
+            "Options:\n"
+            "  --count N              how many people, 1..%d (required)\n"
+            "  --out DIR              where to write them (required; must be empty)\n"
+            "  --context TEXT         who the people are, in words\n"
+            "  --population FILE      a TinyTroupe population file ({title, description,\n"
+            "                         source, content:{...distributions...}})\n"
+            "  --seed S               seed of the plan's shuffle and the model calls (default %d)\n"
+            "  --llm PROVIDER         offline, openai, azure or ollama (default: from config and\n"
+            "                         environment; offline when no key and no base URL)\n"
+            "  --config FILE          config.ini to read (default ./config.ini if present)\n"
+            "  --concurrency K        model calls in flight (default MAX_CONCURRENT_MODEL_CALLS;\n"
+            "                         32 for the offline model)\n"
+            "  --replay OLD           an earlier factory DIR or its factory.tlog: serve every\n"
+            "                         recorded answer from it, call the model for the rest\n"
+            "  --force                replace the factory output already in DIR\n"
+            "  --quiet                no summary line\n"
+            "  --log-level LEVEL      error, warn, info, debug\n"
+            "  --help\n"
+            "\n"
+            "Exit status: 0 every person written, 1 generation failed or some people could\n"
+            "not be generated (they are listed on stderr and in factory.json), 2 bad usage or\n"
+            "bad input.\n",
+            COORD_FACTORY_MAX_COUNT, COORD_FACTORY_DEFAULT_SEED);
+}
+
+static int s_bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int
+s_bad(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "coordinator factory: ");
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\n(see `coordinator factory --help`)\n");
+    va_end(ap);
+    return S_EXIT_USAGE;
+}
+
+static bool
+s_number(const char *text, unsigned long long max, unsigned long long *out)
+{
+    char *end;
+    errno = 0;
+    if (!text[0] || text[0] == '-')
+        return false;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (errno || *end || end == text || v > max)
+        return false;
+    *out = v;
+    return true;
+}
+
+typedef struct {
+    coord_factory_spec_t spec;
+    const char *llm;
+    const char *config;
+    bool has_count;
+} s_opts_t;
+
+static int
+s_parse(int argc, char **argv, s_opts_t *o)
+{
+    static const struct option options[] = {
+        {"count", required_argument, NULL, 'n'},   {"out", required_argument, NULL, 'o'},
+        {"context", required_argument, NULL, 'C'}, {"population", required_argument, NULL, 'p'},
+        {"seed", required_argument, NULL, 's'},    {"llm", required_argument, NULL, 'L'},
+        {"config", required_argument, NULL, 'c'},  {"concurrency", required_argument, NULL, 'k'},
+        {"replay", required_argument, NULL, 'r'},  {"force", no_argument, NULL, 'f'},
+        {"quiet", no_argument, NULL, 'q'},         {"log-level", required_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
+    unsigned long long v;
+    int ch;
+    optind = 1;
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+        switch (ch) {
+        case 'n':
+            if (!s_number(optarg, ULLONG_MAX, &v) || v < 1 || v > COORD_FACTORY_MAX_COUNT) {
+                fprintf(stderr, "coordinator factory: --count: expected 1..%d, got \"%s\"\n",
+                        COORD_FACTORY_MAX_COUNT, optarg);
+                return S_EXIT_USAGE;
+            }
+            o->spec.count = (uint32_t)v;
+            o->has_count = true;
+            break;
+        case 'o':
+            o->spec.out_dir = optarg;
+            break;
+        case 'C':
+            o->spec.context = optarg;
+            break;
+        case 'p':
+            o->spec.population_path = optarg;
+            break;
+        case 's':
+            if (!s_number(optarg, INT64_MAX, &v))
+                return s_bad("--seed: expected a non-negative number, got \"%s\"", optarg);
+            o->spec.seed = v;
+            break;
+        case 'L':
+            o->llm = optarg;
+            break;
+        case 'c':
+            o->config = optarg;
+            break;
+        case 'k':
+            if (!s_number(optarg, COORD_FCALLS_MAX_CONCURRENCY, &v) || v == 0)
+                return s_bad("--concurrency: expected 1..4096, got \"%s\"", optarg);
+            o->spec.concurrency = (uint32_t)v;
+            break;
+        case 'r':
+            o->spec.replay_path = optarg;
+            break;
+        case 'f':
+            o->spec.force = true;
+            break;
+        case 'q':
+            o->spec.quiet = true;
+            break;
+        case 'v':
+            if (!tt_log_parse_level(optarg, &tt_log_level))
+                return s_bad("--log-level: error, warn, info or debug, not \"%s\"", optarg);
+            break;
+        case 'h':
+            s_usage(stdout);
+            return -1;
+        default:
+            return s_bad("unknown option or missing value: %s", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return s_bad("unexpected argument \"%s\"", argv[optind]);
+    if (!o->has_count)
+        return s_bad("%s", "--count N is required");
+    if (!o->spec.out_dir || !*o->spec.out_dir)
+        return s_bad("%s", "--out DIR is required");
+    if (!o->spec.context == !o->spec.population_path)
+        return s_bad("%s", "give exactly one of --context TEXT and --population FILE");
+    return S_EXIT_OK;
+}
+
+static void
+s_summary(const coord_factory_spec_t *spec, const coord_factory_report_t *r, const char *model)
+{
+    fprintf(stderr,
+            "factory: %u of %u people written to %s%s (%u failed, %u renamed); %llu model "
+            "calls, %llu replayed, %llu tokens, concurrency %u; %.1f s\n",
+            r->written, spec->count, spec->out_dir, model, r->failed, r->renamed,
+            (unsigned long long)r->llm.calls, (unsigned long long)r->llm.replayed,
+            (unsigned long long)(r->llm.prompt_tokens + r->llm.completion_tokens),
+            r->llm.concurrency, (double)r->wall_ms / 1000.0);
+}
+
+int
+coord_factory_main(int argc, char **argv)
+{
+    s_opts_t o = {.spec = {.seed = COORD_FACTORY_DEFAULT_SEED, .reasks = -1}};
+    int rc = s_parse(argc, argv, &o);
+    if (rc)
+        return rc < 0 ? S_EXIT_OK : rc;
+    tt_config_t cfg;
+    char *err = NULL;
+    if (coord_fcalls_config(o.config, o.llm, &cfg, &err) != TT_OK) {
+        fprintf(stderr, "coordinator factory: %s\n", err);
+        free(err);
+        tt_config_fini(&cfg);
+        return S_EXIT_USAGE;
+    }
+    coord_factory_report_t rep;
+    tt_err_t e = coord_factory_generate(&o.spec, &cfg, &rep, &err);
+    const char *model = tt_config_is_offline(&cfg)
+                            ? " with the offline model (a scripted stand-in, NOT an LLM)"
+                            : "";
+    if (e == TT_OK || e == TT_EAGENT) {
+        if (!o.spec.quiet || e == TT_EAGENT)
+            s_summary(&o.spec, &rep, model);
+        if (o.spec.replay_path && rep.llm.replayed == 0)
+            fprintf(stderr,
+                    "coordinator factory: note: no recorded answer of %s matched (another "
+                    "spec, seed or model?)\n",
+                    o.spec.replay_path);
+        rc = e == TT_OK ? S_EXIT_OK : S_EXIT_FAILED;
+    } else {
+        fprintf(stderr, "coordinator factory: %s\n", err);
+        rc = e == TT_EINVAL || e == TT_EEXIST ? S_EXIT_USAGE : S_EXIT_FAILED;
+    }
+    free(err);
+    tt_config_fini(&cfg);
+    return rc;
+}
