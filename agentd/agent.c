@@ -15,30 +15,12 @@
 
 #include "agent_faculty.h"
 #include "tt_buf.h"
+#include "tt_file.h"
 #include "tt_hash.h"
 #include "tt_json.h"
 #include "tt_log.h"
 #include "tt_mem.h"
 #include "tt_prompt.h"
-
-static tt_err_t
-s_mkdirs(const char *path)
-{
-    char *p = tt_strdup(path);
-    for (char *s = p + 1; *s; s++) {
-        if (*s != '/')
-            continue;
-        *s = '\0';
-        if (mkdir(p, 0700) && errno != EEXIST) {
-            free(p);
-            return tt_err_from_errno(errno);
-        }
-        *s = '/';
-    }
-    tt_err_t err = mkdir(p, 0700) && errno != EEXIST ? tt_err_from_errno(errno) : TT_OK;
-    free(p);
-    return err;
-}
 
 /* Bring the memory to this run and to committed_step; claim it. */
 static tt_err_t
@@ -156,7 +138,7 @@ agent_new(const Tt__Assign *as, uint32_t index, uint32_t incarnation, const char
         tt_prompt_stable_t st = {a->persona, tt_buf_str(&defs), tt_buf_str(&cons),
                                  a->config.rai_harmful_content, a->config.rai_copyright};
         a->system_prompt = tt_prompt_system(&st);
-        err = s_mkdirs(a->dir);
+        err = tt_mkdirs(a->dir, 0700);
         if (err)
             *errmsg = tt_asprintf("%s: cannot create %s: %s", a->name, a->dir, tt_strerror(err));
     }
@@ -294,8 +276,7 @@ agent_state_json(const agent_t *a)
 }
 
 json_t *
-agent_stimulus_item(const char *type, const char *content, const char *source,
-                    const char *datetime)
+agent_stimulus_item(const char *type, const char *content, const char *source, const char *datetime)
 {
     return json_pack("{s:s, s:{s:[{s:s, s:s, s:s}]}, s:s, s:s}", "role", "user", "content",
                      "stimuli", "type", type, "content", content, "source", source ? source : "",
@@ -306,6 +287,6 @@ json_t *
 agent_action_item(const json_t *action, const json_t *cognitive, const char *datetime)
 {
     return json_pack("{s:s, s:{s:O, s:O}, s:s, s:s}", "role", "assistant", "content", "action",
-                     action, "cognitive_state", cognitive, "type", "action",
-                     "simulation_timestamp", datetime);
+                     action, "cognitive_state", cognitive, "type", "action", "simulation_timestamp",
+                     datetime);
 }

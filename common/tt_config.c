@@ -508,3 +508,27 @@ tt_config_from_json(tt_config_t *c, const json_t *j)
     s_json_int(j, "liveness_ms", &c->liveness_ms);
     s_json_int(j, "response_cap_kb", &c->response_cap_kb);
 }
+
+tt_err_t
+tt_config_setup(tt_config_t *cfg, const char *path, const char *forced, char **errmsg)
+{
+    *errmsg = NULL;
+    tt_config_init(cfg);
+    const char *file = path ? path : "config.ini";
+    tt_err_t rc = tt_config_load_ini(cfg, file, path == NULL, errmsg);
+    if (rc == TT_ENOTFOUND && !path) {
+        free(*errmsg);
+        *errmsg = NULL;
+        rc = TT_OK;
+    }
+    if (rc) {
+        if (!*errmsg)
+            *errmsg = tt_asprintf("%s:1:1: %s", file, tt_strerror(rc));
+        return rc;
+    }
+    if ((rc = tt_config_resolve(cfg, forced, errmsg)) != TT_OK)
+        return rc;
+    if (!getenv("TROUPE_LOG_LEVEL") && tt_log_level < cfg->log_level)
+        tt_log_level = cfg->log_level;
+    return TT_OK;
+}

@@ -80,6 +80,12 @@ void tt_config_load_env(tt_config_t *cfg);
  * forced is NULL, from what is configured: no key and no base URL -> offline.
  * Returns TT_EINVAL with *errmsg when the forced provider lacks what it needs. */
 tt_err_t tt_config_resolve(tt_config_t *cfg, const char *forced, char **errmsg);
+/* What a command that calls the model does: init (defaults, environment), then
+ * path (or ./config.ini when present and path is NULL), then resolve with the
+ * forced provider (may be NULL), and raise tt_log_level to the config's unless
+ * TROUPE_LOG_LEVEL is set. On error *errmsg (caller frees): "path:line:col:
+ * what" for the file. cfg must be finalised by the caller either way. */
+tt_err_t tt_config_setup(tt_config_t *cfg, const char *path, const char *forced, char **errmsg);
 /* Secret-free JSON of every setting that shapes a run. Caller owns. */
 json_t *tt_config_to_json(const tt_config_t *cfg);
 /* The settings that can change what agents decide (model, sampling, cognition),

@@ -48,6 +48,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "tt_file.h"
 #include "tt_log.h"
 #include "tt_mem.h"
 
@@ -275,32 +276,12 @@ s_initial_map(void)
     return ((size_t)size + TT_MEMORY_MAP_ALIGN - 1) / TT_MEMORY_MAP_ALIGN * TT_MEMORY_MAP_ALIGN;
 }
 
-/* mkdir -p with mode 0700 for every directory it creates. */
 static tt_err_t
 s_mkdirs(const char *dir)
 {
-    char *path = tt_strdup(dir);
-    tt_err_t err = TT_OK;
-    for (char *p = path + 1;; p++) {
-        if (*p != '/' && *p != '\0')
-            continue;
-        char c = *p;
-        *p = '\0';
-        if (mkdir(path, TT_MEMORY_DIR_MODE) != 0 && errno != EEXIST) {
-            err = tt_err_from_errno(errno);
-            TT_LOG_ERROR("%s: mkdir: %s", path, strerror(errno));
-            break;
-        }
-        *p = c;
-        if (c == '\0')
-            break;
-    }
-    free(path);
-    struct stat st;
-    if (err == TT_OK && (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))) {
-        TT_LOG_ERROR("%s: not a directory", dir);
-        err = TT_EINVAL;
-    }
+    tt_err_t err = tt_mkdirs(dir, TT_MEMORY_DIR_MODE);
+    if (err)
+        TT_LOG_ERROR("%s: cannot create the directory: %s", dir, strerror(errno));
     return err;
 }
 

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "coord_extract_impl.h"
+#include "tt_file.h"
 #include "tt_hash.h"
 #include "tt_json.h"
 #include "tt_log.h"
@@ -208,11 +209,11 @@ s_write(s_ext_t *x, const json_t *doc)
         coord_extract_csv(json_object_get(table, "columns"), json_object_get(table, "rows"));
     char *jpath = tt_asprintf("%s/extraction.json", x->spec->run_dir);
     char *cpath = tt_asprintf("%s/extraction.csv", x->spec->run_dir);
-    tt_err_t err = coord_fcalls_write_file(jpath, body);
-    if (!err)
-        err = coord_fcalls_write_file(cpath, csv);
+    tt_err_t err = tt_write_file(jpath, body, strlen(body), 0644);
     if (err)
-        x->err = tt_asprintf("cannot write %s or %s", jpath, cpath);
+        x->err = tt_asprintf("cannot write %s: %s", jpath, strerror(errno));
+    else if ((err = tt_write_file(cpath, csv, strlen(csv), 0644)) != TT_OK)
+        x->err = tt_asprintf("cannot write %s: %s", cpath, strerror(errno));
     free(jpath);
     free(cpath);
     free(csv);
@@ -458,7 +459,7 @@ coord_extract_main(int argc, char **argv)
         return rc < 0 ? S_EXIT_OK : rc;
     tt_config_t cfg;
     char *err = NULL;
-    if (coord_fcalls_config(o.config, o.llm, &cfg, &err) != TT_OK) {
+    if (tt_config_setup(&cfg, o.config, o.llm, &err) != TT_OK) {
         fprintf(stderr, "coordinator extract: %s\n", err);
         free(err);
         tt_config_fini(&cfg);

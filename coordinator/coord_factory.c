@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "coord_factory_impl.h"
+#include "tt_file.h"
 #include "tt_hash.h"
 #include "tt_log.h"
 #include "tt_mem.h"
@@ -149,16 +150,7 @@ s_ours(const char *name)
 static tt_err_t
 s_prepare_dir(const char *dir, bool force, char **errmsg)
 {
-    char *p = tt_strdup(dir);
-    for (char *s = p + 1; *s; s++) {
-        if (*s != '/')
-            continue;
-        *s = '\0';
-        mkdir(p, 0755);
-        *s = '/';
-    }
-    free(p);
-    if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+    if (tt_mkdirs(dir, 0755)) {
         *errmsg = tt_asprintf("cannot create %s: %s", dir, strerror(errno));
         return TT_EIO;
     }
@@ -451,15 +443,15 @@ s_write_people(s_gen_t *g, coord_factory_report_t *rep)
         char *text = json_dumps(spec, JSON_INDENT(2));
         char *body = tt_asprintf("%s\n", text);
         char *path = tt_asprintf("%s/%s", g->spec->out_dir, p->file);
-        tt_err_t err = coord_fcalls_write_file(path, body);
+        tt_err_t err = tt_write_file(path, body, strlen(body), 0644);
+        if (err)
+            g->err = tt_asprintf("cannot write %s: %s", path, strerror(errno));
         free(path);
         free(body);
         free(text);
         json_decref(spec);
-        if (err) {
-            g->err = tt_asprintf("cannot write %s/%s", g->spec->out_dir, p->file);
+        if (err)
             return err;
-        }
         rep->written++;
         rep->renamed += p->renamed_from != NULL;
     }
@@ -513,9 +505,9 @@ s_write_summary(s_gen_t *g, const coord_factory_report_t *rep)
     char *text = json_dumps(o, JSON_INDENT(2));
     char *body = tt_asprintf("%s\n", text);
     char *path = tt_asprintf("%s/factory.json", g->spec->out_dir);
-    tt_err_t err = coord_fcalls_write_file(path, body);
+    tt_err_t err = tt_write_file(path, body, strlen(body), 0644);
     if (err)
-        g->err = tt_asprintf("cannot write %s", path);
+        g->err = tt_asprintf("cannot write %s: %s", path, strerror(errno));
     free(path);
     free(body);
     free(text);

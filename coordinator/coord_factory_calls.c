@@ -44,60 +44,6 @@ typedef struct {
     bool settled; /* answered (or failed for good): its result is in place */
 } s_slot_t;
 
-/* ------------------------------------------------------------------ config */
-
-tt_err_t
-coord_fcalls_config(const char *config_path, const char *llm, tt_config_t *cfg, char **errmsg)
-{
-    *errmsg = NULL;
-    tt_config_init(cfg);
-    const char *path = config_path ? config_path : "config.ini";
-    tt_err_t rc = tt_config_load_ini(cfg, path, config_path == NULL, errmsg);
-    if (rc == TT_ENOTFOUND && !config_path) {
-        free(*errmsg);
-        *errmsg = NULL;
-        rc = TT_OK;
-    }
-    if (rc) {
-        if (!*errmsg)
-            *errmsg = tt_asprintf("%s:1:1: %s", path, tt_strerror(rc));
-        return rc;
-    }
-    if ((rc = tt_config_resolve(cfg, llm, errmsg)) != TT_OK)
-        return rc;
-    if (!getenv("TROUPE_LOG_LEVEL") && tt_log_level < cfg->log_level)
-        tt_log_level = cfg->log_level;
-    return TT_OK;
-}
-
-/* ------------------------------------------------------------------ files */
-
-tt_err_t
-coord_fcalls_write_file(const char *path, const char *text)
-{
-    char *tmp = tt_asprintf("%s.tmp", path);
-    size_t len = strlen(text);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    bool ok = fd >= 0;
-    for (size_t done = 0; ok && done < len;) {
-        ssize_t w = write(fd, text + done, len - done);
-        if (w < 0 && errno == EINTR)
-            continue;
-        ok = w > 0;
-        done += ok ? (size_t)w : 0;
-    }
-    ok = ok && fsync(fd) == 0;
-    if (fd >= 0)
-        ok = close(fd) == 0 && ok;
-    ok = ok && rename(tmp, path) == 0;
-    if (!ok) {
-        TT_LOG_ERROR("cannot write %s: %s", path, strerror(errno));
-        unlink(tmp);
-    }
-    free(tmp);
-    return ok ? TT_OK : TT_EIO;
-}
-
 /* ------------------------------------------------------------------ replay */
 
 static tt_err_t

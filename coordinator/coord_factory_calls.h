@@ -85,14 +85,4 @@ tt_llm_t *coord_fcalls_llm(coord_fcalls_t *fc);
 /* The resolved provider ("offline", "openai", ...). Borrowed until close. */
 const char *coord_fcalls_provider(const coord_fcalls_t *fc);
 
-/* Config for a command that calls the model: defaults and environment, then
- * config_path (or ./config.ini when present), then the forced provider llm
- * (may be NULL). On error *errmsg (caller frees) and TT_EINVAL/TT_ENOTFOUND;
- * cfg must be finalised by the caller either way. */
-tt_err_t coord_fcalls_config(const char *config_path, const char *llm, tt_config_t *cfg,
-                             char **errmsg);
-
-/* Write text to path atomically: path.tmp, fsync, rename. TT_EIO on failure. */
-tt_err_t coord_fcalls_write_file(const char *path, const char *text);
-
 #endif

@@ -198,7 +198,7 @@ coord_factory_main(int argc, char **argv)
         return rc < 0 ? S_EXIT_OK : rc;
     tt_config_t cfg;
     char *err = NULL;
-    if (coord_fcalls_config(o.config, o.llm, &cfg, &err) != TT_OK) {
+    if (tt_config_setup(&cfg, o.config, o.llm, &err) != TT_OK) {
         fprintf(stderr, "coordinator factory: %s\n", err);
         free(err);
         tt_config_fini(&cfg);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "tt_buf.h"
+#include "tt_file.h"
 #include "tt_json.h"
 #include "tt_mem.h"
 
@@ -152,21 +153,6 @@ coord_results_note(coord_results_t *r, const char *key, const char *text)
     json_object_set_new(r->notes, key, json_string(text));
 }
 
-static tt_err_t
-s_write(const char *path, const char *text, size_t len)
-{
-    char *tmp = tt_asprintf("%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    bool ok = f && fwrite(text, 1, len, f) == len;
-    if (f)
-        ok = fclose(f) == 0 && ok;
-    ok = ok && rename(tmp, path) == 0;
-    if (!ok)
-        remove(tmp);
-    free(tmp);
-    return ok ? TT_OK : TT_EIO;
-}
-
 tt_err_t
 coord_results_write(coord_results_t *r, const char *dir, const char *final_hash, const char *status)
 {
@@ -193,9 +179,9 @@ coord_results_write(coord_results_t *r, const char *dir, const char *final_hash,
     json_decref(root);
     char *json_path = tt_asprintf("%s/results.json", dir);
     char *csv_path = tt_asprintf("%s/results.csv", dir);
-    tt_err_t err = s_write(json_path, text, strlen(text));
+    tt_err_t err = tt_write_file(json_path, text, strlen(text), 0644);
     if (!err)
-        err = s_write(csv_path, tt_buf_str(&r->csv), r->csv.len);
+        err = tt_write_file(csv_path, tt_buf_str(&r->csv), r->csv.len, 0644);
     free(text);
     free(json_path);
     free(csv_path);

@@ -7,6 +7,7 @@
  */
 #define TT_LOG_MODULE "run"
 #include "coord.h"
+#include "coord_factory.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -16,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "tt_file.h"
 #include "tt_json.h"
 #include "tt_log.h"
 #include "tt_mem.h"
@@ -116,63 +118,109 @@ s_on_tick(zloop_t *loop, int timer_id, void *arg)
 
 /* ------------------------------------------------------------------ setup */
 
-static tt_err_t
-s_mkdirs(const char *path)
-{
-    char *p = tt_strdup(path);
-    tt_err_t err = TT_OK;
-    for (char *s = p + 1; *s && !err; s++) {
-        if (*s != '/')
-            continue;
-        *s = '\0';
-        if (mkdir(p, 0700) && errno != EEXIST)
-            err = tt_err_from_errno(errno);
-        *s = '/';
-    }
-    if (!err && mkdir(p, 0700) && errno != EEXIST)
-        err = tt_err_from_errno(errno);
-    free(p);
-    return err;
-}
-
 static int
 s_setup_config(coord_t *c)
 {
     char *err = NULL;
-    tt_config_init(&c->config);
-    const char *path = c->opts.config_path ? c->opts.config_path : "config.ini";
-    tt_err_t rc = tt_config_load_ini(&c->config, path, c->opts.config_path == NULL, &err);
-    if (rc && rc != TT_ENOTFOUND) {
-        fprintf(stderr, "%s\n", err);
-        free(err);
-        return 2;
-    }
-    if (rc == TT_ENOTFOUND && c->opts.config_path) {
-        fprintf(stderr, "%s\n", err);
-        free(err);
-        return 2;
-    }
+    tt_err_t rc = tt_config_setup(&c->config, c->opts.config_path, c->opts.llm, &err);
+    if (rc)
+        fprintf(stderr, "%s\n", err ? err : tt_strerror(rc));
     free(err);
-    err = NULL;
-    if (tt_config_resolve(&c->config, c->opts.llm, &err)) {
-        fprintf(stderr, "coordinator: %s\n", err);
-        free(err);
+    return rc ? 2 : 0;
+}
+
+/* Before anything is generated or started: the output directory holds a run
+ * exactly when --resume says it does. */
+static int
+s_check_output(coord_t *c)
+{
+    c->out_dir = tt_strdup(c->opts.out_dir);
+    char *log_path = tt_asprintf("%s/sim.tlog", c->out_dir);
+    struct stat st;
+    bool exists = stat(log_path, &st) == 0;
+    free(log_path);
+    if (exists && !c->opts.resume) {
+        fprintf(stderr,
+                "coordinator: %s already holds a run; use --resume to continue it, or "
+                "another --out\n",
+                c->out_dir);
         return 2;
     }
-    if (!getenv("TROUPE_LOG_LEVEL") && tt_log_level < c->config.log_level)
-        tt_log_level = c->config.log_level;
+    if (!exists && c->opts.resume) {
+        fprintf(stderr, "coordinator: %s: no run to resume (no sim.tlog)\n", c->out_dir);
+        return 2;
+    }
     return 0;
 }
 
 static int
-s_setup_scenario(coord_t *c)
+s_make_output_dir(const coord_t *c)
+{
+    if (tt_mkdirs(c->out_dir, 0700)) {
+        fprintf(stderr, "coordinator: cannot create %s: %s\n", c->out_dir, strerror(errno));
+        return 2;
+    }
+    return 0;
+}
+
+/* The scenario's "factory" people, made in OUT/factory (kept there on
+ * --resume; served from the replayed run's factory directory on --replay).
+ * *folder is that directory. */
+static int
+s_run_factory(coord_t *c, char **folder)
+{
+    char *replay_dir = NULL;
+    if (c->opts.replay_path) {
+        char *copy = tt_strdup(c->opts.replay_path);
+        char *slash = strrchr(copy, '/');
+        replay_dir = tt_asprintf("%s/factory", slash ? (*slash = '\0', copy) : ".");
+        free(copy);
+        struct stat st;
+        if (stat(replay_dir, &st) != 0) {
+            free(replay_dir);
+            replay_dir = NULL;
+        }
+    }
+    char *err = NULL;
+    tt_err_t rc = coord_factory_for_scenario(c->opts.scenario_path, c->out_dir, replay_dir,
+                                             &c->config, c->opts.quiet, folder, &err);
+    free(replay_dir);
+    if (rc)
+        fprintf(stderr, "coordinator: %s\n", err ? err : tt_strerror(rc));
+    free(err);
+    return !rc ? 0 : rc == TT_EINVAL ? 2 : 1;
+}
+
+static int
+s_load_scenario(coord_t *c, const char *generated_dir)
 {
     char *err = NULL;
-    if (coord_scenario_load(c->opts.scenario_path, &c->scenario, &err)) {
+    coord_scenario_destroy(&c->scenario);
+    if (coord_scenario_load_generated(c->opts.scenario_path, generated_dir, &c->scenario, &err)) {
         fprintf(stderr, "%s\n", err);
         free(err);
         return 2;
     }
+    return 0;
+}
+
+/* The scenario is checked in full before its factory spends any model call;
+ * then loaded again with the people the factory made. */
+static int
+s_setup_scenario(coord_t *c)
+{
+    int rc = s_load_scenario(c, NULL);
+    if (!rc && c->scenario->factory) {
+        char *folder = NULL;
+        rc = s_make_output_dir(c);
+        if (!rc)
+            rc = s_run_factory(c, &folder);
+        if (!rc)
+            rc = s_load_scenario(c, folder);
+        free(folder);
+    }
+    if (rc)
+        return rc;
     coord_scenario_t *s = c->scenario;
     if (c->opts.has_seed)
         s->seed = c->opts.seed;
@@ -205,25 +253,12 @@ s_setup_scenario(coord_t *c)
 static int
 s_setup_output(coord_t *c)
 {
-    c->out_dir = tt_strdup(c->opts.out_dir);
+    int rc = s_make_output_dir(c);
+    if (rc)
+        return rc;
     char *log_path = tt_asprintf("%s/sim.tlog", c->out_dir);
-    struct stat st;
-    bool exists = stat(log_path, &st) == 0;
-    int rc = 0;
     char *err = NULL;
-    if (exists && !c->opts.resume) {
-        fprintf(stderr,
-                "coordinator: %s already holds a run; use --resume to continue it, or "
-                "another --out\n",
-                c->out_dir);
-        rc = 2;
-    } else if (!exists && c->opts.resume) {
-        fprintf(stderr, "coordinator: %s: no run to resume (no sim.tlog)\n", c->out_dir);
-        rc = 2;
-    } else if (s_mkdirs(c->out_dir)) {
-        fprintf(stderr, "coordinator: cannot create %s: %s\n", c->out_dir, strerror(errno));
-        rc = 2;
-    } else if (tt_tlog_open(log_path, TT_TLOG_APPEND, &c->log, &err)) {
+    if (tt_tlog_open(log_path, TT_TLOG_APPEND, &c->log, &err)) {
         fprintf(stderr, "coordinator: %s\n", err ? err : log_path);
         rc = 2;
     }
@@ -331,6 +366,8 @@ coord_run(const coord_run_opts_t *opts)
     c.exit_code = 1;
     c.started_ms = tt_now_ms();
     int rc = s_setup_config(&c);
+    if (!rc)
+        rc = s_check_output(&c);
     if (!rc)
         rc = s_setup_scenario(&c);
     if (!rc)

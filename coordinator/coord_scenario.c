@@ -31,6 +31,7 @@ typedef struct {
     coord_scenario_t *s;
     char *err;
     size_t agents_alloc;
+    const char *generated_dir; /* the factory's people, if any */
 } s_ctx_t;
 
 static const char *s_stimulus_types[] = {
@@ -333,10 +334,34 @@ s_load_folder(s_ctx_t *c, const char *rel, const json_t *entry, const char *path
     return ok;
 }
 
+static bool s_load_agent_list(s_ctx_t *c, const json_t *agents, bool factory);
+static bool s_unique_names(s_ctx_t *c);
+
 static bool
 s_load_agents(s_ctx_t *c, const json_t *agents)
 {
-    if (!json_is_array(agents) || json_array_size(agents) == 0)
+    bool factory = json_object_get(tt_jdoc_root(c->doc), "factory") != NULL;
+    if (!agents && factory)
+        agents = json_array(); /* the factory makes them all */
+    else
+        json_incref((json_t *)agents);
+    bool ok = s_load_agent_list(c, agents, factory);
+    json_decref((json_t *)agents);
+    if (ok && c->generated_dir) {
+        json_t *entry = json_object();
+        ok = s_load_folder(c, c->generated_dir, entry, factory ? "factory" : "");
+        json_decref(entry);
+    }
+    if (ok && c->s->n_agents == 0 && !factory)
+        return s_fail(c, "",
+                      "no agents: give a non-empty \"agents\" list or a \"factory\" section");
+    return ok && s_unique_names(c);
+}
+
+static bool
+s_load_agent_list(s_ctx_t *c, const json_t *agents, bool factory)
+{
+    if (!json_is_array(agents) || (json_array_size(agents) == 0 && !factory))
         return s_fail(c, agents ? "agents" : "", "\"agents\" must be a non-empty list");
     size_t i;
     json_t *e;
@@ -375,7 +400,13 @@ s_load_agents(s_ctx_t *c, const json_t *agents)
         if (!ok)
             return false;
     }
-    /* names must be unique: the world routes by name */
+    return true;
+}
+
+/* Names must be unique: the world routes by name. */
+static bool
+s_unique_names(s_ctx_t *c)
+{
     for (size_t a = 0; a < c->s->n_agents; a++)
         for (size_t b = a + 1; b < c->s->n_agents; b++)
             if (!strcmp(tt_persona_name(c->s->agents[a].persona),
@@ -861,17 +892,28 @@ s_load(s_ctx_t *c)
     s->seed = seed ? (uint64_t)json_integer_value(seed) : 42;
     s->extract = json_incref(json_object_get(root, "extract"));
     s->factory = json_incref(json_object_get(root, "factory"));
-    return s_load_world(c, json_object_get(root, "world")) && s_load_steps(c, root) &&
-           s_load_skip(c, root) && s_load_agents(c, json_object_get(root, "agents")) &&
-           s_load_relations(c, json_object_get(root, "world")) &&
-           s_load_custom_faculties(c, json_object_get(root, "custom_faculties")) &&
-           s_load_events(c, json_object_get(root, "events")) &&
-           s_load_interventions(c, json_object_get(root, "interventions")) &&
-           s_load_checkpoints(c, json_object_get(root, "checkpoints"));
+    json_t *world = json_object_get(root, "world");
+    json_t *defaults = world ? NULL : json_object(); /* no "world": every default */
+    bool ok = s_load_world(c, world ? world : defaults) && s_load_steps(c, root) &&
+              s_load_skip(c, root) && s_load_agents(c, json_object_get(root, "agents")) &&
+              s_load_relations(c, world) &&
+              s_load_custom_faculties(c, json_object_get(root, "custom_faculties")) &&
+              s_load_events(c, json_object_get(root, "events")) &&
+              s_load_interventions(c, json_object_get(root, "interventions")) &&
+              s_load_checkpoints(c, json_object_get(root, "checkpoints"));
+    json_decref(defaults);
+    return ok;
 }
 
 tt_err_t
 coord_scenario_load(const char *path, coord_scenario_t **out, char **errmsg)
+{
+    return coord_scenario_load_generated(path, NULL, out, errmsg);
+}
+
+tt_err_t
+coord_scenario_load_generated(const char *path, const char *generated_dir, coord_scenario_t **out,
+                              char **errmsg)
 {
     *out = NULL;
     tt_jdoc_t *doc;
@@ -883,7 +925,7 @@ coord_scenario_load(const char *path, coord_scenario_t **out, char **errmsg)
     const char *slash = strrchr(path, '/');
     s->dir = slash ? tt_strndup(path, (size_t)(slash - path)) : tt_strdup(".");
     s->text = tt_strdup(tt_jdoc_text(doc));
-    s_ctx_t c = {.doc = doc, .s = s};
+    s_ctx_t c = {.doc = doc, .s = s, .generated_dir = generated_dir};
     bool ok = s_load(&c);
     tt_jdoc_destroy(&doc);
     if (!ok) {

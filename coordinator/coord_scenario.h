@@ -115,6 +115,10 @@ typedef struct {
 
 /* Load and check. *errmsg = "file:line:col: what" on failure (caller frees). */
 tt_err_t coord_scenario_load(const char *path, coord_scenario_t **out, char **errmsg);
+/* The same, adding the *.agent.json files of generated_dir (what the factory
+ * made for the scenario's "factory" section) after the listed agents. */
+tt_err_t coord_scenario_load_generated(const char *path, const char *generated_dir,
+                                       coord_scenario_t **out, char **errmsg);
 void coord_scenario_destroy(coord_scenario_t **self_p);
 /* Index of the agent with this exact name, or -1. */
 long coord_scenario_find(const coord_scenario_t *s, const char *name);

@@ -9,7 +9,8 @@ packages=(build-essential cmake pkg-config libzmq3-dev libczmq-dev libprotobuf-c
           protobuf-c-compiler liblmdb-dev libcurl4-openssl-dev libcmocka-dev libjansson-dev
           libinih-dev libsodium-dev libssl-dev libmicrohttpd-dev)
 if [[ "${1:-}" == "--test" ]]; then
-    packages+=(lmdb-utils iproute2 procps curl python3 chromium clang libclang-rt-14-dev valgrind)
+    packages+=(lmdb-utils iproute2 procps curl python3 chromium clang libclang-rt-14-dev valgrind
+               slurm-wlm munge)
 fi
 
 missing=()

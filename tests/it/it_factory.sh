@@ -88,6 +88,18 @@ pass "fakellm: replay regenerates identical files with zero requests"
 # ------------------------------------------------------------------ extraction
 unset OPENAI_BASE_URL
 "$COORD" run "$SRC/examples/scenarios/market_research.json" --out "$TMP/mr" --quiet
+# the scenario's factory section made its six people in DIR/factory ...
+[[ $(ls "$TMP/mr/factory"/*.agent.json | wc -l) -eq 6 ]] || fail "run: want 6 generated people"
+[[ $(stats "$TMP/mr/sim.tlog" agents) -eq 6 ]] || fail "run: the generated people are not the agents"
+cp "$TMP/mr/factory/factory.json" "$TMP/mr-factory.json"
+# ... which a --resume keeps, and a --replay of the run makes again without the model
+"$COORD" run "$SRC/examples/scenarios/market_research.json" --out "$TMP/mr" --resume --quiet
+cmp -s "$TMP/mr/factory/factory.json" "$TMP/mr-factory.json" || fail "resume remade the people"
+"$COORD" run "$SRC/examples/scenarios/market_research.json" --out "$TMP/mr2" --quiet \
+    --replay "$TMP/mr/sim.tlog"
+[[ $(stats "$TMP/mr2/factory/factory.tlog" llm_replayed) -eq 7 ]] || fail "run replay: factory calls"
+"$COORD" log diff "$TMP/mr/sim.tlog" "$TMP/mr2/sim.tlog" > "$TMP/diff" || fail "run replay diverged"
+pass "run: a scenario's factory section makes its people; resume keeps them; replay remakes them"
 "$COORD" extract "$TMP/mr" 2> "$TMP/extract.err" || { cat "$TMP/extract.err"; fail "extract"; }
 check_extraction() {
     python3 - "$1" <<'EOF' || fail "extraction.json and extraction.csv disagree"

@@ -131,9 +131,10 @@ test_recall_when_asked_to_remember(void **state)
     }
     assert_true(recalled);
     /* the follow-up with the results talks about what came back */
-    tt_prompt_add_followup(m, "{}",
-                           json_pack("[{s:s, s:s, s:s}]", "action", "RECALL", "query", "price",
-                                     "result", "RELEVANT CONTENT: tickets cost 40 euros"));
+    json_t *results = json_pack("[{s:s, s:s, s:s}]", "action", "RECALL", "query", "price", "result",
+                                "RELEVANT CONTENT: tickets cost 40 euros");
+    tt_prompt_add_followup(m, "{}", results); /* results are borrowed */
+    json_decref(results);
     json_t *ans2 = s_answer(m, &rules, 3);
     json_t *first = json_array_get(json_object_get(ans2, "actions"), 0);
     assert_string_equal(tt_json_str(first, "type", ""), "TALK");

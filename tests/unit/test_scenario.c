@@ -216,6 +216,59 @@ test_broken_agent_file_is_named(void **state)
     free(agent);
 }
 
+/* A "factory" section stands in for the agents list: the scenario is checked
+ * without its people, then loaded with them after the listed ones; a name the
+ * factory made that is already listed is refused. */
+static void
+test_factory_people_follow_the_listed_agents(void **state)
+{
+    char *gen = tt_asprintf("%s/generated", s_dir);
+    char *mk = tt_asprintf("mkdir -p '%s'", gen);
+    assert_int_equal(system(mk), 0);
+    free(s_write("generated/Ana Lima.agent.json",
+                 "{\"type\": \"TinyPerson\", \"persona\": {\"name\": \"Ana Lima\", \"age\": 30}}"));
+    char *only = s_write("only.json", "{\"factory\": {\"count\": 1, \"context\": \"x\"}}");
+    coord_scenario_t *s = NULL;
+    char *err = NULL;
+    if (coord_scenario_load(only, &s, &err))
+        fail_msg("%s", err);
+    assert_int_equal(s->n_agents, 0);
+    assert_non_null(s->factory);
+    coord_scenario_destroy(&s);
+    assert_int_equal(coord_scenario_load_generated(only, gen, &s, &err), TT_OK);
+    assert_int_equal(s->n_agents, 1);
+    assert_string_equal(tt_persona_name(s->agents[0].persona), "Ana Lima");
+    coord_scenario_destroy(&s);
+
+    char *text = tt_asprintf("{\"agents\": [\"%s/lisa_carter.agent.json\"],\n"
+                             " \"factory\": {\"count\": 1, \"context\": \"x\"}}",
+                             s_agents);
+    char *both = s_write("both.json", text);
+    assert_int_equal(coord_scenario_load_generated(both, gen, &s, &err), TT_OK);
+    assert_int_equal(s->n_agents, 2);
+    assert_string_equal(tt_persona_name(s->agents[0].persona), "Lisa Carter");
+    assert_string_equal(tt_persona_name(s->agents[1].persona), "Ana Lima");
+    coord_scenario_destroy(&s);
+
+    free(s_write("generated/Lisa Carter.agent.json",
+                 "{\"type\": \"TinyPerson\", \"persona\": {\"name\": \"Lisa Carter\"}}"));
+    assert_int_equal(coord_scenario_load_generated(both, gen, &s, &err), TT_EINVAL);
+    assert_non_null(strstr(err, "Lisa Carter"));
+    free(err);
+    err = NULL;
+
+    char *none = s_write("none.json", "{\"world\": {}}");
+    assert_int_equal(coord_scenario_load(none, &s, &err), TT_EINVAL);
+    assert_non_null(strstr(err, "agents"));
+    free(err);
+    free(none);
+    free(both);
+    free(text);
+    free(only);
+    free(mk);
+    free(gen);
+}
+
 /* Every top-level and world key the schema documents is accepted by the loader. */
 static void
 test_schema_and_loader_agree(void **state)
@@ -258,6 +311,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_copies_inline_and_run_duration, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_fragments_merge, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_broken_scenarios_are_located, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_factory_people_follow_the_listed_agents, s_setup,
+                                        s_teardown),
         cmocka_unit_test_setup_teardown(test_broken_agent_file_is_named, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_schema_and_loader_agree, s_setup, s_teardown),
     };

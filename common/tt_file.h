@@ -1,0 +1,21 @@
+/*  tt_file -- directories and whole files, written so a crash never leaves a
+ *  half-written one behind.
+ */
+#ifndef TT_FILE_H
+#define TT_FILE_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "tt_err.h"
+
+/* mkdir -p: every missing directory of path is created with mode. An existing
+ * path that is not a directory is TT_EIO. */
+tt_err_t tt_mkdirs(const char *path, mode_t mode);
+
+/* Replace path with len bytes of data: path.tmp (mode), fsync, rename. Either
+ * the old file or the whole new one is there afterwards. TT_EIO (errno kept)
+ * on failure, and path.tmp is removed. */
+tt_err_t tt_write_file(const char *path, const void *data, size_t len, mode_t mode);
+
+#endif
