@@ -113,6 +113,8 @@ typedef struct coord {
     uint64_t dropped_frames;
     uint64_t ignored_messages; /* from dead or unknown peers */
     size_t respawns;           /* local agentds to start on the next tick */
+    size_t unborn_deaths;      /* local agentds dead before their hello, since the last hello */
+    char *unborn_why;          /* how the last of them died */
     /* agents */
     coord_agent_t *agents;
     size_t n_agents;
@@ -134,7 +136,7 @@ typedef struct coord {
     bool *intervention_fired; /* once-only interventions that fired */
     json_t *fired_now;        /* interventions fired this step (names) */
     int64_t started_ms;
-    int64_t startup_ms;         /* until every agent was first ready */
+    int64_t startup_ms; /* until every agent was first ready */
     int64_t placing_since_ms;
     uint64_t llm_calls;
     uint64_t tokens;

@@ -279,6 +279,11 @@ coord_peer_dead(coord_t *c, coord_peer_t *p, const char *why)
         p->slot_agent[s] = 0;
         coord_place_unplace(c, a);
     }
+    if (!p->routing_id && p->pid != 0) {
+        c->unborn_deaths++;
+        free(c->unborn_why);
+        c->unborn_why = tt_strdup(why);
+    }
     /* a replacement is started on the next tick: the peers table may move then */
     if (p->pid != 0 && c->state != COORD_RUN_DONE && !c->opts.external)
         c->respawns++;
@@ -305,6 +310,7 @@ s_on_hello(coord_t *c, zframe_t *id, const char *key, const Tt__Envelope *env)
             memset(p, 0, sizeof *p);
         }
     }
+    c->unborn_deaths = 0;
     zframe_destroy(&p->routing_id);
     p->routing_id = zframe_dup(id);
     snprintf(p->key, sizeof p->key, "%s", key);
@@ -459,6 +465,16 @@ coord_peers_tick(coord_t *c)
             coord_place_unplaced(c);
             break;
         }
+    /* agentds that keep dying before they say hello will not do better when
+     * started again: stop, and say how they died */
+    size_t spawned = (c->n_agents + c->opts.slots - 1) / c->opts.slots;
+    if (c->respawns && c->unborn_deaths >= (spawned > 3 ? spawned : 3)) {
+        coord_fail(c,
+                   "%zu agentds in a row died before registering (the last: %s); their "
+                   "errors are above",
+                   c->unborn_deaths, c->unborn_why);
+        c->respawns = 0;
+    }
     if (c->respawns) {
         char *err = NULL;
         size_t n = c->respawns;
@@ -473,7 +489,11 @@ coord_peers_tick(coord_t *c)
         coord_peer_t *p = &c->peers[i];
         if (p->state != COORD_PEER_LIVE)
             continue;
-        if (now - p->last_seen_ms > c->config.liveness_ms) {
+        /* a child still starting up has the registration timeout: a thousand
+         * of them starting on two cores take longer than LIVENESS_MS */
+        int64_t limit =
+            p->routing_id ? c->config.liveness_ms : (int64_t)c->config.register_timeout_s * 1000;
+        if (now - p->last_seen_ms > limit) {
             coord_peer_dead(c, p, p->routing_id ? "silent" : "never registered");
             continue;
         }

@@ -346,6 +346,7 @@ s_destroy(coord_t *c)
     free(c->agent_config_json);
     free(c->divergence);
     free(c->failure);
+    free(c->unborn_why);
     free(c->out_dir);
     coord_replay_close(&c->replay);
     coord_results_destroy(&c->results);

@@ -45,3 +45,14 @@ assert later and all(any(a['agent'] == agent and a.get('status') == 'ok' and a.g
                          for a in s['agents']) for s in later), 'the agent did not act again'
 print(f'agent {agent} timed out at step {step} and acted again afterwards')"
 pass "failures: unreachable model and a frozen agentd are reported; steps commit"
+
+# agentds that die before registering are not restarted forever: the run stops
+# at once and says how they died
+set +e
+TROUPE_AGENTD=/bin/false timeout 20 "$COORD" run "$SRC/examples/scenarios/focus_group.json" \
+    --out "$TMP/unborn" --quiet 2> "$TMP/unborn.err"
+rc=$?
+set -e
+[[ $rc -eq 1 ]] || { cat "$TMP/unborn.err"; fail "agentds that cannot start: exit $rc, want 1"; }
+assert_contains "$TMP/unborn.err" "died before registering (the last: exited with status 1)"
+pass "failures: agentds that die before registering stop the run with the reason"
