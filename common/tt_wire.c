@@ -15,6 +15,7 @@
 
 #define S_MAX_TEXT     ((size_t)4 << 20) /* any single string field */
 #define S_MAX_REPEATED 100000            /* any repeated field */
+#define S_MAX_DEPTH    8                 /* messages inside messages: the schema has 4 */
 
 tt_err_t
 tt_wire_send(zsock_t *sock, zframe_t *routing_id, Tt__Envelope *env)
@@ -155,6 +156,43 @@ s_envelope_ok(const Tt__Envelope *env)
     }
 }
 
+/* protobuf-c keeps an unknown field numbered 0 when its tag comes in more than
+ * one byte, then packs it back in one byte, which its own decoder refuses. A
+ * handler that forwards part of such a message (an agent's Actions go into the
+ * log's StepCommit) would make a record that cannot be appended or read back.
+ * Field 0 does not exist: refuse it anywhere in the message. */
+static bool
+s_no_field_zero(const ProtobufCMessage *m, int depth)
+{
+    if (depth > S_MAX_DEPTH)
+        return false;
+    for (unsigned i = 0; i < m->n_unknown_fields; i++)
+        if (m->unknown_fields[i].tag == 0)
+            return false;
+    const ProtobufCMessageDescriptor *d = m->descriptor;
+    const char *base = (const char *)m;
+    for (unsigned i = 0; i < d->n_fields; i++) {
+        const ProtobufCFieldDescriptor *f = &d->fields[i];
+        if (f->type != PROTOBUF_C_TYPE_MESSAGE)
+            continue;
+        if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+            size_t n = *(const size_t *)(base + f->quantifier_offset);
+            ProtobufCMessage *const *items = *(ProtobufCMessage *const *const *)(base + f->offset);
+            for (size_t k = 0; k < n; k++)
+                if (!s_no_field_zero(items[k], depth + 1))
+                    return false;
+            continue;
+        }
+        if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
+            *(const uint32_t *)(base + f->quantifier_offset) != f->id)
+            continue; /* another member of the oneof is set */
+        const ProtobufCMessage *sub = *(ProtobufCMessage *const *)(base + f->offset);
+        if (sub && !s_no_field_zero(sub, depth + 1))
+            return false;
+    }
+    return true;
+}
+
 tt_err_t
 tt_wire_decode(const uint8_t *data, size_t len, Tt__Envelope **out)
 {
@@ -164,7 +202,8 @@ tt_wire_decode(const uint8_t *data, size_t len, Tt__Envelope **out)
     Tt__Envelope *env = tt__envelope__unpack(NULL, len, data);
     if (!env)
         return TT_EPROTO;
-    if (env->version != TT_PROTOCOL_VERSION || !s_envelope_ok(env)) {
+    if (env->version != TT_PROTOCOL_VERSION || !s_envelope_ok(env) ||
+        !s_no_field_zero(&env->base, 0)) {
         tt__envelope__free_unpacked(env, NULL);
         return TT_EPROTO;
     }
