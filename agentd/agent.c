@@ -58,6 +58,7 @@ s_prepare_memory(agent_t *a, const Tt__Assign *as, char **errmsg)
 }
 
 static void s_window_caps(const agent_t *a, size_t *first, size_t *last);
+static void s_episode_add(agent_t *a, const char *line);
 
 static void
 s_load_state(agent_t *a)
@@ -92,6 +93,22 @@ s_load_state(agent_t *a)
     a->location = loc ? tt_strdup(loc) : NULL;
     a->episode_events = (uint32_t)tt_json_int(st, "episode_events", 0);
     a->episode_start = (uint32_t)tt_json_int(st, "episode_start", 0);
+    /* the current episode's lines, so a consolidation needs no reading back */
+    n = 0;
+    items = NULL;
+    if (tt_memory_episodes_since(a->memory, a->episode_start, &items, &n) == TT_OK) {
+        size_t max = (size_t)a->config.max_content_display_length;
+        for (size_t i = 0; i < n; i++) {
+            json_t *item = json_loads(items[i], 0, NULL);
+            char *line = item ? tt_prompt_episode_line(item, max) : NULL;
+            if (line)
+                s_episode_add(a, line);
+            free(line);
+            json_decref(item);
+            free(items[i]);
+        }
+        free(items);
+    }
     json_t *act = json_object_get(st, "last_action");
     json_decref(a->last_action);
     a->last_action = json_is_object(act) ? json_incref(act) : NULL;
@@ -168,6 +185,8 @@ agent_destroy(agent_t **self_p)
     tt_persona_destroy(&a->persona);
     tt_config_fini(&a->config);
     json_decref(a->agent_config);
+    json_decref(a->turn_schema);
+    agent_episode_reset(a);
     json_decref(a->cognitive);
     json_decref(a->calendar);
     json_decref(a->last_action);
@@ -207,17 +226,44 @@ agent_window_push(agent_t *a, const char *item_json)
 {
     json_t *item = json_loads(item_json, 0, NULL);
     if (item)
-        agent_window_push_item(a, item);
+        agent_window_push_item(a, item, false);
     json_decref(item);
 }
 
+static void
+s_episode_add(agent_t *a, const char *line)
+{
+    a->episode_lines =
+        tt_realloc(a->episode_lines, (a->n_episode_lines + 1) * sizeof *a->episode_lines);
+    a->episode_lines[a->n_episode_lines++] = tt_strdup(line);
+}
+
+const char *const *
+agent_episode_lines(const agent_t *a, size_t *n)
+{
+    *n = a->n_episode_lines;
+    return (const char *const *)a->episode_lines;
+}
+
 void
-agent_window_push_item(agent_t *a, const json_t *item)
+agent_episode_reset(agent_t *a)
+{
+    for (size_t i = 0; i < a->n_episode_lines; i++)
+        free(a->episode_lines[i]);
+    free(a->episode_lines);
+    a->episode_lines = NULL;
+    a->n_episode_lines = 0;
+}
+
+void
+agent_window_push_item(agent_t *a, const json_t *item, bool in_episode)
 {
     agent_window_t *w = &a->window;
     size_t first, last;
     s_window_caps(a, &first, &last);
     char *line = tt_prompt_episode_line(item, (size_t)a->config.max_content_display_length);
+    if (line && in_episode)
+        s_episode_add(a, line);
     json_t *act = json_object_get(json_object_get(item, "content"), "action");
     if (act && strcmp(tt_json_str(act, "type", ""), "DONE")) {
         json_decref(a->last_action);

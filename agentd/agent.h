@@ -48,6 +48,7 @@ struct agent {
     json_t *agent_config; /* faculties, tools, documents, custom faculties */
     tt_memory_t *memory;
     tt_turn_rules_t rules;
+    json_t *turn_schema; /* tt_turn_schema(rules), made at the first turn */
     char *system_prompt; /* stable prefix, built once */
     json_t *cognitive;   /* latest cognitive state */
     json_t *calendar;    /* CREATE_EVENT entries */
@@ -56,7 +57,9 @@ struct agent {
     agent_window_t window;
     uint32_t episode_events; /* since the last consolidation */
     uint32_t episode_start;  /* first step of the current episode */
-    uint64_t turn_id;        /* current turn (0 = none) */
+    char **episode_lines;    /* its stored items as prompt lines, for consolidation */
+    size_t n_episode_lines;
+    uint64_t turn_id; /* current turn (0 = none) */
 };
 
 /* Build an agent from an Assign message: open (or create) its memory under
@@ -73,10 +76,16 @@ uint32_t agent_last_step(const agent_t *a);
  * the gap. */
 const char **agent_window_lines(const agent_t *a, size_t *n_lines, size_t *omitted_after,
                                 size_t *omitted);
-/* Remember an item just committed (keeps the window cache in step). */
-void agent_window_push_item(agent_t *a, const json_t *item);
+/* Remember an item just committed (keeps the window cache in step), and when
+ * in_episode, as a line of the current episode too. */
+void agent_window_push_item(agent_t *a, const json_t *item, bool in_episode);
 /* The same from stored text (rebuilding the window from memory). */
 void agent_window_push(agent_t *a, const char *item_json);
+
+/* The current episode's stored items as prompt lines (borrowed), and the
+ * start of a new episode. */
+const char *const *agent_episode_lines(const agent_t *a, size_t *n);
+void agent_episode_reset(agent_t *a);
 
 /* Everything about the agent that changes step by step besides its episodes:
  * cognitive state, location, episode counters, calendar. Stored per step (the

@@ -395,10 +395,10 @@ s_phase_turn(agent_turn_t *t)
     if (!t->result) {
         if (!t->messages)
             t->messages = s_first_messages(t);
-        json_t *schema = tt_turn_schema(&t->a->rules);
+        if (!t->a->turn_schema)
+            t->a->turn_schema = tt_turn_schema(&t->a->rules);
         tt_llm_request_t *req = tt_llm_request_chat(t->followups ? "followup" : "turn", t->messages,
-                                                    "agent_turn", schema);
-        json_decref(schema);
+                                                    "agent_turn", t->a->turn_schema);
         tt_llm_request_set_checker(req, tt_turn_check, &t->a->rules);
         tt_llm_request_set_seed(req, t->a->seed);
         if (t->a->config.temperature >= 0)
@@ -599,36 +599,30 @@ s_phase_consolidate(agent_turn_t *t)
         return;
     }
     if (!t->result) {
-        char **items = NULL;
+        /* the stored part of the episode as lines already, then this step's items */
         size_t n = 0;
-        tt_memory_episodes_since(a->memory, a->episode_start, &items, &n);
-        json_t *lines = json_array();
+        const char *const *stored = agent_episode_lines(a, &n);
         size_t max = (size_t)a->config.max_content_display_length;
         size_t n_stim = json_array_size(t->stimulus_items);
-        for (size_t i = 0; i < n + n_stim + json_array_size(t->action_items); i++) {
-            /* stored items are parsed; this step's are still objects */
-            json_t *item = i < n ? json_loads(items[i], 0, NULL)
-                           : i - n < n_stim
-                               ? json_incref(json_array_get(t->stimulus_items, i - n))
-                               : json_incref(json_array_get(t->action_items, i - n - n_stim));
-            char *line = item ? tt_prompt_episode_line(item, max) : NULL;
-            if (line)
-                json_array_append_new(lines, json_string(line));
-            free(line);
-            json_decref(item);
-        }
+        size_t n_new = n_stim + json_array_size(t->action_items), nl = 0;
+        const char **l = tt_calloc(n + n_new + 1, sizeof(char *));
+        char **fresh = tt_calloc(n_new + 1, sizeof(char *));
         for (size_t i = 0; i < n; i++)
-            free(items[i]);
-        free(items);
-        size_t nl = json_array_size(lines);
-        const char **l = tt_calloc(nl + 1, sizeof(char *));
-        for (size_t i = 0; i < nl; i++)
-            l[i] = json_string_value(json_array_get(lines, i));
+            l[nl++] = stored[i];
+        for (size_t i = 0; i < n_new; i++) {
+            const json_t *item = i < n_stim ? json_array_get(t->stimulus_items, i)
+                                            : json_array_get(t->action_items, i - n_stim);
+            fresh[i] = tt_prompt_episode_line(item, max);
+            if (fresh[i])
+                l[nl++] = fresh[i];
+        }
         char *bio = tt_persona_minibio(a->persona);
         json_t *msgs = tt_prompt_consolidation_messages(a->name, bio, l, nl, t->step->datetime);
         free(bio);
         free(l);
-        json_decref(lines);
+        for (size_t i = 0; i < n_new; i++)
+            free(fresh[i]);
+        free(fresh);
         json_t *schema = tt_prompt_consolidation_schema();
         tt_llm_request_t *req = tt_llm_request_chat("consolidation", msgs, "consolidation", schema);
         json_decref(schema);
@@ -645,6 +639,7 @@ s_phase_consolidate(agent_turn_t *t)
     tt_llm_result_destroy(&r);
     a->episode_events = 0;
     a->episode_start = t->step->step + 1;
+    agent_episode_reset(a);
     t->phase = json_array_size(t->consolidated) ? PH_EMBED_MEMORIES : PH_COMMIT;
 }
 
@@ -780,9 +775,12 @@ s_phase_commit(agent_turn_t *t)
     } else if (err) {
         s_fail(t, "cannot commit memory: %s", tt_strerror(err));
     } else {
-        json_array_foreach(t->stimulus_items, i, item) agent_window_push_item(a, item);
+        /* a consolidation this step closed the episode these items belong to */
+        bool in_episode = !t->consolidated;
+        json_array_foreach(t->stimulus_items, i, item) agent_window_push_item(a, item, in_episode);
         if (!t->failed)
-            json_array_foreach(t->action_items, i, item) agent_window_push_item(a, item);
+            json_array_foreach(t->action_items, i, item)
+                agent_window_push_item(a, item, in_episode);
     }
     s_build_answer(t);
     t->phase = PH_DONE;

@@ -608,6 +608,114 @@ s_write(tt_buf_t *b, const json_t *v, bool sorted)
     }
 }
 
+/* The digest walk: small pieces gather in a block, long strings go straight
+ * to the hash. */
+typedef struct {
+    tt_sha256_t sha;
+    size_t used;
+    unsigned char block[4096];
+} s_digest_t;
+
+static void
+s_digest_flush(s_digest_t *d)
+{
+    if (d->used)
+        tt_sha256_update(&d->sha, d->block, d->used);
+    d->used = 0;
+}
+
+static void
+s_digest_add(s_digest_t *d, const void *data, size_t len)
+{
+    if (len > sizeof d->block / 4) {
+        s_digest_flush(d);
+        tt_sha256_update(&d->sha, data, len);
+        return;
+    }
+    if (d->used + len > sizeof d->block)
+        s_digest_flush(d);
+    memcpy(d->block + d->used, data, len);
+    d->used += len;
+}
+
+/* A tag byte and a length, little-endian. */
+static void
+s_digest_head(s_digest_t *d, char tag, uint64_t n)
+{
+    unsigned char head[9] = {(unsigned char)tag};
+    for (int i = 0; i < 8; i++)
+        head[1 + i] = (unsigned char)(n >> (8 * i));
+    s_digest_add(d, head, sizeof head);
+}
+
+static void
+s_digest_string(s_digest_t *d, char tag, const char *s, size_t len)
+{
+    s_digest_head(d, tag, len);
+    s_digest_add(d, s, len);
+}
+
+static void
+s_digest_value(s_digest_t *d, const json_t *v)
+{
+    char num[64];
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: {
+        size_t n = json_object_size(v), i = 0;
+        const char *stack[32];
+        const char **keys = n <= 32 ? stack : tt_malloc(n * sizeof *keys);
+        const char *key;
+        json_t *item;
+        json_object_foreach((json_t *)v, key, item) keys[i++] = key;
+        qsort(keys, n, sizeof *keys, s_key_cmp);
+        s_digest_head(d, 'o', n);
+        for (i = 0; i < n; i++) {
+            s_digest_string(d, 'k', keys[i], strlen(keys[i]));
+            s_digest_value(d, json_object_get(v, keys[i]));
+        }
+        if (keys != stack)
+            free(keys);
+        break;
+    }
+    case JSON_ARRAY:
+        s_digest_head(d, 'a', json_array_size(v));
+        for (size_t i = 0; i < json_array_size(v); i++)
+            s_digest_value(d, json_array_get(v, i));
+        break;
+    case JSON_STRING:
+        s_digest_string(d, 's', json_string_value(v), json_string_length(v));
+        break;
+    case JSON_INTEGER:
+        s_digest_head(d, 'i', (uint64_t)json_integer_value(v));
+        break;
+    case JSON_REAL:
+        snprintf(num, sizeof num, "%.17g", json_real_value(v));
+        s_digest_string(d, 'r', num, strlen(num));
+        break;
+    case JSON_TRUE:
+        s_digest_head(d, 't', 0);
+        break;
+    case JSON_FALSE:
+        s_digest_head(d, 'f', 0);
+        break;
+    case JSON_NULL:
+        s_digest_head(d, 'n', 0);
+        break;
+    }
+}
+
+void
+tt_json_digest(const json_t *value, const char *domain, uint8_t out[32])
+{
+    s_digest_t *d = tt_new(s_digest_t);
+    tt_sha256_init(&d->sha);
+    s_digest_string(d, 'd', domain, strlen(domain));
+    s_digest_value(d, value);
+    s_digest_flush(d);
+    tt_sha256_final(&d->sha, out);
+    free(d);
+}
+
 void
 tt_json_canonical_into(const json_t *value, tt_buf_t *out)
 {

@@ -58,6 +58,12 @@ json_t *tt_json_extract(const char *text, size_t len, const char *path);
 char *tt_json_canonical(const json_t *value);
 /* The same bytes appended to out (reuse one buffer on hot paths). */
 void tt_json_canonical_into(const json_t *value, tt_buf_t *out);
+/* SHA-256 of the value itself rather than of a text: every node is a type
+ * tag, strings and containers carry their length, object members go in key
+ * order, reals as their 17-digit text. Equal values give equal digests
+ * whatever order they were built in; nothing is escaped or copied, so a 10 KB
+ * prompt costs little more than hashing its bytes. */
+void tt_json_digest(const json_t *value, const char *domain, uint8_t out[32]);
 /* Compact dump in insertion order (for display and files). Caller frees. */
 char *tt_json_compact(const json_t *value);
 

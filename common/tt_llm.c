@@ -129,18 +129,25 @@ tt_llm_request_destroy(tt_llm_request_t **self_p)
     *self_p = NULL;
 }
 
-/* Replace shared JSON by private deep copies before the request changes thread. */
+/* Before the request changes thread: the caller may go on appending to the
+ * lists it passed (a turn adds its follow-up messages), so the request gets
+ * lists of its own; their items are shared, and never change (jansson's
+ * reference counts are atomic). */
+#if !JANSSON_THREAD_SAFE_REFCOUNT
+#error "requests share JSON across threads: jansson must count references atomically"
+#endif
+
 static void
 s_detach(tt_llm_request_t *r)
 {
-    json_t **fields[] = {&r->messages, &r->schema, &r->texts};
-    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
-        if (!*fields[i])
+    json_t **lists[] = {&r->messages, &r->texts};
+    for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++) {
+        if (!*lists[i])
             continue;
-        json_t *copy = json_deep_copy(*fields[i]);
+        json_t *copy = json_copy(*lists[i]);
         TT_ASSERT(copy);
-        json_decref(*fields[i]);
-        *fields[i] = copy;
+        json_decref(*lists[i]);
+        *lists[i] = copy;
     }
 }
 
@@ -180,36 +187,6 @@ s_canonical(const tt_llm_conf_t *conf, const tt_llm_request_t *req)
     return text;
 }
 
-static pthread_key_t s_digest_key;
-static pthread_once_t s_digest_once = PTHREAD_ONCE_INIT;
-
-static void
-s_digest_buffer_free(void *p)
-{
-    tt_buf_fini(p);
-    free(p);
-}
-
-static void
-s_digest_key_create(void)
-{
-    TT_ASSERT(pthread_key_create(&s_digest_key, s_digest_buffer_free) == 0);
-}
-
-/* This thread's scratch buffer for canonical requests, freed with the thread. */
-static tt_buf_t *
-s_digest_buffer(void)
-{
-    pthread_once(&s_digest_once, s_digest_key_create);
-    tt_buf_t *buf = pthread_getspecific(s_digest_key);
-    if (!buf) {
-        buf = tt_new(tt_buf_t);
-        tt_buf_init(buf, 0);
-        pthread_setspecific(s_digest_key, buf);
-    }
-    return buf;
-}
-
 void
 tt_llm_digest_conf(const tt_llm_conf_t *conf, const tt_llm_request_t *req,
                    uint8_t out[TT_SHA256_LEN])
@@ -218,13 +195,9 @@ tt_llm_digest_conf(const tt_llm_conf_t *conf, const tt_llm_request_t *req,
         memcpy(out, req->digest, TT_SHA256_LEN);
         return;
     }
-    /* one buffer per thread, reused: prompts are ~10 KB and this runs per call */
-    tt_buf_t *buf = s_digest_buffer();
-    tt_buf_reset(buf);
     json_t *j = s_canonical_json(conf, req);
-    tt_json_canonical_into(j, buf);
+    tt_json_digest(j, "troupe model request 2", out);
     json_decref(j);
-    tt_sha256(buf->data, buf->len, out);
     tt_llm_request_t *memo = (tt_llm_request_t *)req; /* logically const: a cache */
     memcpy(memo->digest, out, TT_SHA256_LEN);
     memo->has_digest = true;

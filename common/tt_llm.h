@@ -106,7 +106,10 @@ typedef struct {
 /* ------------------------------------------------------------------ requests */
 
 /* A chat request. messages is [{"role","content"}...] (a reference is taken).
- * schema_name/schema ask for structured output (may be NULL: plain text). */
+ * schema_name/schema ask for structured output (may be NULL: plain text).
+ * The call reads them on another thread: messages may be appended to after
+ * tt_llm_submit, but the messages in it, the schema and embedding texts must
+ * not change. */
 tt_llm_request_t *tt_llm_request_chat(const char *purpose, json_t *messages,
                                       const char *schema_name, json_t *schema);
 /* An embedding request for one or more texts (a reference to the array is taken). */
@@ -118,12 +121,12 @@ void tt_llm_request_set_temperature(tt_llm_request_t *req, double temperature);
 void tt_llm_request_set_seed(tt_llm_request_t *req, uint64_t seed);
 void tt_llm_request_destroy(tt_llm_request_t **self_p);
 
-/* SHA-256 of the canonical logical request under this client's model: sorted-key
- * JSON of kind, model, messages, schema name and schema, temperature, seed and
- * inputs. Never depends on the provider's wire quirks, headers or the key. */
+/* SHA-256 of the logical request under this client's model (tt_json_digest of
+ * kind, model, messages, schema name and schema, temperature, seed and
+ * inputs). Never depends on the provider's wire quirks, headers or the key. */
 void tt_llm_request_digest(const tt_llm_t *llm, const tt_llm_request_t *req,
                            uint8_t out[TT_SHA256_LEN]);
-/* The canonical JSON text the digest is taken over (caller frees). For tests. */
+/* That logical request as canonical JSON text (caller frees). For tests. */
 char *tt_llm_request_canonical(const tt_llm_t *llm, const tt_llm_request_t *req);
 
 /* ------------------------------------------------------------------ client */

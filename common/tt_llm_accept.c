@@ -60,6 +60,14 @@ tt_llm_accept_chat(const tt_llm_request_t *req, const char *content, json_t **pa
     json_t *value = tt_repair_json(content, strlen(content), why);
     if (!value)
         return TT_ELLM;
+    return tt_llm_accept_value(req, value, parsed, why);
+}
+
+tt_err_t
+tt_llm_accept_value(const tt_llm_request_t *req, json_t *value, json_t **parsed, char **why)
+{
+    *parsed = NULL;
+    *why = NULL;
     if (req->schema && !tt_llm_schema_check(req->schema, value, why)) {
         json_decref(value);
         return TT_ELLM;

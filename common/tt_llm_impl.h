@@ -116,6 +116,10 @@ void tt_llm_digest_conf(const tt_llm_conf_t *conf, const tt_llm_request_t *req,
  * text); on TT_ELLM *why says what is wrong (caller frees both). */
 tt_err_t tt_llm_accept_chat(const tt_llm_request_t *req, const char *content, json_t **parsed,
                             char **why);
+/* The same for a structured answer already parsed (the in-process model's):
+ * the schema, then the validator. Takes value. */
+tt_err_t tt_llm_accept_value(const tt_llm_request_t *req, json_t *value, json_t **parsed,
+                             char **why);
 /* Append the re-ask turn: the bad answer (shortened) and what was wrong. */
 void tt_llm_reask_append(json_t *conversation, const char *bad, const char *why);
 /* Base64 (libsodium original variant) of n floats packed little-endian. */

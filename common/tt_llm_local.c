@@ -17,13 +17,22 @@ tt_llm_local_chat(const tt_llm_conf_t *conf, const tt_llm_request_t *req, tt_llm
     json_t *conversation = json_copy(req->messages);
     uint64_t seed = req->has_seed ? req->seed : 0;
     for (int reasks = 0;; reasks++) {
-        char *content = tt_offline_chat(conversation, req->schema_name, seed);
+        json_t *value = NULL;
+        char *content = tt_offline_chat(conversation, req->schema_name, seed, &value);
         r->attempts++;
         r->prompt_tokens += tt_tokens_messages(conversation);
         r->completion_tokens += tt_tokens_estimate(content);
         json_t *parsed = NULL;
         char *why = NULL;
-        if (tt_llm_accept_chat(req, content, &parsed, &why) == TT_OK) {
+        tt_err_t err;
+        if (value && (req->schema || req->schema_name)) {
+            /* an answer the model built as JSON is not parsed back from its text */
+            err = tt_llm_accept_value(req, value, &parsed, &why);
+        } else {
+            json_decref(value);
+            err = tt_llm_accept_chat(req, content, &parsed, &why);
+        }
+        if (err == TT_OK) {
             r->content = content;
             r->parsed = parsed;
             break;

@@ -11,10 +11,11 @@
 #include <string.h>
 
 #include "tt_hash.h"
+#include "tt_json.h"
 #include "tt_mem.h"
 
-char *tt_offline_agent_turn(const json_t *messages, uint64_t seed);
-char *tt_offline_consolidation(const json_t *messages, uint64_t seed);
+json_t *tt_offline_agent_turn(const json_t *messages, uint64_t seed);
+json_t *tt_offline_consolidation(const json_t *messages, uint64_t seed);
 char *tt_offline_proposition(const json_t *messages, uint64_t seed);
 char *tt_offline_dimensions(const json_t *messages, uint64_t seed);
 char *tt_offline_sample_plan(const json_t *messages, uint64_t seed);
@@ -22,13 +23,24 @@ char *tt_offline_person(const json_t *messages, uint64_t seed);
 char *tt_offline_extraction(const json_t *messages, uint64_t seed);
 
 char *
-tt_offline_chat(const json_t *messages, const char *schema_name, uint64_t seed)
+tt_offline_chat(const json_t *messages, const char *schema_name, uint64_t seed, json_t **value)
 {
     const char *task = schema_name ? schema_name : "";
+    json_t *answer = NULL;
+    if (value)
+        *value = NULL;
     if (!strcmp(task, "agent_turn"))
-        return tt_offline_agent_turn(messages, seed);
-    if (!strcmp(task, "consolidation"))
-        return tt_offline_consolidation(messages, seed);
+        answer = tt_offline_agent_turn(messages, seed);
+    else if (!strcmp(task, "consolidation"))
+        answer = tt_offline_consolidation(messages, seed);
+    if (answer) {
+        char *text = tt_json_compact(answer);
+        if (value)
+            *value = answer;
+        else
+            json_decref(answer);
+        return text;
+    }
     if (!strcmp(task, "proposition"))
         return tt_offline_proposition(messages, seed);
     if (!strcmp(task, "dimensions"))

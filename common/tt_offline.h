@@ -22,8 +22,12 @@
 #define TT_OFFLINE_MODEL     "troupe-offline"
 #define TT_OFFLINE_EMBED_DIM 256
 
-/* Answer a chat request. messages: [{"role","content"}...]. Caller frees. */
-char *tt_offline_chat(const json_t *messages, const char *schema_name, uint64_t seed);
+/* Answer a chat request. messages: [{"role","content"}...]. Returns the
+ * answer's text (caller frees). value (may be NULL) gets the same answer as
+ * JSON when the task's answers are JSON the model built itself (a turn, a
+ * consolidation), so an in-process caller need not parse it back; else NULL. */
+char *tt_offline_chat(const json_t *messages, const char *schema_name, uint64_t seed,
+                      json_t **value);
 
 /* Unit-length embedding from hashed word and word-pair features: texts that
  * share words are close, so retrieval behaves sensibly. */

@@ -33,8 +33,8 @@
 #include "tt_rng.h"
 #include "tt_text.h"
 
-char *tt_offline_agent_turn(const json_t *messages, uint64_t seed);
-char *tt_offline_consolidation(const json_t *messages, uint64_t seed);
+json_t *tt_offline_agent_turn(const json_t *messages, uint64_t seed);
+json_t *tt_offline_consolidation(const json_t *messages, uint64_t seed);
 
 #define S_TOPIC_WORDS 6
 
@@ -538,7 +538,7 @@ s_focus(const json_t *stimuli)
     return talk ? talk : last;
 }
 
-char *
+json_t *
 tt_offline_agent_turn(const json_t *messages, uint64_t seed)
 {
     s_turn_t t = {0};
@@ -546,9 +546,9 @@ tt_offline_agent_turn(const json_t *messages, uint64_t seed)
     if (!s_parse(messages, &t)) {
         json_decref(t.persona);
         json_decref(t.actions);
-        return tt_strdup("{\"actions\":[{\"type\":\"DONE\",\"content\":\"\",\"target\":\"\"}],"
-                         "\"cognitive_state\":{\"goals\":\"\",\"context\":[],\"attention\":\"\","
-                         "\"emotions\":\"confused\"}}");
+        return json_pack("{s:[{s:s, s:s, s:s}], s:{s:s, s:[], s:s, s:s}}", "actions", "type",
+                         "DONE", "content", "", "target", "", "cognitive_state", "goals", "",
+                         "context", "attention", "", "emotions", "confused");
     }
     t.agent = tt_json_str(t.situation, "agent", "someone");
     t.focus = s_focus(json_object_get(t.situation, "new_stimuli"));
@@ -566,12 +566,10 @@ tt_offline_agent_turn(const json_t *messages, uint64_t seed)
     s_act(&t, "DONE", "", "");
     json_t *answer =
         json_pack("{s:o, s:o}", "actions", t.actions, "cognitive_state", s_cognitive(&t));
-    char *text = tt_json_compact(answer);
-    json_decref(answer);
     json_decref(t.persona);
     json_decref(t.situation);
     json_decref(t.results);
-    return text;
+    return answer;
 }
 
 /* ------------------------------------------------------------------ consolidation */
@@ -601,7 +599,7 @@ s_memory_of_line(const char *line)
     return tt_asprintf("I did this: %s", text);
 }
 
-char *
+json_t *
 tt_offline_consolidation(const json_t *messages, uint64_t seed)
 {
     (void)seed;
@@ -634,8 +632,5 @@ tt_offline_consolidation(const json_t *messages, uint64_t seed)
             p += n;
         }
     }
-    json_t *answer = json_pack("{s:o}", "consolidation", list);
-    char *text = tt_json_compact(answer);
-    json_decref(answer);
-    return text;
+    return json_pack("{s:o}", "consolidation", list);
 }

@@ -94,7 +94,7 @@ fakellm_chat_answer(const json_t *req, fakellm_chat_t *out, const char **why)
     }
     json_int_t seed = tt_json_int(req, "seed", 0);
     json_t *clean = s_clean_messages(messages);
-    out->content = tt_offline_chat(clean, schema_name, (uint64_t)seed);
+    out->content = tt_offline_chat(clean, schema_name, (uint64_t)seed, NULL);
     json_decref(clean);
     out->prompt_tokens = tt_tokens_messages(messages);
     out->completion_tokens = tt_tokens_estimate(out->content);

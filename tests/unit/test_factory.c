@@ -354,7 +354,7 @@ static char *
 s_offline_person(const char *data)
 {
     json_t *msgs = json_pack("[{s:s, s:s}]", "role", "user", "content", data);
-    char *out = tt_offline_chat(msgs, "person", 7);
+    char *out = tt_offline_chat(msgs, "person", 7, NULL);
     json_decref(msgs);
     return out;
 }
@@ -410,7 +410,7 @@ test_offline_dimensions_and_plan_validate(void **state)
     json_t *msgs = json_pack("[{s:s, s:s}]", "role", "user", "content",
                              "{\"population_context\":\"Adults in Halifax, Canada\","
                              "\"population_size\":25}");
-    char *dims_text = tt_offline_chat(msgs, "dimensions", 1);
+    char *dims_text = tt_offline_chat(msgs, "dimensions", 1, NULL);
     json_t *answer = NULL, *plan = NULL, *none = NULL;
     char *why = NULL;
     assert_int_equal(s_check(coord_factory_dims_check, dims_text, &answer, &why), TT_OK);
@@ -419,7 +419,7 @@ test_offline_dimensions_and_plan_validate(void **state)
     char *dims_json = tt_json_compact(dims);
     char *data = tt_asprintf("{\"population_size\":25,\"dimensions\":%s}", dims_json);
     json_t *plan_msgs = json_pack("[{s:s, s:s}]", "role", "user", "content", data);
-    char *plan_text = tt_offline_chat(plan_msgs, "sample_plan", 1);
+    char *plan_text = tt_offline_chat(plan_msgs, "sample_plan", 1, NULL);
     assert_int_equal(s_check(coord_factory_plan_check, plan_text, &plan, &why), TT_OK);
     json_t *rows = json_object_get(plan, "sample_plan");
     assert_true(json_array_size(rows) >= 4);

@@ -112,7 +112,7 @@ test_chat_is_answered_by_the_offline_model(void **state)
     assert_int_equal(r.rc, CURLE_OK);
     assert_int_equal(r.status, 200);
     json_t *msgs = json_pack("[{s:s, s:s}]", "role", "user", "content", "Hi there");
-    char *want = tt_offline_chat(msgs, "agent_turn", 5);
+    char *want = tt_offline_chat(msgs, "agent_turn", 5, NULL);
     char *got = s_content(r.body);
     assert_string_equal(got, want);
     json_t *j = json_loads(r.body, 0, NULL);

@@ -73,11 +73,16 @@ static void
 test_canonical_matches_jansson(void **state)
 {
     const char *docs[] = {
-        "{\"z\":[1,2.5,-0.1,1e300,3.0,1e-05,-2.5e-300,123456789.0,null,true,false],\"a\":{\"\":\"\",\"b\":\"x\\\"y\\\\\"}}",
+        "{\"z\":[1,2.5,-0.1,1e300,3.0,1e-05,-2.5e-300,123456789.0,null,true,false],\"a\":{\"\":"
+        "\"\",\"b\":\"x\\\"y\\\\\"}}",
         "[\"line\\nbreak\\ttab\\u0001\\u001f\\r\\b\\f\", \"caf\u00e9 \u2028 \u00ff\"]",
         "{\"messages\":[{\"role\":\"system\",\"content\":\"<persona>{\\\"a\\\":1}</persona>/x\"}],"
         "\"temperature\":0.7,\"seed\":18446744073709551615,\"n\":-42}",
-        "\"just a string\"", "12345678901234", "0.1", "{}", "[]"};
+        "\"just a string\"",
+        "12345678901234",
+        "0.1",
+        "{}",
+        "[]"};
     for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++) {
         json_error_t err;
         json_t *v = json_loads(docs[i], JSON_DECODE_ANY, &err);
@@ -124,11 +129,57 @@ test_utf8_validation(void **state)
     assert_false(tt_utf8_valid("a\0b", 3));
 }
 
+/* Equal values digest alike whatever their key order; any change of type,
+ * boundary or domain changes the digest. */
+static void
+test_digest_is_of_the_value(void **state)
+{
+    (void)state;
+    const char *same[][2] = {
+        {"{\"a\": 1, \"b\": [true, null, \"x\"]}", "{\"b\": [true, null, \"x\"], \"a\": 1}"},
+        {"{\"r\": 0.5, \"s\": \"\\u00e9\"}", "{\"s\": \"\xc3\xa9\", \"r\": 0.50}"},
+    };
+    const char *differ[][2] = {
+        {"{\"a\": 1}", "{\"a\": \"1\"}"},
+        {"[\"ab\"]", "[\"a\", \"b\"]"},
+        {"{\"a\": [1]}", "{\"a\": 1}"},
+        {"{\"ab\": \"c\"}", "{\"a\": \"bc\"}"},
+        {"[1.0]", "[1]"},
+        {"[true]", "[false]"},
+        {"[null]", "[]"},
+    };
+    uint8_t d1[32], d2[32];
+    for (size_t i = 0; i < sizeof same / sizeof same[0]; i++) {
+        json_t *a = json_loads(same[i][0], 0, NULL), *b = json_loads(same[i][1], 0, NULL);
+        assert_non_null(a);
+        assert_non_null(b);
+        tt_json_digest(a, "t", d1);
+        tt_json_digest(b, "t", d2);
+        assert_memory_equal(d1, d2, 32);
+        tt_json_digest(a, "u", d2);
+        assert_memory_not_equal(d1, d2, 32);
+        json_decref(a);
+        json_decref(b);
+    }
+    for (size_t i = 0; i < sizeof differ / sizeof differ[0]; i++) {
+        json_t *a = json_loads(differ[i][0], 0, NULL), *b = json_loads(differ[i][1], 0, NULL);
+        assert_non_null(a);
+        assert_non_null(b);
+        tt_json_digest(a, "t", d1);
+        tt_json_digest(b, "t", d2);
+        if (!memcmp(d1, d2, 32))
+            fail_msg("%s and %s digest alike", differ[i][0], differ[i][1]);
+        json_decref(a);
+        json_decref(b);
+    }
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_syntax_error_has_line_and_column),
+        cmocka_unit_test(test_digest_is_of_the_value),
         cmocka_unit_test(test_locate_nested_value),
         cmocka_unit_test(test_errorf_formats_file_line_col),
         cmocka_unit_test(test_canonical_is_order_independent),

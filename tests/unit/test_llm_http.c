@@ -91,7 +91,7 @@ static char *
 s_expected(const char *text)
 {
     json_t *msgs = s_messages(text);
-    char *c = tt_offline_chat(msgs, "agent_turn", 0);
+    char *c = tt_offline_chat(msgs, "agent_turn", 0, NULL);
     json_decref(msgs);
     return c;
 }

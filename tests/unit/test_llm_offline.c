@@ -61,7 +61,7 @@ test_offline_chat_is_structured_and_counted(void **state)
     tt_llm_result_t *r = NULL;
     assert_int_equal(tt_llm_call(llm, &req, &r), TT_OK);
     assert_null(req);
-    char *expected = tt_offline_chat(msgs, "agent_turn", 0);
+    char *expected = tt_offline_chat(msgs, "agent_turn", 0, NULL);
     assert_string_equal(r->content, expected);
     assert_true(json_is_object(r->parsed));
     assert_non_null(json_object_get(r->parsed, "actions"));

@@ -75,7 +75,7 @@ s_turn(s_env_t *env, const char *text, tt_err_t want)
         fail_msg("got %s (%s), wanted %s", tt_strerror(err), r->error_text ? r->error_text : "",
                  tt_strerror(want));
     if (want == TT_OK) {
-        char *clean = tt_offline_chat(msgs, "agent_turn", 0);
+        char *clean = tt_offline_chat(msgs, "agent_turn", 0, NULL);
         assert_string_equal(r->content, clean); /* faults never change the content */
         free(clean);
     } else {

@@ -52,7 +52,7 @@ s_turn_messages(tt_persona_t *p, tt_turn_rules_t *rules, const char *content, co
 static json_t *
 s_answer(json_t *messages, tt_turn_rules_t *rules, uint64_t seed)
 {
-    char *content = tt_offline_chat(messages, "agent_turn", seed);
+    char *content = tt_offline_chat(messages, "agent_turn", seed, NULL);
     json_t *parsed = NULL;
     char *why = NULL;
     if (tt_turn_validate(content, rules, &parsed, &why) != TT_OK)
@@ -95,12 +95,12 @@ test_same_request_same_answer_other_seed_differs(void **state)
     tt_turn_rules_t rules;
     tt_turn_rules_init(&rules);
     json_t *m = s_turn_messages(p, &rules, "Shall we build a library together?", "Marcos");
-    char *a = tt_offline_chat(m, "agent_turn", 1);
-    char *b = tt_offline_chat(m, "agent_turn", 1);
+    char *a = tt_offline_chat(m, "agent_turn", 1, NULL);
+    char *b = tt_offline_chat(m, "agent_turn", 1, NULL);
     assert_string_equal(a, b);
     bool differs = false;
     for (uint64_t seed = 2; seed < 12 && !differs; seed++) {
-        char *c = tt_offline_chat(m, "agent_turn", seed);
+        char *c = tt_offline_chat(m, "agent_turn", seed, NULL);
         differs = strcmp(a, c) != 0;
         free(c);
     }
@@ -183,7 +183,7 @@ test_consolidation_keeps_facts(void **state)
                            "- [ACTION:TALK] to Oscar [@2026-03-01T09:10:00]: that is cheap"};
     json_t *m =
         tt_prompt_consolidation_messages("Lisa", "Lisa, 30", lines, 2, "2026-03-01T09:20:00");
-    char *out = tt_offline_chat(m, "consolidation", 0);
+    char *out = tt_offline_chat(m, "consolidation", 0, NULL);
     json_t *root = json_loads(out, 0, NULL);
     json_t *list = json_object_get(root, "consolidation");
     assert_int_equal(json_array_size(list), 2);
