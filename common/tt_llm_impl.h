@@ -122,10 +122,13 @@ tt_err_t tt_llm_accept_value(const tt_llm_request_t *req, json_t *value, json_t 
                              char **why);
 /* Append the re-ask turn: the bad answer (shortened) and what was wrong. */
 void tt_llm_reask_append(json_t *conversation, const char *bad, const char *why);
-/* Base64 (libsodium original variant) of n floats packed little-endian. */
+/* Standard padded base64 of n floats packed little-endian float32. */
 char *tt_llm_vectors_encode(const float *v, size_t n);
 /* Decode what tt_llm_vectors_encode made into n_vectors equal rows. */
 tt_err_t tt_llm_vectors_decode(const char *b64, uint32_t n_vectors, float **out, uint32_t *dim);
+/* The same for len bytes that need not end in NUL. */
+tt_err_t tt_llm_vectors_decode_n(const char *b64, size_t len, uint32_t n_vectors, float **out,
+                                 uint32_t *dim);
 
 /* ---------------------------------------------------------- tt_llm_schema.c */
 

@@ -12,6 +12,7 @@
  *  its query string or user info and never the key (401s do not quote the
  *  server at all: OpenAI's message echoes part of the key).
  */
+#define _GNU_SOURCE /* memmem */
 #include <ctype.h>
 #include <math.h>
 #include <stdarg.h>
@@ -186,13 +187,83 @@ s_chat_answer(const json_t *root, const char *url, tt_llm_reply_t *out)
     }
 }
 
-/* One vector from an item: a float array or base64 little-endian float32. */
+/* Embeddings come as long base64 strings, which jansson reads a byte at a
+ * time with a UTF-8 check each (~70% of the time of an embeddings reply).
+ * Before the parse, every "embedding": "<base64>" value made only of base64
+ * characters is lifted out of the text and replaced by "#N" (N: its place
+ * among the lifted ones; '#' is not base64, so no real value looks like
+ * that); jansson then checks the rest, a few hundred bytes, as usual. A value
+ * with anything else in it (an escape) stays and is read by jansson. */
+#define S_LIFT_MAX 4096 /* lifted values per reply */
+#define S_LIFT_MIN 64   /* shorter values are not worth it */
+
+typedef struct {
+    const char *at[S_LIFT_MAX];
+    size_t len[S_LIFT_MAX];
+    size_t n;
+} s_lifted_t;
+
+static bool
+s_base64_char(unsigned char c)
+{
+    return isalnum(c) || c == '+' || c == '/' || c == '=';
+}
+
+/* The text with base64 embedding values lifted into *lifted; caller frees. */
+static char *
+s_lift_vectors(const char *text, size_t len, s_lifted_t *lifted, size_t *out_len)
+{
+    static const char key[] = "\"embedding\"";
+    tt_buf_t b;
+    tt_buf_init(&b, len < 4096 ? len + 1 : 4096);
+    lifted->n = 0;
+    const char *p = text, *end = text + len, *copied = text;
+    while (lifted->n < S_LIFT_MAX &&
+           (p = memmem(p, (size_t)(end - p), key, sizeof key - 1)) != NULL) {
+        p += sizeof key - 1;
+        const char *q = p;
+        while (q < end && isspace((unsigned char)*q))
+            q++;
+        if (q >= end || *q++ != ':')
+            continue;
+        while (q < end && isspace((unsigned char)*q))
+            q++;
+        if (q >= end || *q != '"')
+            continue;
+        const char *start = ++q;
+        while (q < end && s_base64_char((unsigned char)*q))
+            q++;
+        if (q >= end || *q != '"' || (size_t)(q - start) < S_LIFT_MIN)
+            continue;
+        tt_buf_add(&b, copied, (size_t)(start - copied));
+        tt_buf_addf(&b, "#%zu", lifted->n);
+        lifted->at[lifted->n] = start;
+        lifted->len[lifted->n++] = (size_t)(q - start);
+        copied = p = q;
+    }
+    tt_buf_add(&b, copied, (size_t)(end - copied));
+    *out_len = b.len;
+    return tt_buf_take(&b);
+}
+
+/* One vector from an item: a float array or base64 little-endian float32,
+ * maybe lifted out before the parse. */
 static float *
-s_vector(const json_t *emb, uint32_t *dim)
+s_vector(const json_t *emb, const s_lifted_t *lifted, uint32_t *dim)
 {
     if (json_is_string(emb)) {
         float *v;
-        return tt_llm_vectors_decode(json_string_value(emb), 1, &v, dim) == TT_OK ? v : NULL;
+        const char *s = json_string_value(emb);
+        if (*s == '#' && lifted) {
+            char *end;
+            unsigned long k = strtoul(s + 1, &end, 10);
+            if (*end || end == s + 1 || k >= lifted->n)
+                return NULL;
+            return tt_llm_vectors_decode_n(lifted->at[k], lifted->len[k], 1, &v, dim) == TT_OK
+                       ? v
+                       : NULL;
+        }
+        return tt_llm_vectors_decode(s, 1, &v, dim) == TT_OK ? v : NULL;
     }
     size_t n = json_array_size(emb);
     if (!n || n > TT_LLM_MAX_EMBED_DIM)
@@ -211,7 +282,8 @@ s_vector(const json_t *emb, uint32_t *dim)
 }
 
 static void
-s_embed_answer(const json_t *root, uint32_t n_texts, const char *url, tt_llm_reply_t *out)
+s_embed_answer(const json_t *root, const s_lifted_t *lifted, uint32_t n_texts, const char *url,
+               tt_llm_reply_t *out)
 {
     json_t *data = json_object_get(root, "data");
     float *all = NULL;
@@ -221,7 +293,7 @@ s_embed_answer(const json_t *root, uint32_t n_texts, const char *url, tt_llm_rep
         json_t *item = json_array_get(data, i);
         json_int_t index = tt_json_int(item, "index", (json_int_t)i);
         uint32_t d = 0;
-        float *v = s_vector(json_object_get(item, "embedding"), &d);
+        float *v = s_vector(json_object_get(item, "embedding"), lifted, &d);
         if (!all && v) {
             dim = d;
             all = tt_calloc((size_t)n_texts * dim, sizeof(float));
@@ -247,19 +319,24 @@ s_embed_answer(const json_t *root, uint32_t n_texts, const char *url, tt_llm_rep
 static void
 s_answer(const tt_llm_request_t *req, const tt_buf_t *body, const char *url, tt_llm_reply_t *out)
 {
-    json_t *root = json_loadb(tt_buf_str(body), body->len, 0, NULL);
+    bool embed = req->kind != TT_LLM_CHAT;
+    s_lifted_t *lifted = embed ? tt_new(s_lifted_t) : NULL;
+    size_t len = body->len;
+    char *text = embed ? s_lift_vectors(tt_buf_str(body), body->len, lifted, &len) : NULL;
+    json_t *root = json_loadb(text ? text : tt_buf_str(body), len, 0, NULL);
     if (!json_is_object(root)) {
-        json_decref(root);
         s_set(out, TT_LLM_REPLY_RETRY, TT_EPROTO,
               "the answer from %s is cut off or not JSON (%zu bytes)", url, body->len);
-        return;
+    } else {
+        s_usage(root, out);
+        if (embed)
+            s_embed_answer(root, lifted, (uint32_t)json_array_size(req->texts), url, out);
+        else
+            s_chat_answer(root, url, out);
     }
-    s_usage(root, out);
-    if (req->kind == TT_LLM_CHAT)
-        s_chat_answer(root, url, out);
-    else
-        s_embed_answer(root, (uint32_t)json_array_size(req->texts), url, out);
     json_decref(root);
+    free(text);
+    free(lifted);
 }
 
 /* ------------------------------------------------------------ judging */

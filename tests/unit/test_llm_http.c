@@ -224,11 +224,13 @@ test_embeddings_over_http(void **state)
     assert_int_equal(r->dim, TT_OFFLINE_EMBED_DIM);
     float want[TT_OFFLINE_EMBED_DIM];
     tt_offline_embed("a long walk", want);
-    for (int i = 0; i < TT_OFFLINE_EMBED_DIM; i++) /* JSON floats: 17 digits round trip */
+    for (int i = 0; i < TT_OFFLINE_EMBED_DIM; i++) /* base64 float32: exact */
         assert_true(r->vectors[TT_OFFLINE_EMBED_DIM + i] == want[i]);
     json_t *last = s_last(env);
     assert_string_equal(tt_json_str(last, "path", ""), "/v1/embeddings");
     assert_string_equal(tt_json_str(json_object_get(last, "body"), "model", ""), "test-embedding");
+    assert_string_equal(tt_json_str(json_object_get(last, "body"), "encoding_format", ""),
+                        "base64");
     json_decref(last);
     /* the content replays to the same vectors */
     req = tt_llm_request_embed("embed", texts);
