@@ -272,12 +272,7 @@ s_consult(agent_t *a, const char *name, json_t *results)
     char *text = NULL;
     char *msg;
     if (tt_memory_document_text(a->memory, name, &text) == TT_OK) {
-        size_t len = strlen(text);
-        if (len > AGENT_CONSULT_MAX) {
-            len = AGENT_CONSULT_MAX;
-            while (len > 0 && ((unsigned char)text[len] & 0xC0) == 0x80)
-                len--;
-        }
+        size_t len = tt_utf8_cut(text, strlen(text), AGENT_CONSULT_MAX);
         msg = tt_asprintf("I read \"%s\". SOURCE: %s\nRELEVANT CONTENT: %.*s%s", name, name,
                           (int)len, text, len < strlen(text) ? " (...)" : "");
     } else {

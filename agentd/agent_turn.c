@@ -118,8 +118,10 @@ s_fail(agent_turn_t *t, const char *fmt, ...)
     char msg[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    int n = vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    if (n >= (int)sizeof msg) /* a wire string must stay UTF-8 */
+        msg[tt_utf8_cut(msg, sizeof msg - 1, sizeof msg - 2)] = '\0';
     if (!t->failed) {
         TT_LOG_WARN("%s: step %u failed: %s", t->a->name, t->step->step, msg);
         t->answer_msg.error = tt_strdup(msg);
@@ -231,9 +233,7 @@ s_phase_docs(agent_turn_t *t)
                 continue;
             size_t len = strlen(text), off = 0;
             for (uint32_t chunk = 0; off < len || chunk == 0; chunk++) {
-                size_t n = len - off > S_DOC_CHUNK ? S_DOC_CHUNK : len - off;
-                while (n > 0 && off + n < len && ((unsigned char)text[off + n] & 0xC0) == 0x80)
-                    n--;
+                size_t n = tt_utf8_cut(text + off, len - off, S_DOC_CHUNK);
                 char *piece = tt_strndup(text + off, n);
                 json_array_append_new(t->doc_chunks, json_pack("{s:s, s:i, s:s}", "name", name,
                                                                "chunk", (int)chunk, "text", piece));

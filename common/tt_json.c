@@ -811,6 +811,16 @@ tt_json_merge(json_t *dst, const json_t *src)
     }
 }
 
+size_t
+tt_utf8_cut(const char *s, size_t len, size_t max)
+{
+    if (len <= max)
+        return len;
+    while (max > 0 && ((unsigned char)s[max] & 0xC0) == 0x80)
+        max--;
+    return max;
+}
+
 bool
 tt_utf8_valid(const char *s, size_t len)
 {

@@ -85,5 +85,8 @@ void tt_json_merge(json_t *dst, const json_t *src);
 
 /* True if s (len bytes) is valid UTF-8 without NUL bytes. */
 bool tt_utf8_valid(const char *s, size_t len);
+/* How many of the len bytes of s to keep to keep at most max, not splitting a
+ * UTF-8 sequence: len if len <= max, else max or a little less. */
+size_t tt_utf8_cut(const char *s, size_t len, size_t max);
 
 #endif

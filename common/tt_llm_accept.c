@@ -104,23 +104,11 @@ tt_llm_accept_value(const tt_llm_request_t *req, json_t *value, json_t **parsed,
     return TT_OK;
 }
 
-/* Length of at most max bytes of s, not splitting a UTF-8 sequence. */
-static size_t
-s_utf8_cut(const char *s, size_t max)
-{
-    size_t n = strlen(s);
-    if (n <= max)
-        return n;
-    while (max > 0 && ((unsigned char)s[max] & 0xC0) == 0x80)
-        max--;
-    return max;
-}
-
 void
 tt_llm_reask_append(json_t *conversation, const char *bad, const char *why)
 {
     bad = bad ? bad : "";
-    size_t keep = s_utf8_cut(bad, TT_LLM_REASK_ECHO_MAX);
+    size_t keep = tt_utf8_cut(bad, strlen(bad), TT_LLM_REASK_ECHO_MAX);
     char *echo = tt_asprintf("%.*s%s", (int)keep, bad, bad[keep] ? " [...]" : "");
     json_t *assistant = json_object();
     json_object_set_new(assistant, "role", json_string("assistant"));

@@ -364,10 +364,7 @@ s_followup(s_turn_t *t)
     while (*start == ' ' || *start == '\n')
         start++;
     size_t n = strcspn(start, "\n");
-    if (n >= sizeof snippet)
-        n = sizeof snippet - 1;
-    while (n > 0 && ((unsigned char)start[n] & 0xC0) == 0x80)
-        n--;
+    n = tt_utf8_cut(start, n, sizeof snippet - 1);
     memcpy(snippet, start, n);
     snippet[n] = '\0';
     char *text = *snippet ? tt_asprintf("Here is what I have: %s", snippet)

@@ -178,10 +178,7 @@ s_add_truncated(tt_buf_t *b, const char *text, size_t max)
         tt_buf_adds(b, text);
         return;
     }
-    /* cut on a UTF-8 boundary */
-    while (max > 0 && ((unsigned char)text[max] & 0xC0) == 0x80)
-        max--;
-    tt_buf_add(b, text, max);
+    tt_buf_add(b, text, tt_utf8_cut(text, len, max));
     tt_buf_adds(b, " (...)");
 }
 

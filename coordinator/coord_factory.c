@@ -371,12 +371,7 @@ s_rename(s_gen_t *g, uint32_t k)
 {
     s_person_t *p = &g->people[k];
     const char *old = tt_json_str(p->persona, "name", "");
-    size_t keep = strlen(old);
-    if (keep > TT_NAME_MAX - 8) {
-        keep = TT_NAME_MAX - 8;
-        while (keep > 0 && ((unsigned char)old[keep] & 0xC0) == 0x80)
-            keep--;
-    }
+    size_t keep = tt_utf8_cut(old, strlen(old), TT_NAME_MAX - 8);
     for (uint32_t i = 2;; i++) {
         char *name = tt_asprintf("%.*s %u", (int)keep, old, i);
         char *key = s_fold(name);

@@ -90,9 +90,7 @@ s_text(coord_report_data_t *d, const char *s)
     char *cut = NULL;
     size_t len = strlen(s);
     if (len > COORD_REPORT_TEXT_CAP) {
-        size_t n = COORD_REPORT_TEXT_CAP;
-        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-            n--;
+        size_t n = tt_utf8_cut(s, len, COORD_REPORT_TEXT_CAP);
         s = cut = tt_asprintf("%.*s (...)", (int)n, s);
     }
     json_t *known = json_object_get(d->index, s);
@@ -206,9 +204,7 @@ s_persona(const char *spec)
     s_copy_string(o, "residence", json_object_get(pj, "residence"));
     const char *about = json_is_object(occ) ? tt_json_str(occ, "description", NULL) : NULL;
     if (about && strlen(about) > S_ABOUT_CAP) {
-        size_t n = S_ABOUT_CAP;
-        while (n > 0 && ((unsigned char)about[n] & 0xC0) == 0x80)
-            n--;
+        size_t n = tt_utf8_cut(about, strlen(about), S_ABOUT_CAP);
         json_object_set_new(o, "about", json_sprintf("%.*s (...)", (int)n, about));
     } else if (about && *about) {
         json_object_set_new(o, "about", json_string(about));

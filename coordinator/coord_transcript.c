@@ -17,6 +17,7 @@
 
 #include "tt_buf.h"
 #include "tt_hash.h"
+#include "tt_json.h"
 #include "tt_mem.h"
 
 #define S_WIDTH 100
@@ -98,11 +99,8 @@ s_content(coord_transcript_t *t, const char *style, size_t indent, const char *t
 {
     size_t len = strlen(text);
     bool cut = max > 0 && len > (size_t)max;
-    if (cut) {
-        len = (size_t)max;
-        while (len > 0 && ((unsigned char)text[len] & 0xC0) == 0x80)
-            len--;
-    }
+    if (cut)
+        len = tt_utf8_cut(text, len, (size_t)max);
     tt_buf_t b;
     tt_buf_init(&b, 1 << 20);
     size_t width = S_WIDTH > indent + 20 ? S_WIDTH - indent - 2 : 40;
@@ -114,9 +112,7 @@ s_content(coord_transcript_t *t, const char *style, size_t indent, const char *t
             while (n > width / 2 && text[pos + n] != ' ')
                 n--;
             if (text[pos + n] != ' ')
-                n = width;
-            while (n > 0 && ((unsigned char)text[pos + n] & 0xC0) == 0x80)
-                n--;
+                n = tt_utf8_cut(text + pos, len - pos, width);
         }
         const char *nl = memchr(text + pos, '\n', n);
         if (nl)

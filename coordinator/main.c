@@ -27,7 +27,7 @@ s_usage(FILE *out)
         "\n"
         "Commands:\n"
         "  run SCENARIO.json --out DIR    run a simulation (see `coordinator run --help`)\n"
-        "  log stats|dump|diff|verify     inspect a transaction log (read-only)\n"
+        "  log COMMAND LOG ...            inspect a log: stats, dump, diff, verify, report\n"
         "  factory --count N --out DIR    generate people (`coordinator factory --help`)\n"
         "  extract DIR --objective TEXT   extract results of a run (`coordinator extract --help`)\n"
         "  keygen DIR [--clients N]       CURVE certificates for running across machines\n"

@@ -129,6 +129,25 @@ test_utf8_validation(void **state)
     assert_false(tt_utf8_valid("a\0b", 3));
 }
 
+/* Every cut of a mixed string keeps whole characters only. */
+static void
+test_utf8_cut_keeps_whole_characters(void **state)
+{
+    (void)state;
+    const char *s = "a\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80z"; /* a é € 😀 z */
+    size_t len = strlen(s);
+    assert_int_equal(tt_utf8_cut(s, len, len), len);
+    assert_int_equal(tt_utf8_cut(s, len, 100), len);
+    for (size_t max = 0; max < len; max++) {
+        size_t n = tt_utf8_cut(s, len, max);
+        assert_true(n <= max);
+        assert_true(max - n <= 3);
+        assert_true(n == 0 || tt_utf8_valid(s, n));
+    }
+    assert_int_equal(tt_utf8_cut(s, len, 2), 1); /* not half of é */
+    assert_int_equal(tt_utf8_cut(s, len, 6), 6); /* a é € */
+}
+
 /* Equal values digest alike whatever their key order; any change of type,
  * boundary or domain changes the digest. */
 static void
@@ -186,6 +205,7 @@ main(void)
         cmocka_unit_test(test_canonical_matches_jansson),
         cmocka_unit_test(test_merge_is_deep),
         cmocka_unit_test(test_utf8_validation),
+        cmocka_unit_test(test_utf8_cut_keeps_whole_characters),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
