@@ -20,6 +20,7 @@
  *  arriving is cut after half the timeout, at most 30 s.
  */
 #include <string.h>
+#include <strings.h>
 
 #include "tt_json.h"
 #include "tt_llm_impl.h"
@@ -214,5 +215,9 @@ tt_llm_http_setup(CURL *easy, const tt_llm_conf_t *conf, const char *url,
     curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");
     curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
-    curl_easy_setopt(easy, CURLOPT_PIPEWAIT, 1L);
+    /* Over TLS the server may offer HTTP/2, and new transfers had better wait
+     * to share the first connection than open their own. Plain http is
+     * HTTP/1.1 here: waiting would only hold every transfer of a burst back
+     * until the first one's answer (a whole model latency). */
+    curl_easy_setopt(easy, CURLOPT_PIPEWAIT, strncasecmp(url, "https:", 6) ? 0L : 1L);
 }

@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 #include <microhttpd.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 
@@ -33,6 +34,8 @@ struct fakellm {
     char *api_key;
     uint16_t port;
     atomic_bool stopping;
+    pthread_mutex_t sleep_mu; /* with sleep_cv: sleeps that stopping cuts short */
+    pthread_cond_t sleep_cv;
 
     _Atomic uint64_t requests, chat, embeddings, vectors;
     _Atomic uint64_t prompt_tokens, completion_tokens, scripted;

@@ -2,9 +2,9 @@
  *
  *  Thread per connection (MHD_USE_THREAD_PER_CONNECTION with poll(), so more
  *  than FD_SETSIZE sockets work): latency and stalls are plain sleeps on the
- *  connection's own thread and never hold up other requests. Sleeps are cut
- *  into short slices that watch the stopping flag, so fakellm_stop returns
- *  promptly even with stalls in progress. Bound to 127.0.0.1 only.
+ *  connection's own thread and never hold up other requests. Sleeps are
+ *  timed waits on a condition fakellm_stop broadcasts, so it returns promptly
+ *  even with stalls in progress. Bound to 127.0.0.1 only.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -18,8 +18,6 @@
 #include "tt_hash.h"
 #include "tt_json.h"
 #include "tt_mem.h"
-
-#define S_SLEEP_SLICE_MS 10
 
 typedef struct {
     tt_buf_t body;
@@ -42,12 +40,21 @@ typedef struct {
 static void
 s_sleep(fakellm_t *f, uint32_t ms)
 {
-    while (ms > 0 && !atomic_load(&f->stopping)) {
-        uint32_t slice = ms < S_SLEEP_SLICE_MS ? ms : S_SLEEP_SLICE_MS;
-        struct timespec ts = {0, (long)slice * 1000000L};
-        nanosleep(&ts, NULL);
-        ms -= slice;
+    if (!ms)
+        return;
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_sec += ms / 1000;
+    until.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
     }
+    pthread_mutex_lock(&f->sleep_mu);
+    while (!atomic_load(&f->stopping) &&
+           pthread_cond_timedwait(&f->sleep_cv, &f->sleep_mu, &until) == 0)
+        ; /* woken early: look at the flag again */
+    pthread_mutex_unlock(&f->sleep_mu);
 }
 
 static void
@@ -163,18 +170,29 @@ s_auth(fakellm_t *f, struct MHD_Connection *conn, bool *ok)
     return api_key ? "api-key" : bearer ? "bearer" : "none";
 }
 
-/* Keep the request for fakellm_take_last_request (without any credential). */
+/* Keep the request for fakellm_take_last_request (without any credential).
+ * The body goes in as it came when it is JSON: writing it out again would cost
+ * more than answering it. */
 static void
 s_record(fakellm_t *f, struct MHD_Connection *conn, const char *method, const char *url,
-         const char *auth, const json_t *body)
+         const char *auth, const tt_buf_t *raw, bool is_json)
 {
     const char *version = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "api-version");
-    json_t *rec = json_pack("{s:s, s:s, s:s?, s:s, s:O?}", "method", method, "path", url,
-                            "api_version", version, "auth", auth, "body", body);
-    TT_ASSERT(rec);
-    char *old = atomic_exchange(&f->last, tt_json_compact(rec));
-    free(old);
-    json_decref(rec);
+    json_t *meta = json_pack("{s:s, s:s, s:s?, s:s}", "method", method, "path", url, "api_version",
+                             version, "auth", auth);
+    TT_ASSERT(meta);
+    char *head = tt_json_compact(meta);
+    json_decref(meta);
+    tt_buf_t rec;
+    tt_buf_init(&rec, 0);
+    tt_buf_add(&rec, head, strlen(head) - 1); /* without its '}' */
+    if (is_json) {
+        tt_buf_adds(&rec, ",\"body\":");
+        tt_buf_add(&rec, raw->data, raw->len);
+    }
+    tt_buf_adds(&rec, "}");
+    free(head);
+    free(atomic_exchange(&f->last, tt_buf_take(&rec)));
 }
 
 static void
@@ -351,7 +369,7 @@ s_api(fakellm_t *f, struct MHD_Connection *conn, const char *url, const char *me
     bool auth_ok;
     const char *auth = s_auth(f, conn, &auth_ok);
     json_t *req = rq->body.len ? json_loadb(rq->body.data, rq->body.len, 0, NULL) : NULL;
-    s_record(f, conn, method, url, auth, req);
+    s_record(f, conn, method, url, auth, &rq->body, req != NULL);
     s_out_t out = {0};
     if (auth_ok && s_ends_with(url, "/models")) {
         json_decref(req);
@@ -475,6 +493,12 @@ fakellm_start(const fakellm_opts_t *opts)
     if (!f->opts.max_connections)
         f->opts.max_connections = 4096;
     f->seen = tt_calloc(FAKELLM_SEEN_SLOTS, sizeof *f->seen);
+    pthread_mutex_init(&f->sleep_mu, NULL);
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&f->sleep_cv, &attr);
+    pthread_condattr_destroy(&attr);
     struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons(opts->port)};
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     f->daemon = MHD_start_daemon(
@@ -500,13 +524,18 @@ fakellm_stop(fakellm_t **self_p)
     fakellm_t *f = *self_p;
     if (!f)
         return;
+    pthread_mutex_lock(&f->sleep_mu);
     atomic_store(&f->stopping, true);
+    pthread_cond_broadcast(&f->sleep_cv);
+    pthread_mutex_unlock(&f->sleep_mu);
     if (f->daemon)
         MHD_stop_daemon(f->daemon);
     fakellm_script_free(f->script, f->script_n);
     free(atomic_exchange(&f->last, NULL));
     free(f->seen);
     free(f->api_key);
+    pthread_cond_destroy(&f->sleep_cv);
+    pthread_mutex_destroy(&f->sleep_mu);
     free(f);
     *self_p = NULL;
 }
