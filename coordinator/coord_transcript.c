@@ -234,7 +234,7 @@ s_world_stimuli(coord_transcript_t *t, const Tt__StepCommit *sc, char *const *na
                 }
             }
             if (count > 3)
-                tt_buf_addf(&who, " and %zu others", count - 3);
+                tt_buf_addf(&who, " and %zu other%s", count - 3, count - 3 == 1 ? "" : "s");
             const char *src = s->source && *s->source ? s->source : "World";
             char *head = tt_asprintf("%s --> %s: [%s]\n", src, tt_buf_str(&who), s->type);
             s_emit(t, s_stimulus_style(s->type), head);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # TinyWorld semantics with real processes: parallel and sequential orders,
-# same seed same run, interventions at exactly their preconditions, and a
-# 200-agent scenario built with {"file","count"}.
+# same seed same run, interventions at exactly their preconditions, a social
+# network that keeps two pairs apart, and a 200-agent scenario built with
+# {"file","count"}.
 source "$(dirname "$0")/lib.sh"
 SC=$SRC/tests/it/data/world.json
 # the sequential copy lives in $TMP: point its agent paths back at the repository
@@ -86,6 +87,37 @@ assert any(s["type"] == "VISUAL" and "red balloon" in s["content"] for s in lisa
 print("interventions:", fired)
 PY
 assert_contains "$TMP/par/transcript.txt" "Intervention <<at-three>>"
+# a social network: two pairs of neighbours; nobody hears or addresses the other pair
+sed -e "s#\.\./\.\./\.\./examples#$SRC/examples#g" "$SRC/tests/it/data/social.json" > "$TMP/social.json"
+"$COORD" run "$TMP/social.json" --out "$TMP/social" --quiet
+"$COORD" log dump "$TMP/social/sim.tlog" > "$TMP/social.jsonl"
+python3 - "$TMP/social.jsonl" <<'PY'
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+names = [a["name"] for a in recs[0]["body"]["begin"]["agents"]]
+pair = {"Lisa Carter": "Oscar Ramos", "Oscar Ramos": "Lisa Carter",
+        "Marcos Oliveira": "Amara Okafor", "Amara Okafor": "Marcos Oliveira"}
+talks = heard = 0
+for r in recs:
+    if r["kind"] != "step":
+        continue
+    step = r["body"]["step"]
+    for a in step["agents"]:
+        me = names[a["agent"]]
+        assert a["input"].get("accessible", []) == [pair[me]], (me, a["input"].get("accessible"))
+        for act in a.get("actions", []):
+            if act["type"] == "TALK":
+                talks += 1
+                assert act.get("target") in ("", None, pair[me]), (me, act)
+        for s in a["input"].get("stimuli", []):
+            if s["type"] == "CONVERSATION" and s.get("source") in pair and s["source"] != me:
+                if step["step"] == 2 and me == "Lisa Carter" and s["source"] == "Marcos Oliveira":
+                    continue   # the scenario's own event, not something Marcos said
+                heard += 1
+                assert s["source"] == pair[me], (step["step"], me, s["source"])
+assert talks >= 8 and heard >= 8, (talks, heard)
+print(f"social network: {talks} TALKs and {heard} heard, all within the pairs")
+PY
 # 200 agents from one file
 cat > "$TMP/crowd.json" <<JSON
 {"name": "crowd", "world": {}, "steps": 2,
@@ -96,4 +128,4 @@ JSON
 [[ $(stats "$TMP/crowd/sim.tlog" agents) -eq 200 ]] || fail "200 agents"
 [[ $(stats "$TMP/crowd/sim.tlog" failed_agent_steps) -eq 0 ]] || fail "failed agent steps in the crowd"
 assert_contains "$TMP/crowd/transcript.txt" "Amara Okafor 200 acts"
-pass "world: orders, determinism, interventions, 200 agents"
+pass "world: orders, determinism, interventions, social network, 200 agents"
