@@ -142,7 +142,9 @@ typedef struct coord {
     uint64_t tokens;
     bool divergence_reported;
     char *divergence;
-    bool already_complete; /* --resume of a finished run: write nothing */
+    bool already_complete;     /* --resume of a finished run: write nothing */
+    int signal_fd;             /* SIGUSR1 as a readable fd: a checkpoint is asked for */
+    bool checkpoint_requested; /* by SIGUSR1: recorded after the next commit */
     int exit_code;
     char *failure; /* why the run failed, for the final message */
 } coord_t;

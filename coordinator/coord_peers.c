@@ -194,10 +194,17 @@ coord_peers_spawn(coord_t *c, size_t n_processes, uint32_t slots, char **errmsg)
     char *const argv[] = {agentd,     "--connect",   c->endpoint,   "--slots",
                           slots_text, "--data-dir",  c->out_dir,    "--parent-pid",
                           parent,     "--log-level", (char *)level, NULL};
+    /* agentds do not inherit the coordinator's blocked SIGUSR1 */
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    sigset_t none;
+    sigemptyset(&none);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
     tt_err_t err = TT_OK;
     for (size_t i = 0; i < n_processes; i++) {
         pid_t pid;
-        int rc = posix_spawn(&pid, agentd, NULL, NULL, argv, environ);
+        int rc = posix_spawn(&pid, agentd, NULL, &attr, argv, environ);
         if (rc != 0) {
             *errmsg = tt_asprintf("cannot start %s: %s", agentd, strerror(rc));
             err = TT_EIO;
@@ -212,6 +219,7 @@ coord_peers_spawn(coord_t *c, size_t n_processes, uint32_t slots, char **errmsg)
         p->last_seen_ms = tt_now_ms();
         snprintf(p->key, sizeof p->key, "pending:%d", (int)pid);
     }
+    posix_spawnattr_destroy(&attr);
     free(agentd);
     return err;
 }

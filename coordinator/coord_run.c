@@ -14,6 +14,8 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -286,6 +288,36 @@ s_setup_output(coord_t *c)
     return rc;
 }
 
+/* SIGUSR1 (blocked in every thread since main, read here through a signalfd)
+ * asks for a checkpoint: a named record after the step in progress commits. */
+static int
+s_on_signal(zloop_t *loop, zmq_pollitem_t *item, void *arg)
+{
+    (void)loop;
+    coord_t *c = arg;
+    struct signalfd_siginfo si;
+    while (read(item->fd, &si, sizeof si) == (ssize_t)sizeof si)
+        c->checkpoint_requested = true;
+    if (c->checkpoint_requested)
+        TT_LOG_INFO("SIGUSR1: a checkpoint after step %u", c->committed_step + 1);
+    return 0;
+}
+
+static void
+s_watch_signals(coord_t *c)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR1);
+    c->signal_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (c->signal_fd < 0) {
+        TT_LOG_WARN("no checkpoints on SIGUSR1: signalfd: %s", strerror(errno));
+        return;
+    }
+    zmq_pollitem_t item = {.fd = c->signal_fd, .events = ZMQ_POLLIN};
+    zloop_poller(c->loop, &item, s_on_signal, c);
+}
+
 static void
 s_finish(coord_t *c)
 {
@@ -333,6 +365,8 @@ s_destroy(coord_t *c)
 {
     coord_peers_destroy(c);
     zloop_destroy(&c->loop);
+    if (c->signal_fd >= 0)
+        close(c->signal_fd);
     tt_llm_destroy(&c->llm);
     for (size_t i = 0; i < c->n_agents; i++) {
         coord_world_input_free(&c->agents[i].input);
@@ -361,6 +395,7 @@ int
 coord_run(const coord_run_opts_t *opts)
 {
     coord_t c = {0};
+    c.signal_fd = -1;
     c.opts = *opts;
     if (c.opts.slots == 0)
         c.opts.slots = 1;
@@ -396,6 +431,7 @@ coord_run(const coord_run_opts_t *opts)
     c.loop = zloop_new();
     zloop_reader(c.loop, c.router, coord_peers_on_message, &c);
     zloop_timer(c.loop, COORD_TICK_MS, 0, s_on_tick, &c);
+    s_watch_signals(&c);
     c.state = COORD_RUN_PLACING;
     c.placing_since_ms = tt_now_ms();
     if (!c.opts.external) {
@@ -453,6 +489,8 @@ s_usage(FILE *out)
             "  --log-level LEVEL      error, warn, info, debug\n"
             "  --help\n"
             "\n"
+            "Signals: SIGUSR1 records a checkpoint after the step in progress; SIGINT or\n"
+            "SIGTERM stops the run, keeping every committed step (continue with --resume).\n"
             "Exit status: 0 success, 1 the run failed, 2 bad usage or bad input.\n");
 }
 

@@ -486,6 +486,10 @@ s_commit(coord_t *c)
     for (size_t i = 0; i < c->scenario->n_checkpoints; i++)
         if (c->scenario->checkpoints[i].step == c->step)
             coord_record_checkpoint(c, c->scenario->checkpoints[i].name);
+    if (c->checkpoint_requested) {
+        c->checkpoint_requested = false;
+        coord_record_checkpoint(c, "SIGUSR1");
+    }
     coord_place_unplaced(c);
     if (c->committed_step >= c->total_steps) {
         c->state = COORD_RUN_DONE;

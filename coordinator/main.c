@@ -4,6 +4,7 @@
  */
 #define TT_LOG_MODULE "main"
 #include <czmq.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -74,6 +75,12 @@ main(int argc, char **argv)
             rl.rlim_cur = rl.rlim_max;
             setrlimit(RLIMIT_NOFILE, &rl);
         }
+        /* SIGUSR1 asks for a checkpoint; coord_run reads it from a signalfd,
+         * so no thread (ZeroMQ's and libcurl's included) may take it */
+        sigset_t usr1;
+        sigemptyset(&usr1);
+        sigaddset(&usr1, SIGUSR1);
+        pthread_sigmask(SIG_BLOCK, &usr1, NULL);
         zsys_init();
         zsys_set_logident("coordinator");
         return coord_run_main(argc - 1, argv + 1);

@@ -2,7 +2,7 @@
 # The transaction log brings a run back: SIGKILL the coordinator mid-run and
 # --resume gives the uninterrupted run's final hash and transcript; an agent
 # whose memory directory is lost is rebuilt from the log alone; no step is
-# committed twice.
+# committed twice; SIGUSR1 records a checkpoint.
 source "$(dirname "$0")/lib.sh"
 SC=$SRC/examples/scenarios/focus_group.json
 STEPS=600
@@ -37,6 +37,19 @@ rm -rf "$d/agents/Lisa Carter" "$d/agents/Amara Okafor"
 "$COORD" run "$SC" --out "$d" --steps $STEPS --resume --quiet
 [[ $(stats "$d/sim.tlog" final_hash) == "$ref" ]] || fail "rebuild from the log: different final hash"
 [[ -d "$d/agents/Lisa Carter" ]] || fail "lost memory not rebuilt"
+
+# SIGUSR1 asks for a checkpoint: a named record after the step in progress, and
+# the run goes on to the end
+d=$TMP/usr1
+"$COORD" run "$SC" --out "$d" --steps $STEPS --quiet 2>/dev/null &
+pid=$!
+wait_for_step "$d/sim.tlog" 100
+kill -USR1 "$pid"
+wait "$pid" || fail "the run did not survive SIGUSR1"
+[[ $(stats "$d/sim.tlog" complete) == True ]] || fail "the run stopped after SIGUSR1"
+[[ $(stats "$d/sim.tlog" checkpoints) -eq 1 ]] || fail "SIGUSR1 wrote no checkpoint"
+"$COORD" log dump "$d/sim.tlog" | grep '"kind":"checkpoint"' | grep -q SIGUSR1 || fail "checkpoint not named"
+"$COORD" log verify "$d/sim.tlog" >/dev/null || fail "the log with a checkpoint does not verify"
 
 # resuming a finished run changes nothing
 before=$(sha256sum < "$TMP/ref/sim.tlog")
