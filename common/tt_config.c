@@ -84,11 +84,23 @@ tt_config_fini(tt_config_t *cfg)
     memset(cfg, 0, sizeof *cfg);
 }
 
+/* A set, non-empty variable of printable UTF-8 text; anything else is
+ * ignored with a warning that names the variable, never its value. */
 static const char *
 s_env(const char *name)
 {
     const char *v = getenv(name);
-    return v && *v ? v : NULL;
+    if (!v || !*v)
+        return NULL;
+    size_t len = strlen(v);
+    bool printable = tt_utf8_valid(v, len);
+    for (size_t i = 0; printable && i < len; i++)
+        printable = (unsigned char)v[i] >= 0x20 && v[i] != 0x7f;
+    if (!printable) {
+        TT_LOG_WARN("ignoring %s: its value is not printable UTF-8 text", name);
+        return NULL;
+    }
+    return v;
 }
 
 void

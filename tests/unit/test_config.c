@@ -189,6 +189,27 @@ test_azure_needs_endpoint_and_key(void **state)
     unsetenv("AZURE_OPENAI_KEY");
 }
 
+/* Environment values that are not printable UTF-8 are ignored, not used. */
+static void
+test_unprintable_environment_is_ignored(void **state)
+{
+    static const char *bad[] = {"http://127.0.0.1:9/v1\x01", "http://caf\xc3/v1",
+                                "http://127.0.0.1:9/v1\n"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        setenv("OPENAI_BASE_URL", bad[i], 1);
+        tt_config_t cfg;
+        tt_config_init(&cfg);
+        assert_null(cfg.base_url);
+        tt_config_fini(&cfg);
+    }
+    setenv("OPENAI_BASE_URL", "http://caf\xc3\xa9.test/v1", 1);
+    tt_config_t cfg;
+    tt_config_init(&cfg);
+    assert_string_equal(cfg.base_url, "http://caf\xc3\xa9.test/v1");
+    tt_config_fini(&cfg);
+    unsetenv("OPENAI_BASE_URL");
+}
+
 /* Broken config files: each names its line and column and what is wrong. */
 static void
 test_broken_configs_table(void **state)
@@ -238,6 +259,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_environment_selects_provider_and_key_stays_secret,
                                         s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_azure_needs_endpoint_and_key, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_unprintable_environment_is_ignored, s_setup,
+                                        s_teardown),
         cmocka_unit_test_setup_teardown(test_broken_configs_table, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
