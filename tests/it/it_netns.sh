@@ -13,10 +13,16 @@ fi
 ip netns del "tt-probe-$$"
 P=tt$$                      # a prefix for everything this test creates
 NET=10.77.$(( $$ % 200 ))
-cleanup_ns() {
-    for n in br h1 h2 h3 h4; do ip netns pids "$P$n" 2>/dev/null | xargs -r kill -9 2>/dev/null || true; done
-    for n in br h1 h2 h3 h4; do ip netns del "$P$n" 2>/dev/null || true; done
+cleanup_ns() { # cleanup_ns [PREFIX]
+    local p=${1:-$P}
+    for n in br h1 h2 h3 h4; do ip netns pids "$p$n" 2>/dev/null | xargs -r kill -9 2>/dev/null || true; done
+    for n in br h1 h2 h3 h4; do ip netns del "$p$n" 2>/dev/null || true; done
 }
+# what an earlier run killed before its trap could run left behind
+for old in $(ip netns list | grep -oE '^tt[0-9]+br' || true); do
+    pid=${old#tt}; pid=${pid%br}
+    kill -0 "$pid" 2>/dev/null || cleanup_ns "tt$pid"
+done
 trap 'cleanup_ns; cleanup' EXIT
 ip netns add "${P}br"
 ip -n "${P}br" link add br0 type bridge
