@@ -22,7 +22,8 @@
 typedef struct {
     tt_buf_t body;
     bool too_big;
-    bool counted; /* in_flight incremented */
+    bool counted;            /* in_flight incremented */
+    struct timespec arrived; /* headers read: the model's latency runs from here */
 } s_req_t;
 
 /* A response under construction. */
@@ -37,24 +38,37 @@ typedef struct {
     const char *should_retry;
 } s_out_t;
 
+static struct timespec
+s_after(struct timespec t, uint32_t ms)
+{
+    t.tv_sec += ms / 1000;
+    t.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (t.tv_nsec >= 1000000000L) {
+        t.tv_sec++;
+        t.tv_nsec -= 1000000000L;
+    }
+    return t;
+}
+
+static void
+s_sleep_until(fakellm_t *f, const struct timespec *until)
+{
+    pthread_mutex_lock(&f->sleep_mu);
+    while (!atomic_load(&f->stopping) &&
+           pthread_cond_timedwait(&f->sleep_cv, &f->sleep_mu, until) == 0)
+        ; /* woken early: look at the flag again */
+    pthread_mutex_unlock(&f->sleep_mu);
+}
+
 static void
 s_sleep(fakellm_t *f, uint32_t ms)
 {
     if (!ms)
         return;
-    struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_sec += ms / 1000;
-    until.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
-    pthread_mutex_lock(&f->sleep_mu);
-    while (!atomic_load(&f->stopping) &&
-           pthread_cond_timedwait(&f->sleep_cv, &f->sleep_mu, &until) == 0)
-        ; /* woken early: look at the flag again */
-    pthread_mutex_unlock(&f->sleep_mu);
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    struct timespec until = s_after(now, ms);
+    s_sleep_until(f, &until);
 }
 
 static void
@@ -390,21 +404,26 @@ s_api(fakellm_t *f, struct MHD_Connection *conn, const char *url, const char *me
     uint64_t variant = tt_fnv1a(digest, 32, seen + 1);
     if (sc && sc->variant) /* bit 0: 500 JSON, bit 1: soft truncation, bit 2: silent stall */
         variant = sc->variant == 1 ? 1 | 2 | 4 : 0;
-    s_sleep(f, f->opts.latency_ms);
+    /* Latency runs from the request's arrival, and the model's own work (the
+     * parse above, the answer below) happens inside it, as on a real server:
+     * the answer leaves latency_ms after the request came in. */
+    struct timespec due = s_after(rq->arrived, f->opts.latency_ms);
     if (fault == FAKELLM_FAULT_RESET) {
         s_count_fault(f, fault);
         json_decref(req);
+        s_sleep_until(f, &due);
         return s_reset(conn);
-    }
-    if (fault == FAKELLM_FAULT_STALL) {
-        s_count_fault(f, fault);
-        if (variant & 4)
-            s_sleep(f, f->opts.stall_ms); /* silence before the answer */
     }
     s_answer(f, url, req, digest, fault, sc, variant, &out);
     if (sc && sc->should_retry)
         out.should_retry = sc->should_retry;
     json_decref(req);
+    s_sleep_until(f, &due);
+    if (fault == FAKELLM_FAULT_STALL) {
+        s_count_fault(f, fault);
+        if (variant & 4)
+            s_sleep(f, f->opts.stall_ms); /* silence before the answer */
+    }
     return s_send(f, conn, &out);
 }
 
@@ -442,6 +461,7 @@ s_access(void *cls, struct MHD_Connection *conn, const char *url, const char *me
     s_req_t *rq = *con_cls;
     if (!rq) {
         rq = tt_new(s_req_t);
+        clock_gettime(CLOCK_MONOTONIC, &rq->arrived);
         tt_buf_init(&rq->body, FAKELLM_BODY_CAP);
         *con_cls = rq;
         if (s_is_api(url)) {
