@@ -130,6 +130,8 @@ typedef struct coord {
     int64_t step_started_ms;
     uint32_t *order;   /* acting order of the step in progress */
     size_t order_next; /* next in order to dispatch */
+    size_t owing;      /* agents that have not answered the step in progress */
+    size_t scan_from;  /* positions in order before it are acting or answered */
     size_t in_flight;
     size_t max_concurrency;
     size_t pending_judgements;

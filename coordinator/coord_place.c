@@ -109,6 +109,7 @@ static void
 s_caught_up(coord_t *c, coord_agent_t *a)
 {
     a->state = COORD_AGENT_READY;
+    c->scan_from = 0; /* it may be owed a step the cursor has passed */
     if (c->state != COORD_RUN_STEPPING || a->input == NULL)
         return;
     if (a->answer) {

@@ -62,9 +62,7 @@ s_progress(coord_t *c)
 {
     if (!s_progress_enabled(c))
         return;
-    size_t done = 0;
-    for (size_t i = 0; i < c->n_agents; i++)
-        done += c->state == COORD_RUN_STEPPING && !c->agents[i].must_act;
+    size_t done = c->state == COORD_RUN_STEPPING ? c->n_agents - c->owing : 0;
     double elapsed = (double)(tt_now_ms() - c->started_ms) / 1000.0;
     uint32_t steps_done = c->committed_step;
     char eta[32] = "--";

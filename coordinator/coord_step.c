@@ -258,6 +258,8 @@ s_after_judging(coord_t *c)
         tt_rng_shuffle(&rng, c->order, c->n_agents);
     }
     c->order_next = 0;
+    c->owing = c->n_agents;
+    c->scan_from = 0;
     for (size_t i = 0; i < c->n_agents; i++) {
         coord_agent_t *a = &c->agents[i];
         a->must_act = true;
@@ -291,15 +293,22 @@ s_send_step(coord_t *c, coord_agent_t *a)
     coord_replay_free_exchanges(rec, n);
 }
 
-static bool
-s_step_complete(const coord_t *c)
+/* An agent answered, or timed out: it no longer owes this step. */
+static void
+s_settled(coord_t *c, coord_agent_t *a)
 {
-    for (size_t i = 0; i < c->n_agents; i++)
-        if (c->agents[i].must_act)
-            return false;
-    return true;
+    a->must_act = false;
+    a->state = COORD_AGENT_ANSWERED;
+    if (c->owing)
+        c->owing--;
+    if (c->in_flight)
+        c->in_flight--;
 }
 
+/* Dispatch in order while under the concurrency cap. An agent that is not
+ * ready yet (being placed) is skipped and dispatched later, which never
+ * changes what is committed. The cursor keeps this linear over a step: it
+ * passes only agents that are acting or have answered. */
 void
 coord_step_dispatch(coord_t *c)
 {
@@ -307,9 +316,14 @@ coord_step_dispatch(coord_t *c)
         return;
     bool sequential = c->scenario->mode == COORD_MODE_SEQUENTIAL;
     size_t cap = sequential ? 1 : c->max_concurrency;
-    /* in order; an agent that is not ready yet (being placed) is skipped and
-     * dispatched later, which never changes what is committed */
-    for (size_t k = 0; k < c->n_agents && c->in_flight < cap; k++) {
+    size_t n = c->n_agents;
+    while (c->scan_from < n) {
+        const coord_agent_t *a = &c->agents[c->order[c->scan_from]];
+        if (a->must_act && a->state != COORD_AGENT_ACTING)
+            break;
+        c->scan_from++;
+    }
+    for (size_t k = c->scan_from; k < n && c->in_flight < cap; k++) {
         coord_agent_t *a = &c->agents[c->order[k]];
         if (!a->must_act || a->state != COORD_AGENT_READY)
             continue;
@@ -317,7 +331,7 @@ coord_step_dispatch(coord_t *c)
             break;
         s_send_step(c, a);
     }
-    if (s_step_complete(c))
+    if (c->owing == 0)
         s_commit(c);
 }
 
@@ -332,10 +346,7 @@ coord_step_on_actions(coord_t *c, coord_agent_t *a, Tt__Envelope **envp)
     }
     a->answer = env;
     *envp = NULL;
-    a->must_act = false;
-    a->state = COORD_AGENT_ANSWERED;
-    if (c->in_flight)
-        c->in_flight--;
+    s_settled(c, a);
     const Tt__Actions *m = a->answer->actions;
     if (m->error)
         a->status = "failed";
@@ -373,11 +384,8 @@ coord_step_tick(coord_t *c)
         TT_LOG_WARN("%s: no answer to step %u after %d s: timed out", a->name, c->step,
                     c->config.step_timeout_s);
         a->status = "timeout";
-        a->must_act = false;
-        a->state = COORD_AGENT_ANSWERED;
+        s_settled(c, a);
         a->reset_after_commit = true;
-        if (c->in_flight)
-            c->in_flight--;
         if (c->scenario->mode == COORD_MODE_SEQUENTIAL)
             c->order_next++;
     }
