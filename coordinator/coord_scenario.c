@@ -335,7 +335,7 @@ s_load_folder(s_ctx_t *c, const char *rel, const json_t *entry, const char *path
 }
 
 static bool s_load_agent_list(s_ctx_t *c, const json_t *agents, bool factory);
-static bool s_unique_names(s_ctx_t *c);
+static bool s_index_names(s_ctx_t *c);
 
 static bool
 s_load_agents(s_ctx_t *c, const json_t *agents)
@@ -355,7 +355,7 @@ s_load_agents(s_ctx_t *c, const json_t *agents)
     if (ok && c->s->n_agents == 0 && !factory)
         return s_fail(c, "",
                       "no agents: give a non-empty \"agents\" list or a \"factory\" section");
-    return ok && s_unique_names(c);
+    return ok && s_index_names(c);
 }
 
 static bool
@@ -405,17 +405,20 @@ s_load_agent_list(s_ctx_t *c, const json_t *agents, bool factory)
 
 /* Names must be unique: the world routes by name. */
 static bool
-s_unique_names(s_ctx_t *c)
+s_index_names(s_ctx_t *c)
 {
-    for (size_t a = 0; a < c->s->n_agents; a++)
-        for (size_t b = a + 1; b < c->s->n_agents; b++)
-            if (!strcmp(tt_persona_name(c->s->agents[a].persona),
-                        tt_persona_name(c->s->agents[b].persona))) {
-                return s_failf(c, "agents",
-                               "two agents are named \"%s\"; names must be unique (use "
-                               "{\"file\":...,\"count\":N} for copies)",
-                               tt_persona_name(c->s->agents[a].persona));
-            }
+    coord_scenario_t *s = c->s;
+    json_decref(s->by_name);
+    s->by_name = json_object();
+    for (size_t i = 0; i < s->n_agents; i++) {
+        const char *name = tt_persona_name(s->agents[i].persona);
+        if (json_object_get(s->by_name, name))
+            return s_failf(c, "agents",
+                           "two agents are named \"%s\"; names must be unique (use "
+                           "{\"file\":...,\"count\":N} for copies)",
+                           name);
+        json_object_set_new(s->by_name, name, json_integer((json_int_t)i));
+    }
     return true;
 }
 
@@ -950,6 +953,7 @@ coord_scenario_destroy(coord_scenario_t **self_p)
         json_decref(s->agents[i].documents);
     }
     free(s->agents);
+    json_decref(s->by_name);
     for (size_t i = 0; i < s->n_events; i++) {
         coord_event_t *e = &s->events[i];
         free(e->stimulus);
@@ -992,10 +996,8 @@ coord_scenario_destroy(coord_scenario_t **self_p)
 long
 coord_scenario_find(const coord_scenario_t *s, const char *name)
 {
-    for (size_t i = 0; i < s->n_agents; i++)
-        if (!strcmp(tt_persona_name(s->agents[i].persona), name))
-            return (long)i;
-    return -1;
+    json_t *i = json_object_get(s->by_name, name);
+    return i ? (long)json_integer_value(i) : -1;
 }
 
 json_t *

@@ -102,6 +102,7 @@ typedef struct {
     /* agents, in index order */
     coord_agent_spec_t *agents;
     size_t n_agents;
+    json_t *by_name;          /* name -> index (names are unique) */
     json_t *custom_faculties; /* [{"name","actions":{TYPE: description},"constraints"}] */
     coord_event_t *events;
     size_t n_events;
