@@ -8,7 +8,6 @@
  *  properties (text, number, boolean or null), so strict providers enforce it;
  *  without, any JSON object is accepted (json_object mode).
  */
-#define TT_LOG_MODULE "extract"
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -19,7 +18,6 @@
 #include "tt_file.h"
 #include "tt_hash.h"
 #include "tt_json.h"
-#include "tt_log.h"
 #include "tt_mem.h"
 
 #define S_EXIT_OK     0
@@ -372,8 +370,7 @@ s_bad(const char *fmt, ...)
 
 typedef struct {
     coord_extract_spec_t spec;
-    const char *llm;
-    const char *config;
+    coord_fcalls_cli_t shared;
 } s_opts_t;
 
 static int
@@ -383,20 +380,19 @@ s_parse(int argc, char **argv, s_opts_t *o)
                                             {"fields", required_argument, NULL, 'F'},
                                             {"per-agent", no_argument, NULL, 'a'},
                                             {"world", no_argument, NULL, 'w'},
-                                            {"llm", required_argument, NULL, 'L'},
-                                            {"config", required_argument, NULL, 'c'},
-                                            {"concurrency", required_argument, NULL, 'k'},
-                                            {"replay", required_argument, NULL, 'r'},
-                                            {"quiet", no_argument, NULL, 'q'},
-                                            {"log-level", required_argument, NULL, 'v'},
+                                            COORD_FCALLS_CLI_OPTIONS,
                                             {"help", no_argument, NULL, 'h'},
                                             {NULL, 0, NULL, 0}};
     int ch;
     optind = 1;
     opterr = 0;
     while ((ch = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-        char *end;
-        unsigned long v;
+        const char *why;
+        int taken = coord_fcalls_cli_take(&o->shared, ch, optarg, &why);
+        if (taken < 0)
+            return s_bad("%s, got \"%s\"", why, optarg);
+        if (taken)
+            continue;
         switch (ch) {
         case 'O':
             if (!*optarg)
@@ -412,29 +408,6 @@ s_parse(int argc, char **argv, s_opts_t *o)
                 return s_bad("give only one of --per-agent and --world");
             o->spec.scope = ch == 'w' ? COORD_EXTRACT_WORLD : COORD_EXTRACT_PER_AGENT;
             break;
-        case 'L':
-            o->llm = optarg;
-            break;
-        case 'c':
-            o->config = optarg;
-            break;
-        case 'k':
-            errno = 0;
-            v = strtoul(optarg, &end, 10);
-            if (errno || *end || optarg[0] == '-' || v == 0 || v > COORD_FCALLS_MAX_CONCURRENCY)
-                return s_bad("--concurrency: expected 1..4096, got \"%s\"", optarg);
-            o->spec.concurrency = (uint32_t)v;
-            break;
-        case 'r':
-            o->spec.replay_path = optarg;
-            break;
-        case 'q':
-            o->spec.quiet = true;
-            break;
-        case 'v':
-            if (!tt_log_parse_level(optarg, &tt_log_level))
-                return s_bad("--log-level: error, warn, info or debug, not \"%s\"", optarg);
-            break;
         case 'h':
             s_usage(stdout);
             return -1;
@@ -447,6 +420,9 @@ s_parse(int argc, char **argv, s_opts_t *o)
     if (optind + 1 < argc)
         return s_bad("one run directory only (unexpected \"%s\")", argv[optind + 1]);
     o->spec.run_dir = argv[optind];
+    o->spec.concurrency = o->shared.concurrency;
+    o->spec.replay_path = o->shared.replay_path;
+    o->spec.quiet = o->shared.quiet;
     return S_EXIT_OK;
 }
 
@@ -458,13 +434,9 @@ coord_extract_main(int argc, char **argv)
     if (rc)
         return rc < 0 ? S_EXIT_OK : rc;
     tt_config_t cfg;
-    char *err = NULL;
-    if (tt_config_setup(&cfg, o.config, o.llm, &err) != TT_OK) {
-        fprintf(stderr, "coordinator extract: %s\n", err);
-        free(err);
-        tt_config_fini(&cfg);
+    if (!coord_fcalls_cli_config("extract", &o.shared, &cfg))
         return S_EXIT_USAGE;
-    }
+    char *err = NULL;
     coord_extract_report_t rep;
     tt_err_t e = coord_extract_run(&o.spec, &cfg, &rep, &err);
     if (e == TT_OK || e == TT_EAGENT) {

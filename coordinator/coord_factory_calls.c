@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -340,4 +341,57 @@ const char *
 coord_fcalls_provider(const coord_fcalls_t *fc)
 {
     return fc->provider;
+}
+
+/* ------------------------------------------------------------------ command line */
+
+int
+coord_fcalls_cli_take(coord_fcalls_cli_t *o, int ch, const char *arg, const char **why)
+{
+    char *end;
+    unsigned long long v;
+    switch (ch) {
+    case 'L':
+        o->llm = arg;
+        return 1;
+    case 'c':
+        o->config = arg;
+        return 1;
+    case 'k':
+        errno = 0;
+        v = strtoull(arg, &end, 10);
+        if (errno || *end || end == arg || arg[0] == '-' || v == 0 ||
+            v > COORD_FCALLS_MAX_CONCURRENCY) {
+            *why = "--concurrency: expected 1..4096";
+            return -1;
+        }
+        o->concurrency = (uint32_t)v;
+        return 1;
+    case 'r':
+        o->replay_path = arg;
+        return 1;
+    case 'q':
+        o->quiet = true;
+        return 1;
+    case 'v':
+        if (!tt_log_parse_level(arg, &tt_log_level)) {
+            *why = "--log-level: expected error, warn, info or debug";
+            return -1;
+        }
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+bool
+coord_fcalls_cli_config(const char *cmd, const coord_fcalls_cli_t *o, tt_config_t *cfg)
+{
+    char *err = NULL;
+    if (tt_config_setup(cfg, o->config, o->llm, &err) == TT_OK)
+        return true;
+    fprintf(stderr, "coordinator %s: %s\n", cmd, err);
+    free(err);
+    tt_config_fini(cfg);
+    return false;
 }

@@ -85,4 +85,35 @@ tt_llm_t *coord_fcalls_llm(coord_fcalls_t *fc);
 /* The resolved provider ("offline", "openai", ...). Borrowed until close. */
 const char *coord_fcalls_provider(const coord_fcalls_t *fc);
 
+/* ------------------------------------------------------------ command line */
+
+/* The options `coordinator factory` and `coordinator extract` share. */
+typedef struct {
+    const char *llm;         /* --llm PROVIDER */
+    const char *config;      /* --config FILE */
+    const char *replay_path; /* --replay OLD */
+    uint32_t concurrency;    /* --concurrency K; 0 = the default */
+    bool quiet;              /* --quiet */
+} coord_fcalls_cli_t;
+
+/* Their getopt_long entries (with --log-level), for an option table. */
+/* clang-format off */
+#define COORD_FCALLS_CLI_OPTIONS                                                                   \
+    {"llm", required_argument, NULL, 'L'},                                                         \
+    {"config", required_argument, NULL, 'c'},                                                      \
+    {"concurrency", required_argument, NULL, 'k'},                                                 \
+    {"replay", required_argument, NULL, 'r'},                                                      \
+    {"quiet", no_argument, NULL, 'q'},                                                             \
+    {"log-level", required_argument, NULL, 'v'}
+/* clang-format on */
+
+/* Take getopt_long's option ch with its argument: 1 when it is one of the
+ * shared options, 0 when it is not, -1 when its value is bad (*why: what was
+ * expected, naming the option). */
+int coord_fcalls_cli_take(coord_fcalls_cli_t *o, int ch, const char *arg, const char **why);
+
+/* tt_config_setup from --config and --llm. On failure prints "coordinator
+ * CMD: why", finalises cfg and returns false. */
+bool coord_fcalls_cli_config(const char *cmd, const coord_fcalls_cli_t *o, tt_config_t *cfg);
+
 #endif

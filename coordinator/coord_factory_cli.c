@@ -5,7 +5,6 @@
  *  of range, an unreadable config or population file. Those exit 2 with one
  *  line saying what is wrong (file:line:col for files).
  */
-#define TT_LOG_MODULE "factory"
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -15,7 +14,6 @@
 #include <string.h>
 
 #include "coord_factory.h"
-#include "tt_log.h"
 #include "tt_mem.h"
 
 #define S_EXIT_OK     0
@@ -90,27 +88,33 @@ s_number(const char *text, unsigned long long max, unsigned long long *out)
 
 typedef struct {
     coord_factory_spec_t spec;
-    const char *llm;
-    const char *config;
+    coord_fcalls_cli_t shared;
     bool has_count;
 } s_opts_t;
 
 static int
 s_parse(int argc, char **argv, s_opts_t *o)
 {
-    static const struct option options[] = {
-        {"count", required_argument, NULL, 'n'},   {"out", required_argument, NULL, 'o'},
-        {"context", required_argument, NULL, 'C'}, {"population", required_argument, NULL, 'p'},
-        {"seed", required_argument, NULL, 's'},    {"llm", required_argument, NULL, 'L'},
-        {"config", required_argument, NULL, 'c'},  {"concurrency", required_argument, NULL, 'k'},
-        {"replay", required_argument, NULL, 'r'},  {"force", no_argument, NULL, 'f'},
-        {"quiet", no_argument, NULL, 'q'},         {"log-level", required_argument, NULL, 'v'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
+    static const struct option options[] = {{"count", required_argument, NULL, 'n'},
+                                            {"out", required_argument, NULL, 'o'},
+                                            {"context", required_argument, NULL, 'C'},
+                                            {"population", required_argument, NULL, 'p'},
+                                            {"seed", required_argument, NULL, 's'},
+                                            {"force", no_argument, NULL, 'f'},
+                                            COORD_FCALLS_CLI_OPTIONS,
+                                            {"help", no_argument, NULL, 'h'},
+                                            {NULL, 0, NULL, 0}};
     unsigned long long v;
     int ch;
     optind = 1;
     opterr = 0;
     while ((ch = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+        const char *why;
+        int taken = coord_fcalls_cli_take(&o->shared, ch, optarg, &why);
+        if (taken < 0)
+            return s_bad("%s, got \"%s\"", why, optarg);
+        if (taken)
+            continue;
         switch (ch) {
         case 'n':
             if (!s_number(optarg, ULLONG_MAX, &v) || v < 1 || v > COORD_FACTORY_MAX_COUNT) {
@@ -135,29 +139,8 @@ s_parse(int argc, char **argv, s_opts_t *o)
                 return s_bad("--seed: expected a non-negative number, got \"%s\"", optarg);
             o->spec.seed = v;
             break;
-        case 'L':
-            o->llm = optarg;
-            break;
-        case 'c':
-            o->config = optarg;
-            break;
-        case 'k':
-            if (!s_number(optarg, COORD_FCALLS_MAX_CONCURRENCY, &v) || v == 0)
-                return s_bad("--concurrency: expected 1..4096, got \"%s\"", optarg);
-            o->spec.concurrency = (uint32_t)v;
-            break;
-        case 'r':
-            o->spec.replay_path = optarg;
-            break;
         case 'f':
             o->spec.force = true;
-            break;
-        case 'q':
-            o->spec.quiet = true;
-            break;
-        case 'v':
-            if (!tt_log_parse_level(optarg, &tt_log_level))
-                return s_bad("--log-level: error, warn, info or debug, not \"%s\"", optarg);
             break;
         case 'h':
             s_usage(stdout);
@@ -174,6 +157,9 @@ s_parse(int argc, char **argv, s_opts_t *o)
         return s_bad("%s", "--out DIR is required");
     if (!o->spec.context == !o->spec.population_path)
         return s_bad("%s", "give exactly one of --context TEXT and --population FILE");
+    o->spec.concurrency = o->shared.concurrency;
+    o->spec.replay_path = o->shared.replay_path;
+    o->spec.quiet = o->shared.quiet;
     return S_EXIT_OK;
 }
 
@@ -197,13 +183,9 @@ coord_factory_main(int argc, char **argv)
     if (rc)
         return rc < 0 ? S_EXIT_OK : rc;
     tt_config_t cfg;
-    char *err = NULL;
-    if (tt_config_setup(&cfg, o.config, o.llm, &err) != TT_OK) {
-        fprintf(stderr, "coordinator factory: %s\n", err);
-        free(err);
-        tt_config_fini(&cfg);
+    if (!coord_fcalls_cli_config("factory", &o.shared, &cfg))
         return S_EXIT_USAGE;
-    }
+    char *err = NULL;
     coord_factory_report_t rep;
     tt_err_t e = coord_factory_generate(&o.spec, &cfg, &rep, &err);
     const char *model = tt_config_is_offline(&cfg)
