@@ -217,6 +217,20 @@ s_store_stimuli(agent_turn_t *t)
 
 /* ------------------------------------------------------------------ phases */
 
+/* Vector i of an embeddings answer r; without an answer (the offline model),
+ * the offline embedding of text, computed into local[]. */
+static const float *
+s_vector(const tt_llm_result_t *r, size_t i, const char *text, float *local, uint32_t *dim)
+{
+    if (r && i < r->n_vectors) {
+        *dim = r->dim;
+        return r->vectors + i * r->dim;
+    }
+    tt_offline_embed(text, local);
+    *dim = TT_OFFLINE_EMBED_DIM;
+    return local;
+}
+
 static void
 s_phase_docs(agent_turn_t *t)
 {
@@ -268,14 +282,8 @@ s_phase_docs(agent_turn_t *t)
     json_array_foreach(t->doc_chunks, i, d)
     {
         float local[TT_OFFLINE_EMBED_DIM];
-        const float *vec = local;
-        uint32_t dim = TT_OFFLINE_EMBED_DIM;
-        if (r && i < r->n_vectors) {
-            vec = r->vectors + (size_t)i * r->dim;
-            dim = r->dim;
-        } else {
-            tt_offline_embed(tt_json_str(d, "text", ""), local);
-        }
+        uint32_t dim;
+        const float *vec = s_vector(r, i, tt_json_str(d, "text", ""), local, &dim);
         tt_memory_batch_document(docs, tt_json_str(d, "name", ""),
                                  (uint32_t)tt_json_int(d, "chunk", 0), tt_json_str(d, "text", ""),
                                  vec, dim);
@@ -535,16 +543,11 @@ s_phase_recall(agent_turn_t *t)
     json_array_foreach(t->pending_recalls, i, act)
     {
         float local[TT_OFFLINE_EMBED_DIM];
-        const float *q = NULL;
         uint32_t dim = 0;
-        if (r && i < r->n_vectors) {
-            q = r->vectors + (size_t)i * r->dim;
-            dim = r->dim;
-        } else if (!s_remote_embeddings(a)) {
-            tt_offline_embed(tt_json_str(act, "content", ""), local);
-            q = local;
-            dim = TT_OFFLINE_EMBED_DIM;
-        }
+        /* a remote answer short of vectors: recall without one */
+        const float *q = r && i >= r->n_vectors
+                             ? NULL
+                             : s_vector(r, i, tt_json_str(act, "content", ""), local, &dim);
         s_handle(t, act, q, dim);
     }
     tt_llm_result_destroy(&r);
@@ -661,14 +664,8 @@ s_phase_embed_memories(agent_turn_t *t)
     json_array_foreach(t->consolidated, i, text)
     {
         float local[TT_OFFLINE_EMBED_DIM];
-        const float *vec = local;
-        uint32_t dim = TT_OFFLINE_EMBED_DIM;
-        if (r && i < r->n_vectors) {
-            vec = r->vectors + (size_t)i * r->dim;
-            dim = r->dim;
-        } else {
-            tt_offline_embed(json_string_value(text), local);
-        }
+        uint32_t dim;
+        const float *vec = s_vector(r, i, json_string_value(text), local, &dim);
         json_t *item = json_pack("{s:s, s:s, s:s, s:s}", "role", "assistant", "type",
                                  "consolidated", "simulation_timestamp", t->step->datetime,
                                  "content", json_string_value(text));
