@@ -1,0 +1,109 @@
+"""The server process: started by the package, found through session.json, ended at
+control.end() or at interpreter exit, never left behind."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from conftest import COORDINATOR, LISA, NO_MODEL_ENV, REPO, log_stats, pid_alive
+
+import troupe.control as control
+from troupe import SessionClosedError, SessionStartError, TinyPerson
+from troupe.session import Session
+
+
+def _clean_env(**extra):
+    env = {k: v for k, v in os.environ.items() if k not in NO_MODEL_ENV}
+    env["TROUPE_COORDINATOR"] = COORDINATOR
+    env.update(extra)
+    return env
+
+
+def test_end_stops_the_server(offline, tmp_path):
+    s = control.begin(str(tmp_path / "end"))
+    info = json.loads((tmp_path / "end" / "session.json").read_text())
+    assert info["pid"] == s.process.pid and info["url"].startswith("http://127.0.0.1:")
+    assert oct(os.stat(tmp_path / "end" / "session.token").st_mode & 0o777) == "0o600"
+    assert oct(os.stat(tmp_path / "end" / "session.json").st_mode & 0o777) == "0o600"
+    TinyPerson.load_specification(LISA)
+    with pytest.raises(ValueError):
+        control.begin(str(tmp_path / "other"))  # one simulation at a time, as in TinyTroupe
+    res = control.end()
+    assert s.process.returncode == 0
+    assert not pid_alive(info["pid"])
+    assert log_stats(tmp_path / "end" / "sim.tlog")["final_hash"] == res["final_hash"]
+    with pytest.raises(SessionClosedError):
+        s.command("status")
+
+
+def test_interpreter_exit_ends_the_implicit_session(tmp_path):
+    out = tmp_path / "implicit"
+    script = textwrap.dedent("""
+        import sys
+        sys.path.insert(0, %r)
+        from troupe import TinyPerson, TinyWorld
+        lisa = TinyPerson.load_specification(%r)
+        lisa.listen_and_act("Good morning!")
+        print("PID", lisa._session.process.pid)
+        # no control.end(): the atexit handler ends the server
+    """ % (str(REPO / "python"), LISA))
+    p = subprocess.run([sys.executable, "-c", script], env=_clean_env(TROUPE_OUT=str(out)),
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=300)
+    assert p.returncode == 0, p.stderr.decode()
+    pid = int(p.stdout.decode().split("PID")[1].split()[0])
+    assert not pid_alive(pid)
+    stats = log_stats(out / "sim.tlog")
+    assert stats["complete"] is True, stats
+
+
+def test_killed_client_does_not_leave_the_server(tmp_path):
+    out = tmp_path / "killed"
+    script = textwrap.dedent("""
+        import os, signal, sys
+        sys.path.insert(0, %r)
+        from troupe import TinyPerson
+        lisa = TinyPerson.load_specification(%r)
+        print("PID", lisa._session.process.pid, flush=True)
+        os.kill(os.getpid(), signal.SIGKILL)
+    """ % (str(REPO / "python"), LISA))
+    p = subprocess.run([sys.executable, "-c", script], env=_clean_env(TROUPE_OUT=str(out)),
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=300)
+    assert p.returncode == -9
+    pid = int(p.stdout.decode().split("PID")[1].split()[0])
+    # the server got SIGTERM when its parent died; wait for it with a deadline
+    import time
+    deadline = time.time() + 30
+    while pid_alive(pid) and time.time() < deadline:
+        time.sleep(0.05)
+    assert not pid_alive(pid)
+
+
+def test_connect_to_a_running_server(offline, tmp_path):
+    out = tmp_path / "shared"
+    owner = Session.start(str(out), llm="offline", env=dict(NO_MODEL_ENV), coordinator=COORDINATOR)
+    try:
+        owner.command("agent.create", spec=LISA)
+        s = control.connect(str(out))
+        assert not s.owned
+        lisa = TinyPerson.get_agent_by_name("Lisa Carter")
+        assert lisa is not None and lisa.get("age") == 31
+        lisa.think("Someone else started this session")
+        s.detach()
+        assert owner.command("status")["agents"] == ["Lisa Carter"]
+    finally:
+        control.reset()
+        owner.end()
+    assert owner.process.returncode == 0
+
+
+def test_bad_options_fail_fast(tmp_path):
+    with pytest.raises(SessionStartError) as ei:
+        Session.start(str(tmp_path / "bad"), llm="no-such-provider", coordinator=COORDINATOR,
+                      env=dict(NO_MODEL_ENV))
+    assert "exited with status 2" in str(ei.value)
+    with pytest.raises(SessionStartError):
+        Session.start(str(tmp_path / "bad2"), coordinator=str(tmp_path / "missing-binary"))
