@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "tt_hash.h"
+#include "tt_json.h"
 #include "tt_log.h"
 #include "tt_mem.h"
 #include "tt_tlog.h"
@@ -24,6 +25,7 @@ struct coord_replay {
     zhash_t *judgements; /* digest hex -> response */
     uint32_t cached_step;
     Tt__RecordBody *cached; /* the StepCommit of cached_step */
+    bool begun;             /* a SimBegin was read */
 };
 
 static void
@@ -31,9 +33,23 @@ s_index_record(coord_replay_t *r, uint64_t i, const tt_tlog_entry_t *e)
 {
     switch (e->body->kind_case) {
     case TT__RECORD_BODY__KIND_BEGIN:
+        r->begun = true;
         for (size_t k = 0; k < e->body->begin->n_agents; k++)
             zhash_insert(r->agents, e->body->begin->agents[k]->name, (void *)(uintptr_t)(k + 1));
         break;
+    case TT__RECORD_BODY__KIND_SESSION: {
+        /* a session's agents join as it goes, in the order of their records */
+        const Tt__Session *se = e->body->session;
+        if (strcmp(se->op, "agent.create"))
+            break;
+        json_t *name =
+            tt_json_extract(se->effect_json, strlen(se->effect_json), "spec.persona.name");
+        if (json_is_string(name))
+            zhash_insert(r->agents, json_string_value(name),
+                         (void *)(uintptr_t)(zhash_size(r->agents) + 1));
+        json_decref(name);
+        break;
+    }
     case TT__RECORD_BODY__KIND_STEP: {
         uint32_t step = e->body->step->step;
         if (step >= r->n_steps) {
@@ -84,7 +100,7 @@ coord_replay_open(const char *path, coord_replay_t **out, char **errmsg)
         s_index_record(r, i, &e);
         tt_tlog_entry_fini(&e);
     }
-    if (!err && zhash_size(r->agents) == 0) {
+    if (!err && !r->begun) {
         *errmsg = tt_asprintf("%s: not a run log (no SimBegin)", path);
         err = TT_EINVAL;
     }

@@ -8,6 +8,7 @@
 #define TT_LOG_MODULE "run"
 #include "coord.h"
 #include "coord_factory.h"
+#include "coord_session_http.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -561,6 +562,14 @@ s_serve_main(coord_run_opts_t *o, int argc, char **argv)
     if (o->steps >= 0) {
         fprintf(stderr, "coordinator serve: --steps is for `run`; a session runs what it is "
                         "told\n");
+        return 2;
+    }
+    coord_session_http_opts_t http = {
+        .address = o->http, .tls_cert = o->tls_cert, .tls_key = o->tls_key};
+    char *err = NULL;
+    if (coord_session_http_check(&http, &err)) {
+        fprintf(stderr, "coordinator serve: %s\n", err);
+        free(err);
         return 2;
     }
     o->scenario_path = optind < argc ? argv[optind] : NULL;

@@ -27,6 +27,7 @@
 
 #define S_TOKEN_BYTES 32
 #define S_WAIT_MS     200
+#define S_DRAIN_MS    2000
 #define S_PEM_CAP     ((size_t)1 << 20)
 
 struct coord_session_http {
@@ -34,6 +35,7 @@ struct coord_session_http {
     zsock_t *loop_end;   /* the loop reads requests here */
     zsock_t *server_end; /* the HTTP thread's end */
     atomic_bool stopping;
+    atomic_int requests; /* begun and not yet completed (answer sent or dropped) */
     char token[2 * S_TOKEN_BYTES + 1];
     char *url;
     char *json_path;
@@ -118,6 +120,7 @@ s_access(void *cls, struct MHD_Connection *conn, const char *url, const char *me
         rq = tt_new(s_request_t);
         tt_buf_init(&rq->body, COORD_SESSION_BODY_CAP);
         *con_cls = rq;
+        atomic_fetch_add(&h->requests, 1);
         return MHD_YES;
     }
     if (*upload_data_size) {
@@ -142,12 +145,13 @@ static void
 s_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
             enum MHD_RequestTerminationCode why)
 {
-    (void)cls;
+    coord_session_http_t *h = cls;
     (void)conn;
     (void)why;
     s_request_t *rq = *con_cls;
     if (!rq)
         return;
+    atomic_fetch_sub(&h->requests, 1);
     tt_buf_fini(&rq->body);
     free(rq);
     *con_cls = NULL;
@@ -232,23 +236,21 @@ s_write_files(coord_session_http_t *h, const char *out_dir, char **errmsg)
     return err;
 }
 
-tt_err_t
-coord_session_http_start(const coord_session_http_opts_t *opts, coord_session_http_t **out,
-                         zsock_t **pipe, char **errmsg)
+/* The address, and TLS wherever it is not loopback. */
+static tt_err_t
+s_check(const coord_session_http_opts_t *opts, struct sockaddr_in *addr, char **errmsg)
 {
-    *out = NULL;
-    struct sockaddr_in addr;
     const char *address = opts->address ? opts->address : "127.0.0.1:0";
-    if (!s_parse_address(address, &addr)) {
+    if (!s_parse_address(address, addr)) {
         *errmsg = tt_asprintf("--http %s: expected HOST:PORT with an IPv4 host", address);
         return TT_EINVAL;
     }
-    bool loopback = (ntohl(addr.sin_addr.s_addr) >> 24) == 127;
-    bool tls = opts->tls_cert && opts->tls_key;
+    bool loopback = (ntohl(addr->sin_addr.s_addr) >> 24) == 127;
     if ((opts->tls_cert != NULL) != (opts->tls_key != NULL)) {
         *errmsg = tt_strdup("--tls-cert and --tls-key go together");
         return TT_EINVAL;
     }
+    bool tls = opts->tls_cert != NULL;
     if (!loopback && !tls) {
         *errmsg = tt_asprintf("--http %s is beyond loopback: the session's API needs TLS there "
                               "(--tls-cert FILE --tls-key FILE), as well as the token",
@@ -259,8 +261,30 @@ coord_session_http_start(const coord_session_http_opts_t *opts, coord_session_ht
         *errmsg = tt_strdup("this libmicrohttpd has no TLS support; serve on loopback only");
         return TT_EINVAL;
     }
+    return TT_OK;
+}
+
+tt_err_t
+coord_session_http_check(const coord_session_http_opts_t *opts, char **errmsg)
+{
+    struct sockaddr_in addr;
+    return s_check(opts, &addr, errmsg);
+}
+
+tt_err_t
+coord_session_http_start(const coord_session_http_opts_t *opts, coord_session_http_t **out,
+                         zsock_t **pipe, char **errmsg)
+{
+    *out = NULL;
+    struct sockaddr_in addr;
+    tt_err_t rc = s_check(opts, &addr, errmsg);
+    if (rc)
+        return rc;
+    const char *address = opts->address ? opts->address : "127.0.0.1:0";
+    bool tls = opts->tls_cert != NULL;
     coord_session_http_t *h = tt_new(coord_session_http_t);
     atomic_init(&h->stopping, false);
+    atomic_init(&h->requests, 0);
     unsigned char raw[S_TOKEN_BYTES];
     randombytes_buf(raw, sizeof raw);
     sodium_bin2hex(h->token, sizeof h->token, raw, sizeof raw);
@@ -333,6 +357,9 @@ coord_session_http_stop(coord_session_http_t **self_p)
     coord_session_http_t *h = *self_p;
     if (!h)
         return;
+    /* the last answer (to `end`) must leave before the server goes */
+    for (int i = 0; i < S_DRAIN_MS / 10 && h->daemon && atomic_load(&h->requests) > 0; i++)
+        usleep(10000);
     atomic_store(&h->stopping, true);
     if (h->daemon)
         MHD_stop_daemon(h->daemon);

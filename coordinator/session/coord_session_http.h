@@ -26,6 +26,9 @@ typedef struct {
     const char *out_dir; /* where session.token and session.json go */
 } coord_session_http_opts_t;
 
+/* Check the address and TLS options before anything is written. TT_EINVAL
+ * with *errmsg (caller frees). */
+tt_err_t coord_session_http_check(const coord_session_http_opts_t *opts, char **errmsg);
 /* Listen and write the token and session.json. *pipe is the loop's end of
  * the request pipe (borrowed until stop): each request arrives as one frame
  * holding the body; answer it with coord_session_http_reply. TT_EINVAL: a bad
