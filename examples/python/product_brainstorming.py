@@ -72,12 +72,13 @@ from troupe.extraction import ResultsReducer
 
 reducer = ResultsReducer()
 
-def talk_rule(focus_agent=None, source_agent=None, target_agent=None, kind=None, event=None, content=None, timestamp=None):
-    return [focus_agent.name, target_agent.name if target_agent else "", content]
+def communication_rule(focus_agent=None, source_agent=None, target_agent=None, kind=None, event=None, content=None, timestamp=None):
+    return [event, source_agent.name if source_agent else "", target_agent.name if target_agent else "", content]
 
-reducer.add_reduction_rule("TALK", talk_rule)
+reducer.add_reduction_rule("TALK", communication_rule)
+reducer.add_reduction_rule("CONVERSATION", communication_rule)
 
-talks = {agent.name: reducer.reduce_agent_to_dataframe(agent, column_names=["speaker", "to", "said"])
-         for agent in world.agents}
-for name, df in talks.items():
-    print(name, len(df), "TALK actions")
+communications = {agent.name: reducer.reduce_agent_to_dataframe(agent, column_names=["event", "from", "to", "content"])
+                  for agent in world.agents}
+for name, df in communications.items():
+    print(name, len(df), "communications heard or spoken")

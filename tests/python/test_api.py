@@ -84,11 +84,11 @@ def test_stimuli_worlds_and_clocks(offline, tmp_path):
     lisa.internalize_goal("Find out whose bicycle it is")
     lisa.move_to("Corner of Elm Street", context=["morning", "sunny"])
     lisa.change_context(["morning", "windy"])
+    # stimuli are delivered (and remembered) at the agent's next turn
+    steps = world.run(2, timedelta_per_step=dt.timedelta(minutes=10), return_actions=True)
     types = [(e["type"], e["source"]) for e in lisa.memory if e["kind"] == "stimulus"]
     assert ("VISUAL", "Oscar Ramos") in types and ("SOCIAL", "Oscar Ramos") in types
     assert "THOUGHT" in [t for t, _ in types] and "INTERNAL_GOAL_FORMULATION" in [t for t, _ in types]
-
-    steps = world.run(2, timedelta_per_step=dt.timedelta(minutes=10), return_actions=True)
     assert len(steps) == 2 and set(steps[0]) == {"Lisa Carter", "Oscar Ramos"}
     first = steps[0]["Lisa Carter"]
     assert first and all(set(x) == {"action", "cognitive_state"} for x in first)
@@ -104,6 +104,8 @@ def test_stimuli_worlds_and_clocks(offline, tmp_path):
     assert world.current_datetime == expected
     world.run_hours(1)
     assert world.current_datetime == expected + dt.timedelta(hours=1)
+    world.run_minutes(2)
+    assert world.current_datetime == expected + dt.timedelta(hours=1, minutes=2)
     assert lisa.pop_latest_actions()  # the world's steps fill the agent's action buffer
     assert lisa.pop_latest_actions() == []
 
@@ -113,6 +115,7 @@ def test_stimuli_worlds_and_clocks(offline, tmp_path):
     world.broadcast_thought("It smells of fresh bread")
     world.broadcast_internal_goal("Buy something for lunch")
     world.broadcast_context_change(["market day"])
+    world.run(1)
     last = lambda a, t: [e for e in a.memory if e["kind"] == "stimulus" and e["type"] == t]
     assert last(lisa, "CONVERSATION")[-1]["content"] == "The market opens in five minutes"
     assert not any(e["content"] == "The market opens in five minutes" for e in last(oscar, "CONVERSATION"))

@@ -92,19 +92,22 @@ def test_product_brainstorming(backend, tmp_path):
     out = tmp_path / "extraction.json"
     g["extractor"].save_as_json(str(out))
     assert out.exists()
-    # ResultsReducer with a Python rule: one row per TALK action, columns as named
-    talks = g["talks"]
-    total = 0
+    # ResultsReducer with Python rules: one row per TALK action or CONVERSATION heard
+    communications = g["communications"]
     for agent in world.agents:
-        df = talks[agent.name]
-        n_talk = sum(1 for e in agent.memory if e["kind"] == "action" and e["type"] == "TALK")
-        assert len(df) == n_talk
-        total += n_talk
-        if n_talk:
-            rows = df.to_dict("records") if hasattr(df, "to_dict") else df
-            assert set(rows[0]) == {"speaker", "to", "said"}
-            assert rows[0]["speaker"] == agent.name
-    assert total > 0
+        df = communications[agent.name]
+        mem = agent.memory
+        expected = [e for e in mem if (e["kind"], e["type"]) in
+                    (("action", "TALK"), ("stimulus", "CONVERSATION"))]
+        assert len(df) == len(expected) >= 3, agent.name  # at least the three broadcasts
+        rows = df.to_dict("records") if hasattr(df, "to_dict") else df
+        assert set(rows[0]) == {"event", "from", "to", "content"}
+        assert [r["content"] for r in rows] == [e["content"] for e in expected]
+        for r, e in zip(rows, expected):
+            if e["kind"] == "action":
+                assert r["event"] == "TALK" and r["from"] == agent.name
+            else:
+                assert r["event"] == "CONVERSATION" and r["to"] == agent.name
     control.end()
 
 
