@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "tt_hash.h"
-#include "tt_json.h"
+#include "coord_session.h"
 #include "tt_log.h"
 #include "tt_mem.h"
 #include "tt_tlog.h"
@@ -39,15 +39,10 @@ s_index_record(coord_replay_t *r, uint64_t i, const tt_tlog_entry_t *e)
         break;
     case TT__RECORD_BODY__KIND_SESSION: {
         /* a session's agents join as it goes, in the order of their records */
-        const Tt__Session *se = e->body->session;
-        if (strcmp(se->op, "agent.create"))
-            break;
-        json_t *name =
-            tt_json_extract(se->effect_json, strlen(se->effect_json), "spec.persona.name");
-        if (json_is_string(name))
-            zhash_insert(r->agents, json_string_value(name),
-                         (void *)(uintptr_t)(zhash_size(r->agents) + 1));
-        json_decref(name);
+        char *name = coord_session_created_agent(e->body->session);
+        if (name)
+            zhash_insert(r->agents, name, (void *)(uintptr_t)(zhash_size(r->agents) + 1));
+        free(name);
         break;
     }
     case TT__RECORD_BODY__KIND_STEP: {

@@ -432,6 +432,17 @@ coord_session_start(coord_t *c, char **errmsg)
     return 0;
 }
 
+char *
+coord_session_created_agent(const Tt__Session *rec)
+{
+    if (strcmp(rec->op, "agent.create"))
+        return NULL;
+    json_t *name = tt_json_extract(rec->effect_json, strlen(rec->effect_json), "spec.persona.name");
+    char *copy = json_is_string(name) ? tt_strdup(json_string_value(name)) : NULL;
+    json_decref(name);
+    return copy;
+}
+
 bool
 coord_session_ended(const coord_t *c)
 {

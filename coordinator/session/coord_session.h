@@ -49,6 +49,10 @@ void coord_session_label(struct coord *c, Tt__StepCommit *sc);
 void coord_session_on_commit(struct coord *c, const Tt__StepCommit *sc);
 /* Then, with every agent settled: the command's next step, or its answer. */
 void coord_session_after_commit(struct coord *c);
+/* The name of the agent a Session record creates (agent.create), or NULL:
+ * a session's agents join as it goes, so readers of a log (replay, extract,
+ * stats, report) add them in record order after SimBegin's. Caller frees. */
+char *coord_session_created_agent(const Tt__Session *rec);
 /* Did the client end the session (the `end` command)? */
 bool coord_session_ended(const struct coord *c);
 /* The session is over (end command, or the run failed): answer what waits. */
