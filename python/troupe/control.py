@@ -119,7 +119,31 @@ def _begin_at(out, opts, explicit=True):
             opts["replay"] = os.path.join(rp, "sim.tlog")
     s = Session.start(out, previous=previous, **_start_kwargs(opts))
     _state.update(session=s, explicit=explicit, checkpoints=0)
+    if opts.get("resume"):
+        # the resumed session's agents and worlds: TinyPerson.get_agent_by_name finds them
+        _adopt_existing(s)
+        _skip_old_transcript(s)
+        _restore_counters(s)
     return s
+
+
+def _skip_old_transcript(s):
+    try:
+        while s.new_transcript():
+            pass
+    except Exception:
+        pass
+
+
+def _restore_counters(s):
+    """A resumed session numbers its next factory and extraction folders after the existing
+    ones."""
+    for kind, folder in (("factory", "factories"), ("extraction", "extractions")):
+        root = os.path.join(s.out, folder)
+        if os.path.isdir(root):
+            nums = [int(n) for n in os.listdir(root) if n.isdigit()]
+            if nums:
+                s._counters[kind] = max(nums)
 
 
 def begin(cache_path=None, id="default", auto_checkpoint=False, **options):

@@ -189,3 +189,44 @@ def test_reducer_without_pandas_and_html(offline, tmp_path, monkeypatch):
     assert "USER --> Lisa Carter: [CONVERSATION]" in text and "Lisa Carter" in text
     assert lisa.pretty_current_interactions(first_n=1, last_n=1).count("Event #") == 2
     control.end()
+
+
+def test_extraction_factory_and_combined_stimuli(backend, tmp_path):
+    from troupe import ResultsExtractor, TinyPersonFactory
+    control.begin(str(tmp_path / "extract"))
+    factory = TinyPersonFactory(context="Night-shift nurses in Lyon, France")
+    people = factory.generate_people(2)
+    assert len(people) == 2 and len({p.name for p in people}) == 2
+    for p in people:
+        assert TinyPerson.get_agent_by_name(p.name) is p and p.get("occupation")
+    one = factory.generate_person("Recently moved from Marseille")
+    assert one.name not in {p.name for p in people}
+    a, b = people
+    world = TinyWorld("Break room", [a, b, one])
+    world.make_everyone_accessible()
+    world.broadcast("The coffee machine is broken again. What should we do?")
+    world.run(2)
+    acts = a.think_and_act("I could fix the machine myself", return_actions=True)
+    assert acts and acts[-1]["action"]["type"] == "DONE"
+    acts = b.see_and_act("A technician walks in with a toolbox", return_actions=True)
+    assert acts and acts[-1]["action"]["type"] == "DONE"
+    kinds = [(e["kind"], e["type"]) for e in b.memory]
+    assert ("stimulus", "VISUAL") in kinds
+
+    extractor = ResultsExtractor()
+    res = extractor.extract_results_from_agents([a, b], extraction_objective="Their opinion of the broken machine",
+                                                fields=["opinion", "would_fix"])
+    assert len(res) == 2
+    for r in res:
+        assert isinstance(r, dict) and set(r) >= {"opinion", "would_fix"}
+    assert set(extractor.agent_extraction) == {a.name, b.name}  # only the agents asked for
+    w = extractor.extract_results_from_world(world, extraction_objective="What the group agreed on")
+    assert isinstance(w, dict) and w
+    assert extractor.world_extraction["Break room"] == w
+    out = tmp_path / "results.json"
+    extractor.save_as_json(str(out))
+    import json
+    saved = json.loads(out.read_text())
+    assert set(saved) == {"agent_extractions", "world_extraction"}
+    assert (tmp_path / "extract" / "extractions" / "0002" / "extraction.json").exists()
+    control.end()

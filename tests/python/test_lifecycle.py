@@ -107,3 +107,32 @@ def test_bad_options_fail_fast(tmp_path):
     assert "exited with status 2" in str(ei.value)
     with pytest.raises(SessionStartError):
         Session.start(str(tmp_path / "bad2"), coordinator=str(tmp_path / "missing-binary"))
+
+
+def test_resume_after_a_crash(offline, tmp_path):
+    import signal
+    from troupe import TinyWorld
+    path = str(tmp_path / "crash")
+    s = control.begin(path)
+    lisa = TinyPerson.load_specification(LISA)
+    oscar = TinyPerson.load_specification(str(REPO / "examples" / "agents" / "oscar_ramos.agent.json"))
+    world = TinyWorld("Room", [lisa, oscar])
+    world.make_everyone_accessible()
+    lisa.listen("Tell Oscar about your week")
+    world.run(2)
+    memory = lisa.memory
+    os.kill(s.process.pid, signal.SIGKILL)
+    s.process.wait()
+    with pytest.raises(SessionClosedError):
+        lisa.think("Is anyone there?")
+    control.reset()
+    control.begin(path, resume=True)
+    lisa = TinyPerson.get_agent_by_name("Lisa Carter")
+    assert lisa is not None and lisa.memory == memory
+    world = TinyWorld.get_environment_by_name("Room")
+    assert [a.name for a in world.agents] == ["Lisa Carter", "Oscar Ramos"]
+    world.run(1)
+    assert control.status()["step"] == 3
+    assert len(lisa.memory) > len(memory)
+    control.end()
+    assert log_stats(os.path.join(path, "sim.tlog"))["complete"] is True
