@@ -2,6 +2,7 @@
 previous log: zero model calls, the same values, the same final hash — factory and extraction
 included."""
 
+import json
 import os
 
 import pytest
@@ -49,6 +50,21 @@ def test_rerun_replays_with_zero_model_calls(backend, tmp_path, script):
     assert second[4]["steps"] == first[4]["steps"]
     if fake_before is not None:           # nothing reached the model server
         assert backend.fake_stats() == fake_before
+    # the factory's and the extractor's model answers came from the previous run's folders
+    for folder, manifest in (("factories", "factory.json"), ("extractions", "extraction.json")):
+        root = os.path.join(out, folder)
+        if not os.path.isdir(root):
+            continue
+        for n in sorted(os.listdir(root)):
+            if not n.isdigit():
+                continue
+            with open(os.path.join(root, n, manifest), encoding="utf-8") as f:
+                llm = json.load(f)["llm"]
+            with open(os.path.join(out + ".previous", folder, n, manifest), encoding="utf-8") as f:
+                old = json.load(f)["llm"]
+            assert llm["calls"] == 0 and llm["replayed"] == old["calls"] > 0, (folder, n, llm)
+    expected = {"product_brainstorming.py": "extractions", "interview_with_customer.py": "factories"}
+    assert os.path.isdir(os.path.join(out, expected[script], "0001"))
 
 
 def test_replay_of_explicit_log(offline, tmp_path):
