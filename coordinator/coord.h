@@ -194,6 +194,9 @@ tt_err_t coord_record_checkpoint(coord_t *c, const char *name);
 tt_err_t coord_record_end(coord_t *c, const char *reason);
 /* A session command's effect (compact JSON), synced. */
 tt_err_t coord_record_session(coord_t *c, const char *op, const char *effect_json);
+/* The same for a command that called the model (xt: how the call went). */
+tt_err_t coord_record_session_call(coord_t *c, const char *op, const char *effect_json,
+                                   const Tt__ExchangeTelemetry *xt);
 /* The AgentStep of agent in committed step (from the log); caller frees with
  * tt_wire_free_body(body). NULL if absent. */
 const Tt__AgentStep *coord_record_agent_step(coord_t *c, uint32_t step, uint32_t agent,

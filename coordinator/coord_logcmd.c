@@ -298,6 +298,8 @@ s_stats_record(s_stats_t *st, const tt_tlog_entry_t *e)
         st->checkpoints++;
         break;
     case TT__RECORD_BODY__KIND_SESSION: {
+        for (size_t j = 0; e->telemetry && j < e->telemetry->n_exchanges; j++)
+            s_count_exchange(st, s_record_tel(e->telemetry, j));
         char *name = coord_session_created_agent(body->session);
         if (name && st->begin)
             json_object_set_new(

@@ -170,7 +170,8 @@ coord_record_end(coord_t *c, const char *reason)
 }
 
 tt_err_t
-coord_record_session(coord_t *c, const char *op, const char *effect_json)
+coord_record_session_call(coord_t *c, const char *op, const char *effect_json,
+                          const Tt__ExchangeTelemetry *xt)
 {
     Tt__Session rec = TT__SESSION__INIT;
     rec.op = (char *)op;
@@ -178,10 +179,19 @@ coord_record_session(coord_t *c, const char *op, const char *effect_json)
     Tt__RecordBody body = TT__RECORD_BODY__INIT;
     body.kind_case = TT__RECORD_BODY__KIND_SESSION;
     body.session = &rec;
+    Tt__ExchangeTelemetry *xts[] = {(Tt__ExchangeTelemetry *)xt};
     Tt__Telemetry tel = TT__TELEMETRY__INIT;
     tel.has_unix_ms = true;
     tel.unix_ms = (uint64_t)tt_wall_ms();
+    tel.n_exchanges = xt ? 1 : 0;
+    tel.exchanges = xt ? xts : NULL;
     return s_append(c, &body, &tel, true);
+}
+
+tt_err_t
+coord_record_session(coord_t *c, const char *op, const char *effect_json)
+{
+    return coord_record_session_call(c, op, effect_json, NULL);
 }
 
 const Tt__AgentStep *

@@ -12,6 +12,7 @@
 
 #include "tt_hash.h"
 #include "coord_session.h"
+#include "tt_json.h"
 #include "tt_log.h"
 #include "tt_mem.h"
 #include "tt_tlog.h"
@@ -28,6 +29,20 @@ struct coord_replay {
     bool begun;             /* a SimBegin was read */
 };
 
+/* A session's model call: its digest and answer are in the effect. */
+static void
+s_index_session_call(coord_replay_t *r, const Tt__Session *se)
+{
+    json_t *effect = json_loads(se->effect_json, 0, NULL);
+    const char *digest = json_string_value(json_object_get(effect, "request_digest"));
+    const char *response = json_string_value(json_object_get(effect, "response"));
+    if (digest && response && strlen(digest) == TT_SHA256_HEX_LEN) {
+        zhash_update(r->judgements, digest, tt_strdup(response));
+        zhash_freefn(r->judgements, digest, free);
+    }
+    json_decref(effect);
+}
+
 static void
 s_index_record(coord_replay_t *r, uint64_t i, const tt_tlog_entry_t *e)
 {
@@ -39,7 +54,10 @@ s_index_record(coord_replay_t *r, uint64_t i, const tt_tlog_entry_t *e)
         break;
     case TT__RECORD_BODY__KIND_SESSION: {
         /* a session's agents join as it goes, in the order of their records */
-        char *name = coord_session_created_agent(e->body->session);
+        const Tt__Session *se = e->body->session;
+        if (!strcmp(se->op, "proposition"))
+            s_index_session_call(r, se);
+        char *name = coord_session_created_agent(se);
         if (name)
             zhash_insert(r->agents, name, (void *)(uintptr_t)(zhash_size(r->agents) + 1));
         free(name);

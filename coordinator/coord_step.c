@@ -191,6 +191,11 @@ coord_step_on_judgement(zloop_t *loop, zsock_t *pipe, void *arg)
     coord_t *c = arg;
     void *tag = NULL;
     tt_llm_result_t *r = tt_llm_recv(c->llm, &tag);
+    if (tag == COORD_SESSION_LLM_TAG) {
+        coord_session_on_judgement(c, r);
+        tt_llm_result_destroy(&r);
+        return 0;
+    }
     size_t index = (size_t)(uintptr_t)tag - 1;
     c->llm_calls++;
     if (r->err)

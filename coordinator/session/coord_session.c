@@ -120,6 +120,7 @@ coord_session_destroy(coord_session_t **self_p)
     }
     free(s->worlds);
     json_decref(s->collected);
+    json_decref(s->judging);
     free(s);
     *self_p = NULL;
 }
@@ -135,14 +136,14 @@ s_answer(coord_session_t *s, int status, json_t *body)
     json_decref(body);
 }
 
-static void
-s_answer_result(coord_session_t *s, json_t *result)
+void
+coord_session_answer_result(coord_session_t *s, json_t *result)
 {
     s_answer(s, 200, json_pack("{s:b, s:o}", "ok", 1, "result", result ? result : json_object()));
 }
 
-static void
-s_answer_error(coord_session_t *s, coord_session_error_t *e)
+void
+coord_session_answer_error(coord_session_t *s, coord_session_error_t *e)
 {
     TT_LOG_INFO("command refused: %s", e->message ? e->message : e->code);
     s_answer(s, e->status ? e->status : 500,
@@ -262,7 +263,7 @@ coord_session_after_commit(coord_t *c)
         r = json_pack("{s:o}", "steps", r);
     s->pending = COORD_SESSION_IDLE;
     c->state = COORD_RUN_IDLE;
-    s_answer_result(s, r);
+    coord_session_answer_result(s, r);
 }
 
 /* ------------------------------------------------------------------ commands that act */
@@ -359,6 +360,8 @@ s_dispatch(coord_t *c, const char *command, const json_t *args, json_t **result,
         return s_cmd_act(c, args, e);
     if (!strcmp(command, "world.run"))
         return s_cmd_run(c, args, e);
+    if (!strcmp(command, "proposition.check"))
+        return coord_session_judge(c, args, e);
     if (!strcmp(command, "checkpoint"))
         return s_cmd_checkpoint(c, args, result, e);
     if (!strcmp(command, "end")) {
@@ -406,9 +409,9 @@ s_on_request(zloop_t *loop, zsock_t *pipe, void *arg)
         rc = s_dispatch(c, command, req, &result, &e);
     json_decref(req);
     if (rc < 0)
-        s_answer_error(s, &e);
+        coord_session_answer_error(s, &e);
     else if (rc == 0)
-        s_answer_result(s, result);
+        coord_session_answer_result(s, result);
     /* rc > 0: answered when its steps commit, or at the end */
     return c->state == COORD_RUN_DONE ? -1 : 0;
 }
@@ -458,13 +461,13 @@ coord_session_finish(coord_t *c)
     if (s->answered_on_end) {
         char hex[TT_SHA256_HEX_LEN + 1] = "";
         tt_hex(tt_tlog_last_hash(c->log), TT_SHA256_LEN, hex);
-        s_answer_result(
+        coord_session_answer_result(
             s, json_pack("{s:i, s:s}", "steps", (int)c->committed_step, "final_hash", hex));
     } else if (s->pending != COORD_SESSION_IDLE) {
         coord_session_error_t e = {0};
         coord_session_fail(&e, 500, "failed", "%s",
                            c->failure ? c->failure : "the session was interrupted");
-        s_answer_error(s, &e);
+        coord_session_answer_error(s, &e);
     }
     coord_session_http_stop(&s->http);
 }

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "tt_err.h"
+#include "tt_llm.h"
 #include "troupe.pb-c.h"
 
 struct coord;
@@ -53,6 +54,11 @@ void coord_session_after_commit(struct coord *c);
  * a session's agents join as it goes, so readers of a log (replay, extract,
  * stats, report) add them in record order after SimBegin's. Caller frees. */
 char *coord_session_created_agent(const Tt__Session *rec);
+/* The tag of the session's own model calls on the coordinator's LLM client
+ * (intervention judgements use agent indices + 1). */
+#define COORD_SESSION_LLM_TAG ((void *)(uintptr_t)UINTPTR_MAX)
+/* A proposition's judgement came back from the model. */
+void coord_session_on_judgement(struct coord *c, tt_llm_result_t *r);
 /* Did the client end the session (the `end` command)? */
 bool coord_session_ended(const struct coord *c);
 /* The session is over (end command, or the run failed): answer what waits. */

@@ -27,8 +27,9 @@ typedef struct {
 
 typedef enum {
     COORD_SESSION_IDLE = 0,
-    COORD_SESSION_ACT, /* one agent's turn */
-    COORD_SESSION_RUN, /* a world's steps */
+    COORD_SESSION_ACT,   /* one agent's turn */
+    COORD_SESSION_RUN,   /* a world's steps */
+    COORD_SESSION_JUDGE, /* a proposition out with the model */
 } coord_session_pending_t;
 
 /* Why a command failed: HTTP status, code word, message. */
@@ -52,6 +53,7 @@ struct coord_session {
     uint32_t steps_left; /* RUN */
     int64_t run_seconds; /* RUN: seconds per step */
     json_t *collected;   /* what the steps did, for the answer */
+    json_t *judging;     /* JUDGE: the proposition's record, without the answer */
     bool answered_on_end;
 };
 
@@ -67,6 +69,14 @@ coord_sworld_t *coord_session_world_arg(coord_session_t *s, const json_t *args, 
 coord_sworld_t *coord_session_world(coord_session_t *s, const char *name);
 /* The clock an agent's turn happens at: its first world's, else base_now. */
 int64_t coord_session_agent_now(coord_session_t *s, uint32_t agent);
+
+/* Answer the request in progress (takes result). */
+void coord_session_answer_result(coord_session_t *s, json_t *result);
+void coord_session_answer_error(coord_session_t *s, coord_session_error_t *e);
+
+/* ---- coord_session_judge.c */
+/* proposition.check: 1 (answered when the model has judged) or -1 with *e. */
+int coord_session_judge(coord_t *c, const json_t *args, coord_session_error_t *e);
 
 /* ---- coord_session_ops.c */
 /* A command that changes the simulation: from its arguments make the effect

@@ -814,6 +814,16 @@ s_answer_skip(coord_t *c, const json_t *effect)
     return json_pack("{s:s}", "datetime", tt_json_str(effect, "datetime", ""));
 }
 
+/* A record that changed nothing but holds a model's answer (proposition). */
+static tt_err_t
+s_apply_nothing(coord_t *c, const json_t *effect, char **errmsg)
+{
+    (void)c;
+    (void)effect;
+    (void)errmsg;
+    return TT_OK;
+}
+
 /* ------------------------------------------------------------------ the table */
 
 static const s_op_t s_ops[] = {
@@ -832,6 +842,7 @@ static const s_op_t s_ops[] = {
     {"world.broadcast", s_make_broadcast, s_apply_broadcast, s_answer_broadcast},
     {"world.change_context", s_make_world_context, s_apply_world_context, NULL},
     {"world.skip", s_make_skip, s_apply_skip, s_answer_skip},
+    {"proposition", NULL, s_apply_nothing, NULL}, /* coord_session_judge.c */
 };
 
 static const s_op_t *
@@ -848,7 +859,7 @@ coord_session_change(coord_t *c, const char *command, const json_t *args, json_t
                      coord_session_error_t *e)
 {
     const s_op_t *op = s_find(command);
-    if (!op)
+    if (!op || !op->make)
         return -2;
     json_t *effect = op->make(c, args, e);
     if (!effect)

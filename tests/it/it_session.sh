@@ -54,6 +54,7 @@ script() {
     ok '{"command":"agent.define","agent":"Oscar","key":"occupation.title","value":"Retired architect"}' >/dev/null
     ok '{"command":"world.broadcast","world":"Chat","content":"Talk about your weekend."}' >/dev/null
     ok '{"command":"world.run","world":"Chat","steps":2}'
+    ok '{"command":"proposition.check","world":"Chat","proposition":"Oscar talks to Lisa","score":true}'
 }
 
 # --- a session, recorded
@@ -74,6 +75,8 @@ wait "$SPID" || fail "serve exited non-zero after end"
 hash_a=$(field "$end" "['final_hash']")
 [[ $(stats "$TMP/a/sim.tlog" final_hash) == "$hash_a" ]] || fail "end's final_hash is not the log's"
 [[ $(stats "$TMP/a/sim.tlog" llm_calls) -gt 0 ]] || fail "the session made no model call"
+score=$(tail -1 "$TMP/script.out")
+[[ $(field "$score" "['value']") =~ ^[0-9]$ ]] || fail "a proposition's score is 0..9: $score"
 [[ ! -e "$TMP/a/session.json" ]] || fail "session.json left behind after end"
 [[ $(stat -c %a "$TMP/a/session.token") == 600 ]] || fail "the token file is not 0600"
 "$COORD" log verify "$TMP/a/sim.tlog" >/dev/null || fail "log verify of a session"
