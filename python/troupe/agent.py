@@ -37,7 +37,7 @@ def show_new_transcript(session, flag=None):
         return
     text = session.new_transcript()
     if text:
-        print(text.rstrip("\n"))
+        display.show_text(text.rstrip("\n"))
 
 
 def _name_or_empty(x):

@@ -2,7 +2,37 @@
 and as HTML for Jupyter (every piece of simulation text escaped)."""
 
 import html
+import sys
 import textwrap
+
+
+def _in_jupyter():
+    ip = sys.modules.get("IPython")
+    if ip is None:
+        return False
+    try:
+        shell = ip.get_ipython()
+    except Exception:
+        return False
+    return shell is not None and hasattr(shell, "kernel")
+
+
+def conversation_html(text):
+    """Transcript text as an HTML block (escaped)."""
+    return ("<pre class='troupe-transcript' style='white-space:pre-wrap'>%s</pre>"
+            % html.escape(text))
+
+
+def show_text(text):
+    """Print transcript text; in a Jupyter kernel, display it as (escaped) HTML."""
+    if _in_jupyter():
+        try:
+            from IPython.display import HTML, display as ipy_display
+            ipy_display(HTML(conversation_html(text)))
+            return
+        except Exception:
+            pass
+    print(text)
 
 TEXT_WIDTH = 100
 

@@ -185,6 +185,8 @@ def test_reducer_without_pandas_and_html(offline, tmp_path, monkeypatch):
     world = TinyWorld("Room <1>", [lisa, oscar])
     wpage = world._repr_html_()
     assert "Room &lt;1&gt;" in wpage and "<script>" not in wpage
+    from troupe.display import conversation_html
+    assert "<script>" not in conversation_html(evil) and "&lt;script&gt;" in conversation_html(evil)
     text = lisa.pretty_current_interactions()
     assert "USER --> Lisa Carter: [CONVERSATION]" in text and "Lisa Carter" in text
     assert lisa.pretty_current_interactions(first_n=1, last_n=1).count("Event #") == 2
