@@ -82,7 +82,14 @@ def test_bad_commands_and_the_session_goes_on(offline, tmp_path):
 
     # a wrong method
     status, body, _ = s.raw_request(None, method="GET")
-    assert status in (404, 405) and body is not None and body["ok"] is False
+    assert status == 405 and body["ok"] is False and body["code"] == "method"
+    # a body over 16 MiB
+    status, body, _ = s.raw_request(b'{"command": "status", "pad": "' + b"x" * (16 * 1024 * 1024)
+                                    + b'"}')
+    assert status == 413 and body["code"] == "too_large"
+    from troupe import TooLargeError
+    with pytest.raises(TooLargeError):
+        lisa.think("y" * (16 * 1024 * 1024 + 1))
 
     # the session goes on
     oscar = TinyPerson.load_specification(OSCAR)
