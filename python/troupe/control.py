@@ -102,6 +102,8 @@ def _begin_at(out, opts, explicit=True):
             raise ValueError("a session is already being served from %s (pid %d): end it, or "
                              "attach to it with troupe.control.connect(%r)" % (out, pid, out))
     previous = None
+    if opts.get("resume") and not os.path.exists(os.path.join(out, "sim.tlog")):
+        opts.pop("resume")  # nothing to resume: a new session
     if os.path.exists(os.path.join(out, "sim.tlog")) and not opts.get("resume"):
         # A rerun: move the previous session aside and replay its log.
         previous = out.rstrip(os.sep) + ".previous"

@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -33,6 +34,8 @@ _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
 # Loopback requests must never go through a proxy named by http_proxy and friends.
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+_TIMEOUTS = (TimeoutError, socket.timeout)
 
 
 def find_coordinator(explicit=None):
@@ -61,22 +64,26 @@ def find_coordinator(explicit=None):
         "(build/bin/coordinator), or put it on PATH")
 
 
-def _preexec_die_with_parent():
-    """In the child, before exec: a new session (Ctrl-C in a terminal does not reach the server;
-    the client ends it) and, on Linux, SIGTERM when the parent dies, so that a killed Python
-    never leaves a server behind."""
+def _load_prctl():
+    if not sys.platform.startswith("linux"):
+        return None
     try:
-        os.setsid()
-    except OSError:
-        pass
-    if sys.platform.startswith("linux"):
-        try:
-            import ctypes
-            libc = ctypes.CDLL(None, use_errno=True)
-            PR_SET_PDEATHSIG = 1
-            libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
-        except Exception:
-            pass
+        import ctypes
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except Exception:
+        return None
+
+
+# looked up once, here: the child of a fork must not import or load anything
+_PRCTL = _load_prctl()
+_PR_SET_PDEATHSIG = 1
+
+
+def _preexec_die_with_parent():
+    """In the child, before exec (Linux): SIGTERM when the parent dies, so that a killed
+    Python never leaves a server behind."""
+    if _PRCTL is not None:
+        _PRCTL(_PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
 
 
 def _tail(path, limit=4000):
@@ -170,15 +177,18 @@ class Session:
         log = open(log_path, "ab")
         session_json = os.path.join(out, "session.json")
         started = time.time()
+        # A session of its own (Ctrl-C in a terminal does not reach the server; the client
+        # ends it). The parent-death signal is tied to the thread that forks, so it is only
+        # asked for from the main thread.
+        preexec = _preexec_die_with_parent if (
+            _PRCTL is not None and threading.current_thread() is threading.main_thread()) else None
         try:
             proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                    env=full_env, cwd=os.getcwd(),
-                                    preexec_fn=_preexec_die_with_parent, close_fds=True)
+                                    env=full_env, cwd=os.getcwd(), start_new_session=True,
+                                    preexec_fn=preexec, close_fds=True)
         except OSError as e:
             log.close()
             raise SessionStartError("cannot start %s: %s" % (binary, e))
-        finally:
-            pass
         log.close()
         deadline = started + (timeout if timeout is not None else START_TIMEOUT)
         delay = 0.01
@@ -282,20 +292,25 @@ class Session:
             parsed = None
         return status, parsed, text
 
-    def command(self, name, /, **args):
-        """Send one command; return its `result` object or raise a TroupeError subclass."""
+    def command(self, name, /, _timeout=None, **args):
+        """Send one command; return its `result` object or raise a TroupeError subclass.
+        `_timeout` (seconds) overrides the default: none for the long commands."""
         if self.closed:
             raise SessionClosedError("the session has ended (command %s)" % name, command=name)
         body = dict(args)
         body["command"] = name
         data = json.dumps(body, ensure_ascii=False).encode("utf-8")
-        timeout = None if name in LONG_COMMANDS else SHORT_TIMEOUT
+        timeout = _timeout if _timeout is not None else (
+            None if name in LONG_COMMANDS else SHORT_TIMEOUT)
         with self._lock:
             try:
                 status, parsed, text = self.raw_request(data, timeout=timeout)
             except (urllib.error.URLError, ConnectionError, OSError) as e:
                 if name == "end" and self.process is not None:
                     raise
+                if isinstance(e, _TIMEOUTS) or isinstance(getattr(e, "reason", None), _TIMEOUTS):
+                    raise TroupeError("%s: no reply from the session server within %s s"
+                                      % (name, timeout), command=name)
                 msg = "cannot reach the session server at %s (%s)" % (self.url, getattr(e, "reason", e))
                 if self.process is not None:
                     try:  # a server that dropped the connection is usually exiting
@@ -347,14 +362,16 @@ class Session:
 
     # ------------------------------------------------------------------ ending
 
-    def end(self, timeout=120.0):
-        """Send `end`, wait for an owned server to exit; returns {"steps", "final_hash"}."""
+    def end(self, timeout=None):
+        """Send `end`, wait for an owned server to exit; returns {"steps", "final_hash"}.
+        `timeout`: at most this long for the reply and for the exit (default: no limit for
+        the reply, which waits for a command in progress; 120 s for the exit)."""
         if self.closed:
             return self.end_result
         result = None
         try:
             if self.process is None or self.process.poll() is None:
-                result = self.command("end")
+                result = self.command("end", _timeout=timeout)
         except SessionClosedError:
             if self.process is None:
                 raise
@@ -367,7 +384,7 @@ class Session:
             self.closed = True
             if self.process is not None:
                 try:
-                    self.process.wait(timeout=timeout)
+                    self.process.wait(timeout=timeout or 120.0)
                 except subprocess.TimeoutExpired:
                     _stop_process(self.process)
             with _live_lock:
