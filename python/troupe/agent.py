@@ -337,9 +337,11 @@ class TinyPerson:
             # TinyTroupe's merge (lists concatenated), computed here: the server's deep merge
             # replaces lists
             current = self.get(key)
-            if isinstance(value, dict):
-                value = merge_definitions(current if isinstance(current, dict) else {}, value,
-                                          key + ".") if current is not None else value
+            if current is not None and type(current) != type(value):
+                raise TypeError("Cannot merge different types: %s and %s for key '%s'"
+                                % (type(current).__name__, type(value).__name__, key))
+            if isinstance(current, dict):
+                value = merge_definitions(current, value, key + ".")
             elif isinstance(current, list):
                 value = _dedupe(list(current) + list(value))
         self._session.command("agent.define", agent=self.name, key=key, value=value,

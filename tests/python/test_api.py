@@ -232,3 +232,19 @@ def test_extraction_factory_and_combined_stimuli(backend, tmp_path):
     assert set(saved) == {"agent_extractions", "world_extraction"}
     assert (tmp_path / "extract" / "extractions" / "0002" / "extraction.json").exists()
     control.end()
+
+
+def test_merge_definitions_follow_tinytroupe():
+    from troupe.agent import merge_definitions
+    cur = {"name": "A", "age": None, "beliefs": ["x", "y"],
+           "preferences": {"likes": ["tea"], "dislikes": ["noise"]}}
+    add = {"age": 30, "beliefs": ["y", "z"], "preferences": {"likes": ["the sea"], "interests": ["maps"]}}
+    out = merge_definitions(cur, add)
+    assert out["age"] == 30 and out["beliefs"] == ["x", "y", "z"]
+    assert out["preferences"] == {"likes": ["tea", "the sea"], "dislikes": ["noise"], "interests": ["maps"]}
+    assert cur["beliefs"] == ["x", "y"]  # the input is not changed
+    with pytest.raises(ValueError):
+        merge_definitions({"age": 30}, {"age": 31})
+    assert merge_definitions({"age": 30}, {"age": 30}) == {"age": 30}
+    with pytest.raises(TypeError):
+        merge_definitions({"beliefs": ["x"]}, {"beliefs": "x"})
