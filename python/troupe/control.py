@@ -121,9 +121,10 @@ def _begin_at(out, opts, explicit=True):
             opts["replay"] = os.path.join(rp, "sim.tlog")
     s = Session.start(out, previous=previous, **_start_kwargs(opts))
     _state.update(session=s, explicit=explicit, checkpoints=0)
+    # the agents and worlds the session starts with (a scenario's, or a resumed session's):
+    # TinyPerson.get_agent_by_name and TinyWorld.get_environment_by_name find them
+    _adopt_existing(s)
     if opts.get("resume"):
-        # the resumed session's agents and worlds: TinyPerson.get_agent_by_name finds them
-        _adopt_existing(s)
         _skip_old_transcript(s)
         _restore_counters(s)
     return s

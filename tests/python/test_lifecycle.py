@@ -136,3 +136,16 @@ def test_resume_after_a_crash(offline, tmp_path):
     assert len(lisa.memory) > len(memory)
     control.end()
     assert log_stats(os.path.join(path, "sim.tlog"))["complete"] is True
+
+
+def test_scenario_agents_and_world_are_adopted(offline, tmp_path):
+    from troupe import TinyWorld
+    control.begin(str(tmp_path / "scenario"),
+                  scenario=str(REPO / "examples" / "scenarios" / "focus_group.json"))
+    assert set(TinyPerson.all_agents) == {"Lisa Carter", "Oscar Ramos", "Marcos Oliveira",
+                                          "Amara Okafor"}
+    (world,) = TinyWorld.all_environments.values()
+    assert [a.name for a in world.agents] == control.status()["worlds"][0]["agents"]
+    steps = world.run(1, return_actions=True)
+    assert set(steps[0]) == set(TinyPerson.all_agents)
+    control.end()
