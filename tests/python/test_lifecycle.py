@@ -149,3 +149,23 @@ def test_scenario_agents_and_world_are_adopted(offline, tmp_path):
     steps = world.run(1, return_actions=True)
     assert set(steps[0]) == set(TinyPerson.all_agents)
     control.end()
+
+
+def test_options_reach_the_server(fakellm_port, tmp_path):
+    from conftest import _use
+    b = _use("fakellm", fakellm_port)
+    try:
+        cfg = tmp_path / "config.ini"
+        cfg.write_text("[OpenAI]\nMAX_ATTEMPTS=3\n")
+        control.begin(str(tmp_path / "opts"), model="gpt-4.1-mini", config=str(cfg), seed=7,
+                      slots=2)
+        st = control.status()
+        assert st["provider"] == "openai" and st["model"] == "gpt-4.1-mini"
+        lisa = TinyPerson.load_specification(LISA)
+        assert lisa.listen_and_act("Hello", return_actions=True)
+        assert control.status()["llm_calls"] >= 1
+        control.end()
+        stats = log_stats(tmp_path / "opts" / "sim.tlog")
+        assert stats["seed"] == 7 and stats["model"] == "gpt-4.1-mini"
+    finally:
+        control.reset()
