@@ -370,9 +370,8 @@ class TinyPerson:
         return self
 
     #: send `agent.import_fragment` (the coordinator reads the file); when False, the fragment
-    #: is read here and deep-merged with `agent.define` (same effect on the persona). False while
-    #: the server fails a second `agent.import_fragment` on one agent ("corrupt data") and exits,
-    #: and while its merge replaces lists where TinyTroupe's concatenates them.
+    #: is read here, merged the way TinyTroupe merges (lists concatenated without duplicates)
+    #: and sent with `agent.define`. False while the server's merge replaces lists.
     server_side_fragments = False
 
     def import_fragment(self, path):
