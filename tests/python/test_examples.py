@@ -63,8 +63,11 @@ def test_interview_with_customer(backend, tmp_path):
     st = control.status()
     assert st["step"] == step_before + 4
     assert st["worlds"] == []
-    # the factory's folder is inside the session directory
-    assert (tmp_path / "interview" / "factories" / "0001" / "factory.json").exists()
+    # the factory's folder is inside the session directory; it used the session's model
+    import json
+    manifest = json.loads((tmp_path / "interview" / "factories" / "0001" / "factory.json").read_text())
+    assert manifest["provider"] == st["provider"] == ("offline" if backend.name == "offline" else "openai")
+    assert manifest["llm"]["calls"] > 0
     control.end()
 
 
@@ -89,6 +92,9 @@ def test_product_brainstorming(backend, tmp_path):
     results = g["results"]
     assert isinstance(results, dict) and results
     assert g["extractor"].agent_extraction["Lisa Carter"] == results
+    import json
+    extraction = json.loads((tmp_path / "brainstorm" / "extractions" / "0001" / "extraction.json").read_text())
+    assert extraction["provider"] == st["provider"] and extraction["llm"]["calls"] > 0
     out = tmp_path / "extraction.json"
     g["extractor"].save_as_json(str(out))
     assert out.exists()
