@@ -165,6 +165,10 @@ class Session:
             args += ["--config", os.path.abspath(config)]
         if slots is not None:
             args += ["--slots", str(slots)]
+        if not os.environ.get("TROUPE_SERVE_VERBOSE"):
+            # the transcript is in DIR/transcript.txt (and shown by the package); serve.log
+            # keeps the server's warnings and errors
+            args.append("--quiet")
         args += list(extra_args or [])
         full_env = dict(os.environ)
         if env:
