@@ -104,7 +104,7 @@ def test_bad_options_fail_fast(tmp_path):
     with pytest.raises(SessionStartError) as ei:
         Session.start(str(tmp_path / "bad"), llm="no-such-provider", coordinator=COORDINATOR,
                       env=dict(NO_MODEL_ENV))
-    assert "exited with status 2" in str(ei.value)
+    assert "exited with status 2" in str(ei.value) and "no-such-provider" in str(ei.value)
     with pytest.raises(SessionStartError):
         Session.start(str(tmp_path / "bad2"), coordinator=str(tmp_path / "missing-binary"))
 
