@@ -173,7 +173,7 @@ def begin(cache_path=None, id="default", auto_checkpoint=False, **options):
     return _begin_at(out, opts, explicit=True)
 
 
-def connect(endpoint, token=None, token_file=None):
+def connect(endpoint, token=None, token_file=None, cafile=None):
     """Use a running `coordinator serve` (its session.json, the directory holding it, or its
     URL with `token`/`token_file`) as the current session. Ending the client does not end the
     server unless `end()` is called."""
@@ -183,7 +183,8 @@ def connect(endpoint, token=None, token_file=None):
             raise ValueError("a simulation is already begun (%s); end it first" % s.out)
         s.end()
     _clear_registries()
-    s = Session.connect(endpoint, token=token, token_file=token_file, **default_options)
+    s = Session.connect(endpoint, token=token, token_file=token_file, cafile=cafile,
+                        **default_options)
     _state.update(session=s, explicit=True, checkpoints=0)
     _adopt_existing(s)
     return s

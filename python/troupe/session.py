@@ -115,9 +115,17 @@ class Session:
     """
 
     def __init__(self, url, token, process=None, out=None, info=None, options=None,
-                 previous=None, log_path=None):
+                 previous=None, log_path=None, cafile=None):
         if not url.endswith("/"):
             url += "/"
+        self._opener = _OPENER
+        if url.startswith("https://"):
+            # a server beyond loopback (--tls-cert/--tls-key): verify it, against `cafile`
+            # (e.g. its own self-signed certificate) when given
+            import ssl
+            ctx = ssl.create_default_context(cafile=cafile)
+            self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}),
+                                                       urllib.request.HTTPSHandler(context=ctx))
         self.url = url
         self.token = token
         self.process = process
@@ -140,7 +148,7 @@ class Session:
     @classmethod
     def start(cls, out, scenario=None, llm=None, model=None, config=None, slots=None,
               replay=None, resume=False, seed=None, coordinator=None, env=None,
-              extra_args=None, timeout=None, previous=None):
+              extra_args=None, timeout=None, previous=None, cafile=None):
         """Start `coordinator serve --out OUT ...` and wait (with a deadline) for session.json."""
         binary = find_coordinator(coordinator)
         out = os.path.abspath(out)
@@ -225,12 +233,13 @@ class Session:
         options = {"llm": llm, "model": model, "config": config, "env": env, "seed": seed,
                    "coordinator": binary, "slots": slots}
         return cls(info["url"], token, process=proc, out=out, info=info, options=options,
-                   previous=previous, log_path=log_path)
+                   previous=previous, log_path=log_path, cafile=cafile)
 
     @classmethod
-    def connect(cls, endpoint, token=None, token_file=None, **options):
+    def connect(cls, endpoint, token=None, token_file=None, cafile=None, **options):
         """Attach to a running server: `endpoint` is its session.json, the directory holding it,
-        or its URL (then `token` or `token_file` is required)."""
+        or its URL (then `token` or `token_file` is required). `cafile`: the certificate(s)
+        to verify an HTTPS server with."""
         info = {}
         if isinstance(endpoint, dict):
             info = dict(endpoint)
@@ -250,7 +259,7 @@ class Session:
             with open(tf, "r", encoding="ascii") as f:
                 token = f.read().strip()
         return cls(info["url"], token, process=None, out=info.get("out"), info=info,
-                   options=options)
+                   options=options, cafile=cafile)
 
     # ------------------------------------------------------------------ requests
 
@@ -280,7 +289,7 @@ class Session:
             hdrs.update(headers)
         req = urllib.request.Request(self.url + path, data=body, headers=hdrs, method=method)
         try:
-            with _OPENER.open(req, timeout=timeout) as resp:
+            with self._opener.open(req, timeout=timeout) as resp:
                 status = resp.status
                 raw = resp.read()
         except urllib.error.HTTPError as e:

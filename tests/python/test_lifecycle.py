@@ -169,3 +169,32 @@ def test_options_reach_the_server(fakellm_port, tmp_path):
         assert stats["seed"] == 7 and stats["model"] == "gpt-4.1-mini"
     finally:
         control.reset()
+
+
+def test_https_session_is_verified(tmp_path):
+    import shutil as _sh
+    if not _sh.which("openssl"):
+        pytest.skip("openssl is needed to make a certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                    str(key), "-out", str(cert), "-days", "2", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1"], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    s = Session.start(str(tmp_path / "tls"), llm="offline", env=dict(NO_MODEL_ENV),
+                      coordinator=COORDINATOR, cafile=str(cert),
+                      extra_args=["--tls-cert", str(cert), "--tls-key", str(key)])
+    try:
+        assert s.url.startswith("https://127.0.0.1:")
+        s.command("agent.create", spec=LISA)
+        # a client that does not trust the certificate is refused by its own TLS check
+        other = Session.connect(str(tmp_path / "tls"))
+        with pytest.raises(SessionClosedError) as ei:
+            other.command("status")
+        assert "CERTIFICATE" in str(ei.value).upper()
+        other.detach()
+        trusted = Session.connect(str(tmp_path / "tls"), cafile=str(cert))
+        assert trusted.command("status")["agents"] == ["Lisa Carter"]
+        trusted.detach()
+    finally:
+        s.end()
+    assert s.process.returncode == 0
