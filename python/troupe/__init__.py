@@ -18,6 +18,7 @@ from .environment import TinySocialNetwork, TinyWorld
 from .errors import (BadRequestError, NameConflictError, SessionClosedError, SessionStartError,
                      SimulationFailedError, TooLargeError, TroupeError, UnauthorisedError,
                      UnknownAgentError, UnknownWorldError)
+from .experimentation import Proposition, check_proposition, compute_score
 from .extraction import ResultsExtractor, ResultsReducer
 from .factory import TinyPersonFactory
 from .session import Session, find_coordinator
@@ -25,7 +26,8 @@ from .session import Session, find_coordinator
 __version__ = "0.1.0"
 
 __all__ = ["TinyPerson", "TinyWorld", "TinySocialNetwork", "TinyPersonFactory",
-           "ResultsExtractor", "ResultsReducer", "control", "Session", "find_coordinator",
+           "ResultsExtractor", "ResultsReducer", "Proposition", "check_proposition",
+           "compute_score", "control", "Session", "find_coordinator",
            "TroupeError", "BadRequestError", "UnknownAgentError", "UnknownWorldError",
            "NameConflictError", "UnauthorisedError", "TooLargeError", "SimulationFailedError",
            "SessionClosedError", "SessionStartError"]

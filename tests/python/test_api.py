@@ -248,3 +248,44 @@ def test_merge_definitions_follow_tinytroupe():
     assert merge_definitions({"age": 30}, {"age": 30}) == {"age": 30}
     with pytest.raises(TypeError):
         merge_definitions({"beliefs": ["x"]}, {"beliefs": "x"})
+
+
+def _proposition_session(path):
+    from troupe.experimentation import Proposition, check_proposition, compute_score
+    control.begin(path)
+    lisa = TinyPerson.load_specification(LISA)
+    oscar = TinyPerson.load_specification(OSCAR)
+    world = TinyWorld("Lobby", [lisa, oscar])
+    world.make_everyone_accessible()
+    lisa.listen("Tell Oscar what you do with data")
+    world.run(2)
+    p = Proposition("{{who}} talks about data", target=lisa, last_n=10)
+    full = p.check(claim_variables={"who": "Lisa Carter"}, return_full_response=True)
+    values = {
+        "check": full["value"],
+        "justification": full["justification"],
+        "score": p.score(),
+        "world": Proposition("The conversation is friendly", target=world).score(),
+        "everyone": check_proposition(None, "Someone mentions their work"),
+        "both": compute_score([lisa, oscar], "They talk to each other"),
+        "pre": Proposition("Anything", target=lisa,
+                           precondition_function=lambda target, additional_context,
+                           claim_variables: False).check(),
+    }
+    st = control.status()
+    end = control.end()
+    return values, st, end
+
+
+def test_propositions_and_their_replay(backend, tmp_path):
+    path = str(tmp_path / "props")
+    values, st, end = _proposition_session(path)
+    assert isinstance(values["check"], bool) and values["justification"]
+    for k in ("score", "world", "both"):
+        assert isinstance(values[k], int) and 0 <= values[k] <= 9, (k, values[k])
+    assert isinstance(values["everyone"], bool)
+    assert values["pre"] is True  # a precondition that fails makes the proposition hold
+    assert st["llm_calls"] > 0
+    again, st2, end2 = _proposition_session(path)
+    assert again == values
+    assert st2["llm_calls"] == 0 and end2["final_hash"] == end["final_hash"]
