@@ -252,7 +252,9 @@ s_apply_create(coord_t *c, const json_t *effect, char **errmsg)
     c->agents[i].peer = -1;
     c->agents[i].status = "ok";
     coord_world_add_agent(c->world);
-    coord_results_add_agent(c->results, c->agents[i].name);
+    char *spec = tt_persona_spec_text(c->scenario->agents[i].persona);
+    coord_results_add_agent(c->results, c->agents[i].name, spec);
+    free(spec);
     s_ensure_capacity(c);
     return TT_OK;
 }
@@ -588,6 +590,13 @@ s_apply_world(coord_t *c, const json_t *effect, char **errmsg)
 }
 
 static json_t *
+s_answer_world(coord_t *c, const json_t *effect)
+{
+    (void)c;
+    return json_pack("{s:s}", "name", tt_json_str(effect, "name", ""));
+}
+
+static json_t *
 s_make_add_agents(coord_t *c, const json_t *args, coord_session_error_t *e)
 {
     coord_sworld_t *w = coord_session_world_arg(c->session, args, "world", e);
@@ -834,7 +843,7 @@ static const s_op_t s_ops[] = {
     {"agent.move_to", s_make_move, s_apply_move, NULL},
     {"agent.change_context", s_make_context, s_apply_context, NULL},
     {"agent.make_accessible", s_make_accessible, s_apply_accessible, NULL},
-    {"world.create", s_make_world, s_apply_world, NULL},
+    {"world.create", s_make_world, s_apply_world, s_answer_world},
     {"world.add_agents", s_make_add_agents, s_apply_add_agents, NULL},
     {"world.remove_agent", s_make_remove_agent, s_apply_remove_agent, NULL},
     {"world.make_everyone_accessible", s_make_world_only, s_apply_everyone, NULL},
