@@ -135,8 +135,23 @@ static const s_bad_t s_bad[] = {
     {"{\"world\": {\"start\": \"2026-02-30T09:00:00\"}, \"agents\": "
      "[\"%s/lisa_carter.agent.json\"]}",
      "1:21", "datetime"},
-    {"{\"world\": {}, \"agents\": [\"%s/lisa_carter.agent.json\", \"%s/lisa_carter.agent.json\"]}",
-     "1:25", "unique"},
+    {"{\"world\": {}, \"agents\": [\"%s/lisa_carter.agent.json\",\n "
+     "\"%s/lisa_carter.agent.json\"]}",
+     "2:2", "unique"},
+    /* one spec under two names is fine (below); under one name twice it is not */
+    {"{\"world\": {}, \"agents\": [{\"file\": \"%s/lisa_carter.agent.json\", \"name\": \"A\"},\n"
+     " {\"file\": \"%s/lisa_carter.agent.json\", \"name\": \"A\"}]}",
+     "2:2", "named \"A\""},
+    {"{\"world\": {}, \"agents\": [{\"file\": \"%s/lisa_carter.agent.json\",\n \"name\": \"\"}]}",
+     "2:10", "\"name\" must be"},
+    {"{\"world\": {}, \"agents\": [{\"file\": \"%s/lisa_carter.agent.json\",\n \"fragmnets\": "
+     "[]}]}",
+     "2:15", "unknown key \"fragmnets\""},
+    {"{\"world\": {}, \"agents\": [{\"folder\": \"%s\",\n \"name\": \"X\"}]}", "2:10",
+     "unknown key \"name\""},
+    {"{\"world\": {}, \"agents\": [\"%s/lisa_carter.agent.json\"],\n \"events\": [{\"step\": 1, "
+     "\"broadcats\": \"hi\", \"broadcast\": \"x\"}]}",
+     "2:38", "unknown key \"broadcats\""},
     {"{\"world\": {}, \"agents\": [\"%s/lisa_carter.agent.json\"],\n"
      " \"events\": [{\"step\": 1, \"to\": \"Nobody Here\", \"content\": \"hi\"}]}",
      "2:13", "Nobody Here"},
