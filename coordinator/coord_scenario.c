@@ -13,6 +13,7 @@
 #include <stdarg.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
@@ -390,9 +391,14 @@ s_load_agents(s_ctx_t *c, const json_t *agents)
     bool ok = s_load_agent_list(c, agents, factory);
     json_decref((json_t *)agents);
     if (ok && c->generated_dir) {
+        /* the factory's folder is named from the working directory (it is under
+         * --out), not from the scenario's: make it absolute before it is resolved */
+        char *abs = realpath(c->generated_dir, NULL);
         json_t *entry = json_object();
-        ok = s_load_folder(c, c->generated_dir, entry, factory ? "factory" : "");
+        ok = abs ? s_load_folder(c, abs, entry, factory ? "factory" : "")
+                 : s_fail(c, factory ? "factory" : "", "cannot find the factory's people");
         json_decref(entry);
+        free(abs);
     }
     if (ok && c->s->n_agents == 0 && !factory && !c->session)
         return s_fail(c, "",
