@@ -3,7 +3,8 @@
 # compass" notebook: load_specification(path, new_agent_name=...) then
 # import_fragment): the run works with the offline model, and each agent's persona
 # recorded in SimBegin holds its own fragment's values merged as merge_dicts does
-# (lists joined without repeats, the rest of the spec kept).
+# (lists joined without repeats, the rest of the spec kept). A scripted event
+# with an agent's name as its source shows in the transcript.
 source "$(dirname "$0")/lib.sh"
 DATA=$SRC/tests/data/fidelity
 OUT=$TMP/compass
@@ -40,6 +41,12 @@ PY
 for n in "Rosa Left" "Rosa Right" "Rosa Libertarian" "Rosa Authoritarian"; do
     assert_contains "$OUT/transcript.txt" "$n"
 done
+# a scripted stimulus whose source is an agent's name is shown (once); the
+# agents' own TALKs, delivered as CONVERSATIONs, are not shown twice
+assert_contains "$OUT/transcript.txt" "Rosa Left --> Rosa Right: [CONVERSATION]"
+assert_contains "$OUT/transcript.txt" "A scripted line: you and I grew up in the same house."
+n=$(grep -c -- "--> .*\[CONVERSATION\]" "$OUT/transcript.txt" || true)
+[[ $n -eq 2 ]] || fail "$n CONVERSATION lines in the transcript, want 2 (Moderator, scripted)"
 # the same file under one name twice is refused at the second entry, nothing written
 sed 's/"Rosa Right"/"Rosa Left"/' "$DATA/compass.json" > "$TMP/dup.json"
 for f in rosa_lind.agent.json left.fragment.json right.fragment.json libertarian.fragment.json \
