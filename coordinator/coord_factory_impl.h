@@ -57,11 +57,12 @@ uint32_t *coord_factory_plan_flatten(const json_t *rows, uint64_t seed, uint32_t
 tt_llm_request_t *coord_factory_dims_request(const char *context, uint32_t count, uint64_t seed);
 tt_llm_request_t *coord_factory_plan_request(const char *context, uint32_t count,
                                              const json_t *dims, uint64_t seed);
-/* Person k of count for plan row row; taken: names to avoid (array, may be NULL);
+/* Person k of count for plan row row; describe: every person's primary
+ * characteristics (may be NULL); taken: names to avoid (array, may be NULL);
  * wave 0 is the first ask, wave w > 0 asks again for another name. */
-tt_llm_request_t *coord_factory_person_request(const char *context, uint32_t k, uint32_t count,
-                                               const json_t *row, const json_t *taken,
-                                               uint32_t wave, uint64_t seed);
+tt_llm_request_t *coord_factory_person_request(const char *context, const char *describe,
+                                               uint32_t k, uint32_t count, const json_t *row,
+                                               const json_t *taken, uint32_t wave, uint64_t seed);
 
 json_t *coord_factory_person_schema(void);
 /* The checkers (tt_llm_check_fn) of the parsed answers. Dimensions answer
