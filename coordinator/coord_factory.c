@@ -56,6 +56,7 @@ typedef struct {
     s_person_t *people;
     zhash_t *taken; /* folded file name -> person index + 1 */
     json_t *spec_json;
+    int age_lo, age_hi; /* bounds the context states; age_lo < 0: none */
     char *err;
 } s_gen_t;
 
@@ -243,6 +244,12 @@ s_plan(s_gen_t *g)
         g->dims = json_incref(json_object_get(ans, "dimensions"));
         g->dims_description = json_incref(json_object_get(ans, "sampling_space_description"));
         json_decref(ans);
+    }
+    char *why = NULL;
+    if (g->age_lo >= 0 && !coord_factory_ages_bound(g->dims, g->age_lo, g->age_hi, &why)) {
+        g->err = tt_asprintf("ages %d to %d: %s", g->age_lo, g->age_hi, why);
+        free(why);
+        return TT_ELLM;
     }
     json_t *ans = s_call_one(g,
                              coord_factory_plan_request(g->context, spec->count, g->dims,
@@ -550,6 +557,9 @@ s_check_spec(s_gen_t *g)
         json_object_set_new(g->spec_json, "context", json_string(s->context));
     if (s->describe)
         json_object_set_new(g->spec_json, "describe", json_string(s->describe));
+    g->age_lo = -1;
+    if (s->context && !coord_factory_ages_from_text(s->context, &g->age_lo, &g->age_hi))
+        g->age_lo = -1;
     if (!s->population_path) {
         g->context = tt_strndup(s->context, COORD_FACTORY_CONTEXT_MAX);
         return TT_OK;
@@ -569,6 +579,12 @@ s_check_spec(s_gen_t *g)
         g->context = s->context ? tt_asprintf("%s\nContext: %.*s\n", pop_context,
                                               COORD_FACTORY_CONTEXT_MAX, s->context)
                                 : tt_strdup(pop_context);
+        /* no bounds in the context: the population's own words, never its numbers */
+        char *own = tt_asprintf("%s. %s", tt_json_str(root, "title", ""),
+                                tt_json_str(root, "description", ""));
+        if (g->age_lo < 0 && !coord_factory_ages_from_text(own, &g->age_lo, &g->age_hi))
+            g->age_lo = -1;
+        free(own);
     }
     free(pop_context);
     tt_jdoc_destroy(&doc);
@@ -624,7 +640,7 @@ coord_factory_generate(const coord_factory_spec_t *spec, const tt_config_t *cfg,
     *errmsg = NULL;
     coord_factory_report_t rep = {0};
     int64_t t0 = tt_now_ms();
-    s_gen_t g = {.spec = spec};
+    s_gen_t g = {.spec = spec, .age_lo = -1};
     tt_err_t err = s_run(&g, cfg, &rep);
     rep.wall_ms = tt_now_ms() - t0;
     if (err && err != TT_EAGENT)

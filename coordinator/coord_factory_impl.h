@@ -42,6 +42,19 @@ tt_err_t coord_factory_population_parse(const tt_jdoc_t *doc, json_t **dims, cha
  * names unique). On failure *why (caller frees) says what is wrong. */
 bool coord_factory_dims_normalise(json_t *dims, char **why);
 
+/* ------------------------------------------------ coord_factory_ages.c */
+
+/* Age bounds a context text states: "aged 25 to 40", "between 18 and 30 years",
+ * "18-24 year olds", "65 and over", "over 65 years", "under 30 years of age",
+ * "adults" (18+). False when it states none. */
+bool coord_factory_ages_from_text(const char *text, int *lo, int *hi);
+/* Cut every age dimension ("Age", "Age Distribution", "Age group") to [lo, hi]:
+ * values wholly outside are dropped, straddling ones narrowed ("18-34" ->
+ * "25-34"), ranges intersected; then coord_factory_dims_normalise. */
+bool coord_factory_ages_bound(json_t *dims, int lo, int hi, char **why);
+
+/* ------------------------------------------------ coord_factory_plan.c */
+
 /* Force the plan's quantities to sum to exactly n while following the weighted
  * dimensions (see coord_factory_plan.c for the rule). Sets each row's
  * "quantity"; the model's number is kept in "requested_quantity". */

@@ -958,6 +958,66 @@ test_population_context_and_describe(void **state)
     tt_config_fini(&cfg);
 }
 
+/* Ages within the bounds the context states: the population's age values are
+ * cut to them before the plan, and every person's age follows. */
+static void
+test_ages_within_the_contexts_bounds(void **state)
+{
+    static const struct {
+        const char *text;
+        int lo, hi; /* lo < 0: no bounds */
+    } texts[] = {
+        {"Lakeside residents aged 25 to 40", 25, 40},
+        {"Students between 18 and 30 years old", 18, 30},
+        {"18-24 year olds who cycle", 18, 24},
+        {"Pensioners aged 65 and over in Halifax", 65, 120},
+        {"People over 70 years of age", 71, 120},
+        {"Young people under 30 years of age", 0, 29},
+        {"Adults in Lyon, France", 18, 120},
+        {"Night-shift nurses in Lyon, France", -1, -1},
+        {"Owners of 2-3 cars", -1, -1}, /* a number pair, but not about age */
+    };
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        int lo = -1, hi = -1;
+        bool found = coord_factory_ages_from_text(texts[i].text, &lo, &hi);
+        if (found != (texts[i].lo >= 0) || (found && (lo != texts[i].lo || hi != texts[i].hi)))
+            fail_msg("\"%s\": got %d %d..%d", texts[i].text, found, lo, hi);
+    }
+    tt_config_t cfg;
+    s_offline(&cfg);
+    coord_factory_spec_t spec = s_spec("bounded", 12);
+    char *pop = tt_test_source_path("tests/data/fidelity/lakeside.population.json");
+    spec.population_path = pop;
+    spec.context = "Lakeside residents aged 25 to 40 who take the ferry";
+    char *err = NULL;
+    if (coord_factory_generate(&spec, &cfg, NULL, &err))
+        fail_msg("%s", err);
+    json_t *sum = s_summary(spec.out_dir);
+    json_t *age = json_array_get(json_object_get(sum, "dimensions"), 0);
+    assert_string_equal(tt_json_str(age, "name", ""), "Age Distribution");
+    json_t *values = json_object_get(age, "values");
+    assert_int_equal(json_array_size(values), 2); /* "55+" is gone */
+    assert_string_equal(tt_json_str(json_array_get(values, 0), "value", ""), "25-34");
+    assert_string_equal(tt_json_str(json_array_get(values, 1), "value", ""), "35-40");
+    double w = json_number_value(json_object_get(json_array_get(values, 0), "weight"));
+    assert_true(fabs(w - 27.0 / 60.0) < 1e-9);
+    size_t i;
+    json_t *person;
+    json_array_foreach(json_object_get(sum, "people"), i, person)
+    {
+        char *file = tt_asprintf("%s/%s", spec.out_dir, tt_json_str(person, "file", ""));
+        json_t *spec_json = json_load_file(file, 0, NULL);
+        json_int_t a = json_integer_value(tt_json_get_path(spec_json, "persona.age"));
+        if (a < 25 || a > 40)
+            fail_msg("%s is %lld", file, (long long)a);
+        json_decref(spec_json);
+        free(file);
+    }
+    json_decref(sum);
+    free(pop);
+    tt_config_fini(&cfg);
+}
+
 int
 main(void)
 {
@@ -981,6 +1041,7 @@ main(void)
         cmocka_unit_test(test_scenario_factory_section),
         cmocka_unit_test(test_for_scenario_generates_once_then_keeps),
         cmocka_unit_test(test_population_context_and_describe),
+        cmocka_unit_test(test_ages_within_the_contexts_bounds),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }
