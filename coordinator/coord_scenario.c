@@ -18,14 +18,14 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "coord_documents.h"
 #include "tt_buf.h"
 #include "tt_json.h"
 #include "tt_log.h"
 #include "tt_mem.h"
 #include "tt_time.h"
 
-#define S_DOC_CAP  ((size_t)1 << 20) /* one grounding document */
-#define S_DOCS_CAP ((size_t)8 << 20) /* all documents of one agent */
+#define S_DOCS_CAP ((size_t)8 << 20) /* the text of all documents of one agent */
 
 typedef struct {
     const tt_jdoc_t *doc;
@@ -146,9 +146,7 @@ s_read_documents(s_ctx_t *c, const char *path, const char *folder, json_t **out)
     /* sorted, so the order never depends on the file system */
     json_t *names = json_array();
     while ((e = readdir(d)) != NULL) {
-        const char *dot = strrchr(e->d_name, '.');
-        if (e->d_name[0] != '.' && dot &&
-            (!strcasecmp(dot, ".txt") || !strcasecmp(dot, ".md") || !strcasecmp(dot, ".json")))
+        if (e->d_name[0] != '.' && coord_documents_supported(e->d_name))
             json_array_append_new(names, json_string(e->d_name));
     }
     closedir(d);
@@ -164,27 +162,12 @@ s_read_documents(s_ctx_t *c, const char *path, const char *folder, json_t **out)
     for (size_t i = 0; ok && i < n; i++) {
         const char *name = json_string_value(json_array_get(names, i));
         char *file = tt_asprintf("%s/%s", dir, name);
-        FILE *f = fopen(file, "rb");
-        tt_buf_t b;
-        tt_buf_init(&b, S_DOC_CAP);
-        char chunk[8192];
-        size_t got;
-        while (f && (got = fread(chunk, 1, sizeof chunk, f)) > 0)
-            if (tt_buf_add(&b, chunk, got)) {
-                ok = s_fail(c, path, "a document is larger than 1 MiB");
-                break;
-            }
-        if (f)
-            fclose(f);
-        total += b.len;
-        if (ok && total > S_DOCS_CAP)
+        char *why = NULL;
+        if (coord_documents_read(file, name, docs, &total, &why))
+            ok = s_failf(c, path, "%s: %s", name, why);
+        else if (total > S_DOCS_CAP)
             ok = s_fail(c, path, "documents larger than 8 MiB in total");
-        if (ok && !tt_utf8_valid(tt_buf_str(&b), b.len))
-            ok = s_fail(c, path, "a document is not valid UTF-8 text");
-        if (ok)
-            json_array_append_new(docs,
-                                  json_pack("{s:s, s:s}", "name", name, "text", tt_buf_str(&b)));
-        tt_buf_fini(&b);
+        free(why);
         free(file);
     }
     json_decref(names);

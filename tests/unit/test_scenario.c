@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "coord_scenario.h"
 #include "tt_buf.h"
@@ -321,6 +322,90 @@ test_schema_and_loader_agree(void **state)
     free(schema_path);
 }
 
+/* Grounding documents as TinyTroupe reads them: PDF and DOCX too, and a text
+ * over 1 MiB split into parts instead of refused. */
+static void
+test_pdf_docx_and_long_documents(void **state)
+{
+    char *docs = tt_asprintf("%s/docs", s_dir);
+    assert_int_equal(mkdir(docs, 0755), 0);
+    const char *fixtures[] = {"ferry_report.pdf", "timetable_memo.docx"};
+    for (size_t i = 0; i < 2; i++) {
+        char *rel = tt_asprintf("tests/data/fidelity/docs/%s", fixtures[i]);
+        char *src = tt_test_source_path(rel);
+        char *dst = tt_asprintf("%s/%s", docs, fixtures[i]);
+        FILE *in = fopen(src, "rb"), *out = fopen(dst, "wb");
+        assert_non_null(in);
+        assert_non_null(out);
+        char buf[4096];
+        size_t n;
+        while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+            assert_int_equal(fwrite(buf, 1, n, out), n);
+        fclose(in);
+        fclose(out);
+        free(dst);
+        free(src);
+        free(rel);
+    }
+    /* 2.5 MiB of numbered lines */
+    tt_buf_t big;
+    tt_buf_init(&big, 0);
+    for (int i = 0; big.len < (size_t)5 << 19; i++)
+        tt_buf_addf(&big, "Line %07d of the long minutes of the ferry committee.\n", i);
+    char *big_path = tt_asprintf("%s/minutes.txt", docs);
+    assert_true(tt_test_write_file(big_path, tt_buf_str(&big)));
+    char *text = tt_asprintf("{\"agents\": [{\"file\": \"%s/lisa_carter.agent.json\", "
+                             "\"documents\": \"docs\"}]}",
+                             s_agents);
+    char *path = s_write("docs.json", text);
+    coord_scenario_t *s = NULL;
+    char *err = NULL;
+    if (coord_scenario_load(path, &s, &err))
+        fail_msg("%s", err);
+    json_t *list = s->agents[0].documents;
+    const char *names[] = {"ferry_report.pdf", "minutes.txt (part 1 of 3)",
+                           "minutes.txt (part 2 of 3)", "minutes.txt (part 3 of 3)",
+                           "timetable_memo.docx"};
+    assert_int_equal(json_array_size(list), 5);
+    tt_buf_t joined;
+    tt_buf_init(&joined, 0);
+    for (size_t i = 0; i < 5; i++) {
+        json_t *d = json_array_get(list, i);
+        assert_string_equal(tt_json_str(d, "name", ""), names[i]);
+        const char *t = tt_json_str(d, "text", "");
+        if (i >= 1 && i <= 3) {
+            assert_true(strlen(t) <= (size_t)1 << 20);
+            assert_int_equal(t[strlen(t) - 1], '\n'); /* cut at a line end */
+            tt_buf_adds(&joined, t);
+        }
+    }
+    assert_string_equal(tt_buf_str(&joined), tt_buf_str(&big)); /* nothing lost */
+    assert_non_null(
+        strstr(tt_json_str(json_array_get(list, 0), "text", ""), "Riders per day: 4,120"));
+    assert_non_null(strstr(tt_json_str(json_array_get(list, 4), "text", ""),
+                           "Ferry timetable memo\nWinter: \tthe last crossing is at 22:40.\n"
+                           "Summer: every 20 minutes.\n"));
+    /* the documents faculty comes with them */
+    char *faculties = json_dumps(s->agents[0].faculties, JSON_COMPACT);
+    assert_non_null(strstr(faculties, "\"documents\""));
+    free(faculties);
+    coord_scenario_destroy(&s);
+    /* a damaged PDF is named, file:line:col at the agent entry */
+    char *bad = tt_asprintf("%s/broken.pdf", docs);
+    assert_true(tt_test_write_file(bad, "%PDF-1.4 not really"));
+    assert_int_equal(coord_scenario_load(path, &s, &err), TT_EINVAL);
+    if (!strstr(err, "docs.json:1:") || !strstr(err, "broken.pdf: cannot read the PDF"))
+        fail_msg("%s", err);
+    free(err);
+    free(bad);
+    tt_buf_fini(&joined);
+    tt_buf_fini(&big);
+    free(big_path);
+    free(path);
+    free(text);
+    free(docs);
+}
+
 int
 main(void)
 {
@@ -333,6 +418,7 @@ main(void)
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_broken_agent_file_is_named, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_schema_and_loader_agree, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_pdf_docx_and_long_documents, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
