@@ -23,8 +23,8 @@
 #define S_ADULT   18
 #define S_NEAR    16 /* bytes around a number pair where "age" or "year" must be */
 
-static char *
-s_lower(const char *text)
+char *
+coord_factory_lower(const char *text)
 {
     char *low = tt_strdup(text);
     for (char *c = low; *c; c++)
@@ -121,7 +121,7 @@ coord_factory_ages_from_text(const char *text, int *lo, int *hi)
 {
     if (!text || !*text)
         return false;
-    char *low = s_lower(text);
+    char *low = coord_factory_lower(text);
     long a = -1, b = -1;
     const char *start = low, *p = low;
     bool found = false;
@@ -149,7 +149,7 @@ coord_factory_ages_from_text(const char *text, int *lo, int *hi)
 static bool
 s_value_bounds(const char *value, long *a, long *b)
 {
-    char *low = s_lower(value);
+    char *low = coord_factory_lower(value);
     const char *start = low;
     bool ok = s_pair(low, a, b, &start) != NULL;
     if (!ok) {
@@ -175,7 +175,7 @@ s_value_bounds(const char *value, long *a, long *b)
 static bool
 s_is_age_dimension(const char *name)
 {
-    char *low = s_lower(name);
+    char *low = coord_factory_lower(name);
     bool age = false;
     for (const char *p = strstr(low, "age"); p && !age; p = strstr(p + 1, "age")) {
         bool left = p == low || !isalpha((unsigned char)p[-1]);

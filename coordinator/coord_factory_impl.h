@@ -44,6 +44,9 @@ bool coord_factory_dims_normalise(json_t *dims, char **why);
 
 /* ------------------------------------------------ coord_factory_ages.c */
 
+/* An ASCII lower-case copy of text (caller frees). */
+char *coord_factory_lower(const char *text);
+
 /* Age bounds a context text states: "aged 25 to 40", "between 18 and 30 years",
  * "18-24 year olds", "65 and over", "over 65 years", "under 30 years of age",
  * "adults" (18+). False when it states none. */

@@ -170,15 +170,28 @@ s_pop_collect(s_pop_t *p, const json_t *v)
     json_object_foreach((json_t *)v, k, x)
     {
         if (dist) {
-            char *low = tt_strdup(k);
-            for (char *c = low; *c; c++)
-                *c = (char)tolower((unsigned char)*c);
+            char *low = coord_factory_lower(k);
             json_object_set_new(p->values, low, json_true());
             free(low);
         } else if (json_is_object(x)) {
             s_pop_collect(p, x);
         }
     }
+}
+
+static bool
+s_same_keys(const json_t *a, const json_t *b)
+{
+    if (json_object_size(a) != json_object_size(b))
+        return false;
+    const char *k;
+    json_t *x;
+    json_object_foreach((json_t *)a, k, x)
+    {
+        if (!json_object_get(b, k))
+            return false;
+    }
+    return true;
 }
 
 /* Not a person's attribute, but something about groups of them (TinyTroupe's
@@ -199,22 +212,16 @@ s_pop_is_group_level(const s_pop_t *p, const json_t *v, const char *key)
     json_object_foreach((json_t *)v, k, x)
     {
         lists += json_is_array(x);
-        if (s_is_distribution(x)) {
-            bool same = !first || json_object_size(first) == json_object_size(x);
-            const char *kk;
-            json_t *xx;
-            json_object_foreach(first ? first : x, kk, xx) same = same && json_object_get(x, kk);
-            tables += same;
-            first = first ? first : x;
-        }
+        if (!s_is_distribution(x))
+            continue;
+        first = first ? first : x;
+        tables += s_same_keys(first, x);
     }
     if (n >= 2 && (lists == n || tables == n))
         return true;
     if (!key || !s_is_distribution(v))
         return false;
-    char *low = tt_strdup(key);
-    for (char *c = low; *c; c++)
-        *c = (char)tolower((unsigned char)*c);
+    char *low = coord_factory_lower(key);
     bool group = json_object_get(p->values, low) != NULL;
     free(low);
     return group;
