@@ -992,9 +992,9 @@ coord_scenario_load_session(const char *path, coord_scenario_t **out, char **err
 {
     *out = NULL;
     tt_jdoc_t *doc;
-    tt_err_t err = path ? tt_jdoc_load_file(path, &doc, errmsg)
-                        : tt_jdoc_load_text("session", s_session_text, strlen(s_session_text),
-                                            &doc, errmsg);
+    tt_err_t err =
+        path ? tt_jdoc_load_file(path, &doc, errmsg)
+             : tt_jdoc_load_text("session", s_session_text, strlen(s_session_text), &doc, errmsg);
     return err ? err : s_load_doc(doc, path ? path : "session", NULL, true, out, errmsg);
 }
 
