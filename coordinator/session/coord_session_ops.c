@@ -301,6 +301,22 @@ s_key_path_ok(const tt_persona_t *p, const char *key, coord_session_error_t *e)
     return ok;
 }
 
+/* define(key, value, merge) or, without a key, include_persona_definitions(value):
+ * both TinyTroupe merges are merge_dicts (tt_merge.h). *why: caller frees. */
+static tt_err_t
+s_define(tt_persona_t *p, const char *key, const json_t *value, bool merge, char **why)
+{
+    if (key)
+        return tt_persona_define(p, key, json_incref((json_t *)value), merge, why);
+    char *where = NULL, *what = NULL;
+    tt_err_t rc = tt_persona_merge(p, value, &where, &what);
+    if (rc)
+        *why = tt_asprintf("%s: %s", where, what);
+    free(where);
+    free(what);
+    return rc;
+}
+
 static json_t *
 s_make_define(coord_t *c, const json_t *args, coord_session_error_t *e)
 {
@@ -324,6 +340,17 @@ s_make_define(coord_t *c, const json_t *args, coord_session_error_t *e)
         return s_bad(e, "without \"key\", \"value\" must be an object of persona "
                         "definitions (without \"name\")");
     }
+    /* a merge follows TinyTroupe's merge_dicts, which refuses conflicting values:
+     * tried on a copy, so a refused define records nothing */
+    tt_persona_t *copy = tt_persona_dup(p);
+    char *why = NULL;
+    tt_err_t rc = s_define(copy, json_string_value(key), value, json_is_true(merge), &why);
+    tt_persona_destroy(&copy);
+    if (rc) {
+        coord_session_fail(e, 400, "bad_request", "%s", why ? why : "conflicting value");
+        free(why);
+        return NULL;
+    }
     return json_pack("{s:s, s:O, s:O, s:b}", "agent", c->agents[agent].name, "key",
                      key ? key : json_null(), "value", value, "merge", json_is_true(merge));
 }
@@ -339,10 +366,12 @@ s_apply_define(coord_t *c, const json_t *effect, char **errmsg)
     tt_persona_t *p = c->scenario->agents[agent].persona;
     const char *key = json_string_value(json_object_get(effect, "key"));
     json_t *value = json_object_get(effect, "value");
-    if (key)
-        tt_persona_define(p, key, json_incref(value), tt_json_bool(effect, "merge", false));
-    else
-        tt_persona_merge(p, value);
+    char *why = NULL;
+    if (s_define(p, key, value, tt_json_bool(effect, "merge", false), &why)) {
+        *errmsg = tt_asprintf("agent.define does not apply: %s", why ? why : "conflict");
+        free(why);
+        return TT_ECORRUPT;
+    }
     s_reassign(c, (uint32_t)agent);
     return TT_OK;
 }
@@ -394,7 +423,12 @@ s_apply_fragment(coord_t *c, const json_t *effect, char **errmsg)
         *errmsg = tt_strdup("agent.import_fragment of an unknown agent");
         return TT_ECORRUPT;
     }
-    tt_persona_merge(c->scenario->agents[agent].persona, frag);
+    char *why = NULL;
+    if (s_define(c->scenario->agents[agent].persona, NULL, frag, false, &why)) {
+        *errmsg = tt_asprintf("agent.import_fragment does not apply: %s", why ? why : "conflict");
+        free(why);
+        return TT_ECORRUPT;
+    }
     s_reassign(c, (uint32_t)agent);
     return TT_OK;
 }
