@@ -58,36 +58,6 @@ def _dot_get(obj, key):
     return value
 
 
-def _dedupe(items):
-    out = []
-    for x in items:
-        if x not in out:
-            out.append(x)
-    return out
-
-
-def merge_definitions(current, additions, path=""):
-    """TinyTroupe's deep merge of persona definitions: a key missing (or None) takes the new
-    value; objects merge recursively; lists are concatenated without duplicates; values of
-    different types raise TypeError; different scalars raise ValueError."""
-    merged = dict(current or {})
-    for key, value in additions.items():
-        where = path + key
-        if key not in merged or merged[key] is None:
-            merged[key] = value
-        elif isinstance(merged[key], dict) and isinstance(value, dict):
-            merged[key] = merge_definitions(merged[key], value, where + ".")
-        elif isinstance(merged[key], list) and isinstance(value, list):
-            merged[key] = _dedupe(list(merged[key]) + list(value))
-        elif type(merged[key]) != type(value):
-            raise TypeError("Cannot merge different types: %s and %s for key '%s'"
-                            % (type(merged[key]).__name__, type(value).__name__, where))
-        elif merged[key] != value:
-            raise ValueError("Conflict at key '%s': the persona already holds a different value"
-                             % where)
-    return merged
-
-
 class EpisodicMemoryView:
     """Read-only view of an agent's episodic memory in TinyTroupe's item format
     (`{"role", "content", "type", "simulation_timestamp"}`), built from the session's log."""
@@ -333,68 +303,31 @@ class TinyPerson:
             if present:
                 raise ValueError("The key '%s' already exists in the persona configuration and "
                                  "overwrite_scalars is set to False." % key)
-        if merge and is_container and key is not None:
-            # TinyTroupe's merge (lists concatenated), computed here: the server's deep merge
-            # replaces lists
-            current = self.get(key)
-            if current is not None and type(current) != type(value):
-                raise TypeError("Cannot merge different types: %s and %s for key '%s'"
-                                % (type(current).__name__, type(value).__name__, key))
-            if isinstance(current, dict):
-                value = merge_definitions(current, value, key + ".")
-            elif isinstance(current, list):
-                value = _dedupe(list(current) + list(value))
+        # the coordinator merges as TinyTroupe's merge_dicts does (objects key by key, lists
+        # joined without repeats, a conflicting value refused with a ValueError)
         self._session.command("agent.define", agent=self.name, key=key, value=value,
-                              merge=False)
+                              merge=bool(merge and is_container))
         return self
-
-    def _merge_into_persona(self, additions):
-        if "name" in additions:
-            raise ValueError("an agent's name cannot be redefined")
-        if not additions:
-            return
-        persona = self.persona
-        merged = merge_definitions(persona, additions)
-        changed = {k: merged[k] for k in additions}
-        # every value sent is already the merged one, so the server's merge (which replaces
-        # lists) gives TinyTroupe's result
-        self._session.command("agent.define", agent=self.name, key=None, value=changed,
-                              merge=True)
 
     def include_persona_definitions(self, additional_definitions):
-        """Deep-merge a dict of definitions into the persona (TinyTroupe's merge: lists are
-        concatenated without duplicates)."""
+        """Deep-merge a dict of definitions into the persona (TinyTroupe's merge_dicts: lists
+        are joined without duplicates, a conflicting value raises ValueError)."""
         if not isinstance(additional_definitions, dict):
             raise TypeError("include_persona_definitions takes a dict")
-        self._merge_into_persona(additional_definitions)
+        if "name" in additional_definitions:
+            raise ValueError("an agent's name cannot be redefined")
+        if additional_definitions:
+            self._session.command("agent.define", agent=self.name, key=None,
+                                  value=additional_definitions, merge=True)
         return self
 
-    #: send `agent.import_fragment` (the coordinator reads the file); when False, the fragment
-    #: is read here, merged the way TinyTroupe merges (lists concatenated without duplicates)
-    #: and sent with `agent.define`. False while the server's merge replaces lists.
-    server_side_fragments = False
-
     def import_fragment(self, path):
-        """Deep-merge a `.fragment.json` (`{"type": "Fragment", "persona": {...}}`)."""
+        """Deep-merge a `.fragment.json` (`{"type": "Fragment", "persona": {...}}`); the
+        coordinator reads the file and merges it as TinyTroupe does."""
         path = os.path.abspath(os.fspath(path))
         if not os.path.isfile(path):
             raise FileNotFoundError(path)
-        if TinyPerson.server_side_fragments:
-            self._session.command("agent.import_fragment", agent=self.name, path=path)
-            return self
-        with open(path, "r", encoding="utf-8", errors="replace") as f:
-            try:
-                fragment = json.load(f)
-            except ValueError as e:
-                raise ValueError("%s: not JSON: %s" % (path, e))
-        if not (isinstance(fragment, dict) and fragment.get("type") == "Fragment"
-                and isinstance(fragment.get("persona"), dict)):
-            raise ValueError("%s: a fragment must be {\"type\": \"Fragment\", \"persona\": {...}}"
-                             % path)
-        persona = dict(fragment["persona"])
-        if "name" in persona:
-            raise ValueError("%s: a fragment cannot rename the agent" % path)
-        self._merge_into_persona(persona)
+        self._session.command("agent.import_fragment", agent=self.name, path=path)
         return self
 
     def minibio(self, extended=True, requirements=None):

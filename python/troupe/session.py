@@ -41,18 +41,13 @@ _TIMEOUTS = (TimeoutError, socket.timeout)
 def find_coordinator(explicit=None):
     """The `coordinator` binary: `explicit`, else $TROUPE_COORDINATOR, else the repository
     checkout's build/bin/coordinator (../build/bin relative to python/), else PATH."""
-    candidates = []
-    if explicit:
-        candidates.append(explicit)
-    env = os.environ.get("TROUPE_COORDINATOR")
-    if env:
-        candidates.append(env)
-    if candidates:
-        for c in candidates:
-            path = c if os.sep in c else shutil.which(c)
-            if path and os.path.isfile(path) and os.access(path, os.X_OK):
-                return os.path.abspath(path)
-        raise SessionStartError("coordinator binary not found or not executable: %s" % candidates[0])
+    given = explicit or os.environ.get("TROUPE_COORDINATOR")
+    if given:
+        # a binary named by the caller is the one: never another found elsewhere
+        path = given if os.sep in given else shutil.which(given)
+        if path and os.path.isfile(path) and os.access(path, os.X_OK):
+            return os.path.abspath(path)
+        raise SessionStartError("coordinator binary not found or not executable: %s" % given)
     repo_bin = os.path.normpath(os.path.join(_PACKAGE_DIR, "..", "..", "build", "bin", "coordinator"))
     if os.path.isfile(repo_bin) and os.access(repo_bin, os.X_OK):
         return repo_bin

@@ -234,20 +234,26 @@ def test_extraction_factory_and_combined_stimuli(backend, tmp_path):
     control.end()
 
 
-def test_merge_definitions_follow_tinytroupe():
-    from troupe.agent import merge_definitions
-    cur = {"name": "A", "age": None, "beliefs": ["x", "y"],
-           "preferences": {"likes": ["tea"], "dislikes": ["noise"]}}
-    add = {"age": 30, "beliefs": ["y", "z"], "preferences": {"likes": ["the sea"], "interests": ["maps"]}}
-    out = merge_definitions(cur, add)
-    assert out["age"] == 30 and out["beliefs"] == ["x", "y", "z"]
-    assert out["preferences"] == {"likes": ["tea", "the sea"], "dislikes": ["noise"], "interests": ["maps"]}
-    assert cur["beliefs"] == ["x", "y"]  # the input is not changed
+def test_merge_definitions_follow_tinytroupe(offline):
+    """include_persona_definitions and define(merge=True) merge as TinyTroupe's merge_dicts
+    (done by the coordinator): lists joined without repeats, objects key by key, a None taking
+    the new value, a conflicting value refused and nothing changed."""
+    a = TinyPerson("Merge Probe")
+    a.define("age", None)
+    a.define("beliefs", ["x", "y"])
+    a.define("preferences", {"likes": ["tea"], "dislikes": ["noise"]})
+    a.include_persona_definitions({"age": 30, "beliefs": ["y", "z"],
+                                   "preferences": {"likes": ["the sea"], "interests": ["maps"]}})
+    assert a.get("age") == 30 and a.get("beliefs") == ["x", "y", "z"]
+    assert a.get("preferences") == {"likes": ["tea", "the sea"], "dislikes": ["noise"],
+                                    "interests": ["maps"]}
+    a.define("preferences", {"likes": ["maps"]}, merge=True)
+    assert a.get("preferences.likes") == ["tea", "the sea", "maps"]
     with pytest.raises(ValueError):
-        merge_definitions({"age": 30}, {"age": 31})
-    assert merge_definitions({"age": 30}, {"age": 30}) == {"age": 30}
-    with pytest.raises(TypeError):
-        merge_definitions({"beliefs": ["x"]}, {"beliefs": "x"})
+        a.include_persona_definitions({"age": 31})
+    with pytest.raises(ValueError):
+        a.include_persona_definitions({"beliefs": "x"})
+    assert a.get("age") == 30 and a.get("beliefs") == ["x", "y", "z"]  # nothing changed
 
 
 def _proposition_session(path):
