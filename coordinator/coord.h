@@ -100,6 +100,7 @@ typedef struct coord {
     coord_transcript_t *transcript;
     coord_results_t *results;
     char *out_dir;
+    char *scenario_text; /* the scenario as edited by --set; NULL: the file as is */
     /* network */
     zloop_t *loop;
     zsock_t *router;

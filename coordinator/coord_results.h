@@ -9,6 +9,9 @@
 #ifndef COORD_RESULTS_H
 #define COORD_RESULTS_H
 
+#include <jansson.h>
+#include <stdint.h>
+
 #include "troupe.pb-c.h"
 #include "tt_err.h"
 
@@ -19,6 +22,13 @@ coord_results_t *coord_results_new(const Tt__SimBegin *begin);
 void coord_results_destroy(coord_results_t **self_p);
 void coord_results_add_step(coord_results_t *r, const Tt__StepCommit *sc, const Tt__Telemetry *tel);
 void coord_results_note(coord_results_t *r, const char *key, const char *text);
+/* Agent-steps added so far, how many of them failed or timed out, and the
+ * first failure as "NAME at step N: error" (borrowed until destroy; NULL when
+ * none failed). */
+void coord_results_failures(const coord_results_t *r, uint64_t *agent_steps, uint64_t *failed,
+                            const char **first);
+/* A top-level field of results.json (takes value). */
+void coord_results_set(coord_results_t *r, const char *key, json_t *value);
 /* Write DIR/results.json and DIR/results.csv. */
 tt_err_t coord_results_write(coord_results_t *r, const char *dir, const char *final_hash_hex,
                              const char *status);

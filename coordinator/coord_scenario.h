@@ -120,6 +120,10 @@ tt_err_t coord_scenario_load(const char *path, coord_scenario_t **out, char **er
  * made for the scenario's "factory" section) after the listed agents. */
 tt_err_t coord_scenario_load_generated(const char *path, const char *generated_dir,
                                        coord_scenario_t **out, char **errmsg);
+/* The same from text instead of the file's bytes (the file as edited by
+ * --set): path still places relative paths; errors name "PATH (after --set)". */
+tt_err_t coord_scenario_load_text(const char *path, const char *text, const char *generated_dir,
+                                  coord_scenario_t **out, char **errmsg);
 void coord_scenario_destroy(coord_scenario_t **self_p);
 /* Index of the agent with this exact name, or -1. */
 long coord_scenario_find(const coord_scenario_t *s, const char *name);
