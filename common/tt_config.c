@@ -524,12 +524,12 @@ tt_config_from_json(tt_config_t *c, const json_t *j)
 /* One "Section.KEY=value" from a command line, through the same table and
  * checks as config.ini. */
 static tt_err_t
-s_apply_setting(tt_config_t *cfg, const char *setting, char **errmsg)
+s_apply_setting(tt_config_t *cfg, const char *flag, const char *setting, char **errmsg)
 {
     const char *dot = strchr(setting, '.');
     const char *eq = strchr(setting, '=');
     if (!dot || !eq || dot > eq) {
-        *errmsg = tt_asprintf("%s: expected Section.KEY=value (a config.ini key)", setting);
+        *errmsg = tt_asprintf("%s%s: expected Section.KEY=value (a config.ini key)", flag, setting);
         return TT_EINVAL;
     }
     size_t slen = (size_t)(dot - setting), klen = (size_t)(eq - dot - 1);
@@ -541,12 +541,12 @@ s_apply_setting(tt_config_t *cfg, const char *setting, char **errmsg)
         char what[160];
         if (s_apply(cfg, k, eq + 1, what, sizeof what))
             return TT_OK;
-        *errmsg = tt_asprintf("%s: %s", setting, what);
+        *errmsg = tt_asprintf("%s%s: %s", flag, setting, what);
         return TT_EINVAL;
     }
-    *errmsg = tt_asprintf("%s: no such setting (config.ini's sections and keys, e.g. "
+    *errmsg = tt_asprintf("%s%s: no such setting (config.ini's sections and keys, e.g. "
                           "OpenAI.TEMPERATURE, Cognition.RETRIEVAL_TOP_K)",
-                          setting);
+                          flag, setting);
     return TT_EINVAL;
 }
 
@@ -572,7 +572,8 @@ tt_config_setup_flags(tt_config_t *cfg, const char *path, const tt_config_flags_
     if (model)
         tt_config_set(&cfg->model, model);
     for (size_t i = 0; flags->settings && flags->settings[i]; i++)
-        if ((rc = s_apply_setting(cfg, flags->settings[i], errmsg)) != TT_OK)
+        if ((rc = s_apply_setting(cfg, flags->settings_flag ? flags->settings_flag : "",
+                                  flags->settings[i], errmsg)) != TT_OK)
             return rc;
     if (flags->model)
         tt_config_set(&cfg->model, flags->model);

@@ -95,6 +95,8 @@ typedef struct {
     const char *const *settings; /* "Section.KEY=value" (config.ini's names, any case),
                                     applied in order after config.ini; NULL-terminated
                                     or NULL */
+    const char *settings_flag;   /* how errors name a setting: "--set config." makes
+                                    "--set config.OpenAI.X=1: ..." (NULL: "") */
 } tt_config_flags_t;
 
 /* tt_config_setup with flags. A bad setting is TT_EINVAL with *errmsg

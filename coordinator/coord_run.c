@@ -126,7 +126,8 @@ s_setup_config(coord_t *c)
     const coord_overrides_t *ov = c->opts.overrides;
     tt_config_flags_t flags = {.llm = c->opts.llm,
                                .model = c->opts.model,
-                               .settings = ov ? coord_overrides_config(ov) : NULL};
+                               .settings = ov ? coord_overrides_config(ov) : NULL,
+                               .settings_flag = "--set config."};
     tt_err_t rc = tt_config_setup_flags(&c->config, c->opts.config_path, &flags, &err);
     if (!rc && ov && coord_overrides_touch_scenario(ov))
         rc = coord_overrides_apply(ov, c->opts.scenario_path, &c->scenario_text, &err);
