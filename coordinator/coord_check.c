@@ -17,7 +17,7 @@
 #include "tt_log.h"
 #include "tt_mem.h"
 
-#define S_CHECK_ATTEMPTS   2
+#define S_CHECK_ATTEMPTS   3
 #define S_CHECK_TIMEOUT_S  30.0
 #define S_CHECK_MAX_TOKENS 256
 

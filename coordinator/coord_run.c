@@ -133,8 +133,6 @@ s_setup_config(coord_t *c)
         rc = coord_overrides_apply(ov, c->opts.scenario_path, &c->scenario_text, &err);
     if (rc)
         fprintf(stderr, "coordinator: %s\n", err ? err : tt_strerror(rc));
-    else
-        coord_announce_model(&c->config, "coordinator");
     free(err);
     return rc ? 2 : 0;
 }
@@ -467,6 +465,7 @@ coord_run(const coord_run_opts_t *opts)
         s_destroy(&c);
         return rc;
     }
+    coord_announce_model(&c.config, "coordinator");
     if (c.state == COORD_RUN_DONE) {
         fprintf(stderr, "coordinator: %s: the run is already complete (%u steps)\n", c.out_dir,
                 c.committed_step);
