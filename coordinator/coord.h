@@ -191,7 +191,9 @@ tt_err_t coord_record_end(coord_t *c, const char *reason);
 const Tt__AgentStep *coord_record_agent_step(coord_t *c, uint32_t step, uint32_t agent,
                                              Tt__RecordBody **body, char **datetime);
 
-/* ---- coord_run.c */
+/* ---- coord_progress.c: the status line on stderr (a terminal only) */
+void coord_progress_draw(coord_t *c);
+/* Clear it before writing anything else to the terminal. */
 void coord_progress_clear(coord_t *c);
 
 /* ---- helpers */

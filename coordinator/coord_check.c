@@ -122,7 +122,7 @@ coord_announce_model(const tt_config_t *cfg, const char *cmd)
 {
     if (tt_config_is_offline(cfg))
         fprintf(stderr,
-                "%s: answers come from the offline model, a scripted stand-in, NOT an LLM; "
-                "for a real model set OPENAI_API_KEY or OPENAI_BASE_URL (and --model)\n",
+                "%s: the offline model answers (a scripted stand-in, NOT an LLM); for a real "
+                "one set OPENAI_API_KEY or OPENAI_BASE_URL\n",
                 cmd);
 }

@@ -42,40 +42,6 @@ coord_fail(coord_t *c, const char *fmt, ...)
     c->state = COORD_RUN_DONE;
 }
 
-/* ------------------------------------------------------------------ progress */
-
-static bool
-s_progress_enabled(const coord_t *c)
-{
-    const char *term = getenv("TERM");
-    return !c->opts.quiet && isatty(STDERR_FILENO) && !(term && !strcmp(term, "dumb"));
-}
-
-void
-coord_progress_clear(coord_t *c)
-{
-    if (s_progress_enabled(c))
-        fputs("\r\x1b[K", stderr);
-}
-
-static void
-s_progress(coord_t *c)
-{
-    if (!s_progress_enabled(c))
-        return;
-    size_t done = c->state == COORD_RUN_STEPPING ? c->n_agents - c->owing : 0;
-    double elapsed = (double)(tt_now_ms() - c->started_ms) / 1000.0;
-    uint32_t steps_done = c->committed_step;
-    char eta[32] = "--";
-    if (steps_done > 0 && c->total_steps > steps_done)
-        snprintf(eta, sizeof eta, "%.0f s", elapsed / steps_done * (c->total_steps - steps_done));
-    fprintf(stderr,
-            "\r\x1b[K step %u/%u | agents %zu/%zu | LLM calls %llu | tokens %llu | %.1f s | "
-            "ETA %s",
-            c->step ? c->step : 1, c->total_steps, done, c->n_agents,
-            (unsigned long long)c->llm_calls, (unsigned long long)c->tokens, elapsed, eta);
-}
-
 /* ------------------------------------------------------------------ loop */
 
 static int
@@ -113,7 +79,7 @@ s_on_tick(zloop_t *loop, int timer_id, void *arg)
         }
     }
     coord_step_tick(c);
-    s_progress(c);
+    coord_progress_draw(c);
     return c->state == COORD_RUN_DONE ? -1 : 0;
 }
 

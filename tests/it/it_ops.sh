@@ -66,7 +66,7 @@ pass "--model > TROUPE_MODEL > MODEL, recorded in SimBegin and factory.tlog"
 
 # the offline model is announced even with --quiet
 "$COORD" run "$SC" --out "$TMP/off" --steps 1 --quiet 2>"$TMP/off.err" >"$TMP/off.out"
-assert_contains "$TMP/off.err" "answers come from the offline model, a scripted stand-in, NOT an LLM"
+assert_contains "$TMP/off.err" "the offline model answers (a scripted stand-in, NOT an LLM)"
 [[ ! -s "$TMP/off.out" ]] || fail "--quiet must keep stdout empty"
 pass "the offline model is announced on stderr with --quiet"
 
