@@ -118,3 +118,49 @@ bad_set 'world.step' --set world.step=soon
 bad_set '--set config.OpenAI.TEMPRATURE=1: no such setting' --set config.OpenAI.TEMPRATURE=1
 bad_set 'expected KEY.PATH=VALUE' --set novalue
 pass "--set: bad key paths and values are exit 2 with a clear message"
+
+# the terminal: under a pseudo-terminal 60 columns wide, the status line is
+# drawn (also with --quiet) and fits; --no-progress and a redirected stderr
+# have none; the transcript on stdout wraps at 60, the file stays at 100
+on_tty() { # OUT COMMAND...: run in a 60x20 pseudo-terminal, output in OUT
+    local out=$1
+    shift
+    TERM=xterm script -qec "stty cols 60 rows 20; $*" /dev/null >"$out"
+}
+printf '{"name":"Hall","world":{"name":"Hall","start":"2026-03-01T09:00:00","step":"PT10M"},
+ "agents":[{"file":"%s","count":20}],"steps":3,
+ "events":[{"step":1,"broadcast":"The council proposes a new bike lane on Main Street; would you use it?"}]}' \
+    "$SRC/examples/agents/lisa_carter.agent.json" >"$TMP/hall.json"
+# slow enough to be seen at every 100 ms tick: agentds that take 0.5 s to
+# start, a model that takes 0.3 s to answer
+printf '#!/bin/sh\nsleep 0.5\nexec "%s" "$@"\n' "$AGENTD" >"$TMP/slow-agentd"
+chmod +x "$TMP/slow-agentd"
+start_fakellm --latency-ms 300
+SLOW="TROUPE_AGENTD='$TMP/slow-agentd' OPENAI_BASE_URL='$FAKE_URL/v1'"
+on_tty "$TMP/tty.out" "$SLOW '$COORD' run '$TMP/hall.json' --out '$TMP/tty' --slots 10 --quiet --max-concurrency 20"
+on_tty "$TMP/tty_np.out" "'$COORD' run '$TMP/hall.json' --out '$TMP/tty_np' --slots 10 --quiet --no-progress"
+"$COORD" run "$TMP/hall.json" --out "$TMP/notty" --slots 10 --quiet 2>"$TMP/notty.err"
+on_tty "$TMP/tty_tr.out" "'$COORD' run '$SC' --out '$TMP/tty_tr' --steps 2 2>/dev/null"
+python3 - "$TMP" <<'PY'
+import re, sys
+tmp = sys.argv[1]
+def text(name):
+    return open(f"{tmp}/{name}", "rb").read().decode("utf-8", "replace")
+status = [p.rstrip("\r\n") for p in text("tty.out").split("\r\x1b[K")
+          if p.startswith(("step ", "starting agentds"))]
+assert any(s.startswith("starting agentds") for s in status), "no progress while agentds start"
+assert any(s.startswith("step 3/3") for s in status), "no step progress"
+too_wide = [s for s in status if len(s) > 59]
+assert not too_wide, too_wide[:3]
+assert "\x1b[K" not in text("tty_np.out"), "--no-progress drew a status line"
+assert "\x1b[K" not in text("notty.err"), "a status line on a redirected stderr"
+def content(t):  # the wrapped lines ("   > ..."), colours taken off
+    t = re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", t.replace("\r", ""))
+    return [l for l in t.split("\n") if l.lstrip().startswith("> ")]
+shown = content(text("tty_tr.out"))
+assert shown and max(len(l) for l in shown) <= 60, max(shown, key=len)
+filed = content(text("tty_tr/transcript.txt"))
+assert max(len(l) for l in filed) > 60, "the file must keep its 100 columns"
+print(f"{len(status)} status lines, the widest {max(len(s) for s in status)} columns")
+PY
+pass "terminal: progress with --quiet fits 60 columns, none when not wanted; transcript wraps at 60"
