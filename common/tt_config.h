@@ -89,9 +89,9 @@ tt_err_t tt_config_setup(tt_config_t *cfg, const char *path, const char *forced,
 
 /* What a command line may set on top of config.ini and the environment. */
 typedef struct {
-    const char *llm;   /* --llm: the forced provider, or NULL */
-    const char *model; /* --model: beats TROUPE_MODEL, which beats config.ini's MODEL;
-                          the offline model keeps its own name */
+    const char *llm;             /* --llm: the forced provider, or NULL */
+    const char *model;           /* --model: beats TROUPE_MODEL, which beats config.ini's MODEL;
+                                    the offline model keeps its own name */
     const char *const *settings; /* "Section.KEY=value" (config.ini's names, any case),
                                     applied in order after config.ini; NULL-terminated
                                     or NULL */

@@ -101,9 +101,10 @@ tt_log_write(tt_log_level_t level, const char *module, const char *fmt, ...)
     struct tm tm;
     gettimeofday(&tv, NULL);
     localtime_r(&tv.tv_sec, &tm);
-    int n = snprintf(line, sizeof line, "%s%02d:%02d:%02d.%03d %s %s %s: ",
-                     s_stderr_is_terminal() ? "\r\x1b[K" : "", tm.tm_hour, tm.tm_min, tm.tm_sec,
-                     (int)(tv.tv_usec / 1000), names[level], s_role, module);
+    int n = snprintf(line, sizeof line,
+                     "%s%02d:%02d:%02d.%03d %s %s %s: ", s_stderr_is_terminal() ? "\r\x1b[K" : "",
+                     tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(tv.tv_usec / 1000), names[level],
+                     s_role, module);
     if (n < 0 || (size_t)n >= sizeof line)
         n = 0;
     va_list ap;

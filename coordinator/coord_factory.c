@@ -645,8 +645,8 @@ coord_factory_for_scenario(const char *scenario_path, const char *out_dir, const
 
 tt_err_t
 coord_factory_for_scenario_text(const char *scenario_path, const char *scenario_text,
-                                const char *out_dir, const char *replay_dir,
-                                const tt_config_t *cfg, bool quiet, char **folder, char **errmsg)
+                                const char *out_dir, const char *replay_dir, const tt_config_t *cfg,
+                                bool quiet, char **folder, char **errmsg)
 {
     *folder = NULL;
     *errmsg = NULL;

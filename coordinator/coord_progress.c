@@ -58,8 +58,8 @@ s_count(char *out, size_t cap, uint64_t n)
         snprintf(out, cap, "%.1fM", (double)n / 1e6);
 }
 
-static void
-s_add(s_field_t *f, size_t *n, int rank, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void s_add(s_field_t *f, size_t *n, int rank, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 static void
 s_add(s_field_t *f, size_t *n, int rank, const char *fmt, ...)
@@ -75,7 +75,7 @@ s_add(s_field_t *f, size_t *n, int rank, const char *fmt, ...)
 
 /* While agentds start and agents are placed. */
 static size_t
-s_placing_fields(const coord_t *c, s_field_t *f)
+s_placing_fields(const coord_t *c, s_field_t *f, double elapsed)
 {
     size_t n = 0, live = 0, ready = 0;
     for (size_t i = 0; i < c->n_peers; i++)
@@ -88,6 +88,7 @@ s_placing_fields(const coord_t *c, s_field_t *f)
         s_add(f, &n, 0, "starting agentds %zu/%zu", live,
               (c->n_agents + c->opts.slots - 1) / c->opts.slots);
     s_add(f, &n, 1, "agents ready %zu/%zu", ready, c->n_agents);
+    s_add(f, &n, 4, "%.1f s", elapsed);
     return n;
 }
 
@@ -104,14 +105,15 @@ s_step_fields(const coord_t *c, s_field_t *f, double elapsed)
         coord_results_failures(c->results, &total, &failed, &first);
     if (failed)
         s_add(f, &n, 2, "failed %llu", (unsigned long long)failed);
+    uint32_t steps_done = c->committed_step;
+    if (steps_done > 0 && c->total_steps > steps_done)
+        s_add(f, &n, 3, "ETA %.0f s", elapsed / steps_done * (c->total_steps - steps_done));
+    s_add(f, &n, 4, "%.1f s", elapsed);
     char calls[16], tokens[16];
     s_count(calls, sizeof calls, c->llm_calls);
     s_count(tokens, sizeof tokens, c->tokens);
     s_add(f, &n, 5, "calls %s", calls);
     s_add(f, &n, 6, "tokens %s", tokens);
-    uint32_t steps_done = c->committed_step;
-    if (steps_done > 0 && c->total_steps > steps_done)
-        s_add(f, &n, 3, "ETA %.0f s", elapsed / steps_done * (c->total_steps - steps_done));
     return n;
 }
 
@@ -157,9 +159,8 @@ coord_progress_draw(coord_t *c)
         return;
     double elapsed = (double)(tt_now_ms() - c->started_ms) / 1000.0;
     s_field_t f[S_FIELDS];
-    size_t n = c->state == COORD_RUN_PLACING && !c->startup_ms ? s_placing_fields(c, f)
-                                                                : s_step_fields(c, f, elapsed);
-    s_add(f, &n, 4, "%.1f s", elapsed);
+    size_t n = c->state == COORD_RUN_PLACING && !c->startup_ms ? s_placing_fields(c, f, elapsed)
+                                                               : s_step_fields(c, f, elapsed);
     char line[512];
     s_compose(f, n, s_width(), line, sizeof line);
     fprintf(stderr, "\r\x1b[K%s", line);
