@@ -13,11 +13,12 @@
 #include "tt_text.h"
 
 char *tt_offline_proposition(const json_t *messages, uint64_t seed);
+char *tt_offline_proposition_score(const json_t *messages, uint64_t seed);
 
-char *
-tt_offline_proposition(const json_t *messages, uint64_t seed)
+/* How much of the claim's content words occur in the account, 0..1. */
+static double
+s_cover(const json_t *messages)
 {
-    (void)seed;
     const char *user = "";
     size_t i;
     json_t *m;
@@ -33,13 +34,34 @@ tt_offline_proposition(const json_t *messages, uint64_t seed)
     const char *text = strncmp(claim, "Proposition:", 12) ? claim : claim + 12;
     char words[16][TT_TEXT_WORD_MAX];
     size_t n = tt_text_keywords(text, NULL, words, 16);
-    double cover = tt_text_coverage((const char(*)[TT_TEXT_WORD_MAX])words, n, account);
-    bool value = n > 0 && cover >= 0.5;
+    double cover = n ? tt_text_coverage((const char(*)[TT_TEXT_WORD_MAX])words, n, account) : 0;
+    free(claim);
+    return cover;
+}
+
+char *
+tt_offline_proposition(const json_t *messages, uint64_t seed)
+{
+    (void)seed;
+    bool value = s_cover(messages) >= 0.5;
     json_t *ans = json_pack("{s:b, s:s}", "value", value, "justification",
                             value ? "most of what the proposition says appears in what happened"
                                   : "what happened does not mention most of the proposition");
     char *out = tt_json_compact(ans);
     json_decref(ans);
-    free(claim);
+    return out;
+}
+
+/* The same measure on TinyTroupe's 0..9 scale. */
+char *
+tt_offline_proposition_score(const json_t *messages, uint64_t seed)
+{
+    (void)seed;
+    int score = (int)(s_cover(messages) * 9.0 + 0.5);
+    json_t *ans = json_pack("{s:i, s:s}", "value", score, "justification",
+                            "the share of what the proposition says that appears in what "
+                            "happened");
+    char *out = tt_json_compact(ans);
+    json_decref(ans);
     return out;
 }

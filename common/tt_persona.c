@@ -157,12 +157,23 @@ tt_persona_apply_fragment_file(tt_persona_t *p, const char *path, char **errmsg)
     return err;
 }
 
+/* The persona's name may have changed: keep p->name (which callers borrow)
+ * unless it did. */
+static void
+s_sync_name(tt_persona_t *p)
+{
+    const char *now = tt_json_str(p->persona, "name", "");
+    if (p->name && !strcmp(p->name, now))
+        return;
+    free(p->name);
+    p->name = tt_strdup(now);
+}
+
 void
 tt_persona_merge(tt_persona_t *p, const json_t *persona_obj)
 {
     tt_json_merge(p->persona, persona_obj);
-    free(p->name);
-    p->name = tt_strdup(tt_json_str(p->persona, "name", ""));
+    s_sync_name(p);
 }
 
 const char *
@@ -219,8 +230,7 @@ tt_persona_define(tt_persona_t *p, const char *path, json_t *value, bool merge)
         }
         cur = next;
     }
-    free(p->name);
-    p->name = tt_strdup(tt_json_str(p->persona, "name", ""));
+    s_sync_name(p);
 }
 
 char *

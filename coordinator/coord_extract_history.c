@@ -17,6 +17,7 @@
 #include "coord_extract_impl.h"
 #include "tt_buf.h"
 #include "tt_hash.h"
+#include "coord_session.h"
 #include "tt_json.h"
 #include "tt_mem.h"
 #include "tt_tlog.h"
@@ -79,6 +80,17 @@ s_add_begin(coord_xrun_t *run, const Tt__SimBegin *b)
         run->agents[i].name = tt_strdup(b->agents[i]->name);
 }
 
+static void
+s_add_session_agent(coord_xrun_t *run, const Tt__Session *rec)
+{
+    char *name = coord_session_created_agent(rec);
+    if (!name)
+        return;
+    run->agents = tt_realloc(run->agents, (run->n_agents + 2) * sizeof *run->agents);
+    memset(&run->agents[run->n_agents], 0, sizeof run->agents[run->n_agents]);
+    run->agents[run->n_agents++].name = name;
+}
+
 tt_err_t
 coord_xrun_load(const char *dir, coord_xrun_t **out, char **errmsg)
 {
@@ -107,6 +119,8 @@ coord_xrun_load(const char *dir, coord_xrun_t **out, char **errmsg)
         }
         if (e.body->kind_case == TT__RECORD_BODY__KIND_BEGIN)
             s_add_begin(run, e.body->begin);
+        else if (e.body->kind_case == TT__RECORD_BODY__KIND_SESSION && run->agents)
+            s_add_session_agent(run, e.body->session);
         else if (e.body->kind_case == TT__RECORD_BODY__KIND_STEP && run->agents)
             s_add_step(run, e.body->step);
         tt_tlog_entry_fini(&e);

@@ -1,6 +1,7 @@
 /*  coord_progress -- the status line on stderr while a run goes.
  *
- *  Redrawn in place every tick when stderr is a terminal (not with
+ *  Redrawn in place every tick when stderr is a terminal (not in a session,
+ *  not with
  *  --no-progress, TERM=dumb or stderr redirected; --quiet keeps it: it only
  *  silences the transcript). The line is made of fields in order of what
  *  matters most; when the terminal is narrow the least important fields are
@@ -34,7 +35,7 @@ static bool
 s_enabled(const coord_t *c)
 {
     const char *term = getenv("TERM");
-    return !c->opts.no_progress && isatty(STDERR_FILENO) && !(term && !strcmp(term, "dumb"));
+    return !c->session && !c->opts.no_progress && isatty(STDERR_FILENO) && !(term && !strcmp(term, "dumb"));
 }
 
 static size_t

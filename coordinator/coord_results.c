@@ -61,6 +61,16 @@ coord_results_new(const Tt__SimBegin *b)
 }
 
 void
+coord_results_add_agent(coord_results_t *r, const char *name)
+{
+    r->agents = tt_realloc(r->agents, (r->n + 1) * sizeof *r->agents);
+    memset(&r->agents[r->n], 0, sizeof r->agents[r->n]);
+    r->agents[r->n].name = tt_strdup(name);
+    r->agents[r->n].actions = json_object();
+    r->n++;
+}
+
+void
 coord_results_destroy(coord_results_t **self_p)
 {
     coord_results_t *r = *self_p;

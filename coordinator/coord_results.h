@@ -19,6 +19,8 @@ typedef struct coord_results coord_results_t;
 
 /* names: agent names in index order (copied). */
 coord_results_t *coord_results_new(const Tt__SimBegin *begin);
+/* An agent that joined after SimBegin (a session's agent.create). */
+void coord_results_add_agent(coord_results_t *r, const char *name);
 void coord_results_destroy(coord_results_t **self_p);
 void coord_results_add_step(coord_results_t *r, const Tt__StepCommit *sc, const Tt__Telemetry *tel);
 void coord_results_note(coord_results_t *r, const char *key, const char *text);

@@ -33,9 +33,15 @@ typedef struct {
     long max_failed_steps;              /* agent-steps allowed to fail; -1: a share */
     double max_failed_share;            /* with max_failed_steps -1: of all agent-steps */
     bool no_progress;                   /* --no-progress */
+    /* coordinator serve: a session (scenario_path may be NULL) */
+    bool serve;
+    const char *http;     /* --http HOST:PORT (default 127.0.0.1:0) */
+    const char *tls_cert; /* --tls-cert, --tls-key: required beyond loopback */
+    const char *tls_key;
 } coord_run_opts_t;
 
-/* Parse `run` arguments (argv[0] = "run") and run. Returns the exit code. */
+/* Parse `run` or `serve` arguments (argv[0] = "run" or "serve") and run or
+ * serve. Returns the exit code. */
 int coord_run_main(int argc, char **argv);
 /* Run with parsed options. Returns 0 success, 1 run failed, 2 bad input. */
 int coord_run(const coord_run_opts_t *opts);

@@ -32,6 +32,7 @@ typedef struct {
     char *err;
     size_t agents_alloc;
     const char *generated_dir; /* the factory's people, if any */
+    bool session;              /* a session's start: agents may come later */
 } s_ctx_t;
 
 static const char *s_stimulus_types[] = {
@@ -341,6 +342,8 @@ static bool
 s_load_agents(s_ctx_t *c, const json_t *agents)
 {
     bool factory = json_object_get(tt_jdoc_root(c->doc), "factory") != NULL;
+    if (!agents && c->session)
+        return s_index_names(c);
     if (!agents && factory)
         agents = json_array(); /* the factory makes them all */
     else
@@ -352,7 +355,7 @@ s_load_agents(s_ctx_t *c, const json_t *agents)
         ok = s_load_folder(c, c->generated_dir, entry, factory ? "factory" : "");
         json_decref(entry);
     }
-    if (ok && c->s->n_agents == 0 && !factory)
+    if (ok && c->s->n_agents == 0 && !factory && !c->session)
         return s_fail(c, "",
                       "no agents: give a non-empty \"agents\" list or a \"factory\" section");
     return ok && s_index_names(c);
@@ -361,7 +364,7 @@ s_load_agents(s_ctx_t *c, const json_t *agents)
 static bool
 s_load_agent_list(s_ctx_t *c, const json_t *agents, bool factory)
 {
-    if (!json_is_array(agents) || (json_array_size(agents) == 0 && !factory))
+    if (!json_is_array(agents) || (json_array_size(agents) == 0 && !factory && !c->session))
         return s_fail(c, agents ? "agents" : "", "\"agents\" must be a non-empty list");
     size_t i;
     json_t *e;
@@ -914,6 +917,27 @@ coord_scenario_load(const char *path, coord_scenario_t **out, char **errmsg)
     return coord_scenario_load_generated(path, NULL, out, errmsg);
 }
 
+static tt_err_t
+s_load_doc(tt_jdoc_t *doc, const char *path, const char *generated_dir, bool session,
+           coord_scenario_t **out, char **errmsg)
+{
+    coord_scenario_t *s = tt_new(coord_scenario_t);
+    s->path = tt_strdup(path);
+    const char *slash = strrchr(path, '/');
+    s->dir = slash ? tt_strndup(path, (size_t)(slash - path)) : tt_strdup(".");
+    s->text = tt_strdup(tt_jdoc_text(doc));
+    s_ctx_t c = {.doc = doc, .s = s, .generated_dir = generated_dir, .session = session};
+    bool ok = s_load(&c);
+    tt_jdoc_destroy(&doc);
+    if (!ok) {
+        *errmsg = c.err ? c.err : tt_asprintf("%s:1:1: invalid scenario", path);
+        coord_scenario_destroy(&s);
+        return TT_EINVAL;
+    }
+    *out = s;
+    return TT_OK;
+}
+
 tt_err_t
 coord_scenario_load_generated(const char *path, const char *generated_dir, coord_scenario_t **out,
                               char **errmsg)
@@ -935,22 +959,52 @@ coord_scenario_load_text(const char *path, const char *text, const char *generat
     } else {
         err = tt_jdoc_load_file(path, &doc, errmsg);
     }
-    if (err)
-        return err;
-    coord_scenario_t *s = tt_new(coord_scenario_t);
-    s->path = tt_strdup(path);
-    const char *slash = strrchr(path, '/');
-    s->dir = slash ? tt_strndup(path, (size_t)(slash - path)) : tt_strdup(".");
-    s->text = tt_strdup(tt_jdoc_text(doc));
-    s_ctx_t c = {.doc = doc, .s = s, .generated_dir = generated_dir};
-    bool ok = s_load(&c);
-    tt_jdoc_destroy(&doc);
-    if (!ok) {
-        *errmsg = c.err ? c.err : tt_asprintf("%s:1:1: invalid scenario", path);
-        coord_scenario_destroy(&s);
+    return err ? err : s_load_doc(doc, path, generated_dir, false, out, errmsg);
+}
+
+/* What a session starts from without a scenario file: no agent yet, and
+ * nobody reachable until a world makes them so (TinyWorld's default). */
+static const char s_session_text[] =
+    "{\"name\": \"session\", \"world\": {\"name\": \"session\", \"accessibility\": \"none\"}, "
+    "\"agents\": [], \"steps\": 0}";
+
+tt_err_t
+coord_scenario_load_session(const char *path, coord_scenario_t **out, char **errmsg)
+{
+    *out = NULL;
+    tt_jdoc_t *doc;
+    tt_err_t err = path ? tt_jdoc_load_file(path, &doc, errmsg)
+                        : tt_jdoc_load_text("session", s_session_text, strlen(s_session_text),
+                                            &doc, errmsg);
+    return err ? err : s_load_doc(doc, path ? path : "session", NULL, true, out, errmsg);
+}
+
+tt_err_t
+coord_scenario_add_agent(coord_scenario_t *s, tt_persona_t **p, char **errmsg)
+{
+    const char *name = tt_persona_name(*p);
+    if (!tt_persona_name_ok(name)) {
+        *errmsg = tt_strdup("an agent needs a name (persona.name: 1 to 128 bytes of text)");
         return TT_EINVAL;
     }
-    *out = s;
+    if (coord_scenario_find(s, name) >= 0) {
+        *errmsg = tt_asprintf("there is already an agent named \"%s\"", name);
+        return TT_EEXIST;
+    }
+    if (s->n_agents >= COORD_MAX_AGENTS) {
+        *errmsg = tt_strdup("too many agents");
+        return TT_EINVAL;
+    }
+    s->agents = tt_realloc(s->agents, (s->n_agents + 1) * sizeof *s->agents);
+    coord_agent_spec_t *a = &s->agents[s->n_agents];
+    memset(a, 0, sizeof *a);
+    a->persona = *p;
+    *p = NULL;
+    a->faculties = json_pack("[s]", "recall");
+    a->tools = json_array();
+    a->documents = json_array();
+    json_object_set_new(s->by_name, name, json_integer((json_int_t)s->n_agents));
+    s->n_agents++;
     return TT_OK;
 }
 

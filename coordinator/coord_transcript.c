@@ -245,8 +245,12 @@ static void
 s_rule(coord_transcript_t *t, uint32_t step, uint32_t total, const char *datetime)
 {
     char title[128];
-    snprintf(title, sizeof title, " World step %u of %u (%.10s %.5s) ", step, total, datetime,
-             strlen(datetime) > 11 ? datetime + 11 : "");
+    const char *time = strlen(datetime) > 11 ? datetime + 11 : "";
+    if (total) /* a session (total 0) does not know how many steps will come */
+        snprintf(title, sizeof title, " World step %u of %u (%.10s %.5s) ", step, total, datetime,
+                 time);
+    else
+        snprintf(title, sizeof title, " Step %u (%.10s %.5s) ", step, datetime, time);
     s_emit_rendered(t, "1", s_rule_render, title);
 }
 
