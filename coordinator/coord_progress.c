@@ -35,7 +35,8 @@ static bool
 s_enabled(const coord_t *c)
 {
     const char *term = getenv("TERM");
-    return !c->session && !c->opts.no_progress && isatty(STDERR_FILENO) && !(term && !strcmp(term, "dumb"));
+    return !c->session && !c->opts.no_progress && isatty(STDERR_FILENO) &&
+           !(term && !strcmp(term, "dumb"));
 }
 
 static size_t

@@ -175,6 +175,20 @@ coord_results_failures(const coord_results_t *r, uint64_t *agent_steps, uint64_t
     *first = r->first_failure;
 }
 
+bool
+coord_results_too_many_failures(const coord_results_t *r, long max_steps, double max_share,
+                                char **why)
+{
+    double allowed = max_steps >= 0 ? (double)max_steps : max_share * (double)r->agent_steps;
+    if ((double)r->failed_steps <= allowed)
+        return false;
+    *why = tt_asprintf("%llu of %llu agent-steps failed (allowed: %g, --max-failed-steps); the "
+                       "first: %s",
+                       (unsigned long long)r->failed_steps, (unsigned long long)r->agent_steps,
+                       allowed, r->first_failure ? r->first_failure : "?");
+    return true;
+}
+
 void
 coord_results_set(coord_results_t *r, const char *key, json_t *value)
 {

@@ -10,6 +10,7 @@
 #define COORD_RESULTS_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "troupe.pb-c.h"
@@ -29,6 +30,11 @@ void coord_results_note(coord_results_t *r, const char *key, const char *text);
  * none failed). */
 void coord_results_failures(const coord_results_t *r, uint64_t *agent_steps, uint64_t *failed,
                             const char **first);
+/* Whether more agent-steps failed than allowed: max_steps when >= 0, else
+ * max_share of all agent-steps. When so, *why (caller frees) says how many
+ * and which failed first. */
+bool coord_results_too_many_failures(const coord_results_t *r, long max_steps, double max_share,
+                                     char **why);
 /* A top-level field of results.json (takes value). */
 void coord_results_set(coord_results_t *r, const char *key, json_t *value);
 /* Write DIR/results.json and DIR/results.csv. */

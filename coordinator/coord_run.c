@@ -174,11 +174,10 @@ s_load_scenario(coord_t *c, const char *generated_dir)
 {
     char *err = NULL;
     coord_scenario_destroy(&c->scenario);
-    tt_err_t rc =
-        c->opts.serve
-            ? coord_scenario_load_session(c->opts.scenario_path, &c->scenario, &err)
-            : coord_scenario_load_text(c->opts.scenario_path, c->scenario_text, generated_dir,
-                                       &c->scenario, &err);
+    tt_err_t rc = c->opts.serve
+                      ? coord_scenario_load_session(c->opts.scenario_path, &c->scenario, &err)
+                      : coord_scenario_load_text(c->opts.scenario_path, c->scenario_text,
+                                                 generated_dir, &c->scenario, &err);
     if (!rc && c->opts.serve && c->scenario->factory) {
         err = tt_asprintf("%s: a session makes people with TinyPersonFactory (or `coordinator "
                           "factory`), not with a \"factory\" section",
@@ -230,9 +229,7 @@ s_setup_scenario(coord_t *c)
     coord_scenario_t *s = c->scenario;
     if (c->opts.has_seed)
         s->seed = c->opts.seed;
-    c->total_steps = c->opts.serve       ? 0
-                     : c->opts.steps >= 0 ? (uint32_t)c->opts.steps
-                                          : s->steps;
+    c->total_steps = c->opts.serve ? 0 : c->opts.steps >= 0 ? (uint32_t)c->opts.steps : s->steps;
     c->n_agents = s->n_agents;
     c->agents = tt_calloc(c->n_agents, sizeof *c->agents);
     for (size_t i = 0; i < c->n_agents; i++) {
@@ -328,24 +325,18 @@ s_watch_signals(coord_t *c)
 
 /* A run whose every step committed still failed when more agent-steps failed
  * (or timed out) than --max-failed-steps allows; the log's SimEnd keeps
- * "completed" (every step is there), what people read says "failed". */
+ * "completed" (every step is there), what people read says "failed". A
+ * session's turns are judged by its client. */
 static const char *
 s_judge_failures(coord_t *c, const char *reason)
 {
-    uint64_t total = 0, failed = 0;
-    const char *first = NULL;
-    if (c->session) /* a session's turns are judged by its client */
+    char *why = NULL;
+    if (c->session || !c->results || strcmp(reason, "completed") ||
+        !coord_results_too_many_failures(c->results, c->opts.max_failed_steps,
+                                         c->opts.max_failed_share, &why))
         return reason;
-    if (c->results)
-        coord_results_failures(c->results, &total, &failed, &first);
-    double allowed = c->opts.max_failed_steps >= 0 ? (double)c->opts.max_failed_steps
-                                                   : c->opts.max_failed_share * (double)total;
-    if (strcmp(reason, "completed") || (double)failed <= allowed)
-        return reason;
-    c->failure = tt_asprintf("%llu of %llu agent-steps failed (allowed: %g, --max-failed-steps); "
-                             "the first: %s",
-                             (unsigned long long)failed, (unsigned long long)total, allowed,
-                             first ? first : "?");
+    free(c->failure);
+    c->failure = why;
     return "failed";
 }
 
@@ -353,10 +344,10 @@ static void
 s_finish(coord_t *c)
 {
     bool ended = c->session ? coord_session_ended(c) : c->committed_step >= c->total_steps;
-    const char *reason = c->failure           ? "failed"
-                         : zsys_interrupted   ? "interrupted"
-                         : ended              ? "completed"
-                                              : "interrupted";
+    const char *reason = c->failure         ? "failed"
+                         : zsys_interrupted ? "interrupted"
+                         : ended            ? "completed"
+                                            : "interrupted";
     coord_progress_clear(c);
     if (c->log && !c->already_complete)
         coord_record_end(c, reason);
@@ -560,28 +551,27 @@ s_usage(FILE *out)
 static void
 s_serve_usage(FILE *out)
 {
-    fprintf(out,
-            "Usage: coordinator serve --out DIR [SCENARIO.json] [options]\n"
-            "\n"
-            "Holds a simulation open and takes commands over HTTP (docs/session-api.md): the\n"
-            "session the `troupe` Python package drives. Every command that changes the\n"
-            "simulation is a record in DIR/sim.tlog. When ready it writes DIR/session.token\n"
-            "(a random token every request must carry) and DIR/session.json (the URL).\n"
-            "\n"
-            "Options (the others as for `coordinator run`):\n"
-            "  --out DIR              where the session is written (required)\n"
-            "  --http HOST:PORT       where the API listens (default 127.0.0.1:0, loopback\n"
-            "                         and a free port; beyond loopback only with TLS)\n"
-            "  --tls-cert FILE        PEM certificate and key of the API (HTTPS)\n"
-            "  --tls-key FILE\n"
-            "  --replay OLD.tlog      serve the recorded model answers of an earlier session\n"
-            "  --resume               continue the session in DIR after a crash\n"
-            "  --seed S, --llm PROVIDER, --config FILE, --slots N, --max-concurrency K,\n"
-            "  --listen ENDPOINT, --external, --keys DIR, --insecure, --quiet,\n"
-            "  --log-level LEVEL, --help\n"
-            "\n"
-            "Exit status: 0 after the `end` command, 1 the session failed or was\n"
-            "interrupted (continue it with --resume), 2 bad usage or bad input.\n");
+    fprintf(out, "Usage: coordinator serve --out DIR [SCENARIO.json] [options]\n"
+                 "\n"
+                 "Holds a simulation open and takes commands over HTTP (docs/session-api.md): the\n"
+                 "session the `troupe` Python package drives. Every command that changes the\n"
+                 "simulation is a record in DIR/sim.tlog. When ready it writes DIR/session.token\n"
+                 "(a random token every request must carry) and DIR/session.json (the URL).\n"
+                 "\n"
+                 "Options (the others as for `coordinator run`):\n"
+                 "  --out DIR              where the session is written (required)\n"
+                 "  --http HOST:PORT       where the API listens (default 127.0.0.1:0, loopback\n"
+                 "                         and a free port; beyond loopback only with TLS)\n"
+                 "  --tls-cert FILE        PEM certificate and key of the API (HTTPS)\n"
+                 "  --tls-key FILE\n"
+                 "  --replay OLD.tlog      serve the recorded model answers of an earlier session\n"
+                 "  --resume               continue the session in DIR after a crash\n"
+                 "  --seed S, --llm PROVIDER, --config FILE, --slots N, --max-concurrency K,\n"
+                 "  --listen ENDPOINT, --external, --keys DIR, --insecure, --quiet,\n"
+                 "  --log-level LEVEL, --help\n"
+                 "\n"
+                 "Exit status: 0 after the `end` command, 1 the session failed or was\n"
+                 "interrupted (continue it with --resume), 2 bad usage or bad input.\n");
 }
 
 static int
