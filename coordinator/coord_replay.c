@@ -55,7 +55,7 @@ s_index_record(coord_replay_t *r, uint64_t i, const tt_tlog_entry_t *e)
     case TT__RECORD_BODY__KIND_SESSION: {
         /* a session's agents join as it goes, in the order of their records */
         const Tt__Session *se = e->body->session;
-        if (!strcmp(se->op, "proposition"))
+        if (!strcmp(se->op, "proposition") || !strcmp(se->op, "llm"))
             s_index_session_call(r, se);
         char *name = coord_session_created_agent(se);
         if (name)

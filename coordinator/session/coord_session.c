@@ -362,6 +362,8 @@ s_dispatch(coord_t *c, const char *command, const json_t *args, json_t **result,
         return s_cmd_run(c, args, e);
     if (!strcmp(command, "proposition.check"))
         return coord_session_judge(c, args, e);
+    if (!strcmp(command, "llm.ask"))
+        return coord_session_ask_model(c, args, e);
     if (!strcmp(command, "checkpoint"))
         return s_cmd_checkpoint(c, args, result, e);
     if (!strcmp(command, "end")) {

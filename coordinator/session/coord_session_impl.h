@@ -77,6 +77,8 @@ void coord_session_answer_error(coord_session_t *s, coord_session_error_t *e);
 /* ---- coord_session_judge.c */
 /* proposition.check: 1 (answered when the model has judged) or -1 with *e. */
 int coord_session_judge(coord_t *c, const json_t *args, coord_session_error_t *e);
+/* llm.ask: the same, for one call of the client's own. */
+int coord_session_ask_model(coord_t *c, const json_t *args, coord_session_error_t *e);
 
 /* ---- coord_session_ops.c */
 /* A command that changes the simulation: from its arguments make the effect

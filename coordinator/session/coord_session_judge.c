@@ -1,10 +1,11 @@
-/*  coord_session_judge -- TinyTroupe's Proposition, asked of a session: is a
- *  claim about an agent (or a world, or everyone) true of what happened, or
- *  how true, 0 to 9?
+/*  coord_session_judge -- the session's own model calls: TinyTroupe's
+ *  Proposition (is a claim about an agent, a world or everyone true of what
+ *  happened, or how true, 0 to 9?) and llm.ask (one call for the client's
+ *  validators, stories and stylers).
  *
  *  The account of what happened is rendered from the log (the agent's
  *  stimuli and actions, the last_n of them, or the first_n). The model's
- *  answer is recorded as a Session record ("proposition") with the request's
+ *  answer is recorded as a Session record ("proposition", "llm") with the request's
  *  digest, so --replay serves it and a replayed session makes no call. The
  *  call runs on the LLM worker; the loop goes on while it is out.
  */
@@ -151,20 +152,24 @@ s_record_and_answer(coord_t *c, const tt_llm_result_t *r)
     c->state = COORD_RUN_IDLE;
     if (r->err) {
         coord_session_error_t e = {0};
-        coord_session_fail(&e, 500, "failed", "the model's judgement failed: %s",
+        coord_session_fail(&e, 500, "failed", "the model call failed: %s",
                            r->error_text ? r->error_text : tt_strerror(r->err));
         coord_session_answer_error(s, &e);
         json_decref(effect);
         return;
     }
+    bool proposition = !strcmp(tt_json_str(effect, "op", ""), "proposition");
     char hex[TT_SHA256_HEX_LEN + 1];
     tt_hex(r->digest, TT_SHA256_LEN, hex);
     json_object_set_new(effect, "request_digest", json_string(hex));
     json_object_set_new(effect, "response", json_string(r->content));
-    json_t *value = json_object_get(r->parsed, "value");
+    json_t *value = proposition ? json_object_get(r->parsed, "value") : r->parsed;
     json_object_set(effect, "value", value ? value : json_null());
-    json_object_set_new(effect, "justification",
-                        json_string(tt_json_str(r->parsed, "justification", "")));
+    if (proposition)
+        json_object_set_new(effect, "justification",
+                            json_string(tt_json_str(r->parsed, "justification", "")));
+    char *op = tt_strdup(tt_json_str(effect, "op", ""));
+    json_object_del(effect, "op");
     char *text = tt_json_compact(effect);
     Tt__ExchangeTelemetry xt = TT__EXCHANGE_TELEMETRY__INIT;
     xt.has_latency_ms = xt.has_attempts = xt.has_prompt_tokens = true;
@@ -175,24 +180,61 @@ s_record_and_answer(coord_t *c, const tt_llm_result_t *r)
     xt.completion_tokens = r->completion_tokens;
     xt.replayed = r->replayed;
     xt.cached = r->cached;
-    tt_err_t err = coord_record_session_call(c, "proposition", text, &xt);
+    tt_err_t err = coord_record_session_call(c, op, text, &xt);
     free(text);
+    free(op);
     if (err) {
         coord_session_error_t e = {0};
         coord_session_fail(&e, 500, "failed", "cannot write the log");
         coord_session_answer_error(s, &e);
-    } else {
+    } else if (proposition) {
         coord_session_answer_result(s, json_pack("{s:O, s:O}", "value",
                                                  json_object_get(effect, "value"), "justification",
                                                  json_object_get(effect, "justification")));
+    } else {
+        coord_session_answer_result(s, json_pack("{s:s, s:O}", "content", r->content, "value",
+                                                 json_object_get(effect, "value")));
     }
     json_decref(effect);
+}
+
+/* Send the request (takes it); effect is what its record will hold (takes
+ * it, with "op"). Served from the replayed log when it was recorded there. */
+static int
+s_call(coord_t *c, tt_llm_request_t *req, json_t *effect, coord_session_error_t *e)
+{
+    coord_session_t *s = c->session;
+    if (!c->llm) {
+        tt_err_t err = tt_llm_new(&c->config, &c->llm);
+        if (err) {
+            coord_session_fail(e, 500, "failed", "cannot start the LLM client: %s",
+                               tt_strerror(err));
+            tt_llm_request_destroy(&req);
+            json_decref(effect);
+            return -1;
+        }
+        zloop_reader(c->loop, tt_llm_pipe(c->llm), coord_step_on_judgement, c);
+    }
+    tt_llm_request_set_seed(req, c->scenario->seed);
+    json_decref(s->judging);
+    s->judging = effect;
+    s->pending = COORD_SESSION_JUDGE;
+    uint8_t digest[TT_SHA256_LEN];
+    tt_llm_request_digest(c->llm, req, digest);
+    const char *recorded = c->replay ? coord_replay_judgement(c->replay, digest) : NULL;
+    if (recorded) {
+        tt_llm_result_t *r = tt_llm_result_replay(c->llm, &req, recorded);
+        s_record_and_answer(c, r);
+        tt_llm_result_destroy(&r);
+        return 1;
+    }
+    tt_llm_submit(c->llm, &req, COORD_SESSION_LLM_TAG);
+    return 1;
 }
 
 int
 coord_session_judge(coord_t *c, const json_t *args, coord_session_error_t *e)
 {
-    coord_session_t *s = c->session;
     const char *claim = json_string_value(json_object_get(args, "proposition"));
     if (!claim || !*claim || strlen(claim) > S_ACCOUNT_CAP) {
         coord_session_fail(e, 400, "bad_request", "\"proposition\": the claim to judge, as text");
@@ -207,17 +249,6 @@ coord_session_judge(coord_t *c, const json_t *args, coord_session_error_t *e)
     char *label = NULL;
     if (!s_about(c, args, &who, &n_who, &label, e))
         return -1;
-    if (!c->llm) {
-        tt_err_t err = tt_llm_new(&c->config, &c->llm);
-        if (err) {
-            coord_session_fail(e, 500, "failed", "cannot start the LLM client: %s",
-                               tt_strerror(err));
-            free(who);
-            free(label);
-            return -1;
-        }
-        zloop_reader(c->loop, tt_llm_pipe(c->llm), coord_step_on_judgement, c);
-    }
     tt_buf_t b;
     tt_buf_init(&b, S_ACCOUNT_CAP);
     tt_buf_addf(&b, "Proposition: %s\n\nWhat happened (%s):\n", claim, label);
@@ -235,25 +266,48 @@ coord_session_judge(coord_t *c, const json_t *args, coord_session_error_t *e)
     json_decref(msgs);
     json_decref(schema);
     tt_llm_request_set_checker(req, s_check_answer, score ? (void *)1 : NULL);
-    tt_llm_request_set_seed(req, c->scenario->seed);
-    json_decref(s->judging);
-    s->judging =
-        json_pack("{s:s, s:s, s:b, s:I, s:I}", "proposition", claim, "about", label, "score", score,
-                  "first_n", (json_int_t)first_n, "last_n", (json_int_t)last_n);
+    json_t *effect = json_pack("{s:s, s:s, s:s, s:b, s:I, s:I}", "op", "proposition", "proposition",
+                               claim, "about", label, "score", score, "first_n",
+                               (json_int_t)first_n, "last_n", (json_int_t)last_n);
     free(who);
     free(label);
-    s->pending = COORD_SESSION_JUDGE;
-    uint8_t digest[TT_SHA256_LEN];
-    tt_llm_request_digest(c->llm, req, digest);
-    const char *recorded = c->replay ? coord_replay_judgement(c->replay, digest) : NULL;
-    if (recorded) {
-        tt_llm_result_t *r = tt_llm_result_replay(c->llm, &req, recorded);
-        s_record_and_answer(c, r);
-        tt_llm_result_destroy(&r);
-        return 1;
+    return s_call(c, req, effect, e);
+}
+
+/* llm.ask: one model call for the client's own purposes (TinyTroupe's
+ * validator, story, enricher, styler, normalizer), recorded and replayable
+ * like every call that decides something. */
+int
+coord_session_ask_model(coord_t *c, const json_t *args, coord_session_error_t *e)
+{
+    const char *task = json_string_value(json_object_get(args, "task"));
+    const char *system = json_string_value(json_object_get(args, "system"));
+    const char *user = json_string_value(json_object_get(args, "user"));
+    json_t *schema = json_object_get(args, "schema");
+    if (!task || !*task || strlen(task) > 64 ||
+        strspn(task, "abcdefghijklmnopqrstuvwxyz_") != strlen(task)) {
+        coord_session_fail(e, 400, "bad_request",
+                           "\"task\": a name such as \"story\" "
+                           "(lower-case letters and _)");
+        return -1;
     }
-    tt_llm_submit(c->llm, &req, COORD_SESSION_LLM_TAG);
-    return 1;
+    if (!system || !user || strlen(system) + strlen(user) > S_ACCOUNT_CAP) {
+        coord_session_fail(e, 400, "bad_request",
+                           "\"system\" and \"user\": the messages, as text (1 MiB together)");
+        return -1;
+    }
+    if (schema && !json_is_null(schema) && !json_is_object(schema)) {
+        coord_session_fail(e, 400, "bad_request", "\"schema\": a JSON schema object or null");
+        return -1;
+    }
+    json_t *msgs = json_pack("[{s:s, s:s}, {s:s, s:s}]", "role", "system", "content", system,
+                             "role", "user", "content", user);
+    bool structured = json_is_object(schema);
+    tt_llm_request_t *req =
+        tt_llm_request_chat(task, msgs, structured ? task : NULL, structured ? schema : NULL);
+    json_decref(msgs);
+    json_t *effect = json_pack("{s:s, s:s}", "op", "llm", "task", task);
+    return s_call(c, req, effect, e);
 }
 
 void

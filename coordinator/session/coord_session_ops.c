@@ -843,6 +843,7 @@ static const s_op_t s_ops[] = {
     {"world.change_context", s_make_world_context, s_apply_world_context, NULL},
     {"world.skip", s_make_skip, s_apply_skip, s_answer_skip},
     {"proposition", NULL, s_apply_nothing, NULL}, /* coord_session_judge.c */
+    {"llm", NULL, s_apply_nothing, NULL},
 };
 
 static const s_op_t *

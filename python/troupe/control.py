@@ -193,7 +193,7 @@ def connect(endpoint, token=None, token_file=None, cafile=None):
 def _adopt_existing(s):
     """Register the agents and worlds a connected session already has."""
     from .agent import TinyPerson
-    from .environment import TinyWorld, TinySocialNetwork
+    from .environment import TinyWorld
     st = s.command("status")
     for name in st.get("agents", []):
         TinyPerson._bind(s, name)

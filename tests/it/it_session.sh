@@ -54,6 +54,7 @@ script() {
     ok '{"command":"agent.define","agent":"Oscar","key":"occupation.title","value":"Retired architect"}' >/dev/null
     ok '{"command":"world.broadcast","world":"Chat","content":"Talk about your weekend."}' >/dev/null
     ok '{"command":"world.run","world":"Chat","steps":2}'
+    ok '{"command":"llm.ask","task":"story","system":"You tell stories.","user":"Go on with Lisa and Oscar."}' >/dev/null
     ok '{"command":"proposition.check","world":"Chat","proposition":"Oscar talks to Lisa","score":true}'
 }
 

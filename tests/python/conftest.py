@@ -22,7 +22,7 @@ sys.path.insert(0, str(REPO / "python"))
 import troupe  # noqa: E402
 import troupe.control as control  # noqa: E402
 
-BIN = REPO / "build" / "bin"
+BIN = Path(os.environ["TT_BIN_DIR"]) if os.environ.get("TT_BIN_DIR") else REPO / "build" / "bin"
 COORDINATOR = os.environ.get("TROUPE_COORDINATOR") or str(BIN / "coordinator")
 FAKELLM = os.environ.get("TROUPE_FAKELLM") or str(BIN / "fakellm")
 EXAMPLES = REPO / "examples" / "python"

@@ -153,7 +153,7 @@ def test_scenario_agents_and_world_are_adopted(offline, tmp_path):
 
 def test_options_reach_the_server(fakellm_port, tmp_path):
     from conftest import _use
-    b = _use("fakellm", fakellm_port)
+    _use("fakellm", fakellm_port)
     try:
         cfg = tmp_path / "config.ini"
         cfg.write_text("[OpenAI]\nMAX_ATTEMPTS=3\n")

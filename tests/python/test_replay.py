@@ -74,3 +74,13 @@ def test_replay_of_explicit_log(offline, tmp_path):
     assert control.status()["llm_calls"] == 0
     end = control.end()
     assert end["final_hash"] == first[4]["final_hash"]
+
+
+def test_third_run_replays_the_replayed_log(offline, tmp_path):
+    path = str(tmp_path / "chat")
+    runs = [_run(path, "simple_chat.py") for _ in range(3)]
+    assert runs[0][3]["llm_calls"] > 0
+    assert runs[1][3]["llm_calls"] == 0 and runs[2][3]["llm_calls"] == 0
+    assert runs[0][0] == runs[1][0] == runs[2][0]
+    assert runs[0][4]["final_hash"] == runs[1][4]["final_hash"] == runs[2][4]["final_hash"]
+    assert sorted(os.listdir(tmp_path)) == ["chat", "chat.previous"]  # one previous run kept
