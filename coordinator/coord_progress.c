@@ -48,13 +48,13 @@ s_width(void)
     return S_DEFAULT_WIDTH;
 }
 
-/* 1234 -> "1234", 56789 -> "56.8k", 1234567 -> "1.2M" */
+/* 1234 -> "1234", 56789 -> "56.8k", 2078234 -> "2.1M" */
 static void
 s_count(char *out, size_t cap, uint64_t n)
 {
     if (n < 10000)
         snprintf(out, cap, "%llu", (unsigned long long)n);
-    else if (n < 10000000)
+    else if (n < 1000000)
         snprintf(out, cap, "%.1fk", (double)n / 1e3);
     else
         snprintf(out, cap, "%.1fM", (double)n / 1e6);
