@@ -42,6 +42,12 @@ coord_overrides_destroy(coord_overrides_t **self_p)
     *self_p = NULL;
 }
 
+static bool
+s_is_config(const char *arg)
+{
+    return !strncmp(arg, S_CONFIG_PREFIX, strlen(S_CONFIG_PREFIX));
+}
+
 tt_err_t
 coord_overrides_add(coord_overrides_t *o, const char *arg, char **errmsg)
 {
@@ -57,7 +63,7 @@ coord_overrides_add(coord_overrides_t *o, const char *arg, char **errmsg)
         return TT_EINVAL;
     }
     o->args[o->n++] = arg;
-    if (!strncmp(arg, S_CONFIG_PREFIX, strlen(S_CONFIG_PREFIX)))
+    if (s_is_config(arg))
         o->config[o->n_config++] = tt_strdup(arg + strlen(S_CONFIG_PREFIX));
     return TT_OK;
 }
@@ -66,12 +72,6 @@ const char *const *
 coord_overrides_config(const coord_overrides_t *o)
 {
     return (const char *const *)o->config;
-}
-
-static bool
-s_is_config(const char *arg)
-{
-    return !strncmp(arg, S_CONFIG_PREFIX, strlen(S_CONFIG_PREFIX));
 }
 
 bool
