@@ -6,6 +6,7 @@
 
 #include "tt_buf.h"
 #include "tt_mem.h"
+#include "tt_merge.h"
 
 struct tt_persona {
     json_t *persona; /* the "persona" object */
@@ -148,9 +149,17 @@ tt_persona_apply_fragment_file(tt_persona_t *p, const char *path, char **errmsg)
     json_t *frag;
     err = s_from_value(doc, "", tt_jdoc_root(doc), "Fragment", &frag, errmsg);
     if (!err) {
-        /* a fragment never renames the person */
-        json_object_del(frag, "name");
-        tt_persona_merge(p, frag);
+        /* a "name" is merged like any key: the same name is no change, another
+         * one a conflict, as in TinyTroupe's import_fragment */
+        char *where = NULL, *why = NULL;
+        err = tt_persona_merge(p, frag, &where, &why);
+        if (err) {
+            char *at = tt_asprintf("persona.%s", where);
+            *errmsg = tt_jdoc_errorf(doc, at, "%s", why);
+            free(at);
+        }
+        free(where);
+        free(why);
         json_decref(frag);
     }
     tt_jdoc_destroy(&doc);
@@ -169,11 +178,19 @@ s_sync_name(tt_persona_t *p)
     p->name = tt_strdup(now);
 }
 
-void
-tt_persona_merge(tt_persona_t *p, const json_t *persona_obj)
+tt_err_t
+tt_persona_merge(tt_persona_t *p, const json_t *persona_obj, char **conflict_path, char **why)
 {
-    tt_json_merge(p->persona, persona_obj);
+    json_t *merged;
+    tt_err_t err = tt_merge_dicts(p->persona, persona_obj, NULL, &merged, conflict_path, why);
+    if (err)
+        return err;
+    /* in place: the persona object callers hold stays the same object */
+    json_object_clear(p->persona);
+    json_object_update(p->persona, merged);
+    json_decref(merged);
     s_sync_name(p);
+    return TT_OK;
 }
 
 const char *
@@ -202,9 +219,35 @@ tt_persona_get(const tt_persona_t *p, const char *path)
     return tt_json_get_path(p->persona, path);
 }
 
-void
-tt_persona_define(tt_persona_t *p, const char *path, json_t *value, bool merge)
+/* {"a":{"b":value}} for the path "a.b"; takes value. */
+static json_t *
+s_nest(const char *path, json_t *value)
 {
+    const char *dot = strrchr(path, '.');
+    json_t *obj = json_object();
+    json_object_set_new(obj, dot ? dot + 1 : path, value);
+    if (!dot)
+        return obj;
+    char *parent = tt_strndup(path, (size_t)(dot - path));
+    json_t *outer = s_nest(parent, obj);
+    free(parent);
+    return outer;
+}
+
+tt_err_t
+tt_persona_define(tt_persona_t *p, const char *path, json_t *value, bool merge, char **errmsg)
+{
+    if (merge && (json_is_object(value) || json_is_array(value))) {
+        json_t *additions = s_nest(path, value);
+        char *where = NULL, *why = NULL;
+        tt_err_t err = tt_persona_merge(p, additions, &where, &why);
+        if (err && errmsg)
+            *errmsg = tt_asprintf("%s: %s", where, why);
+        free(where);
+        free(why);
+        json_decref(additions);
+        return err;
+    }
     json_t *cur = p->persona;
     char key[256];
     for (;;) {
@@ -213,13 +256,7 @@ tt_persona_define(tt_persona_t *p, const char *path, json_t *value, bool merge)
             key[n++] = *path++;
         key[n] = '\0';
         if (*path != '.') {
-            json_t *old = json_object_get(cur, key);
-            if (merge && json_is_object(old) && json_is_object(value)) {
-                tt_json_merge(old, value);
-                json_decref(value);
-            } else {
-                json_object_set_new(cur, key, value);
-            }
+            json_object_set_new(cur, key, value);
             break;
         }
         path++;
@@ -231,6 +268,7 @@ tt_persona_define(tt_persona_t *p, const char *path, json_t *value, bool merge)
         cur = next;
     }
     s_sync_name(p);
+    return TT_OK;
 }
 
 char *

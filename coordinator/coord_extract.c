@@ -131,21 +131,51 @@ s_columns(const s_ext_t *x, tt_llm_result_t **results, size_t n)
     }
     for (size_t r = 0; r < x->set.n_rules; r++)
         json_array_append_new(cols, json_string(x->set.rules[r].name));
+    /* the agents' personas, so a table groups by age or occupation without a join */
+    json_t *seen = json_object();
+    for (size_t i = 0; x->scope != COORD_EXTRACT_WORLD && i < x->run->n_agents; i++) {
+        const char *key;
+        json_t *v;
+        json_object_foreach(x->run->agents[i].persona, key, v)
+        {
+            if (!json_object_get(seen, key)) {
+                json_object_set_new(seen, key, json_true());
+                json_array_append_new(cols, json_string(key));
+            }
+        }
+    }
+    json_decref(seen);
     return cols;
+}
+
+/* How many of the columns are persona columns (they come last). */
+static size_t
+s_persona_count(const json_t *cols)
+{
+    size_t n = 0;
+    for (size_t c = json_array_size(cols); c > 0; c--, n++)
+        if (strncmp(json_string_value(json_array_get(cols, c - 1)), "persona.", 8))
+            break;
+    return n;
 }
 
 static json_t *
 s_row(const s_ext_t *x, const json_t *cols, const char *name, const json_t *answer,
-      const json_t *reduced)
+      const json_t *reduced, const json_t *persona)
 {
     json_t *row = json_pack("[s]", name);
-    size_t n_fields = json_array_size(cols) - 1 - x->set.n_rules;
+    size_t n_persona = s_persona_count(cols);
+    size_t n_fields = json_array_size(cols) - 1 - x->set.n_rules - n_persona;
     for (size_t c = 1; c <= n_fields; c++) {
         json_t *v = json_object_get(answer, json_string_value(json_array_get(cols, c)));
         json_array_append_new(row, v ? json_incref(v) : json_null());
     }
     for (size_t r = 0; r < x->set.n_rules; r++)
         json_array_append(row, json_object_get(reduced, x->set.rules[r].name));
+    for (size_t c = json_array_size(cols) - n_persona; c < json_array_size(cols); c++) {
+        json_t *v = json_object_get(persona, json_string_value(json_array_get(cols, c)));
+        json_array_append_new(row, v ? json_incref(v) : json_null());
+    }
     return row;
 }
 
@@ -173,7 +203,8 @@ s_document(const s_ext_t *x, tt_llm_result_t **results, size_t n, uint32_t *fail
         } else {
             json_object_set_new(agents, name, answer ? json_incref(answer) : json_null());
         }
-        json_array_append_new(rows, s_row(x, cols, name, answer, reduced));
+        json_array_append_new(
+            rows, s_row(x, cols, name, answer, reduced, w ? NULL : x->run->agents[i].persona));
         json_object_set_new(reductions, name, reduced);
     }
     tt_llm_t *llm = x->fc ? coord_fcalls_llm(x->fc) : NULL;

@@ -17,6 +17,7 @@
 #include "coord_extract_impl.h"
 #include "tt_buf.h"
 #include "tt_hash.h"
+#include "coord_results.h"
 #include "coord_session.h"
 #include "tt_json.h"
 #include "tt_mem.h"
@@ -76,8 +77,10 @@ s_add_begin(coord_xrun_t *run, const Tt__SimBegin *b)
     snprintf(run->provider, sizeof run->provider, "%s", b->provider ? b->provider : "");
     run->n_agents = b->n_agents;
     run->agents = tt_calloc(b->n_agents + 1, sizeof *run->agents);
-    for (size_t i = 0; i < b->n_agents; i++)
+    for (size_t i = 0; i < b->n_agents; i++) {
         run->agents[i].name = tt_strdup(b->agents[i]->name);
+        run->agents[i].persona = coord_results_persona_columns(b->agents[i]->persona_json);
+    }
 }
 
 static void
@@ -88,6 +91,11 @@ s_add_session_agent(coord_xrun_t *run, const Tt__Session *rec)
         return;
     run->agents = tt_realloc(run->agents, (run->n_agents + 2) * sizeof *run->agents);
     memset(&run->agents[run->n_agents], 0, sizeof run->agents[run->n_agents]);
+    json_t *effect = json_loads(rec->effect_json, 0, NULL);
+    char *spec = tt_json_compact(json_object_get(effect, "spec"));
+    run->agents[run->n_agents].persona = coord_results_persona_columns(spec);
+    free(spec);
+    json_decref(effect);
     run->agents[run->n_agents++].name = name;
 }
 
@@ -154,6 +162,7 @@ coord_xrun_destroy(coord_xrun_t **self_p)
         }
         free(a->events);
         free(a->name);
+        json_decref(a->persona);
     }
     free(run->agents);
     free(run->path);

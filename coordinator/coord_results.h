@@ -3,7 +3,8 @@
  *  results.json: the run's identity (scenario, seed, provider, model, offline,
  *  final hash), per agent (actions by type, model calls, tokens, latency,
  *  failures) and per step (wall time, agents ok/failed). results.csv: one row per
- *  action (step, datetime, agent, type, target, content), RFC 4180 quoting.
+ *  action (step, datetime, agent, type, target, content, stimulus_type,
+ *  stimulus, then persona.* columns), RFC 4180 quoting.
  *  Both are rebuilt from log records, so --resume writes complete files.
  */
 #ifndef COORD_RESULTS_H
@@ -20,8 +21,9 @@ typedef struct coord_results coord_results_t;
 
 /* names: agent names in index order (copied). */
 coord_results_t *coord_results_new(const Tt__SimBegin *begin);
-/* An agent that joined after SimBegin (a session's agent.create). */
-void coord_results_add_agent(coord_results_t *r, const char *name);
+/* An agent that joined after SimBegin (a session's agent.create); spec_json
+ * is its {"type":"TinyPerson","persona":{...}} text. */
+void coord_results_add_agent(coord_results_t *r, const char *name, const char *spec_json);
 void coord_results_destroy(coord_results_t **self_p);
 void coord_results_add_step(coord_results_t *r, const Tt__StepCommit *sc, const Tt__Telemetry *tel);
 void coord_results_note(coord_results_t *r, const char *key, const char *text);
@@ -37,6 +39,10 @@ bool coord_results_too_many_failures(const coord_results_t *r, long max_steps, d
                                      char **why);
 /* A top-level field of results.json (takes value). */
 void coord_results_set(coord_results_t *r, const char *key, json_t *value);
+/* An agent's persona as CSV columns, from its spec text: "persona.age",
+ * "persona.occupation.title", ... -> text (short scalars; lists of scalars
+ * joined with "; "). New reference; {} for a spec that does not parse. */
+json_t *coord_results_persona_columns(const char *spec_json);
 /* Write DIR/results.json and DIR/results.csv. */
 tt_err_t coord_results_write(coord_results_t *r, const char *dir, const char *final_hash_hex,
                              const char *status);

@@ -329,7 +329,12 @@ coord_step_dispatch(coord_t *c)
     if (c->state != COORD_RUN_STEPPING)
         return;
     bool sequential = c->scenario->mode == COORD_MODE_SEQUENTIAL;
-    size_t cap = sequential ? 1 : c->max_concurrency;
+    /* PARALLEL_AGENT_ACTIONS=False: one agent acts at a time (in the same
+     * order and with the same pre-step world, so the log is the same); a
+     * concurrency of 0 is MAX_CONCURRENT_MODEL_CALLS=0 or NONE, no limit */
+    size_t cap = sequential || !c->config.parallel_agent_actions ? 1 : c->max_concurrency;
+    if (cap == 0)
+        cap = SIZE_MAX;
     size_t n = c->n_order;
     while (c->scan_from < n) {
         const coord_agent_t *a = &c->agents[c->order[c->scan_from]];

@@ -205,6 +205,7 @@ coord_session_begin_step(coord_t *c)
     }
     coord_sworld_t *w = &s->worlds[s->world];
     w->now += s->run_seconds;
+    w->steps++;
     coord_world_begin_step_at(c->world, w->now);
 }
 
@@ -503,7 +504,9 @@ coord_session_resume_step(coord_t *c, const Tt__StepCommit *sc)
     }
     coord_sworld_t *w =
         sc->world ? coord_session_world(s, sc->world) : (s->n_worlds ? &s->worlds[0] : NULL);
-    if (w)
+    if (w) {
         w->now = at;
+        w->steps++;
+    }
     coord_world_begin_step_at(c->world, at);
 }

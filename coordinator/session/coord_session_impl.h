@@ -23,6 +23,7 @@ typedef struct {
     int64_t now;          /* simulated seconds */
     int64_t step_seconds; /* per step unless a run says otherwise; 0 = the clock stays */
     bool network;         /* a TinySocialNetwork */
+    uint32_t steps;       /* steps this world has run */
 } coord_sworld_t;
 
 typedef enum {

@@ -252,7 +252,9 @@ s_apply_create(coord_t *c, const json_t *effect, char **errmsg)
     c->agents[i].peer = -1;
     c->agents[i].status = "ok";
     coord_world_add_agent(c->world);
-    coord_results_add_agent(c->results, c->agents[i].name);
+    char *spec = tt_persona_spec_text(c->scenario->agents[i].persona);
+    coord_results_add_agent(c->results, c->agents[i].name, spec);
+    free(spec);
     s_ensure_capacity(c);
     return TT_OK;
 }
@@ -299,6 +301,22 @@ s_key_path_ok(const tt_persona_t *p, const char *key, coord_session_error_t *e)
     return ok;
 }
 
+/* define(key, value, merge) or, without a key, include_persona_definitions(value):
+ * both TinyTroupe merges are merge_dicts (tt_merge.h). *why: caller frees. */
+static tt_err_t
+s_define(tt_persona_t *p, const char *key, const json_t *value, bool merge, char **why)
+{
+    if (key)
+        return tt_persona_define(p, key, json_incref((json_t *)value), merge, why);
+    char *where = NULL, *what = NULL;
+    tt_err_t rc = tt_persona_merge(p, value, &where, &what);
+    if (rc)
+        *why = tt_asprintf("%s: %s", where, what);
+    free(where);
+    free(what);
+    return rc;
+}
+
 static json_t *
 s_make_define(coord_t *c, const json_t *args, coord_session_error_t *e)
 {
@@ -322,6 +340,17 @@ s_make_define(coord_t *c, const json_t *args, coord_session_error_t *e)
         return s_bad(e, "without \"key\", \"value\" must be an object of persona "
                         "definitions (without \"name\")");
     }
+    /* a merge follows TinyTroupe's merge_dicts, which refuses conflicting values:
+     * tried on a copy, so a refused define records nothing */
+    tt_persona_t *copy = tt_persona_dup(p);
+    char *why = NULL;
+    tt_err_t rc = s_define(copy, json_string_value(key), value, json_is_true(merge), &why);
+    tt_persona_destroy(&copy);
+    if (rc) {
+        coord_session_fail(e, 400, "bad_request", "%s", why ? why : "conflicting value");
+        free(why);
+        return NULL;
+    }
     return json_pack("{s:s, s:O, s:O, s:b}", "agent", c->agents[agent].name, "key",
                      key ? key : json_null(), "value", value, "merge", json_is_true(merge));
 }
@@ -337,10 +366,12 @@ s_apply_define(coord_t *c, const json_t *effect, char **errmsg)
     tt_persona_t *p = c->scenario->agents[agent].persona;
     const char *key = json_string_value(json_object_get(effect, "key"));
     json_t *value = json_object_get(effect, "value");
-    if (key)
-        tt_persona_define(p, key, json_incref(value), tt_json_bool(effect, "merge", false));
-    else
-        tt_persona_merge(p, value);
+    char *why = NULL;
+    if (s_define(p, key, value, tt_json_bool(effect, "merge", false), &why)) {
+        *errmsg = tt_asprintf("agent.define does not apply: %s", why ? why : "conflict");
+        free(why);
+        return TT_ECORRUPT;
+    }
     s_reassign(c, (uint32_t)agent);
     return TT_OK;
 }
@@ -392,7 +423,12 @@ s_apply_fragment(coord_t *c, const json_t *effect, char **errmsg)
         *errmsg = tt_strdup("agent.import_fragment of an unknown agent");
         return TT_ECORRUPT;
     }
-    tt_persona_merge(c->scenario->agents[agent].persona, frag);
+    char *why = NULL;
+    if (s_define(c->scenario->agents[agent].persona, NULL, frag, false, &why)) {
+        *errmsg = tt_asprintf("agent.import_fragment does not apply: %s", why ? why : "conflict");
+        free(why);
+        return TT_ECORRUPT;
+    }
     s_reassign(c, (uint32_t)agent);
     return TT_OK;
 }
@@ -585,6 +621,13 @@ s_apply_world(coord_t *c, const json_t *effect, char **errmsg)
             s_add_member(w, (uint32_t)a);
     }
     return TT_OK;
+}
+
+static json_t *
+s_answer_world(coord_t *c, const json_t *effect)
+{
+    (void)c;
+    return json_pack("{s:s}", "name", tt_json_str(effect, "name", ""));
 }
 
 static json_t *
@@ -834,7 +877,7 @@ static const s_op_t s_ops[] = {
     {"agent.move_to", s_make_move, s_apply_move, NULL},
     {"agent.change_context", s_make_context, s_apply_context, NULL},
     {"agent.make_accessible", s_make_accessible, s_apply_accessible, NULL},
-    {"world.create", s_make_world, s_apply_world, NULL},
+    {"world.create", s_make_world, s_apply_world, s_answer_world},
     {"world.add_agents", s_make_add_agents, s_apply_add_agents, NULL},
     {"world.remove_agent", s_make_remove_agent, s_apply_remove_agent, NULL},
     {"world.make_everyone_accessible", s_make_world_only, s_apply_everyone, NULL},

@@ -57,9 +57,10 @@ s_status(coord_t *c, const json_t *args, json_t **result, coord_session_error_t 
         json_t *members = json_array();
         for (size_t k = 0; k < w->n_members; k++)
             json_array_append_new(members, json_string(c->agents[w->members[k]].name));
-        json_array_append_new(
-            worlds, json_pack("{s:s, s:o, s:s, s:b}", "name", w->name, "agents", members,
-                              "datetime", tt_datetime_format(w->now, when), "network", w->network));
+        json_array_append_new(worlds,
+                              json_pack("{s:s, s:o, s:s, s:i, s:b}", "name", w->name, "agents",
+                                        members, "datetime", tt_datetime_format(w->now, when),
+                                        "step", (int)w->steps, "network", w->network));
     }
     *result = json_pack("{s:i, s:o, s:o, s:s, s:s, s:I, s:b}", "step", (int)c->committed_step,
                         "agents", agents, "worlds", worlds, "provider", c->config.provider, "model",
