@@ -13,7 +13,7 @@ find no difference.
 Every model call (the customers' turns, the propositions) is recorded in the session's log:
 run the script twice and the second run replays the first with zero model calls.
 
-Run: python3 examples/python/ab_experiment.py [OUTPUT_DIR]
+Run: python3 examples/python/ab_experiment.py [OUTPUT_DIR]  (default ./ab_experiment.cache/)
 """
 import os
 import random
@@ -112,8 +112,9 @@ def verdict(result, alpha=0.05):
 
 
 if __name__ == "__main__":
-    out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "ab_experiment.sim")
-    control.begin(out)
+    # TinyTroupe's style: the session's directory is derived from a cache-file name
+    # (./ab_experiment.cache/); a rerun replays it
+    control.begin(sys.argv[1] if len(sys.argv) > 1 else "ab_experiment.cache.json")
     result = run_experiment(planted=True)
     print("control scores:  ", result["scores"]["control"])
     print("treatment scores:", result["scores"]["treatment"])
