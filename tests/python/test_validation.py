@@ -99,7 +99,7 @@ def test_empirical_validation_against_a_csv(tmp_path):
     assert real.agent_names[0] == "r1" and real.agent_attributes["age"][0] == "34"
     assert real.is_categorical_metric("would_buy")
 
-    close = _simulated(["yes", "yes", "no", "maybe", "yes", "no", "yes", "maybe", "yes", "no"],
+    close = _simulated(["Yes", "yes", "no", "Maybe ", "yes", "no", "yes", "maybe", "yes", "no"],
                        ["Saving energy is good for the planet", "The sun is free energy",
                         "Too expensive", "Depends on the price", "Cheap to run",
                         "My kettle works fine", "Good for the planet", "Need to see it",
