@@ -86,6 +86,19 @@ s_account(coord_t *c, const uint32_t *who, size_t n_who, long first_n, long last
     json_decref(lines);
 }
 
+/* Who the agents are (TinyTroupe's include_personas): their specs, as JSON. */
+static void
+s_personas(coord_t *c, const uint32_t *who, size_t n_who, tt_buf_t *out)
+{
+    tt_buf_adds(out, "\nWho they are:\n");
+    size_t n = who ? n_who : c->n_agents;
+    for (size_t i = 0; i < n; i++) {
+        char *spec = tt_persona_spec_text(c->scenario->agents[who ? who[i] : i].persona);
+        tt_buf_addf(out, "%s\n", spec);
+        free(spec);
+    }
+}
+
 static tt_err_t
 s_check_answer(const json_t *root, const void *arg, json_t **parsed, char **why)
 {
@@ -253,6 +266,8 @@ coord_session_judge(coord_t *c, const json_t *args, coord_session_error_t *e)
     tt_buf_init(&b, S_ACCOUNT_CAP);
     tt_buf_addf(&b, "Proposition: %s\n\nWhat happened (%s):\n", claim, label);
     s_account(c, who, n_who, first_n, last_n, &b);
+    if (tt_json_bool(args, "include_personas", false))
+        s_personas(c, who, n_who, &b);
     json_t *msgs = json_pack("[{s:s, s:s}, {s:s, s:s}]", "role", "system", "content",
                              score ? s_system_score : s_system_check, "role", "user", "content",
                              tt_buf_str(&b));
@@ -266,9 +281,10 @@ coord_session_judge(coord_t *c, const json_t *args, coord_session_error_t *e)
     json_decref(msgs);
     json_decref(schema);
     tt_llm_request_set_checker(req, s_check_answer, score ? (void *)1 : NULL);
-    json_t *effect = json_pack("{s:s, s:s, s:s, s:b, s:I, s:I}", "op", "proposition", "proposition",
-                               claim, "about", label, "score", score, "first_n",
-                               (json_int_t)first_n, "last_n", (json_int_t)last_n);
+    json_t *effect = json_pack("{s:s, s:s, s:s, s:b, s:I, s:I, s:b}", "op", "proposition",
+                               "proposition", claim, "about", label, "score", score, "first_n",
+                               (json_int_t)first_n, "last_n", (json_int_t)last_n,
+                               "include_personas", tt_json_bool(args, "include_personas", false));
     free(who);
     free(label);
     return s_call(c, req, effect, e);

@@ -18,16 +18,27 @@ from .environment import TinySocialNetwork, TinyWorld
 from .errors import (BadRequestError, NameConflictError, SessionClosedError, SessionStartError,
                      SimulationFailedError, TooLargeError, TroupeError, UnauthorisedError,
                      UnknownAgentError, UnknownWorldError)
-from .experimentation import Proposition, check_proposition, compute_score
+from .enrichment import TinyEnricher, TinyStyler
+from .experimentation import (ABRandomizer, InPlaceExperimentRunner, Proposition,
+                              StatisticalTester, check_proposition, compute_score)
+from .export import ArtifactExporter
 from .extraction import ResultsExtractor, ResultsReducer
 from .factory import TinyPersonFactory
+from .normalizer import Normalizer
 from .session import Session, find_coordinator
+from .steering import Intervention, InterventionBatch, TinyStory
+from .validation import (SimulationExperimentDataset, SimulationExperimentEmpiricalValidator,
+                         TinyPersonValidator)
 
 __version__ = "0.1.0"
 
 __all__ = ["TinyPerson", "TinyWorld", "TinySocialNetwork", "TinyPersonFactory",
            "ResultsExtractor", "ResultsReducer", "Proposition", "check_proposition",
            "compute_score", "control", "Session", "find_coordinator",
+           "ABRandomizer", "StatisticalTester", "InPlaceExperimentRunner", "TinyPersonValidator",
+           "SimulationExperimentEmpiricalValidator", "SimulationExperimentDataset", "TinyStory",
+           "Intervention", "InterventionBatch", "TinyEnricher", "TinyStyler", "Normalizer",
+           "ArtifactExporter",
            "TroupeError", "BadRequestError", "UnknownAgentError", "UnknownWorldError",
            "NameConflictError", "UnauthorisedError", "TooLargeError", "SimulationFailedError",
            "SessionClosedError", "SessionStartError"]

@@ -62,13 +62,12 @@ class TinyWorld:
     all_environments = {}
     _network = False
     _counter = 0
+    _interventions = ()  # worlds bound to an existing session world have none yet
 
     def __init__(self, name=None, agents=None, initial_datetime=None, interventions=None,
                  broadcast_if_no_target=True, max_additional_targets_to_display=3,
                  session=None):
-        if interventions:
-            raise NotImplementedError("interventions are not available in a troupe session; "
-                                      "use a scenario's `interventions` with `coordinator run`")
+        self._interventions = list(interventions or [])
         agents = list(agents or [])
         if session is None and agents:
             session = agents[0]._session
@@ -205,10 +204,24 @@ class TinyWorld:
 
     # ------------------------------------------------------------------ time
 
+    def add_intervention(self, intervention):
+        """An Intervention (troupe.steering) checked and applied before each step of `run`."""
+        self._interventions = list(self._interventions) + [intervention]
+        return self
+
     def run(self, steps, timedelta_per_step=None, return_actions=False,
             randomize_agents_order=True, parallelize=None):
         """The world's agents act together, `steps` times. With `return_actions`, a list with
-        one `{agent_name: [{"action", "cognitive_state"}, ...]}` per step."""
+        one `{agent_name: [{"action", "cognitive_state"}, ...]}` per step. With interventions,
+        one step at a time, each intervention executed before each step (as TinyTroupe)."""
+        if self._interventions:
+            from .steering import run_with_interventions  # it imports this module
+            pending, self._interventions = self._interventions, []
+            try:
+                return run_with_interventions(self, steps, pending, timedelta_per_step,
+                                              return_actions)
+            finally:
+                self._interventions = pending
         args = {"world": self.name, "steps": int(steps)}
         d = iso_duration(timedelta_per_step)
         if d:

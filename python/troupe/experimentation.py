@@ -32,7 +32,7 @@ class Proposition:
     """A claim about a target (a TinyPerson, a TinyWorld, several of them, or everyone when no
     target is given), checked as a boolean or scored from MIN_SCORE to MAX_SCORE.
 
-    `include_personas`, `double_check` and `use_reasoning_model` are accepted for TinyTroupe's
+    `double_check` and `use_reasoning_model` are accepted for TinyTroupe's
     sake; the session decides what the model is shown. With several targets, each is judged on
     its own: `check` holds when it holds for all, `score` is the lowest.
     """
@@ -97,6 +97,8 @@ class Proposition:
             args["first_n"] = int(self.first_n)
         if self.last_n is not None:
             args["last_n"] = int(self.last_n)
+        if self.include_personas:
+            args["include_personas"] = True
         return s.command("proposition.check", **args)
 
     def _evaluate(self, target, additional_context, claim_variables, return_full_response,
@@ -151,3 +153,9 @@ def compute_score(target, claim, additional_context=_DEFAULT_CONTEXT, first_n=No
     """Score a claim about a target without keeping a Proposition."""
     return Proposition(claim, target, first_n=first_n, last_n=last_n).score(
         additional_context=additional_context, return_full_response=return_full_response)
+
+
+# TinyTroupe keeps these in tinytroupe.experimentation too (none of them imports this module)
+from .randomization import ABRandomizer  # noqa: E402
+from .statistical_tests import StatisticalTester, cohen_d  # noqa: E402
+from .in_place_experiment_runner import InPlaceExperimentRunner  # noqa: E402

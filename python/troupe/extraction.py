@@ -208,3 +208,8 @@ class ResultsReducer:
                 row = {key: item}
             rows.append(row)
         return rows
+
+
+# TinyTroupe keeps these in tinytroupe.extraction too
+from .normalizer import Normalizer  # noqa: E402
+from .export import ArtifactExporter  # noqa: E402

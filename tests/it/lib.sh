@@ -32,8 +32,10 @@ start_fakellm() {
     "$FAKELLM" --port 0 "$@" >"$out" 2>"$TMP/fakellm.err" &
     FAKE_PID=$!
     PIDS+=("$FAKE_PID")
-    for _ in $(seq 100); do
-        [[ -s $out ]] && break
+    local deadline=$((SECONDS + 60)) # a deadline, not a count: a loaded machine is slow
+    until [[ -s $out ]]; do
+        kill -0 "$FAKE_PID" 2>/dev/null || break
+        [[ $SECONDS -lt $deadline ]] || break
         sleep 0.05
     done
     local port

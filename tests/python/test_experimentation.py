@@ -208,7 +208,7 @@ def test_a_proposition_true_of_one_session_and_false_of_another(offline, tmp_pat
 # ---------------------------------------------------------------------- interventions
 
 def test_interventions_between_single_steps(offline, tmp_path):
-    from troupe.steering import Intervention, run_with_interventions
+    from troupe.steering import Intervention
 
     def fn():
         lisa = TinyPerson.load_specification(LISA)
@@ -225,7 +225,10 @@ def test_interventions_between_single_steps(offline, tmp_path):
         never = Intervention.create_for_each([lisa, oscar]) \
             .set_propositional_precondition(Proposition("Someone mentions a volcano"), threshold=0) \
             .set_effect(lambda targets: applied.append("never"))
-        run_with_interventions(world, 3, [nudge, never])
+        # as a TinyTroupe world runs them: checked before each of its steps
+        world.add_intervention(nudge)
+        world.add_intervention(never)
+        world.run(3)
         heard = [e["content"] for e in oscar.memory if e["kind"] == "stimulus"]
         return applied, "The cafe is closing in ten minutes." in heard, \
             nudge.precondition_justification() != ""
