@@ -23,6 +23,7 @@
 
 #include "coord_report.h"
 #include "coord_report_data.h"
+#include "coord_report_results.h"
 #include "tt_hash.h"
 #include "tt_json.h"
 #include "tt_mem.h"
@@ -36,19 +37,22 @@
 #define S_OPT_JSON    1u
 #define S_OPT_COMPACT 2u
 #define S_OPT_HTML    4u
+#define S_OPT_MANY    8u /* more logs than npos, up to S_POS_MAX (report) */
+#define S_POS_MAX     8
 
 typedef struct {
-    const char *pos[2];
+    const char *pos[S_POS_MAX];
     int npos;
     bool help;
     bool json;
     bool compact;
-    const char *html; /* --html OUT */
+    const char *html;       /* --html OUT */
+    const char *extraction; /* --extraction FILE (report) */
 } s_args_t;
 
 typedef struct {
     const char *name;
-    int npos; /* positional arguments wanted */
+    int npos; /* positional arguments wanted (at least, with S_OPT_MANY) */
     unsigned opts;
     const char *usage;
     int (*run)(const s_args_t *a, FILE *out, FILE *err);
@@ -63,7 +67,7 @@ static const char s_usage[] =
     "  dump LOG                one JSON object per record (JSON lines)\n"
     "  diff A B                name the first divergent record (exit 0 same, 1 different)\n"
     "  verify LOG [--json]     check framing and hash chain (exit 0 sound, 1 broken)\n"
-    "  report LOG --html OUT   the run as one self-contained HTML page\n"
+    "  report LOG... --html OUT  the run (or runs side by side) as one HTML page\n"
     "\n"
     "`coordinator log COMMAND --help` describes one command. Exit 2: bad usage or an\n"
     "unreadable file.\n";
@@ -97,11 +101,15 @@ s_parse(const s_cmd_t *cmd, int argc, char **argv, s_args_t *a, FILE *err)
             if (i + 1 >= argc)
                 return s_usage_error(err, cmd, "missing value for", arg);
             a->html = argv[++i];
+        } else if (options && (cmd->opts & S_OPT_HTML) && strcmp(arg, "--extraction") == 0) {
+            if (i + 1 >= argc)
+                return s_usage_error(err, cmd, "missing value for", arg);
+            a->extraction = argv[++i];
         } else if (options && strcmp(arg, "--") == 0)
             options = false;
         else if (options && arg[0] == '-' && arg[1])
             return s_usage_error(err, cmd, "unknown option", arg);
-        else if (a->npos < cmd->npos)
+        else if (a->npos < ((cmd->opts & S_OPT_MANY) ? S_POS_MAX : cmd->npos))
             a->pos[a->npos++] = arg;
         else
             return s_usage_error(err, cmd, "unexpected argument", arg);
@@ -711,16 +719,12 @@ s_same_file(const char *log, const char *path)
            a.st_ino == b.st_ino;
 }
 
-static int
-s_cmd_report(const s_args_t *a, FILE *out, FILE *err)
+/* The report's data for one log (caller owns it), or NULL when unreadable. */
+static json_t *
+s_report_data(const char *path, FILE *err)
 {
-    (void)out;
-    if (s_same_file(a->pos[0], a->html)) {
-        fprintf(err, "coordinator log report: %s is the log itself; not overwriting it\n", a->html);
-        return S_EXIT_USAGE;
-    }
     tt_tlog_t *log = NULL;
-    int rc = s_open(a->pos[0], &log, err);
+    int rc = s_open(path, &log, err);
     coord_report_data_t *data = coord_report_data_new();
     for (uint64_t i = 0; !rc && i < tt_tlog_count(log); i++) {
         tt_tlog_entry_t e;
@@ -728,18 +732,101 @@ s_cmd_report(const s_args_t *a, FILE *out, FILE *err)
             coord_report_data_add(data, &e);
         tt_tlog_entry_fini(&e);
     }
-    if (!rc) {
-        json_t *facts = coord_report_data_json(data, log);
-        char *msg = NULL;
-        if (coord_report_save(facts, a->html, &msg) != TT_OK) {
-            fprintf(err, "coordinator log report: %s\n", msg);
-            rc = S_EXIT_FAILED;
-        }
-        free(msg);
-        json_decref(facts);
-    }
+    json_t *facts = rc ? NULL : coord_report_data_json(data, log);
     coord_report_data_destroy(&data);
     tt_tlog_close(&log);
+    return facts;
+}
+
+/* Results beside the log (or --extraction, for the first log) into facts. */
+static int
+s_report_results(json_t *facts, const char *log, const char *given, FILE *err)
+{
+    char *path = given ? tt_strdup(given) : coord_report_results_beside(log), *msg = NULL;
+    int rc = S_EXIT_OK;
+    if (path && coord_report_results_attach(facts, path, &msg) != TT_OK) {
+        fprintf(err, "coordinator log report: %s\n", msg);
+        rc = S_EXIT_USAGE;
+    }
+    free(msg);
+    free(path);
+    return rc;
+}
+
+/* `log diff` A B, its words kept for the page: the one divergence logic. */
+static char *
+s_report_divergence(const char *a, const char *b, bool *identical, FILE *err)
+{
+    s_args_t pair = {.pos = {a, b}, .npos = 2};
+    char *words = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&words, &len);
+    TT_ASSERT(out != NULL);
+    tt_tlog_t *la = NULL, *lb = NULL;
+    int rc = s_open(a, &la, err);
+    if (!rc)
+        rc = s_open(b, &lb, err);
+    if (!rc)
+        rc = s_diff_walk(&pair, la, lb, out, err);
+    tt_tlog_close(&la);
+    tt_tlog_close(&lb);
+    fclose(out);
+    *identical = rc == S_EXIT_OK;
+    return words;
+}
+
+/* The first log's data, with "compare" when there are more logs. */
+static json_t *
+s_report_runs(const s_args_t *a, FILE *err)
+{
+    json_t *first = s_report_data(a->pos[0], err);
+    if (!first || s_report_results(first, a->pos[0], a->extraction, err) != S_EXIT_OK) {
+        json_decref(first);
+        return NULL;
+    }
+    if (a->npos < 2)
+        return first;
+    json_t *runs = json_array();
+    json_array_append_new(runs, coord_report_results_summary(first, NULL, true));
+    for (int i = 1; i < a->npos; i++) {
+        json_t *other = s_report_data(a->pos[i], err);
+        if (!other || s_report_results(other, a->pos[i], NULL, err) != S_EXIT_OK) {
+            json_decref(other);
+            json_decref(runs);
+            json_decref(first);
+            return NULL;
+        }
+        bool same = false;
+        char *words = s_report_divergence(a->pos[0], a->pos[i], &same, err);
+        json_array_append_new(runs, coord_report_results_summary(other, words, same));
+        free(words);
+        json_decref(other);
+    }
+    json_object_set_new(first, "compare", runs);
+    return first;
+}
+
+static int
+s_cmd_report(const s_args_t *a, FILE *out, FILE *err)
+{
+    (void)out;
+    for (int i = 0; i < a->npos; i++) {
+        if (s_same_file(a->pos[i], a->html)) {
+            fprintf(err, "coordinator log report: %s is a log; not overwriting it\n", a->html);
+            return S_EXIT_USAGE;
+        }
+    }
+    json_t *facts = s_report_runs(a, err);
+    if (!facts)
+        return S_EXIT_USAGE;
+    char *msg = NULL;
+    int rc = S_EXIT_OK;
+    if (coord_report_save(facts, a->html, &msg) != TT_OK) {
+        fprintf(err, "coordinator log report: %s\n", msg);
+        rc = S_EXIT_FAILED;
+    }
+    free(msg);
+    json_decref(facts);
     return rc;
 }
 
@@ -770,14 +857,18 @@ static const s_cmd_t s_cmds[] = {
      "(with --json, the report as JSON on stdout and the verdict on stderr). Exit 0\n"
      "when sound, 1 when broken (torn tail or corruption), 2 when unreadable.\n",
      s_cmd_verify},
-    {"report", 1, S_OPT_HTML,
-     "usage: coordinator log report LOG --html OUT.html\n"
+    {"report", 1, S_OPT_HTML | S_OPT_MANY,
+     "usage: coordinator log report LOG [LOG...] --html OUT.html [--extraction FILE]\n"
      "Write the run as one self-contained HTML page: identity (scenario, seed, model,\n"
      "final hash, complete or not), the conversation step by step with filters and\n"
      "search, each agent's persona, actions and cognitive state, and charts of model\n"
      "calls, tokens, latency, retries and step wall time. The page fetches nothing.\n"
-     "Only OUT.html is written (through OUT.html.tmp). Exit 1 when it cannot be\n"
-     "written.\n",
+     "With extraction.json beside LOG (or --extraction FILE), the results: each\n"
+     "field charted and sliceable by persona, with the quotes behind each answer.\n"
+     "With several logs (up to 8), the runs side by side: results or action counts,\n"
+     "and the first divergence as `log diff` names it. Only OUT.html is written\n"
+     "(through OUT.html.tmp). Exit 1 when it cannot be written, 2 when a log or an\n"
+     "extraction is unreadable.\n",
      s_cmd_report},
 };
 
