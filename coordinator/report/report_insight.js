@@ -392,7 +392,8 @@ const ttInsight = (ctx) => {
   function runsTable(runs) {
     const rows = runs.map((r, k) => {
       const m = /step (\d+)/.exec(r.divergence || '');
-      const first = (r.divergence || '').split('\n')[0];
+      const said = (r.divergence || '').split('\n').filter((l) => l.startsWith('first'));
+      const first = said.length ? said[said.length - 1] : (r.divergence || '').split('\n')[0];
       const against = k === 0 ? '(the run shown)'
         : r.identical ? 'identical' : h('span', null, first, m ? ' ' : '',
           m ? h('a', { href: '#step-' + m[1], text: 'open step ' + m[1] }) : '');
