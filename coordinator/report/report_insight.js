@@ -611,8 +611,7 @@ const ttInsight = (ctx) => {
     if (!sel || !R.cols.some((c) => c.key === m[1])) return false;
     sel.value = m[1];
     R.slice = m[1];
-    drawResults();
-    $('results').scrollIntoView({ block: 'start' });
+    drawResults(); /* the results come first after the identity: no scrolling */
     return true;
   }
 
