@@ -10,7 +10,7 @@
  *  without a change here. `log stats` reads named fields, because it counts.
  *
  *  `log report` is the one command that writes a file: the HTML page named by
- *  --html (coord_report_data builds its data, coord_report writes it).
+ *  --html (coord_logreport, with the helpers below that every command uses).
  */
 #define TT_LOG_MODULE "logcmd"
 #include "coord_logcmd.h"
@@ -19,11 +19,8 @@
 #include <inttypes.h>
 #include <stdbool.h>
 #include <string.h>
-#include <sys/stat.h>
 
-#include "coord_report.h"
-#include "coord_report_data.h"
-#include "coord_report_results.h"
+#include "coord_logreport.h"
 #include "tt_hash.h"
 #include "tt_json.h"
 #include "tt_mem.h"
@@ -710,124 +707,32 @@ s_cmd_verify(const s_args_t *a, FILE *out, FILE *err)
 
 /* ------------------------------------------------------------------- report */
 
-/* Would writing path overwrite the log? (the same file under another name) */
-static bool
-s_same_file(const char *log, const char *path)
-{
-    struct stat a, b;
-    return stat(log, &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev &&
-           a.st_ino == b.st_ino;
-}
-
-/* The report's data for one log (caller owns it), or NULL when unreadable. */
-static json_t *
-s_report_data(const char *path, FILE *err)
-{
-    tt_tlog_t *log = NULL;
-    int rc = s_open(path, &log, err);
-    coord_report_data_t *data = coord_report_data_new();
-    for (uint64_t i = 0; !rc && i < tt_tlog_count(log); i++) {
-        tt_tlog_entry_t e;
-        if ((rc = s_read(log, i, &e, err)) == S_EXIT_OK)
-            coord_report_data_add(data, &e);
-        tt_tlog_entry_fini(&e);
-    }
-    json_t *facts = rc ? NULL : coord_report_data_json(data, log);
-    coord_report_data_destroy(&data);
-    tt_tlog_close(&log);
-    return facts;
-}
-
-/* Results beside the log (or --extraction, for the first log) into facts. */
-static int
-s_report_results(json_t *facts, const char *log, const char *given, FILE *err)
-{
-    char *path = given ? tt_strdup(given) : coord_report_results_beside(log), *msg = NULL;
-    int rc = S_EXIT_OK;
-    if (path && coord_report_results_attach(facts, path, &msg) != TT_OK) {
-        fprintf(err, "coordinator log report: %s\n", msg);
-        rc = S_EXIT_USAGE;
-    }
-    free(msg);
-    free(path);
-    return rc;
-}
-
-/* `log diff` A B, its words kept for the page: the one divergence logic. */
-static char *
-s_report_divergence(const char *a, const char *b, bool *identical, FILE *err)
-{
-    s_args_t pair = {.pos = {a, b}, .npos = 2};
-    char *words = NULL;
-    size_t len = 0;
-    FILE *out = open_memstream(&words, &len);
-    TT_ASSERT(out != NULL);
-    tt_tlog_t *la = NULL, *lb = NULL;
-    int rc = s_open(a, &la, err);
-    if (!rc)
-        rc = s_open(b, &lb, err);
-    if (!rc)
-        rc = s_diff_walk(&pair, la, lb, out, err);
-    tt_tlog_close(&la);
-    tt_tlog_close(&lb);
-    fclose(out);
-    *identical = rc == S_EXIT_OK;
-    return words;
-}
-
-/* The first log's data, with "compare" when there are more logs. */
-static json_t *
-s_report_runs(const s_args_t *a, FILE *err)
-{
-    json_t *first = s_report_data(a->pos[0], err);
-    if (!first || s_report_results(first, a->pos[0], a->extraction, err) != S_EXIT_OK) {
-        json_decref(first);
-        return NULL;
-    }
-    if (a->npos < 2)
-        return first;
-    json_t *runs = json_array();
-    json_array_append_new(runs, coord_report_results_summary(first, NULL, true));
-    for (int i = 1; i < a->npos; i++) {
-        json_t *other = s_report_data(a->pos[i], err);
-        if (!other || s_report_results(other, a->pos[i], NULL, err) != S_EXIT_OK) {
-            json_decref(other);
-            json_decref(runs);
-            json_decref(first);
-            return NULL;
-        }
-        bool same = false;
-        char *words = s_report_divergence(a->pos[0], a->pos[i], &same, err);
-        json_array_append_new(runs, coord_report_results_summary(other, words, same));
-        free(words);
-        json_decref(other);
-    }
-    json_object_set_new(first, "compare", runs);
-    return first;
-}
-
 static int
 s_cmd_report(const s_args_t *a, FILE *out, FILE *err)
 {
     (void)out;
-    for (int i = 0; i < a->npos; i++) {
-        if (s_same_file(a->pos[i], a->html)) {
-            fprintf(err, "coordinator log report: %s is a log; not overwriting it\n", a->html);
-            return S_EXIT_USAGE;
-        }
-    }
-    json_t *facts = s_report_runs(a, err);
-    if (!facts)
-        return S_EXIT_USAGE;
-    char *msg = NULL;
-    int rc = S_EXIT_OK;
-    if (coord_report_save(facts, a->html, &msg) != TT_OK) {
-        fprintf(err, "coordinator log report: %s\n", msg);
-        rc = S_EXIT_FAILED;
-    }
-    free(msg);
-    json_decref(facts);
-    return rc;
+    return coord_logreport_run(a->pos, a->npos, a->html, a->extraction, err);
+}
+
+/* ------------------------------------------------------------ shared helpers */
+
+int
+coord_logcmd_open(const char *path, tt_tlog_t **log, FILE *err)
+{
+    return s_open(path, log, err);
+}
+
+int
+coord_logcmd_read(tt_tlog_t *log, uint64_t index, tt_tlog_entry_t *entry, FILE *err)
+{
+    return s_read(log, index, entry, err);
+}
+
+int
+coord_logcmd_diff(const char *a, const char *b, FILE *out, FILE *err)
+{
+    s_args_t pair = {.pos = {a, b}, .npos = 2};
+    return s_cmd_diff(&pair, out, err);
 }
 
 /* ----------------------------------------------------------------- dispatch */
