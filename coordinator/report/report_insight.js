@@ -150,6 +150,8 @@ const ttInsight = (ctx) => {
     return { keys, of: (r) => label(col.get(r)) };
   }
 
+  const isWorld = (x) => x.scope === 'world';
+
   /* The fields of an extraction table and how each is drawn. */
   function fieldsOf(x) {
     const out = [];
@@ -335,7 +337,7 @@ const ttInsight = (ctx) => {
     const g = grouping(rows, col);
     const fields = fieldsOf(x);
     const grid = h('div', { class: 'chart-grid' });
-    for (const f of fields) {
+    for (const f of isWorld(x) ? [] : fields) {
       if (f.kind === 'category') grid.append(categoryCard(rows, f, g, col));
       if (f.kind === 'number') grid.append(numberCard(rows, f, g, col));
     }
@@ -343,7 +345,7 @@ const ttInsight = (ctx) => {
     const w = worldEl(x.world_extraction);
     if (w) box.append(h('h3', { text: 'For the world' }), w);
     if (rows.length) {
-      box.append(h('h3', { text: 'Answers per agent' }),
+      box.append(h('h3', { text: isWorld(x) ? 'Answers and counts' : 'Answers per agent' }),
         h('p', { class: 'sub', text: 'Each agent\u2019s answers as extracted; its quotes are ' +
           'what it said and thought in the run, from the log.' }),
         csvTable(answersTable(rows, fields, g, col), 'answers'));
@@ -354,7 +356,7 @@ const ttInsight = (ctx) => {
     const x = R.x;
     const sec = $('results');
     if (!x || !sec) return;
-    R.cols = sliceColumns(x);
+    R.cols = isWorld(x) ? [] : sliceColumns(x); /* one answer for everyone: nothing to slice */
     const head = sec.querySelector('.section-head');
     const select = h('select', { id: 'slice' }, h('option', { value: '', text: 'nothing' }),
       R.cols.map((c) => h('option', { value: c.key, text: c.label })));
@@ -362,7 +364,7 @@ const ttInsight = (ctx) => {
       R.slice = select.value || null;
       drawResults();
     });
-    head.append(h('div', { class: 'section-tools' },
+    if (R.cols.length) head.append(h('div', { class: 'section-tools' },
       h('label', { for: 'slice', class: 'field-label inline', text: 'Slice by ' }), select));
     const about = h('div', { class: 'results-about' });
     if (x.objective) about.append(h('p', { class: 'objective' }, h('b', { text: 'Asked: ' }),
