@@ -6,7 +6,8 @@
 #   - results sliced by a persona field (#slice=persona.gender): per gender,
 #     the counts of would_buy and the n/mean/min/max of likelihood are those
 #     of extraction.json; every agent's quotes are its TALK and THINK actions;
-#   - every table has a CSV button;
+#   - every table has a CSV button; pressed, answers.csv and the would_buy
+#     counts are extraction.json's;
 #   - deep links: #step-3 opens step 3, #agent=NAME opens that agent;
 #   - two runs side by side: the divergence `log diff` names, and the planted
 #     difference (price_mentions) in the results, marked as differing;
@@ -97,6 +98,31 @@ AGENT=$(python3 -c "import json,sys; print(sorted(json.load(open(sys.argv[1]))\
 dom "file://$ONE#agent=$(python3 -c "import sys,urllib.parse as u; print(u.quote(sys.argv[1]))" \
     "$AGENT")" "$TMP/agent.html"
 dom "file://$TWO" "$TMP/two.dom.html"
+# The CSV buttons, pressed: a copy of the page whose last script catches the
+# files they make (the Blob) instead of downloading them.
+python3 - "$ONE" "$TMP/csv.html" <<'PY'
+import sys
+page = open(sys.argv[1], encoding="utf-8").read()
+catch = """<script>
+(() => {
+  const out = document.createElement('pre');
+  out.id = 'csv-out';
+  document.body.append(out);
+  URL.createObjectURL = (blob) => {
+    blob.text().then((t) => out.append(document.createTextNode('=====' + t)));
+    return 'about:blank';
+  };
+  HTMLAnchorElement.prototype.click = function () { out.setAttribute('data-files',
+    (out.getAttribute('data-files') || '') + this.download + ';'); };
+  for (const name of ['answers', 'results-would_buy'])
+    document.querySelector('button.csv[data-csv-for="' + name + '"]').click();
+})();
+</script>
+"""
+i = page.rindex("</body>")
+open(sys.argv[2], "w", encoding="utf-8").write(page[:i] + catch + page[i:])
+PY
+dom "file://$TMP/csv.html" "$TMP/csv.dom.html"
 start=$(date +%s%N)
 dom "file://$BIG#graph" "$TMP/big.dom.html"
 echo "1,000-agent page: chromium start, load and dump in $((($(date +%s%N) - start) / 1000000)) ms"
@@ -182,6 +208,25 @@ for name in ("sliced.html", "two.dom.html", "big.dom.html"):
     d = read(name)
     need(d.count("<table") == len(re.findall(r'class="btn csv"', d)) > 0,
          f"{name}: {d.count('<table')} tables, {len(re.findall('class=.btn csv.', d))} CSV buttons")
+
+# What the CSV buttons download: the answers as extraction.json has them.
+import csv, io
+d = read("csv.dom.html")
+m = re.search(r'<pre id="csv-out" data-files="([^"]*)">(.*?)</pre>', d, re.S)
+need(m, "pressing the CSV buttons made no file")
+need(m.group(1) == "answers.csv;results-would_buy.csv;", f"CSV files named {m.group(1)}")
+files = [f.lstrip("\ufeff") for f in unesc(m.group(2)).split("=====")[1:]]
+need(len(files) == 2, f"{len(files)} CSV texts, want 2")
+got = list(csv.DictReader(io.StringIO(files[0])))
+need(len(got) == len(rows), f"answers.csv has {len(got)} rows, extraction.json {len(rows)}")
+for g, r in zip(got, rows):
+    need(g["Agent"] == r["name"] and g["would_buy"] == str(r["would_buy"]) and
+         float(g["likelihood"]) == r["likelihood"] and int(g["Quotes"]) == quotes[r["name"]],
+         f"answers.csv row {g} does not match extraction.json {r['name']}")
+wb = list(csv.reader(io.StringIO(files[1])))
+want = Counter(str(r["would_buy"]) for r in rows)
+need({c: int(n) for c, n in zip(wb[0][1:], wb[1][1:])} == dict(want),
+     f"results-would_buy.csv {wb}, extraction.json {dict(want)}")
 
 # --- deep links -------------------------------------------------------------
 d = read("step3.html")
