@@ -475,9 +475,21 @@ const ttInsight = (ctx) => {
         f.kind === 'number' ? '' : 'answer'], runs, lines,
       { class: 'data-table compare-field', 'data-field': f.key });
       const differs = lines.filter((l) => l.values.some((v) => v !== l.values[0])).length;
+      const cats = lines.map((l) => {
+        const words = l.keys.filter((w) => w && w !== 'mean' && w !== ALL).join(' ') ||
+          (f.kind === 'number' ? 'mean' : l.keys[1]);
+        return { label: words, title: words };
+      });
+      const svg = C.grouped('compare-' + f.key, f.key + ' in each run', cats,
+        runs.map((_, k) => ({ name: runName(k), cls: 'g' + k, values: lines.map((l) =>
+          l.values[k] || 0) })), { fmtY: f.kind === 'number' ? String : C.short,
+          fmtTip: String, width: Math.min(2 * C.W, Math.max(C.W, 60 * cats.length)),
+          empty: 'no answers' });
+      const fig = h('figure', { class: 'chart compare-chart' }, svg,
+        legend(runs.map((_, k) => [runName(k), '--g' + k])));
       box.append(h('h4', { text: f.key }), h('p', { class: 'sub', text: differs
         ? plural(differs, 'line') + ' differ between the runs.' : 'The same in every run.' }),
-      csvTable(tab, 'compare-' + f.key));
+      h('div', { class: 'compare-pair' }, fig, csvTable(tab, 'compare-' + f.key)));
     }
     return box;
   }
