@@ -256,21 +256,22 @@ const ttInsight = (ctx) => {
     return fig;
   }
 
-  /* Agent i's TALK and THINK actions, in step order (computed once). */
-  const quoteCache = new Map();
+  /* Agent i's TALK and THINK actions, in step order: one pass over the run
+   * for every agent, the first time any is asked for. */
+  let quoteIndex = null;
   function quotesOf(i) {
-    if (quoteCache.has(i)) return quoteCache.get(i);
-    const out = [];
-    for (const st of D.steps)
-      for (const t of st.turns) {
-        if (t.a !== i) continue;
-        for (const a of t.act) {
-          const type = S[a[0]];
-          if (type === 'TALK' || type === 'THINK') out.push([st.step, type, S[a[1]], S[a[2]]]);
-        }
-      }
-    quoteCache.set(i, out);
-    return out;
+    if (!quoteIndex) {
+      quoteIndex = new Map();
+      for (const st of D.steps)
+        for (const t of st.turns)
+          for (const a of t.act) {
+            const type = S[a[0]];
+            if (type !== 'TALK' && type !== 'THINK') continue;
+            if (!quoteIndex.has(t.a)) quoteIndex.set(t.a, []);
+            quoteIndex.get(t.a).push([st.step, type, S[a[1]], S[a[2]]]);
+          }
+    }
+    return quoteIndex.get(i) || [];
   }
 
   function quotesEl(i) {
