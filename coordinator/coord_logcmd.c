@@ -10,7 +10,7 @@
  *  without a change here. `log stats` reads named fields, because it counts.
  *
  *  `log report` is the one command that writes a file: the HTML page named by
- *  --html (coord_report_data builds its data, coord_report writes it).
+ *  --html (coord_logreport, with the helpers below that every command uses).
  */
 #define TT_LOG_MODULE "logcmd"
 #include "coord_logcmd.h"
@@ -19,10 +19,8 @@
 #include <inttypes.h>
 #include <stdbool.h>
 #include <string.h>
-#include <sys/stat.h>
 
-#include "coord_report.h"
-#include "coord_report_data.h"
+#include "coord_logreport.h"
 #include "tt_hash.h"
 #include "tt_json.h"
 #include "tt_mem.h"
@@ -36,19 +34,22 @@
 #define S_OPT_JSON    1u
 #define S_OPT_COMPACT 2u
 #define S_OPT_HTML    4u
+#define S_OPT_MANY    8u /* more logs than npos, up to S_POS_MAX (report) */
+#define S_POS_MAX     8
 
 typedef struct {
-    const char *pos[2];
+    const char *pos[S_POS_MAX];
     int npos;
     bool help;
     bool json;
     bool compact;
-    const char *html; /* --html OUT */
+    const char *html;       /* --html OUT */
+    const char *extraction; /* --extraction FILE (report) */
 } s_args_t;
 
 typedef struct {
     const char *name;
-    int npos; /* positional arguments wanted */
+    int npos; /* positional arguments wanted (at least, with S_OPT_MANY) */
     unsigned opts;
     const char *usage;
     int (*run)(const s_args_t *a, FILE *out, FILE *err);
@@ -63,7 +64,7 @@ static const char s_usage[] =
     "  dump LOG                one JSON object per record (JSON lines)\n"
     "  diff A B                name the first divergent record (exit 0 same, 1 different)\n"
     "  verify LOG [--json]     check framing and hash chain (exit 0 sound, 1 broken)\n"
-    "  report LOG --html OUT   the run as one self-contained HTML page\n"
+    "  report LOG... --html OUT  the run (or runs side by side) as one HTML page\n"
     "\n"
     "`coordinator log COMMAND --help` describes one command. Exit 2: bad usage or an\n"
     "unreadable file.\n";
@@ -97,11 +98,15 @@ s_parse(const s_cmd_t *cmd, int argc, char **argv, s_args_t *a, FILE *err)
             if (i + 1 >= argc)
                 return s_usage_error(err, cmd, "missing value for", arg);
             a->html = argv[++i];
+        } else if (options && (cmd->opts & S_OPT_HTML) && strcmp(arg, "--extraction") == 0) {
+            if (i + 1 >= argc)
+                return s_usage_error(err, cmd, "missing value for", arg);
+            a->extraction = argv[++i];
         } else if (options && strcmp(arg, "--") == 0)
             options = false;
         else if (options && arg[0] == '-' && arg[1])
             return s_usage_error(err, cmd, "unknown option", arg);
-        else if (a->npos < cmd->npos)
+        else if (a->npos < ((cmd->opts & S_OPT_MANY) ? S_POS_MAX : cmd->npos))
             a->pos[a->npos++] = arg;
         else
             return s_usage_error(err, cmd, "unexpected argument", arg);
@@ -702,45 +707,32 @@ s_cmd_verify(const s_args_t *a, FILE *out, FILE *err)
 
 /* ------------------------------------------------------------------- report */
 
-/* Would writing path overwrite the log? (the same file under another name) */
-static bool
-s_same_file(const char *log, const char *path)
-{
-    struct stat a, b;
-    return stat(log, &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev &&
-           a.st_ino == b.st_ino;
-}
-
 static int
 s_cmd_report(const s_args_t *a, FILE *out, FILE *err)
 {
     (void)out;
-    if (s_same_file(a->pos[0], a->html)) {
-        fprintf(err, "coordinator log report: %s is the log itself; not overwriting it\n", a->html);
-        return S_EXIT_USAGE;
-    }
-    tt_tlog_t *log = NULL;
-    int rc = s_open(a->pos[0], &log, err);
-    coord_report_data_t *data = coord_report_data_new();
-    for (uint64_t i = 0; !rc && i < tt_tlog_count(log); i++) {
-        tt_tlog_entry_t e;
-        if ((rc = s_read(log, i, &e, err)) == S_EXIT_OK)
-            coord_report_data_add(data, &e);
-        tt_tlog_entry_fini(&e);
-    }
-    if (!rc) {
-        json_t *facts = coord_report_data_json(data, log);
-        char *msg = NULL;
-        if (coord_report_save(facts, a->html, &msg) != TT_OK) {
-            fprintf(err, "coordinator log report: %s\n", msg);
-            rc = S_EXIT_FAILED;
-        }
-        free(msg);
-        json_decref(facts);
-    }
-    coord_report_data_destroy(&data);
-    tt_tlog_close(&log);
-    return rc;
+    return coord_logreport_run(a->pos, a->npos, a->html, a->extraction, err);
+}
+
+/* ------------------------------------------------------------ shared helpers */
+
+int
+coord_logcmd_open(const char *path, tt_tlog_t **log, FILE *err)
+{
+    return s_open(path, log, err);
+}
+
+int
+coord_logcmd_read(tt_tlog_t *log, uint64_t index, tt_tlog_entry_t *entry, FILE *err)
+{
+    return s_read(log, index, entry, err);
+}
+
+int
+coord_logcmd_diff(const char *a, const char *b, FILE *out, FILE *err)
+{
+    s_args_t pair = {.pos = {a, b}, .npos = 2};
+    return s_cmd_diff(&pair, out, err);
 }
 
 /* ----------------------------------------------------------------- dispatch */
@@ -770,14 +762,18 @@ static const s_cmd_t s_cmds[] = {
      "(with --json, the report as JSON on stdout and the verdict on stderr). Exit 0\n"
      "when sound, 1 when broken (torn tail or corruption), 2 when unreadable.\n",
      s_cmd_verify},
-    {"report", 1, S_OPT_HTML,
-     "usage: coordinator log report LOG --html OUT.html\n"
+    {"report", 1, S_OPT_HTML | S_OPT_MANY,
+     "usage: coordinator log report LOG [LOG...] --html OUT.html [--extraction FILE]\n"
      "Write the run as one self-contained HTML page: identity (scenario, seed, model,\n"
      "final hash, complete or not), the conversation step by step with filters and\n"
      "search, each agent's persona, actions and cognitive state, and charts of model\n"
      "calls, tokens, latency, retries and step wall time. The page fetches nothing.\n"
-     "Only OUT.html is written (through OUT.html.tmp). Exit 1 when it cannot be\n"
-     "written.\n",
+     "With extraction.json beside LOG (or --extraction FILE), the results: each\n"
+     "field charted and sliceable by persona, with the quotes behind each answer.\n"
+     "With several logs (up to 8), the runs side by side: results or action counts,\n"
+     "and the first divergence as `log diff` names it. Only OUT.html is written\n"
+     "(through OUT.html.tmp). Exit 1 when it cannot be written, 2 when a log or an\n"
+     "extraction is unreadable.\n",
      s_cmd_report},
 };
 

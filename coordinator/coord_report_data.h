@@ -29,6 +29,9 @@
  *                  not cached), for the histogram
  *      attempts    attempts[k] = exchanges that took k + 1 attempts
  *
+ *  `log report` may add "extraction" (the run's results) and "compare" (other
+ *  runs side by side): coord_report_results.h describes them.
+ *
  *  Texts (types, contents, sources, targets, cognitive state, status) are
  *  indices into strings: a goal repeated for ten steps is stored once. Texts
  *  are valid UTF-8 (bad bytes become U+FFFD, as in tt_pbjson) and cut at

@@ -117,6 +117,8 @@
     return keys;
   }
 
+  const insight = ttInsight({ D, S, AGENTS, h, nameOf, byName, card, legend });
+
   function turnOf(st, agent) {
     if (!st.byAgent) st.byAgent = new Map(st.turns.map((t) => [t.a, t]));
     return st.byAgent.get(agent);
@@ -793,10 +795,11 @@
       prev = cs;
     }
     const heads = ['Step', 'Time', 'Goals', 'Attention', 'Emotions'];
-    return h('div', { class: 'mind-table-wrap' }, h('table', { class: 'mind-table' },
+    return h('div', { class: 'mind-table-wrap' }, insight.csvTable(h('table',
+      { class: 'mind-table' },
       h('caption', { class: 'sr-only', text: 'Cognitive state of ' + nameOf(i) + ' per step' }),
       h('thead', null, h('tr', null, heads.map((c) => h('th', { scope: 'col', text: c })))),
-      body));
+      body), 'cognitive-state-' + nameOf(i).replace(/[^\w.-]+/g, '_')));
   }
 
   function followButton(a, i) {
@@ -841,8 +844,43 @@
       h('div', null, h('h3', { text: 'Model use' }), use)));
     p.append(h('h3', { class: 'mind-title', text: 'Cognitive state over time' }), mindTable(i));
     p.hidden = false;
+    history.replaceState(null, '', '#agent=' + encodeURIComponent(a.name));
     p.scrollIntoView({ block: 'start' });
     title.focus({ preventScroll: true });
+  }
+
+  /* --------------------------------------------------------- deep links */
+
+  /* Open step no, drawn, and bring it into view; false when there is none. */
+  function openStep(no) {
+    const sh = shells.get(no);
+    if (!sh) return false;
+    sh.det.open = true;
+    if (sh.drawn !== gen) draw(no, sh);
+    sh.det.scrollIntoView({ block: 'start' });
+    return true;
+  }
+
+  /* #step-N opens that step, #agent=NAME that agent's profile, #slice=COLUMN
+   * the results sliced by a persona column. */
+  function follow() {
+    let hash = '';
+    try {
+      hash = decodeURIComponent(location.hash.slice(1));
+    } catch (e) {
+      return;
+    }
+    const step = /^step-(\d+)$/.exec(hash);
+    if (step) {
+      openStep(Number(step[1]));
+      return;
+    }
+    const agent = /^agent=(.+)$/.exec(hash);
+    if (agent && byName.has(agent[1])) {
+      openAgent(byName.get(agent[1]));
+      return;
+    }
+    insight.follow(hash);
   }
 
   /* --------------------------------------------------------------- go */
@@ -851,4 +889,7 @@
   sidebar();
   timeline();
   charts();
+  insight.start();
+  follow();
+  window.addEventListener('hashchange', follow);
 })();

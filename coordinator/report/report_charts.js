@@ -220,5 +220,87 @@ const ttCharts = (() => {
     return e;
   }
 
-  return { W, num, plural, ms, short, nice, bars, lines, hbars, shares };
+  /* Bars side by side, one per series in each category (runs compared).
+   * cats, series and opts as for bars. */
+  function grouped(id, label, cats, series, opts) {
+    const o = Object.assign({ fmtY: short, empty: 'nothing to show', width: W }, opts);
+    let peak = 0;
+    for (const se of series) for (const v of se.values) peak = Math.max(peak, v || 0);
+    const ax = axis(peak);
+    const e = svg(id, label, o.width, H);
+    yGrid(e, ax, o.fmtY, o.width);
+    const ph = H - M.t - M.b;
+    const bw = (o.width - M.l - M.r) / Math.max(1, cats.length);
+    const sw = (bw * 0.76) / Math.max(1, series.length);
+    cats.forEach((c, i) => {
+      series.forEach((se, k) => {
+        const v = se.values[i] || 0;
+        if (!v) return;
+        e.append(shape('rect', {
+          class: se.cls, x: r1(M.l + i * bw + bw * 0.12 + k * sw), width: r1(Math.max(1, sw - 1)),
+          y: r1(M.t + ph - (v / ax.max) * ph), height: r1(Math.max(0.5, (v / ax.max) * ph)),
+        }, c.title + ': ' + se.name + ' ' + (o.fmtTip || num)(v)));
+      });
+    });
+    xLabels(e, cats, (i) => M.l + i * bw + bw / 2);
+    return finish(e, o, o.width, peak);
+  }
+
+  /* Bins for a histogram of numbers: whole numbers over a short range get a
+   * bin each, anything else about ten of a nice width. Returns {cats, of(v)}. */
+  function bins(values) {
+    const xs = values.filter((v) => typeof v === 'number' && isFinite(v));
+    if (!xs.length) return { cats: [], of: () => -1 };
+    const lo = Math.min(...xs);
+    const hi = Math.max(...xs);
+    if (xs.every(Number.isInteger) && hi - lo <= 20) {
+      const cats = [];
+      for (let v = lo; v <= hi; v++) cats.push({ label: String(v), title: String(v) });
+      return { cats, of: (v) => v - lo };
+    }
+    const width = nice((hi - lo) / 10 || 1);
+    const base = Math.floor(lo / width) * width;
+    const n = Math.floor((hi - base) / width) + 1;
+    const cats = [];
+    for (let k = 0; k < n; k++) {
+      const a = r1(base + k * width);
+      cats.push({ label: short(a), title: a + ' to ' + r1(a + width) });
+    }
+    return { cats, of: (v) => Math.min(n - 1, Math.floor((v - base) / width)) };
+  }
+
+  /* A heat-map: rows x cols cells, value(r, c) a count, shaded by its share of
+   * the largest. labels are names; opts: width, left (label column), cell. */
+  function heat(id, label, rows, cols, value, opts) {
+    const o = Object.assign({ left: 130, top: 110, cell: 14 }, opts);
+    const width = o.left + cols.length * o.cell + 12;
+    const height = o.top + rows.length * o.cell + 8;
+    const e = svg(id, label, width, height);
+    let peak = 0;
+    const grid = rows.map((_, r) => cols.map((_, c) => {
+      const v = value(r, c);
+      peak = Math.max(peak, v);
+      return v;
+    }));
+    const cut = (s) => (s.length > 18 ? s.slice(0, 17) + '\u2026' : s);
+    rows.forEach((name, r) => {
+      e.append(text(o.left - 6, o.top + r * o.cell + o.cell * 0.75, 'end', cut(name), 'heat-label'));
+    });
+    cols.forEach((name, c) => {
+      const x = o.left + c * o.cell + o.cell * 0.7;
+      const t = text(x, o.top - 6, 'start', cut(name), 'heat-label');
+      t.setAttribute('transform', 'rotate(-60 ' + r1(x) + ' ' + (o.top - 6) + ')');
+      e.append(t);
+    });
+    grid.forEach((line, r) => line.forEach((v, c) => {
+      const box = { class: v ? 'heat' : 'heat zero', x: o.left + c * o.cell, y: o.top + r * o.cell,
+        width: o.cell - 1, height: o.cell - 1 };
+      if (v) box['fill-opacity'] = r1(0.15 + (0.85 * v) / peak);
+      e.append(shape('rect', box, rows[r] + ' \u2192 ' + cols[c] + ': ' + num(v)));
+    }));
+    if (!peak) e.append(text(width / 2, height / 2, 'middle', o.empty || 'no talk', 'nodata'));
+    return e;
+  }
+
+  return { W, num, plural, ms, short, nice, bars, lines, hbars, shares, grouped, bins, heat };
 })();

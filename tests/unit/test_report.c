@@ -677,9 +677,9 @@ test_usage_errors_and_writes(void **state)
 {
     s_fix_t *fx = *state;
     assert_int_equal(s_run(fx, "report", "--help", NULL), 0);
-    assert_non_null(strstr(fx->out, "usage: coordinator log report LOG --html OUT.html"));
+    assert_non_null(strstr(fx->out, "usage: coordinator log report LOG [LOG...] --html OUT.html"));
     assert_int_equal(s_run(fx, "--help", NULL), 0);
-    assert_non_null(strstr(fx->out, "report LOG --html OUT"));
+    assert_non_null(strstr(fx->out, "report LOG... --html OUT"));
     assert_int_equal(s_run(fx, "report", fx->log, NULL), 2);
     assert_non_null(strstr(fx->err, "missing option --html OUT"));
     assert_int_equal(s_run(fx, "report", fx->log, "--html", NULL), 2);
@@ -728,6 +728,49 @@ test_usage_errors_and_writes(void **state)
     assert_int_equal(entries, 3);
 }
 
+/* extraction.json beside the log is the results; more logs are compared. */
+static void
+test_results_and_compare(void **state)
+{
+    s_fix_t *fx = *state;
+    char *x = tt_asprintf("%s/extraction.json", fx->dir), *b = tt_asprintf("%s/b.tlog", fx->dir);
+    FILE *f = fopen(x, "w");
+    fputs("{\"objective\": \"o\", \"llm\": {\"calls\": 1}, \"run\": {\"final_hash\": \"00\"},"
+          " \"table\": {\"columns\": [\"name\", \"v\"], \"rows\": [[\"Lisa\", 3]]}}",
+          f);
+    fclose(f);
+    s_render(fx);
+    assert_string_equal(s_str(fx->data, "extraction.objective"), "o");
+    assert_null(tt_json_at(fx->data, "extraction.llm"));
+    assert_true(json_is_false(tt_json_at(fx->data, "extraction.matches_run")));
+    assert_null(tt_json_at(fx->data, "compare"));
+
+    s_write(b, false); /* B: the same without SimEnd */
+    assert_int_equal(s_run(fx, "report", fx->log, b, "--html", fx->html, NULL), 0);
+    char *page = tt_test_read_file(fx->html, NULL);
+    assert_non_null(page);
+    json_t *d = s_data_of(page);
+    free(page);
+    assert_int_equal(json_array_size(json_object_get(d, "compare")), 2);
+    assert_null(tt_json_at(d, "compare[0].divergence"));
+    assert_true(json_is_false(tt_json_at(d, "compare[1].identical")));
+    assert_non_null(strstr(s_str(d, "compare[1].divergence"), "1 more records"));
+    assert_true(
+        json_equal(tt_json_at(d, "compare[0].by_type"), tt_json_at(d, "compare[1].by_type")));
+    assert_true(s_int(d, "compare[0].by_type.TALK") > 0);
+    assert_string_equal(s_str(d, "compare[1].extraction.objective"), "o");
+    json_decref(d);
+
+    f = fopen(x, "w");
+    fputs("[1]", f);
+    fclose(f);
+    assert_int_equal(s_run(fx, "report", fx->log, "--html", fx->html, NULL), 2);
+    assert_non_null(strstr(fx->err, "not an extraction"));
+    assert_int_equal(s_run(fx, "report", fx->log, "--html", fx->html, "--extraction", b, NULL), 2);
+    free(x);
+    free(b);
+}
+
 int
 main(void)
 {
@@ -741,6 +784,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_texts_personas_and_table, s_setup, s_teardown),
         cmocka_unit_test(test_escaping),
         cmocka_unit_test_setup_teardown(test_usage_errors_and_writes, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_results_and_compare, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
