@@ -24,6 +24,7 @@ import json, sys
 src, tmp = sys.argv[1], sys.argv[2]
 s = json.load(open(src + "/examples/scenarios/market_research.json"))
 s["factory"]["population"] = src + "/examples/populations/halifax.json"
+s["factory"]["count"] = 12  # enough people for both genders to be sampled
 json.dump(s, open(tmp + "/a.json", "w"))
 s["events"][1]["broadcast"] = "It would cost 32 dollars a week for two. Does that sound fair?"
 json.dump(s, open(tmp + "/b.json", "w"))
