@@ -129,8 +129,24 @@ s_setup_config(coord_t *c)
     return rc ? 2 : 0;
 }
 
+/* Does the log at path hold a run? A file that ends before its first whole
+ * record (killed while writing the header or the SimBegin, or truncated into
+ * it) holds none: nothing was recorded, so a run may start over it. A log
+ * that is damaged beyond that is "a run" here, and opening it says what is
+ * wrong. */
+static bool
+s_log_holds_run(const char *path)
+{
+    tt_tlog_verify_t r;
+    if (tt_tlog_verify(path, &r) != TT_OK)
+        return true;
+    return r.records > 0 || r.corrupt;
+}
+
 /* Before anything is generated or started: the output directory holds a run
- * exactly when --resume says it does. */
+ * exactly when --resume says it does. --resume of a directory whose log
+ * holds no whole SimBegin starts the run from the beginning (there is nothing
+ * to continue, and a supervisor that always passes --resume must not loop). */
 static int
 s_check_output(coord_t *c)
 {
@@ -138,6 +154,15 @@ s_check_output(coord_t *c)
     char *log_path = tt_asprintf("%s/sim.tlog", c->out_dir);
     struct stat st;
     bool exists = stat(log_path, &st) == 0;
+    if (exists && !s_log_holds_run(log_path)) {
+        if (c->opts.resume)
+            fprintf(stderr,
+                    "coordinator: %s: nothing to resume (the log ends before its first "
+                    "record); starting the run from the beginning\n",
+                    log_path);
+        c->opts.resume = false;
+        exists = false;
+    }
     free(log_path);
     if (exists && !c->opts.resume) {
         fprintf(stderr,
