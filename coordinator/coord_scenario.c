@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 
 #include "tt_buf.h"
+#include "tt_file.h"
 #include "tt_json.h"
 #include "tt_log.h"
 #include "tt_mem.h"
@@ -162,18 +163,15 @@ s_read_documents(s_ctx_t *c, const char *path, const char *folder, json_t **out)
     for (size_t i = 0; ok && i < n; i++) {
         const char *name = json_string_value(json_array_get(names, i));
         char *file = tt_asprintf("%s/%s", dir, name);
-        FILE *f = fopen(file, "rb");
         tt_buf_t b;
         tt_buf_init(&b, S_DOC_CAP);
-        char chunk[8192];
-        size_t got;
-        while (f && (got = fread(chunk, 1, sizeof chunk, f)) > 0)
-            if (tt_buf_add(&b, chunk, got)) {
-                ok = s_fail(c, path, "a document is larger than 1 MiB");
-                break;
-            }
-        if (f)
-            fclose(f);
+        char *why = NULL;
+        tt_err_t err = tt_read_file(file, &b, &why);
+        if (err == TT_ETOOBIG)
+            ok = s_failf(c, path, "document %s is larger than 1 MiB", name);
+        else if (err)
+            ok = s_failf(c, path, "document %s: %s", file, why);
+        free(why);
         total += b.len;
         if (ok && total > S_DOCS_CAP)
             ok = s_fail(c, path, "documents larger than 8 MiB in total");

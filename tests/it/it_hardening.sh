@@ -23,3 +23,26 @@ for cut in 0 16 40; do
     done
 done
 pass "a log without a whole SimBegin is no run: verify fails, run and --resume start over it"
+
+# 12. Nothing the loader reads can block it: a FIFO as the scenario, as a
+# document or as config.ini is refused at once (exit 2, naming the file), and
+# a config.ini key outside any [section] is reported where it is.
+d=$TMP/fifo
+mkdir -p "$d/docs"
+cp "$SRC"/examples/agents/*.agent.json "$d/"
+mkfifo "$d/scenario.json" "$d/docs/notes.txt" "$d/config.ini"
+echo '{"name":"docs","world":{"name":"w","start":"2026-03-01T09:00:00","step":"PT10M"},"agents":[{"file":"lisa_carter.agent.json","documents":"docs"}],"steps":1}' > "$d/docs.json"
+rc=0; timeout 20 "$COORD" run "$d/scenario.json" --out "$d/o1" 2>"$d/e1" || rc=$?
+[[ $rc -eq 2 ]] || fail "a FIFO as the scenario: exit $rc, want 2"
+assert_contains "$d/e1" "$d/scenario.json:1:1: not a regular file"
+rc=0; timeout 20 "$COORD" run "$d/docs.json" --out "$d/o2" 2>"$d/e2" || rc=$?
+[[ $rc -eq 2 ]] || fail "a FIFO among the documents: exit $rc, want 2"
+assert_contains "$d/e2" "docs/notes.txt: not a regular file"
+rc=0; timeout 20 "$COORD" run "$SC" --out "$d/o3" --config "$d/config.ini" 2>"$d/e3" || rc=$?
+[[ $rc -eq 2 ]] || fail "a FIFO as config.ini: exit $rc, want 2"
+assert_contains "$d/e3" "not a regular file"
+printf 'MODEL = gpt-4.1\n[OpenAI]\nAPI_TYPE = openai\n' > "$d/nosection.ini"
+rc=0; "$COORD" run "$SC" --out "$d/o4" --config "$d/nosection.ini" 2>"$d/e4" || rc=$?
+[[ $rc -eq 2 ]] || fail "a key outside any section: exit $rc, want 2"
+assert_contains "$d/e4" "$d/nosection.ini:1:9: MODEL: a key outside any [section]"
+pass "FIFOs refused, not waited on; a config key outside any section is reported"
