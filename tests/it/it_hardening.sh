@@ -46,3 +46,32 @@ rc=0; "$COORD" run "$SC" --out "$d/o4" --config "$d/nosection.ini" 2>"$d/e4" || 
 [[ $rc -eq 2 ]] || fail "a key outside any section: exit $rc, want 2"
 assert_contains "$d/e4" "$d/nosection.ini:1:9: MODEL: a key outside any [section]"
 pass "FIFOs refused, not waited on; a config key outside any section is reported"
+
+# 2. Names that a file system would fold together keep apart: "Ann/Lee",
+# "Ann_Lee" and "Ann\Lee" each get their own memory directory, and the run is
+# as deterministic as any.
+d=$TMP/names
+mkdir -p "$d"
+python3 - "$SRC/examples/agents/lisa_carter.agent.json" > "$d/names.json" <<'PY'
+import json, sys
+spec = json.load(open(sys.argv[1]))
+agents = []
+for name in ["Ann/Lee", "Ann_Lee", "Ann\\Lee"]:
+    p = json.loads(json.dumps(spec))
+    p["persona"]["name"] = name
+    agents.append(p)
+print(json.dumps({"name": "names", "seed": 42,
+                  "world": {"name": "w", "start": "2026-03-01T09:00:00", "step": "PT10M"},
+                  "agents": agents,
+                  "events": [{"step": 1, "broadcast": "Say hello to each other."}],
+                  "steps": 3}))
+PY
+for r in 1 2; do
+    "$COORD" run "$d/names.json" --out "$d/r$r" --quiet 2>"$d/r$r.err" || { cat "$d/r$r.err"; fail "run with look-alike names"; }
+done
+n=$(find "$d/r1/agents" -mindepth 2 -maxdepth 2 -name data.mdb | wc -l)
+[[ $n -eq 3 ]] || fail "3 agents, $n memory directories: $(ls "$d/r1/agents")"
+[[ -d "$d/r1/agents/Ann_Lee" ]] || fail "the plain name Ann_Lee is not its own directory"
+[[ $(stats "$d/r1/sim.tlog" final_hash) == $(stats "$d/r2/sim.tlog" final_hash) ]] \
+    || fail "look-alike names: two identical runs differ"
+pass "look-alike names get one memory each; identical runs, identical hash"
