@@ -196,5 +196,8 @@ void coord_progress_clear(coord_t *c);
 /* ---- helpers */
 coord_agent_t *coord_agent(coord_t *c, uint32_t envelope_agent);
 void coord_fail(coord_t *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Has every write to the transcript gone through? If not, the run fails
+ * (an output lost is never a success) and false is returned. */
+bool coord_check_transcript(coord_t *c);
 
 #endif

@@ -4,14 +4,17 @@
  *  temporary file and renamed at the end, so a crash never leaves a half CSV
  *  beside a complete log (a resumed run rewrites both).
  */
+#define TT_LOG_MODULE "results"
 #include "coord_results.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "tt_buf.h"
 #include "tt_file.h"
 #include "tt_json.h"
+#include "tt_log.h"
 #include "tt_mem.h"
 
 typedef struct {
@@ -179,9 +182,12 @@ coord_results_write(coord_results_t *r, const char *dir, const char *final_hash,
     json_decref(root);
     char *json_path = tt_asprintf("%s/results.json", dir);
     char *csv_path = tt_asprintf("%s/results.csv", dir);
+    const char *failed = json_path;
     tt_err_t err = tt_write_file(json_path, text, strlen(text), 0644);
-    if (!err)
-        err = tt_write_file(csv_path, tt_buf_str(&r->csv), r->csv.len, 0644);
+    if (!err && (err = tt_write_file(csv_path, tt_buf_str(&r->csv), r->csv.len, 0644)) != TT_OK)
+        failed = csv_path;
+    if (err)
+        TT_LOG_ERROR("cannot write %s: %s", failed, strerror(errno));
     free(text);
     free(json_path);
     free(csv_path);

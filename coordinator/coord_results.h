@@ -19,7 +19,8 @@ coord_results_t *coord_results_new(const Tt__SimBegin *begin);
 void coord_results_destroy(coord_results_t **self_p);
 void coord_results_add_step(coord_results_t *r, const Tt__StepCommit *sc, const Tt__Telemetry *tel);
 void coord_results_note(coord_results_t *r, const char *key, const char *text);
-/* Write DIR/results.json and DIR/results.csv. */
+/* Write DIR/results.json and DIR/results.csv. TT_EIO when either cannot be
+ * written (logged here, naming the file). */
 tt_err_t coord_results_write(coord_results_t *r, const char *dir, const char *final_hash_hex,
                              const char *status);
 

@@ -41,6 +41,15 @@ coord_fail(coord_t *c, const char *fmt, ...)
     c->state = COORD_RUN_DONE;
 }
 
+bool
+coord_check_transcript(coord_t *c)
+{
+    int e = coord_transcript_errno(c->transcript);
+    if (e)
+        coord_fail(c, "cannot write %s: %s", coord_transcript_path(c->transcript), strerror(e));
+    return e == 0;
+}
+
 /* ------------------------------------------------------------------ progress */
 
 static bool
@@ -360,13 +369,16 @@ s_finish(coord_t *c)
             coord_results_note(c->results, "replay_divergence", c->divergence);
         if (c->failure)
             coord_results_note(c->results, "failure", c->failure);
-        coord_results_write(c->results, c->out_dir, hex, reason);
+        if (coord_results_write(c->results, c->out_dir, hex, reason) != TT_OK)
+            coord_fail(c, "cannot write the results in %s (results.json, results.csv)", c->out_dir);
     }
     char line[512];
     snprintf(line, sizeof line, "\nRun %s: %u of %u steps, final hash %.16s\n", reason,
              c->committed_step, c->total_steps, hex);
-    if (c->transcript)
+    if (c->transcript) {
         coord_transcript_footer(c->transcript, line);
+        coord_check_transcript(c);
+    }
     if (!c->opts.quiet)
         fprintf(stderr,
                 "troupe: %s, %u of %u steps, %llu model calls and %llu tokens in this "
@@ -374,7 +386,7 @@ s_finish(coord_t *c)
                 reason, c->committed_step, c->total_steps, (unsigned long long)c->llm_calls,
                 (unsigned long long)c->tokens, (double)(tt_now_ms() - c->started_ms) / 1000.0,
                 c->out_dir);
-    if (!strcmp(reason, "completed"))
+    if (!strcmp(reason, "completed") && !c->failure) /* an output lost is a failed run */
         c->exit_code = 0;
     else if (c->failure)
         fprintf(stderr, "coordinator: run failed: %s\n", c->failure);

@@ -75,3 +75,18 @@ n=$(find "$d/r1/agents" -mindepth 2 -maxdepth 2 -name data.mdb | wc -l)
 [[ $(stats "$d/r1/sim.tlog" final_hash) == $(stats "$d/r2/sim.tlog" final_hash) ]] \
     || fail "look-alike names: two identical runs differ"
 pass "look-alike names get one memory each; identical runs, identical hash"
+
+# 9. An output that cannot be written fails the run (exit 1) naming the file:
+# the transcript on a full disk (/dev/full), results.json that cannot be
+# replaced. (The log's own write errors are covered by test_tlog.)
+d=$TMP/full
+mkdir -p "$d/tr" "$d/res"
+ln -s /dev/full "$d/tr/transcript.txt"
+rc=0; "$COORD" run "$SC" --out "$d/tr" --steps 3 --quiet 2>"$d/tr.err" || rc=$?
+[[ $rc -eq 1 ]] || { cat "$d/tr.err"; fail "transcript on a full disk: exit $rc, want 1"; }
+assert_contains "$d/tr.err" "cannot write $d/tr/transcript.txt: No space left on device"
+ln -s /dev/full "$d/res/results.json.tmp"
+rc=0; "$COORD" run "$SC" --out "$d/res" --steps 3 --quiet 2>"$d/res.err" || rc=$?
+[[ $rc -eq 1 ]] || { cat "$d/res.err"; fail "results.json not written: exit $rc, want 1"; }
+assert_contains "$d/res.err" "cannot write $d/res/results.json"
+pass "a transcript or results file that cannot be written fails the run, naming the file"
