@@ -90,3 +90,32 @@ rc=0; "$COORD" run "$SC" --out "$d/res" --steps 3 --quiet 2>"$d/res.err" || rc=$
 [[ $rc -eq 1 ]] || { cat "$d/res.err"; fail "results.json not written: exit $rc, want 1"; }
 assert_contains "$d/res.err" "cannot write $d/res/results.json"
 pass "a transcript or results file that cannot be written fails the run, naming the file"
+
+# 6. --resume goes on as the run began: another seed, provider, model or
+# configuration is refused (exit 2, naming what differs) before anything runs.
+d=$TMP/settings
+"$COORD" run "$SC" --out "$d" --steps 2 --quiet 2>/dev/null
+printf '[OpenAI]\nMODEL = another-model\n' > "$TMP/model.ini"
+printf '[OpenAI]\nTEMPERATURE = 0.3\n' > "$TMP/temp.ini"
+refuse() { # refuse WHAT ARGS...: --resume with ARGS exits 2 saying WHAT
+    local what=$1 rc=0
+    shift
+    env "${ENVS[@]}" "$COORD" run "$SC" --out "$d" --steps 4 --quiet --resume "$@" 2>"$TMP/refuse.err" || rc=$?
+    [[ $rc -eq 2 ]] || { cat "$TMP/refuse.err"; fail "resume with $*: exit $rc, want 2"; }
+    assert_contains "$TMP/refuse.err" "$what"
+}
+ENVS=(TT_UNUSED=1)
+refuse "the run began with seed 42, this resume has seed 7" --seed 7
+refuse "another configuration" --config "$TMP/temp.ini"
+ENVS=(OPENAI_API_KEY=sk-test OPENAI_BASE_URL=http://127.0.0.1:9/v1)
+refuse "the run began with provider offline, this resume has openai" --llm openai
+[[ $(stats "$d/sim.tlog" steps) -eq 2 ]] || fail "a refused resume changed the log"
+"$COORD" run "$SC" --out "$d" --steps 4 --quiet --resume 2>/dev/null || fail "resume with the same settings"
+[[ $(stats "$d/sim.tlog" steps) -eq 4 ]] || fail "resume with the same settings: not 4 steps"
+# the model is the offline model's own; another model needs a real provider
+start_fakellm
+d=$TMP/settings-model
+ENVS=(OPENAI_API_KEY=sk-test "OPENAI_BASE_URL=$FAKE_URL/v1")
+env "${ENVS[@]}" "$COORD" run "$SC" --out "$d" --steps 1 --quiet --llm openai 2>/dev/null || fail "run on fakellm"
+refuse "the run began with model gpt-5-mini, this resume has another-model" --llm openai --config "$TMP/model.ini"
+pass "resume refuses another seed, provider, model or config; the same settings resume"
