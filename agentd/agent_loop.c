@@ -71,6 +71,7 @@ s_send_hello(s_loop_t *l)
     hello.host = host;
     hello.has_pid = true;
     hello.pid = (uint32_t)getpid();
+    hello.token = (char *)l->opts->token;
     Tt__Envelope env = TT__ENVELOPE__INIT;
     env.body_case = TT__ENVELOPE__BODY_HELLO;
     env.hello = &hello;

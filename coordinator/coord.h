@@ -36,6 +36,13 @@
 #define COORD_TICK_MS      100
 #define COORD_MAX_PEERS    100000
 #define COORD_MAX_RESTARTS 20 /* per agent, per run */
+/* Slots all live peers may offer together (beyond 4 per agent): a peer's
+ * slot table is never larger than the population, and hellos past this
+ * are refused, so hostile hellos cannot exhaust memory. */
+#define COORD_MAX_SLOTS 100000
+/* A peer that holds an agent in ASSIGNING or REBUILDING this many liveness
+ * intervals without progress is hung: it is declared dead. */
+#define COORD_PLACE_DEADLINE_LIVENESS 4
 
 typedef enum {
     COORD_PEER_LIVE = 0,
@@ -80,6 +87,7 @@ typedef struct {
     Tt__Envelope *answer;    /* this step's Actions, kept until commit */
     const char *status;      /* "ok", "failed", "timeout" */
     int64_t dispatched_ms;
+    int64_t placed_ms; /* last progress while ASSIGNING or REBUILDING */
 } coord_agent_t;
 
 typedef enum {
@@ -106,6 +114,7 @@ typedef struct coord {
     char *endpoint;      /* what agentds connect to */
     zactor_t *auth;      /* CURVE authenticator, when secured */
     char *server_public; /* CURVE server key (Z85) */
+    char *spawn_token;   /* local mode: the secret our children say hello with */
     coord_peer_t *peers;
     size_t n_peers;
     zhash_t *peer_index; /* key -> peer index + 1 */
@@ -169,6 +178,9 @@ void coord_place_on_assigned(coord_t *c, coord_agent_t *a, const Tt__Assigned *m
 void coord_place_on_rebuilt(coord_t *c, coord_agent_t *a, const Tt__Actions *m);
 void coord_place_unplace(coord_t *c, coord_agent_t *a);
 bool coord_place_all_ready(const coord_t *c);
+/* Declare dead the peers that hold an agent in ASSIGNING or REBUILDING past
+ * the deadline (COORD_PLACE_DEADLINE_LIVENESS x LIVENESS_MS). */
+void coord_place_tick(coord_t *c);
 
 /* ---- coord_step.c */
 void coord_step_begin(coord_t *c);
