@@ -22,6 +22,10 @@ typedef struct {
     const char *token;      /* local mode: the coordinator's secret for its children */
 } agent_loop_opts_t;
 
+/* Exit status of an agentd stopped by an infrastructure fault (its agents'
+ * memory cannot be written). */
+#define AGENT_EXIT_INFRA 3
+
 /* Run until shutdown. Returns the process exit code. */
 int agent_loop_run(const agent_loop_opts_t *opts);
 

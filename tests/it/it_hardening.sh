@@ -119,3 +119,22 @@ ENVS=(OPENAI_API_KEY=sk-test "OPENAI_BASE_URL=$FAKE_URL/v1")
 env "${ENVS[@]}" "$COORD" run "$SC" --out "$d" --steps 1 --quiet --llm openai 2>/dev/null || fail "run on fakellm"
 refuse "the run began with model gpt-5-mini, this resume has another-model" --llm openai --config "$TMP/model.ini"
 pass "resume refuses another seed, provider, model or config; the same settings resume"
+
+# 3. A full agent-memory disk is an agent crash, never a step's content: the
+# agentd stops, the coordinator moves and rebuilds its agents, and when the
+# disk stays full the run fails (exit 1) with no failed step in the log.
+d=$TMP/enospc
+mkdir -p "$d/agents"
+if mount -t tmpfs -o size=1m,mode=0700 tmpfs "$d/agents" 2>/dev/null; then
+    trap 'umount "$d/agents" 2>/dev/null || true; cleanup' EXIT
+    rc=0; timeout 120 "$COORD" run "$SC" --out "$d" --steps 400 --quiet 2>"$d.err" || rc=$?
+    umount "$d/agents"
+    [[ $rc -eq 1 ]] || { tail "$d.err"; fail "agent memory on a full disk: exit $rc, want 1"; }
+    assert_contains "$d.err" "memory unwritable"
+    assert_contains "$d.err" "coordinator: run failed: agent"
+    "$COORD" log dump "$d/sim.tlog" > "$d.dump"
+    assert_not_contains "$d.dump" "cannot commit memory"
+    pass "a full agent-memory disk crashes the agentd and fails the run; nothing of it is logged as a step"
+else
+    echo "SKIP: cannot mount a tmpfs here (needs root): full agent-memory disk not tested"
+fi
