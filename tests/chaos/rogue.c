@@ -151,9 +151,14 @@ s_hog(const char *endpoint)
             uint64_t seq = 0;
             s_hello(socks[i], &seq, instance, 1000000);
         }
-        zclock_sleep(50);
-        for (int i = 0; i < S_BATCH; i++)
+        /* hang up only once the hello was read: its answer (welcome or
+         * refusal) proves it */
+        for (int i = 0; i < S_BATCH; i++) {
+            zsock_set_rcvtimeo(socks[i], 2000);
+            zmsg_t *answer = zmsg_recv(socks[i]);
+            zmsg_destroy(&answer);
             zsock_destroy(&socks[i]);
+        }
     }
 }
 
