@@ -124,6 +124,7 @@ typedef struct coord {
     size_t respawns;           /* local agentds to start on the next tick */
     size_t unborn_deaths;      /* local agentds dead before their hello, since the last hello */
     char *unborn_why;          /* how the last of them died */
+    char last_death[160];      /* how the last agentd that died did (for messages) */
     /* agents */
     coord_agent_t *agents;
     size_t n_agents;

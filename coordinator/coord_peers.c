@@ -329,6 +329,7 @@ coord_peer_dead(coord_t *c, coord_peer_t *p, const char *why)
     if (p->state == COORD_PEER_DEAD)
         return;
     p->state = COORD_PEER_DEAD;
+    snprintf(c->last_death, sizeof c->last_death, "%s", why);
     TT_LOG_WARN("agentd on %s (pid %d) is dead (%s): moving its agents", p->host ? p->host : "?",
                 p->pid > 0 ? (int)p->pid : (int)-p->pid, why);
     if (p->pid > 0) {

@@ -69,7 +69,10 @@ coord_place_unplaced(coord_t *c)
                 return;
             coord_agent_t *a = &c->agents[next];
             if (a->restarts > COORD_MAX_RESTARTS) {
-                coord_fail(c, "agent %s was restarted %u times: giving up", a->name, a->restarts);
+                coord_fail(c,
+                           "agent %s was restarted %u times: giving up (last agentd death: "
+                           "%s; its errors are above)",
+                           a->name, a->restarts, c->last_death[0] ? c->last_death : "?");
                 return;
             }
             s_assign(c, a, p, s);

@@ -131,7 +131,7 @@ if mount -t tmpfs -o size=1m,mode=0700 tmpfs "$d/agents" 2>/dev/null; then
     umount "$d/agents"
     [[ $rc -eq 1 ]] || { tail "$d.err"; fail "agent memory on a full disk: exit $rc, want 1"; }
     assert_contains "$d.err" "memory unwritable"
-    assert_contains "$d.err" "coordinator: run failed: agent"
+    assert_contains "$d.err" "giving up (last agentd death: exited with status 3"
     "$COORD" log dump "$d/sim.tlog" > "$d.dump"
     assert_not_contains "$d.dump" "cannot commit memory"
     pass "a full agent-memory disk crashes the agentd and fails the run; nothing of it is logged as a step"
