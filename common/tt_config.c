@@ -105,8 +105,9 @@ s_env(const char *name)
     return v;
 }
 
-void
-tt_config_load_env(tt_config_t *cfg)
+/* The settings the environment overrides in a config.ini. */
+static void
+s_env_settings(tt_config_t *cfg)
 {
     const char *v;
     if ((v = s_env("OPENAI_BASE_URL")))
@@ -115,6 +116,12 @@ tt_config_load_env(tt_config_t *cfg)
         tt_config_set(&cfg->azure_endpoint, v);
     if ((v = s_env("TROUPE_LOG_LEVEL")))
         tt_log_parse_level(v, &cfg->log_level);
+}
+
+void
+tt_config_load_env(tt_config_t *cfg)
+{
+    s_env_settings(cfg);
     /* The key used depends on the provider, resolved later; remember both. */
     const char *key = s_env("OPENAI_API_KEY");
     const char *azure =
@@ -172,7 +179,7 @@ s_parse_int(const char *v, int lo, int hi, int *out)
     return true;
 }
 
-typedef enum { S_STR, S_INT, S_DBL, S_BOOL, S_LEVEL, S_TYPE } s_kind_t;
+typedef enum { S_STR, S_INT, S_DBL, S_BOOL, S_LEVEL, S_TYPE, S_LIMIT } s_kind_t;
 
 typedef struct {
     const char *section;
@@ -180,6 +187,7 @@ typedef struct {
     s_kind_t kind;
     size_t offset;
     double lo, hi;
+    size_t given; /* if not 0: a bool set when the key is in the file */
 } s_key_t;
 
 #define S_OFF(f) offsetof(tt_config_t, f)
@@ -195,11 +203,13 @@ static const s_key_t s_keys[] = {
     {"OpenAI", "MAX_TOKENS", S_INT, S_OFF(max_completion_tokens), 1, 1e7},
     {"OpenAI", "TEMPERATURE", S_DBL, S_OFF(temperature), 0, 2},
     {"OpenAI", "TOP_P", S_DBL, S_OFF(top_p), 0, 1},
+    {"OpenAI", "FREQ_PENALTY", S_DBL, S_OFF(freq_penalty), -2, 2},
+    {"OpenAI", "PRESENCE_PENALTY", S_DBL, S_OFF(presence_penalty), -2, 2},
     {"OpenAI", "TIMEOUT", S_DBL, S_OFF(timeout_s), 0.1, 86400},
     {"OpenAI", "MAX_ATTEMPTS", S_INT, S_OFF(max_attempts), 1, 100},
     {"OpenAI", "WAITING_TIME", S_DBL, S_OFF(waiting_time_s), 0, 3600},
     {"OpenAI", "EXPONENTIAL_BACKOFF_FACTOR", S_DBL, S_OFF(backoff_factor), 1, 100},
-    {"OpenAI", "MAX_CONCURRENT_MODEL_CALLS", S_INT, S_OFF(max_concurrent_calls), 1, 100000},
+    {"OpenAI", "MAX_CONCURRENT_MODEL_CALLS", S_LIMIT, S_OFF(max_concurrent_calls), -1e9, 100000},
     {"OpenAI", "CACHE_API_CALLS", S_BOOL, S_OFF(cache_api_calls), 0, 0},
     {"OpenAI", "MAX_CONTENT_DISPLAY_LENGTH", S_INT, S_OFF(max_content_display_length), 16, 1e7},
     {"Cognition", "ENABLE_MEMORY_CONSOLIDATION", S_BOOL, S_OFF(enable_consolidation), 0, 0},
@@ -215,6 +225,9 @@ static const s_key_t s_keys[] = {
     {"Simulation", "RAI_HARMFUL_CONTENT_PREVENTION", S_BOOL, S_OFF(rai_harmful_content), 0, 0},
     {"Simulation", "RAI_COPYRIGHT_INFRINGEMENT_PREVENTION", S_BOOL, S_OFF(rai_copyright), 0, 0},
     {"Logging", "LOGLEVEL", S_LEVEL, S_OFF(log_level), 0, 0},
+    {"Logging", "LOGLEVEL_CONSOLE", S_LEVEL, S_OFF(log_level_console), 0, 0,
+     S_OFF(log_console_set)},
+    {"Logging", "LOGLEVEL_FILE", S_LEVEL, S_OFF(log_level_file), 0, 0, S_OFF(log_file_set)},
     {"Troupe", "HEARTBEAT_MS", S_INT, S_OFF(heartbeat_ms), 10, 600000},
     {"Troupe", "LIVENESS_MS", S_INT, S_OFF(liveness_ms), 50, 3600000},
     {"Troupe", "STEP_TIMEOUT_S", S_INT, S_OFF(step_timeout_s), 1, 86400},
@@ -250,8 +263,11 @@ s_apply(tt_config_t *cfg, const s_key_t *k, const char *value, char *what, size_
         snprintf(what, cap, "expected True or False, got \"%s\"", value);
         return false;
     case S_LEVEL:
-        if (tt_log_parse_level(value, (tt_log_level_t *)(base + k->offset)))
+        if (tt_log_parse_level(value, (tt_log_level_t *)(base + k->offset))) {
+            if (k->given)
+                *(bool *)(base + k->given) = true;
             return true;
+        }
         snprintf(what, cap, "expected ERROR, WARNING, INFO, DEBUG or NONE, got \"%s\"", value);
         return false;
     case S_TYPE:
@@ -264,6 +280,26 @@ s_apply(tt_config_t *cfg, const s_key_t *k, const char *value, char *what, size_
         }
         snprintf(what, cap, "expected openai, azure, ollama or offline, got \"%s\"", value);
         return false;
+    case S_LIMIT: {
+        /* TinyTroupe's _parse_concurrency_limit: NONE/OFF/DISABLE(D) or <= 0 is
+         * no limit (stored as 0) */
+        static const char *off[] = {"NONE", "OFF", "DISABLE", "DISABLED"};
+        int *limit = (int *)(base + k->offset);
+        for (size_t i = 0; i < sizeof off / sizeof off[0]; i++)
+            if (!strcasecmp(value, off[i])) {
+                *limit = 0;
+                return true;
+            }
+        if (s_parse_int(value, (int)k->lo, (int)k->hi, limit)) {
+            if (*limit < 0)
+                *limit = 0;
+            return true;
+        }
+        snprintf(what, cap,
+                 "expected a number of calls up to %.0f, or 0 or NONE for no limit, got \"%s\"",
+                 k->hi, value);
+        return false;
+    }
     }
     return false;
 }
@@ -349,8 +385,10 @@ tt_config_load_ini(tt_config_t *cfg, const char *path, bool optional, char **err
     s_ini_ctx_t ctx = {.cfg = cfg};
     int rc = ini_parse_string(tt_buf_str(&text), s_ini_handler, &ctx);
     tt_buf_fini(&text);
-    if (rc == 0)
+    if (rc == 0) {
+        s_env_settings(cfg); /* the environment overrides the file */
         return TT_OK;
+    }
     int line = 0, col;
     if (ctx.bad_key[0])
         s_find_key(path, ctx.bad_section, ctx.bad_key, &line, &col);
@@ -417,6 +455,12 @@ tt_config_is_offline(const tt_config_t *cfg)
     return strcmp(cfg->provider, "offline") == 0;
 }
 
+tt_log_level_t
+tt_config_console_level(const tt_config_t *cfg)
+{
+    return cfg->log_console_set ? cfg->log_level_console : cfg->log_level;
+}
+
 /* ------------------------------------------------------------------ JSON */
 
 json_t *
@@ -440,25 +484,25 @@ tt_config_to_json(const tt_config_t *c)
         c->rai_harmful_content, "rai_copyright", c->rai_copyright, "heartbeat_ms", c->heartbeat_ms,
         "liveness_ms", c->liveness_ms, "response_cap_kb", c->response_cap_kb);
     TT_ASSERT(j);
+    json_object_set_new(j, "cache_file_name", json_string(c->cache_file_name));
+    json_object_set_new(j, "parallel_agent_actions", json_boolean(c->parallel_agent_actions));
+    /* only when set, so that a config without them keeps its digest */
+    if (c->freq_penalty != 0)
+        json_object_set_new(j, "freq_penalty", json_real(c->freq_penalty));
+    if (c->presence_penalty != 0)
+        json_object_set_new(j, "presence_penalty", json_real(c->presence_penalty));
     return j;
 }
 
 json_t *
 tt_config_semantic_json(const tt_config_t *cfg)
 {
-    static const char *transport[] = {"base_url",
-                                      "azure_endpoint",
-                                      "azure_api_version",
-                                      "timeout_s",
-                                      "max_attempts",
-                                      "waiting_time_s",
-                                      "backoff_factor",
-                                      "max_concurrent_calls",
-                                      "cache_api_calls",
-                                      "heartbeat_ms",
-                                      "liveness_ms",
-                                      "response_cap_kb",
-                                      NULL};
+    static const char *transport[] = {
+        "base_url",        "azure_endpoint",         "azure_api_version",
+        "timeout_s",       "max_attempts",           "waiting_time_s",
+        "backoff_factor",  "max_concurrent_calls",   "cache_api_calls",
+        "cache_file_name", "parallel_agent_actions", "heartbeat_ms",
+        "liveness_ms",     "response_cap_kb",        NULL};
     json_t *j = tt_config_to_json(cfg);
     for (size_t i = 0; transport[i]; i++)
         json_object_del(j, transport[i]);
@@ -512,12 +556,16 @@ tt_config_from_json(tt_config_t *c, const json_t *j)
     s_json_int(j, "max_completion_tokens", &c->max_completion_tokens);
     s_json_num(j, "temperature", &c->temperature);
     s_json_num(j, "top_p", &c->top_p);
+    s_json_num(j, "freq_penalty", &c->freq_penalty);
+    s_json_num(j, "presence_penalty", &c->presence_penalty);
     s_json_num(j, "timeout_s", &c->timeout_s);
     s_json_int(j, "max_attempts", &c->max_attempts);
     s_json_num(j, "waiting_time_s", &c->waiting_time_s);
     s_json_num(j, "backoff_factor", &c->backoff_factor);
     s_json_int(j, "max_concurrent_calls", &c->max_concurrent_calls);
     s_json_bool(j, "cache_api_calls", &c->cache_api_calls);
+    s_json_str(j, "cache_file_name", &c->cache_file_name);
+    s_json_bool(j, "parallel_agent_actions", &c->parallel_agent_actions);
     s_json_int(j, "max_content_display_length", &c->max_content_display_length);
     s_json_bool(j, "enable_consolidation", &c->enable_consolidation);
     s_json_int(j, "min_episode_length", &c->min_episode_length);
@@ -553,7 +601,15 @@ tt_config_setup(tt_config_t *cfg, const char *path, const char *forced, char **e
     }
     if ((rc = tt_config_resolve(cfg, forced, errmsg)) != TT_OK)
         return rc;
-    if (!getenv("TROUPE_LOG_LEVEL") && tt_log_level < cfg->log_level)
-        tt_log_level = cfg->log_level;
+    tt_log_level_t level = tt_config_console_level(cfg);
+    if (!getenv("TROUPE_LOG_LEVEL")) {
+        /* flags were parsed first: a level raised by one stays; a quieter
+         * level applies when nothing changed the default */
+        if (tt_log_level < level || tt_log_level == TT_LOG_LEVEL_WARN)
+            tt_log_level = level;
+    }
+    if (cfg->log_file_set && cfg->log_level_file != TT_LOG_LEVEL_NONE)
+        TT_LOG_WARN("LOGLEVEL_FILE is not used: Troupe writes no log file (the run's record is "
+                    "its transaction log); stderr follows LOGLEVEL_CONSOLE");
     return TT_OK;
 }

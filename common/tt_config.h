@@ -31,15 +31,17 @@ typedef struct {
     char *azure_endpoint; /* AZURE_OPENAI_ENDPOINT */
     char *reasoning_effort;
     int max_completion_tokens;
-    double temperature; /* < 0: not sent */
-    double top_p;       /* < 0: not sent */
+    double temperature;      /* < 0: not sent */
+    double top_p;            /* < 0: not sent */
+    double freq_penalty;     /* FREQ_PENALTY, sent as frequency_penalty; 0: not sent */
+    double presence_penalty; /* PRESENCE_PENALTY, sent as presence_penalty; 0: not sent */
     double timeout_s;
     int max_attempts;
     double waiting_time_s;
     double backoff_factor;
-    int max_concurrent_calls;
+    int max_concurrent_calls; /* 0: no limit (MAX_CONCURRENT_MODEL_CALLS=0 or NONE) */
     bool cache_api_calls;
-    char *cache_file_name;
+    char *cache_file_name; /* the API cache (LMDB), relative to the working directory */
     int max_content_display_length;
     /* [Cognition] */
     bool enable_consolidation;
@@ -52,11 +54,15 @@ typedef struct {
     /* [ActionGenerator] */
     int action_max_attempts; /* malformed-output retries per call */
     /* [Simulation] */
-    bool parallel_agent_actions;
+    bool parallel_agent_actions; /* false: one agent acts at a time */
     bool rai_harmful_content;
     bool rai_copyright;
     /* [Logging] */
-    tt_log_level_t log_level;
+    tt_log_level_t log_level;         /* LOGLEVEL */
+    tt_log_level_t log_level_console; /* LOGLEVEL_CONSOLE, when log_console_set */
+    bool log_console_set;
+    tt_log_level_t log_level_file; /* LOGLEVEL_FILE: read, but Troupe writes no log file */
+    bool log_file_set;
     /* [Troupe] -- ours */
     int heartbeat_ms;
     int liveness_ms;
@@ -71,8 +77,10 @@ typedef struct {
 /* Defaults, then the environment. */
 void tt_config_init(tt_config_t *cfg);
 void tt_config_fini(tt_config_t *cfg);
-/* Apply a config.ini. On error *errmsg = "path:line:col: what" (caller frees).
- * A missing file is TT_ENOTFOUND with no message when optional is true. */
+/* Apply a config.ini, then the environment again (the environment overrides the
+ * file: OPENAI_BASE_URL beats BASE_URL). On error *errmsg = "path:line:col:
+ * what" (caller frees). A missing file is TT_ENOTFOUND with no message when
+ * optional is true. */
 tt_err_t tt_config_load_ini(tt_config_t *cfg, const char *path, bool optional, char **errmsg);
 /* Environment variables (secrets and endpoints). */
 void tt_config_load_env(tt_config_t *cfg);
@@ -98,5 +106,7 @@ void tt_config_from_json(tt_config_t *cfg, const json_t *json);
 /* Set a string field, replacing (and freeing) the old value. */
 void tt_config_set(char **field, const char *value);
 bool tt_config_is_offline(const tt_config_t *cfg);
+/* The level for stderr: LOGLEVEL_CONSOLE when given, else LOGLEVEL (TinyTroupe). */
+tt_log_level_t tt_config_console_level(const tt_config_t *cfg);
 
 #endif

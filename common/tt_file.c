@@ -64,6 +64,31 @@ tt_write_file(const char *path, const void *data, size_t len, mode_t mode)
     return ok ? TT_OK : TT_EIO;
 }
 
+static tt_err_t
+s_regular(const struct stat *st, char **why)
+{
+    if (S_ISREG(st->st_mode))
+        return TT_OK;
+    *why = tt_asprintf("not a regular file (%s)", S_ISDIR(st->st_mode)    ? "a directory"
+                                                  : S_ISFIFO(st->st_mode) ? "a FIFO"
+                                                  : S_ISSOCK(st->st_mode) ? "a socket"
+                                                                          : "a device");
+    return TT_EINVAL;
+}
+
+tt_err_t
+tt_check_regular_file(const char *path, char **why)
+{
+    *why = NULL;
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        int e = errno;
+        *why = tt_asprintf("cannot open: %s", strerror(e));
+        return tt_err_from_errno(e);
+    }
+    return s_regular(&st, why);
+}
+
 tt_err_t
 tt_read_file(const char *path, tt_buf_t *buf, char **why)
 {
@@ -80,12 +105,8 @@ tt_read_file(const char *path, tt_buf_t *buf, char **why)
     if (fstat(fd, &st) != 0) {
         *why = tt_asprintf("cannot read: %s", strerror(errno));
         err = TT_EIO;
-    } else if (!S_ISREG(st.st_mode)) {
-        *why = tt_asprintf("not a regular file (%s)", S_ISDIR(st.st_mode)    ? "a directory"
-                                                      : S_ISFIFO(st.st_mode) ? "a FIFO"
-                                                      : S_ISSOCK(st.st_mode) ? "a socket"
-                                                                             : "a device");
-        err = TT_EINVAL;
+    } else {
+        err = s_regular(&st, why);
     }
     char chunk[65536];
     while (!err) {

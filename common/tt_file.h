@@ -26,5 +26,8 @@ tt_err_t tt_write_file(const char *path, const void *data, size_t len, mode_t mo
  * (caller frees): TT_ENOTFOUND/TT_EIO (cannot open or read), TT_EINVAL (not a
  * regular file), TT_ETOOBIG (larger than buf's cap). */
 tt_err_t tt_read_file(const char *path, tt_buf_t *buf, char **why);
+/* The same refusal for a file a library opens by name (a PDF, a DOCX): TT_OK
+ * for a regular file, else as tt_read_file, without opening it. */
+tt_err_t tt_check_regular_file(const char *path, char **why);
 
 #endif

@@ -775,21 +775,6 @@ tt_json_at(const json_t *root, const char *path)
     return (json_t *)cur;
 }
 
-void
-tt_json_merge(json_t *dst, const json_t *src)
-{
-    const char *key;
-    json_t *value;
-    json_object_foreach((json_t *)src, key, value)
-    {
-        json_t *old = json_object_get(dst, key);
-        if (json_is_object(old) && json_is_object(value))
-            tt_json_merge(old, value);
-        else
-            json_object_set_new(dst, key, json_deep_copy(value));
-    }
-}
-
 size_t
 tt_utf8_cut(const char *s, size_t len, size_t max)
 {

@@ -79,10 +79,6 @@ json_t *tt_json_get_path(const json_t *root, const char *path);
  * "" is root. Borrowed or NULL. */
 json_t *tt_json_at(const json_t *root, const char *path);
 
-/* Deep merge src into dst: objects merge key by key, anything else replaces.
- * Used for persona fragments (TinyTroupe's merge_dicts). */
-void tt_json_merge(json_t *dst, const json_t *src);
-
 /* True if s (len bytes) is valid UTF-8 without NUL bytes. */
 bool tt_utf8_valid(const char *s, size_t len);
 /* How many of the len bytes of s to keep to keep at most max, not splitting a

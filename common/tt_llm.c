@@ -15,6 +15,7 @@
  *  private to it and the caller may keep changing its own JSON.
  */
 #define TT_LOG_MODULE "llm"
+#include <limits.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdarg.h>
@@ -303,8 +304,8 @@ s_dup_url(const char *url)
     return tt_asprintf("%.*s%s", (int)n, url, url + q);
 }
 
-static tt_err_t
-s_conf_init(tt_llm_conf_t *c, const tt_config_t *cfg)
+tt_err_t
+tt_llm_conf_init(tt_llm_conf_t *c, const tt_config_t *cfg)
 {
     c->provider = tt_llm_provider_find(cfg->provider, cfg->base_url);
     if (!c->provider) {
@@ -327,11 +328,14 @@ s_conf_init(tt_llm_conf_t *c, const tt_config_t *cfg)
     c->max_completion_tokens = cfg->max_completion_tokens;
     c->temperature = cfg->temperature;
     c->top_p = cfg->top_p;
+    c->freq_penalty = cfg->freq_penalty;
+    c->presence_penalty = cfg->presence_penalty;
     c->timeout_s = cfg->timeout_s > 0 ? cfg->timeout_s : 480;
     c->max_attempts = cfg->max_attempts > 0 ? cfg->max_attempts : 1;
     c->waiting_time_s = cfg->waiting_time_s;
     c->backoff_factor = cfg->backoff_factor;
-    c->max_concurrent_calls = cfg->max_concurrent_calls > 0 ? cfg->max_concurrent_calls : 1;
+    /* 0 is MAX_CONCURRENT_MODEL_CALLS=0 or NONE: no limit */
+    c->max_concurrent_calls = cfg->max_concurrent_calls > 0 ? cfg->max_concurrent_calls : INT_MAX;
     c->response_cap = (size_t)(cfg->response_cap_kb > 0 ? cfg->response_cap_kb : 8192) * 1024;
     c->action_max_attempts = cfg->action_max_attempts > 0 ? cfg->action_max_attempts : 0;
     c->cache_api_calls = cfg->cache_api_calls && !local;
@@ -341,8 +345,8 @@ s_conf_init(tt_llm_conf_t *c, const tt_config_t *cfg)
     return TT_OK;
 }
 
-static void
-s_conf_fini(tt_llm_conf_t *c)
+void
+tt_llm_conf_fini(tt_llm_conf_t *c)
 {
     if (c->api_key)
         sodium_memzero(c->api_key, strlen(c->api_key));
@@ -387,7 +391,7 @@ tt_llm_new(const tt_config_t *cfg, tt_llm_t **out)
     *out = NULL;
     pthread_once(&s_once, s_global_init);
     tt_llm_t *self = tt_new(tt_llm_t);
-    tt_err_t err = s_conf_init(&self->conf, cfg);
+    tt_err_t err = tt_llm_conf_init(&self->conf, cfg);
     if (err)
         goto fail;
     if (self->conf.cache_api_calls &&
@@ -397,6 +401,8 @@ tt_llm_new(const tt_config_t *cfg, tt_llm_t **out)
     self->multi = curl_multi_init();
     TT_ASSERT(self->multi);
     long maxconnects = self->conf.max_concurrent_calls > 4 ? self->conf.max_concurrent_calls : 4;
+    if (maxconnects > TT_LLM_MAX_CONNECTS)
+        maxconnects = TT_LLM_MAX_CONNECTS;
     curl_multi_setopt(self->multi, CURLMOPT_MAXCONNECTS, maxconnects);
     if ((err = s_pipe_new("main", &self->pipe, &self->worker_pipe)) ||
         (err = s_pipe_new("sync", &self->sync, &self->worker_sync))) {
@@ -455,7 +461,7 @@ tt_llm_destroy(tt_llm_t **self_p)
     if (self->multi)
         curl_multi_cleanup(self->multi);
     tt_llm_cache_close(&self->cache);
-    s_conf_fini(&self->conf);
+    tt_llm_conf_fini(&self->conf);
     free(self);
     *self_p = NULL;
 }

@@ -112,6 +112,12 @@ s_sampling(const tt_llm_conf_t *conf, const tt_llm_request_t *req, json_t *body)
         json_object_set_new(body, "temperature", json_real(t));
     if (conf->top_p >= 0)
         json_object_set_new(body, "top_p", json_real(conf->top_p));
+    /* FREQ_PENALTY / PRESENCE_PENALTY when set, for providers that take them;
+     * like TinyTroupe, never to reasoning models (returned above) */
+    if (conf->freq_penalty != 0)
+        json_object_set_new(body, "frequency_penalty", json_real(conf->freq_penalty));
+    if (conf->presence_penalty != 0)
+        json_object_set_new(body, "presence_penalty", json_real(conf->presence_penalty));
 }
 
 char *

@@ -20,6 +20,7 @@
 /* Bounds and constants of the client, in one place. */
 #define TT_LLM_CONNECT_TIMEOUT_MS 10000
 #define TT_LLM_STALL_MAX_MS       30000 /* a body that stops this long is cut */
+#define TT_LLM_MAX_CONNECTS       1024  /* idle connections kept, whatever the concurrency */
 #define TT_LLM_BACKOFF_BASE_S     0.5   /* when waiting_time_s is 0 */
 #define TT_LLM_BACKOFF_CAP_MS     8000
 #define TT_LLM_HINT_CAP_MS        60000 /* longest server retry hint we honour */
@@ -41,8 +42,10 @@ typedef struct {
     char *reasoning_effort;
     char *api_key; /* secret: headers only */
     int max_completion_tokens;
-    double temperature; /* < 0: not sent */
-    double top_p;       /* < 0: not sent */
+    double temperature;      /* < 0: not sent */
+    double top_p;            /* < 0: not sent */
+    double freq_penalty;     /* 0: not sent */
+    double presence_penalty; /* 0: not sent */
     double timeout_s;
     int max_attempts; /* HTTP attempts per ask */
     double waiting_time_s;
@@ -104,6 +107,10 @@ void tt_llm_result_fail(tt_llm_result_t *r, tt_err_t err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void tt_llm_msg_destroy(tt_llm_msg_t **self_p);
 /* The model name a request of this kind is made for. */
+/* What a client keeps of a config (copies; tt_llm_conf_fini frees). TT_EINVAL
+ * for an unknown provider or azure without an endpoint. */
+tt_err_t tt_llm_conf_init(tt_llm_conf_t *c, const tt_config_t *cfg);
+void tt_llm_conf_fini(tt_llm_conf_t *c);
 const char *tt_llm_conf_model(const tt_llm_conf_t *conf, tt_llm_kind_t kind);
 void tt_llm_digest_conf(const tt_llm_conf_t *conf, const tt_llm_request_t *req,
                         uint8_t out[TT_SHA256_LEN]);

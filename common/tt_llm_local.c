@@ -18,7 +18,9 @@ tt_llm_local_chat(const tt_llm_conf_t *conf, const tt_llm_request_t *req, tt_llm
     uint64_t seed = req->has_seed ? req->seed : 0;
     for (int reasks = 0;; reasks++) {
         json_t *value = NULL;
-        char *content = tt_offline_chat(conversation, req->schema_name, seed, &value);
+        /* a plain-text request names its task by its purpose */
+        char *content = tt_offline_chat(
+            conversation, req->schema_name ? req->schema_name : req->purpose, seed, &value);
         r->attempts++;
         r->prompt_tokens += tt_tokens_messages(conversation);
         r->completion_tokens += tt_tokens_estimate(content);

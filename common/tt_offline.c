@@ -17,6 +17,9 @@
 json_t *tt_offline_agent_turn(const json_t *messages, uint64_t seed);
 json_t *tt_offline_consolidation(const json_t *messages, uint64_t seed);
 char *tt_offline_proposition(const json_t *messages, uint64_t seed);
+char *tt_offline_proposition_score(const json_t *messages, uint64_t seed);
+char *tt_offline_validation(const json_t *messages, uint64_t seed);
+char *tt_offline_rewrite(const char *task, const json_t *messages, uint64_t seed);
 char *tt_offline_dimensions(const json_t *messages, uint64_t seed);
 char *tt_offline_sample_plan(const json_t *messages, uint64_t seed);
 char *tt_offline_person(const json_t *messages, uint64_t seed);
@@ -43,6 +46,13 @@ tt_offline_chat(const json_t *messages, const char *schema_name, uint64_t seed, 
     }
     if (!strcmp(task, "proposition"))
         return tt_offline_proposition(messages, seed);
+    if (!strcmp(task, "proposition_score"))
+        return tt_offline_proposition_score(messages, seed);
+    if (!strcmp(task, "validation"))
+        return tt_offline_validation(messages, seed);
+    if (!strcmp(task, "story") || !strcmp(task, "enrich") || !strcmp(task, "style") ||
+        !strcmp(task, "normalize"))
+        return tt_offline_rewrite(task, messages, seed);
     if (!strcmp(task, "dimensions"))
         return tt_offline_dimensions(messages, seed);
     if (!strcmp(task, "sample_plan"))

@@ -568,7 +568,8 @@ tt_offline_sample_plan(const json_t *messages, uint64_t seed)
 
 typedef struct {
     json_t *data;
-    const json_t *sv; /* particularities.sampled_values */
+    const json_t *sv;    /* particularities.sampled_values */
+    const char *primary; /* particularities.primary_characteristics, or NULL */
     tt_rng_t rng;
     json_t *facts;
     json_t *beliefs;
@@ -669,6 +670,15 @@ s_name(s_person_t *p, char g)
     return tt_asprintf("%s %s", first[f], s_surnames[s]);
 }
 
+static bool
+s_job_named(const char *text)
+{
+    for (size_t i = 0; text && i < S_N(s_jobs); i++)
+        if (strcasestr(text, s_jobs[i].sector) || strcasestr(text, s_jobs[i].title))
+            return true;
+    return false;
+}
+
 static const s_job_t *
 s_job_in(const char *sector, tt_rng_t *rng)
 {
@@ -686,6 +696,9 @@ s_occupation(s_person_t *p, int age)
     static const char *const words[] = {"occupation", "occupations", "employment", "job", "work",
                                         "profession", "industry",    "sector",     NULL};
     const char *want = s_sampled(p, words);
+    if (p->primary && (!want || s_job_named(p->primary)))
+        want = p->primary; /* "A registered nurse on night shifts" is a nurse, whatever the
+                              sampled occupation */
     const s_job_t *job = s_job_in(want, &p->rng);
     char *title;
     const char *org = job->org;
@@ -820,9 +833,13 @@ char *
 tt_offline_person(const json_t *messages, uint64_t seed)
 {
     s_person_t p = {.data = s_data(messages)};
-    p.sv = json_object_get(json_object_get(p.data, "particularities"), "sampled_values");
+    json_t *part = json_object_get(p.data, "particularities");
+    p.sv = json_object_get(part, "sampled_values");
+    p.primary = tt_json_str(part, "primary_characteristics", NULL);
     s_rng(&p.rng, p.data, seed);
     p.facts = s_picks(&p.rng, s_facts, S_N(s_facts), 6);
+    if (p.primary) /* what the person is above all comes first */
+        json_array_insert_new(p.facts, 0, json_sprintf("Above all: %s", p.primary));
     p.beliefs = s_picks(&p.rng, s_beliefs, S_N(s_beliefs), 8);
     p.traits = s_picks(&p.rng, s_traits, S_N(s_traits), 10);
     p.interests = s_picks(&p.rng, s_interests, S_N(s_interests), 6);

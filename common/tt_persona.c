@@ -8,6 +8,7 @@
 #include "tt_buf.h"
 #include "tt_hash.h"
 #include "tt_mem.h"
+#include "tt_merge.h"
 
 #define S_DIRNAME_KEEP     200 /* bytes of a name kept in its directory name */
 #define S_DIRNAME_HASH_HEX 16  /* hex digits of the hash that tells changed names apart */
@@ -175,21 +176,48 @@ tt_persona_apply_fragment_file(tt_persona_t *p, const char *path, char **errmsg)
     json_t *frag;
     err = s_from_value(doc, "", tt_jdoc_root(doc), "Fragment", &frag, errmsg);
     if (!err) {
-        /* a fragment never renames the person */
-        json_object_del(frag, "name");
-        tt_persona_merge(p, frag);
+        /* a "name" is merged like any key: the same name is no change, another
+         * one a conflict, as in TinyTroupe's import_fragment */
+        char *where = NULL, *why = NULL;
+        err = tt_persona_merge(p, frag, &where, &why);
+        if (err) {
+            char *at = tt_asprintf("persona.%s", where);
+            *errmsg = tt_jdoc_errorf(doc, at, "%s", why);
+            free(at);
+        }
+        free(where);
+        free(why);
         json_decref(frag);
     }
     tt_jdoc_destroy(&doc);
     return err;
 }
 
-void
-tt_persona_merge(tt_persona_t *p, const json_t *persona_obj)
+/* The persona's name may have changed: keep p->name (which callers borrow)
+ * unless it did. */
+static void
+s_sync_name(tt_persona_t *p)
 {
-    tt_json_merge(p->persona, persona_obj);
+    const char *now = tt_json_str(p->persona, "name", "");
+    if (p->name && !strcmp(p->name, now))
+        return;
     free(p->name);
-    p->name = tt_strdup(tt_json_str(p->persona, "name", ""));
+    p->name = tt_strdup(now);
+}
+
+tt_err_t
+tt_persona_merge(tt_persona_t *p, const json_t *persona_obj, char **conflict_path, char **why)
+{
+    json_t *merged;
+    tt_err_t err = tt_merge_dicts(p->persona, persona_obj, NULL, &merged, conflict_path, why);
+    if (err)
+        return err;
+    /* in place: the persona object callers hold stays the same object */
+    json_object_clear(p->persona);
+    json_object_update(p->persona, merged);
+    json_decref(merged);
+    s_sync_name(p);
+    return TT_OK;
 }
 
 const char *
@@ -218,9 +246,35 @@ tt_persona_get(const tt_persona_t *p, const char *path)
     return tt_json_get_path(p->persona, path);
 }
 
-void
-tt_persona_define(tt_persona_t *p, const char *path, json_t *value, bool merge)
+/* {"a":{"b":value}} for the path "a.b"; takes value. */
+static json_t *
+s_nest(const char *path, json_t *value)
 {
+    const char *dot = strrchr(path, '.');
+    json_t *obj = json_object();
+    json_object_set_new(obj, dot ? dot + 1 : path, value);
+    if (!dot)
+        return obj;
+    char *parent = tt_strndup(path, (size_t)(dot - path));
+    json_t *outer = s_nest(parent, obj);
+    free(parent);
+    return outer;
+}
+
+tt_err_t
+tt_persona_define(tt_persona_t *p, const char *path, json_t *value, bool merge, char **errmsg)
+{
+    if (merge && (json_is_object(value) || json_is_array(value))) {
+        json_t *additions = s_nest(path, value);
+        char *where = NULL, *why = NULL;
+        tt_err_t err = tt_persona_merge(p, additions, &where, &why);
+        if (err && errmsg)
+            *errmsg = tt_asprintf("%s: %s", where, why);
+        free(where);
+        free(why);
+        json_decref(additions);
+        return err;
+    }
     json_t *cur = p->persona;
     char key[256];
     for (;;) {
@@ -229,13 +283,7 @@ tt_persona_define(tt_persona_t *p, const char *path, json_t *value, bool merge)
             key[n++] = *path++;
         key[n] = '\0';
         if (*path != '.') {
-            json_t *old = json_object_get(cur, key);
-            if (merge && json_is_object(old) && json_is_object(value)) {
-                tt_json_merge(old, value);
-                json_decref(value);
-            } else {
-                json_object_set_new(cur, key, value);
-            }
+            json_object_set_new(cur, key, value);
             break;
         }
         path++;
@@ -246,8 +294,8 @@ tt_persona_define(tt_persona_t *p, const char *path, json_t *value, bool merge)
         }
         cur = next;
     }
-    free(p->name);
-    p->name = tt_strdup(tt_json_str(p->persona, "name", ""));
+    s_sync_name(p);
+    return TT_OK;
 }
 
 char *

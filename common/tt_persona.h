@@ -1,8 +1,9 @@
 /*  tt_persona -- TinyTroupe person specifications, read as they are.
  *
  *  A spec is {"type":"TinyPerson","persona":{...}}; a fragment is
- *  {"type":"Fragment","persona":{...}} and deep-merges into a persona (objects
- *  merge key by key, lists and scalars replace), as TinyTroupe's import_fragment.
+ *  {"type":"Fragment","persona":{...}} and merges into a persona as TinyTroupe's
+ *  import_fragment does, with merge_dicts (tt_merge.h: objects merge key by key,
+ *  lists join without repeats, a different scalar is a conflict).
  *  Values are reached with dot paths ("occupation.title").
  */
 #ifndef TT_PERSONA_H
@@ -29,10 +30,15 @@ tt_err_t tt_persona_from_text(const char *text, tt_persona_t **out, char **errms
 tt_persona_t *tt_persona_dup(const tt_persona_t *p);
 void tt_persona_destroy(tt_persona_t **self_p);
 
-/* Deep-merge a fragment file into the persona. */
+/* Merge a fragment file into the persona (merge_dicts). A conflict is TT_EINVAL
+ * with *errmsg = "file:line:col: persona.KEY.PATH: what" at the fragment's value;
+ * p is then unchanged. Caller frees *errmsg. */
 tt_err_t tt_persona_apply_fragment_file(tt_persona_t *p, const char *path, char **errmsg);
-/* Deep-merge a persona object (borrowed) into p. */
-void tt_persona_merge(tt_persona_t *p, const json_t *persona_obj);
+/* Merge a persona object (borrowed) into p with merge_dicts' defaults. On a
+ * conflict p is unchanged and TT_EINVAL comes with *conflict_path (dot path in
+ * persona_obj) and *why, both caller frees (either may be NULL). */
+tt_err_t tt_persona_merge(tt_persona_t *p, const json_t *persona_obj, char **conflict_path,
+                          char **why);
 
 const char *tt_persona_name(const tt_persona_t *p);
 void tt_persona_set_name(tt_persona_t *p, const char *name);
@@ -40,9 +46,13 @@ void tt_persona_set_name(tt_persona_t *p, const char *name);
 json_t *tt_persona_json(const tt_persona_t *p);
 /* Value at a dot path, or NULL; borrowed. */
 json_t *tt_persona_get(const tt_persona_t *p, const char *path);
-/* TinyTroupe's define: set the value at path, creating objects on the way; with
- * merge, objects deep-merge into what is there. Takes a reference to value. */
-void tt_persona_define(tt_persona_t *p, const char *path, json_t *value, bool merge);
+/* TinyTroupe's define: set the value at path, creating objects on the way. With
+ * merge, an object or list value is merged as define(key, value, merge=True)
+ * does, merge_dicts(persona, {key: value}) with "a.b" read as {"a":{"b":...}};
+ * a conflict is TT_EINVAL, *errmsg = "KEY.PATH: what" (caller frees; errmsg may
+ * be NULL) and p unchanged. Scalars always overwrite. Takes a reference to value. */
+tt_err_t tt_persona_define(tt_persona_t *p, const char *path, json_t *value, bool merge,
+                           char **errmsg);
 /* The whole spec as compact JSON text, {"type":"TinyPerson","persona":{...}}.
  * Caller frees. */
 char *tt_persona_spec_text(const tt_persona_t *p);

@@ -25,6 +25,7 @@
 #include "coord_results.h"
 #include "coord_run.h"
 #include "coord_scenario.h"
+#include "coord_session.h"
 #include "coord_transcript.h"
 #include "coord_world.h"
 #include "troupe.pb-c.h"
@@ -95,6 +96,7 @@ typedef enum {
     COORD_RUN_JUDGING,     /* step begun, waiting for intervention judgements */
     COORD_RUN_STEPPING,    /* dispatching and collecting */
     COORD_RUN_DONE,
+    COORD_RUN_IDLE, /* a session between commands */
 } coord_run_state_t;
 
 typedef struct coord {
@@ -139,6 +141,7 @@ typedef struct coord {
     uint32_t step; /* the step in progress */
     int64_t step_started_ms;
     uint32_t *order;   /* acting order of the step in progress */
+    size_t n_order;    /* agents acting in it (all of them, but in a session) */
     size_t order_next; /* next in order to dispatch */
     size_t owing;      /* agents that have not answered the step in progress */
     size_t scan_from;  /* positions in order before it are acting or answered */
@@ -158,7 +161,8 @@ typedef struct coord {
     int signal_fd;             /* SIGUSR1 as a readable fd: a checkpoint is asked for */
     bool checkpoint_requested; /* by SIGUSR1: recorded after the next commit */
     int exit_code;
-    char *failure; /* why the run failed, for the final message */
+    char *failure;            /* why the run failed, for the final message */
+    coord_session_t *session; /* coordinator serve; NULL for a run */
 } coord_t;
 
 /* ---- coord_peers.c */
@@ -178,6 +182,9 @@ void coord_place_on_assigned(coord_t *c, coord_agent_t *a, const Tt__Assigned *m
 /* Actions for an agent that is REBUILDING. */
 void coord_place_on_rebuilt(coord_t *c, coord_agent_t *a, const Tt__Actions *m);
 void coord_place_unplace(coord_t *c, coord_agent_t *a);
+/* Send the agent's (changed) persona to the slot it has: a new incarnation
+ * that keeps its memory. */
+void coord_place_reassign(coord_t *c, coord_agent_t *a);
 bool coord_place_all_ready(const coord_t *c);
 /* Declare dead the peers that hold an agent in ASSIGNING or REBUILDING past
  * the deadline (COORD_PLACE_DEADLINE_LIVENESS x LIVENESS_MS). */
@@ -198,6 +205,11 @@ tt_err_t coord_record_intervention(coord_t *c, const Tt__Intervention *iv,
                                    const Tt__Telemetry *tel);
 tt_err_t coord_record_checkpoint(coord_t *c, const char *name);
 tt_err_t coord_record_end(coord_t *c, const char *reason);
+/* A session command's effect (compact JSON), synced. */
+tt_err_t coord_record_session(coord_t *c, const char *op, const char *effect_json);
+/* The same for a command that called the model (xt: how the call went). */
+tt_err_t coord_record_session_call(coord_t *c, const char *op, const char *effect_json,
+                                   const Tt__ExchangeTelemetry *xt);
 /* The AgentStep of agent in committed step (from the log); caller frees with
  * tt_wire_free_body(body). NULL if absent. */
 const Tt__AgentStep *coord_record_agent_step(coord_t *c, uint32_t step, uint32_t agent,

@@ -44,6 +44,7 @@ typedef struct {
     coord_fcalls_t *fc;
     json_t *spec_json;
     char *err;
+    bool rules_only; /* no objective, only reduction rules: no model at all */
 } s_ext_t;
 
 /* ------------------------------------------------------------------ requests */
@@ -130,21 +131,51 @@ s_columns(const s_ext_t *x, tt_llm_result_t **results, size_t n)
     }
     for (size_t r = 0; r < x->set.n_rules; r++)
         json_array_append_new(cols, json_string(x->set.rules[r].name));
+    /* the agents' personas, so a table groups by age or occupation without a join */
+    json_t *seen = json_object();
+    for (size_t i = 0; x->scope != COORD_EXTRACT_WORLD && i < x->run->n_agents; i++) {
+        const char *key;
+        json_t *v;
+        json_object_foreach(x->run->agents[i].persona, key, v)
+        {
+            if (!json_object_get(seen, key)) {
+                json_object_set_new(seen, key, json_true());
+                json_array_append_new(cols, json_string(key));
+            }
+        }
+    }
+    json_decref(seen);
     return cols;
+}
+
+/* How many of the columns are persona columns (they come last). */
+static size_t
+s_persona_count(const json_t *cols)
+{
+    size_t n = 0;
+    for (size_t c = json_array_size(cols); c > 0; c--, n++)
+        if (strncmp(json_string_value(json_array_get(cols, c - 1)), "persona.", 8))
+            break;
+    return n;
 }
 
 static json_t *
 s_row(const s_ext_t *x, const json_t *cols, const char *name, const json_t *answer,
-      const json_t *reduced)
+      const json_t *reduced, const json_t *persona)
 {
     json_t *row = json_pack("[s]", name);
-    size_t n_fields = json_array_size(cols) - 1 - x->set.n_rules;
+    size_t n_persona = s_persona_count(cols);
+    size_t n_fields = json_array_size(cols) - 1 - x->set.n_rules - n_persona;
     for (size_t c = 1; c <= n_fields; c++) {
         json_t *v = json_object_get(answer, json_string_value(json_array_get(cols, c)));
         json_array_append_new(row, v ? json_incref(v) : json_null());
     }
     for (size_t r = 0; r < x->set.n_rules; r++)
         json_array_append(row, json_object_get(reduced, x->set.rules[r].name));
+    for (size_t c = json_array_size(cols) - n_persona; c < json_array_size(cols); c++) {
+        json_t *v = json_object_get(persona, json_string_value(json_array_get(cols, c)));
+        json_array_append_new(row, v ? json_incref(v) : json_null());
+    }
     return row;
 }
 
@@ -159,7 +190,7 @@ s_document(const s_ext_t *x, tt_llm_result_t **results, size_t n, uint32_t *fail
         const char *name = w ? S_WORLD_ROW : x->run->agents[i].name;
         const tt_llm_result_t *r = results[i];
         json_t *answer = r && !r->err ? r->parsed : NULL;
-        if (!answer) {
+        if (!answer && !x->rules_only) {
             (*failed)++;
             json_array_append_new(failures,
                                   json_pack("{s:s, s:s}", "name", name, "error",
@@ -172,22 +203,25 @@ s_document(const s_ext_t *x, tt_llm_result_t **results, size_t n, uint32_t *fail
         } else {
             json_object_set_new(agents, name, answer ? json_incref(answer) : json_null());
         }
-        json_array_append_new(rows, s_row(x, cols, name, answer, reduced));
+        json_array_append_new(
+            rows, s_row(x, cols, name, answer, reduced, w ? NULL : x->run->agents[i].persona));
         json_object_set_new(reductions, name, reduced);
     }
-    tt_llm_t *llm = coord_fcalls_llm(x->fc);
-    coord_fcalls_stats_t st;
-    coord_fcalls_stats(x->fc, &st);
+    tt_llm_t *llm = x->fc ? coord_fcalls_llm(x->fc) : NULL;
+    coord_fcalls_stats_t st = {0};
+    if (x->fc)
+        coord_fcalls_stats(x->fc, &st);
     json_t *doc = json_pack(
-        "{s:s, s:{s:s, s:s, s:s, s:I}, s:s, s:s, s:b, s:s, s:s?, s:O?, s:s, s:o, s:o, s:o, "
+        "{s:s, s:{s:s, s:s, s:s, s:I}, s:s, s:s, s:b, s:s?, s:s?, s:O?, s:s, s:o, s:o, s:o, "
         "s:{s:o, s:o}, s:o}",
         "troupe_version", TT_VERSION, "run", "scenario", x->run->scenario_name, "log", x->run->path,
         "final_hash", x->run->final_hash, "steps", (json_int_t)x->run->steps, "provider",
-        coord_fcalls_provider(x->fc), "model", tt_llm_model(llm), "offline", tt_llm_is_offline(llm),
-        "objective", x->set.objective, "situation", x->set.situation, "fields", x->set.fields,
-        "scope", x->scope == COORD_EXTRACT_WORLD ? "world" : "per_agent", "agent_extractions",
-        agents, "world_extraction", world, "reductions", reductions, "table", "columns", cols,
-        "rows", rows, "failures", failures);
+        llm ? coord_fcalls_provider(x->fc) : "none", "model", llm ? tt_llm_model(llm) : "none",
+        "offline", llm && tt_llm_is_offline(llm), "objective", x->set.objective, "situation",
+        x->set.situation, "fields", x->set.fields, "scope",
+        x->scope == COORD_EXTRACT_WORLD ? "world" : "per_agent", "agent_extractions", agents,
+        "world_extraction", world, "reductions", reductions, "table", "columns", cols, "rows", rows,
+        "failures", failures);
     json_object_set_new(doc, "llm",
                         json_pack("{s:I, s:I, s:I, s:I, s:I}", "calls", (json_int_t)st.calls,
                                   "replayed", (json_int_t)st.replayed, "failed",
@@ -236,11 +270,29 @@ s_settings(s_ext_t *x)
     if (!err && spec->fields)
         err = coord_xsettings_set_fields(&x->set, spec->fields, &x->err);
     if (!err && (!x->set.objective || !*x->set.objective)) {
-        x->err = tt_strdup("--objective TEXT is required (the scenario has no "
-                           "extract.objective)");
-        err = TT_EINVAL;
+        /* reduction rules count and pick without a model: they need no objective */
+        x->rules_only = x->set.n_rules > 0;
+        if (!x->rules_only) {
+            x->err = tt_strdup("--objective TEXT is required (the scenario has no "
+                               "extract.objective and no reduction rules)");
+            err = TT_EINVAL;
+        }
     }
     x->scope = spec->scope ? spec->scope : x->set.scope ? x->set.scope : COORD_EXTRACT_PER_AGENT;
+    return err;
+}
+
+/* Reduction rules alone: rows from the log, no model, no extraction.tlog. */
+static tt_err_t
+s_reduce_only(s_ext_t *x, coord_extract_report_t *rep)
+{
+    size_t n = x->scope == COORD_EXTRACT_WORLD ? 1 : x->run->n_agents;
+    tt_llm_result_t **none = tt_calloc(n + 1, sizeof *none);
+    json_t *doc = s_document(x, none, n, &rep->failed);
+    rep->rows = (uint32_t)n;
+    tt_err_t err = s_write(x, doc);
+    json_decref(doc);
+    free(none);
     return err;
 }
 
@@ -253,10 +305,12 @@ s_run(s_ext_t *x, const tt_config_t *cfg, coord_extract_report_t *rep)
         return TT_EINVAL;
     if ((err = s_settings(x)) != TT_OK)
         return err;
-    x->spec_json = json_pack("{s:s, s:s, s:s, s:s?, s:O?, s:s}", "run", spec->run_dir, "final_hash",
-                             x->run->final_hash, "objective", x->set.objective, "situation",
-                             x->set.situation, "fields", x->set.fields, "scope",
+    x->spec_json = json_pack("{s:s, s:s, s:s?, s:s?, s:O?, s:s}", "run", spec->run_dir,
+                             "final_hash", x->run->final_hash, "objective", x->set.objective,
+                             "situation", x->set.situation, "fields", x->set.fields, "scope",
                              x->scope == COORD_EXTRACT_WORLD ? "world" : "per_agent");
+    if (x->rules_only)
+        return s_reduce_only(x, rep);
     coord_fcalls_opts_t fo = {.kind = "extraction",
                               .spec = x->spec_json,
                               .seed = x->run->seed,
@@ -338,7 +392,8 @@ s_usage(FILE *out)
             "and rule) and DIR/extraction.tlog (the model's answers), replacing earlier ones.\n"
             "\n"
             "Options:\n"
-            "  --objective TEXT       what to extract (default: the scenario's extract.objective)\n"
+            "  --objective TEXT       what to extract (default: the scenario's extract.objective;\n"
+            "                         with neither, only the reduction rules run: no model)\n"
             "  --fields a,b,c         the JSON fields wanted (default: the scenario's, else free)\n"
             "  --per-agent, --world   one call per agent (default) or one for everyone\n"
             "  --llm PROVIDER         offline, openai, azure or ollama\n"

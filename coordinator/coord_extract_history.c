@@ -17,6 +17,8 @@
 #include "coord_extract_impl.h"
 #include "tt_buf.h"
 #include "tt_hash.h"
+#include "coord_results.h"
+#include "coord_session.h"
 #include "tt_json.h"
 #include "tt_mem.h"
 #include "tt_tlog.h"
@@ -75,8 +77,26 @@ s_add_begin(coord_xrun_t *run, const Tt__SimBegin *b)
     snprintf(run->provider, sizeof run->provider, "%s", b->provider ? b->provider : "");
     run->n_agents = b->n_agents;
     run->agents = tt_calloc(b->n_agents + 1, sizeof *run->agents);
-    for (size_t i = 0; i < b->n_agents; i++)
+    for (size_t i = 0; i < b->n_agents; i++) {
         run->agents[i].name = tt_strdup(b->agents[i]->name);
+        run->agents[i].persona = coord_results_persona_columns(b->agents[i]->persona_json);
+    }
+}
+
+static void
+s_add_session_agent(coord_xrun_t *run, const Tt__Session *rec)
+{
+    char *name = coord_session_created_agent(rec);
+    if (!name)
+        return;
+    run->agents = tt_realloc(run->agents, (run->n_agents + 2) * sizeof *run->agents);
+    memset(&run->agents[run->n_agents], 0, sizeof run->agents[run->n_agents]);
+    json_t *effect = json_loads(rec->effect_json, 0, NULL);
+    char *spec = tt_json_compact(json_object_get(effect, "spec"));
+    run->agents[run->n_agents].persona = coord_results_persona_columns(spec);
+    free(spec);
+    json_decref(effect);
+    run->agents[run->n_agents++].name = name;
 }
 
 tt_err_t
@@ -107,6 +127,8 @@ coord_xrun_load(const char *dir, coord_xrun_t **out, char **errmsg)
         }
         if (e.body->kind_case == TT__RECORD_BODY__KIND_BEGIN)
             s_add_begin(run, e.body->begin);
+        else if (e.body->kind_case == TT__RECORD_BODY__KIND_SESSION && run->agents)
+            s_add_session_agent(run, e.body->session);
         else if (e.body->kind_case == TT__RECORD_BODY__KIND_STEP && run->agents)
             s_add_step(run, e.body->step);
         tt_tlog_entry_fini(&e);
@@ -140,6 +162,7 @@ coord_xrun_destroy(coord_xrun_t **self_p)
         }
         free(a->events);
         free(a->name);
+        json_decref(a->persona);
     }
     free(run->agents);
     free(run->path);

@@ -40,6 +40,7 @@ typedef struct {
 
 typedef struct {
     char *name;
+    json_t *persona; /* flattened persona columns (coord_results_persona_columns) */
     coord_xevent_t *events;
     size_t n_events, cap;
 } coord_xagent_t;

@@ -56,6 +56,7 @@ typedef struct {
     s_person_t *people;
     zhash_t *taken; /* folded file name -> person index + 1 */
     json_t *spec_json;
+    int age_lo, age_hi; /* bounds the context states; age_lo < 0: none */
     char *err;
 } s_gen_t;
 
@@ -77,6 +78,7 @@ coord_factory_section_parse(const tt_jdoc_t *doc, const char *path, const char *
                             coord_factory_section_t *out, char **errmsg)
 {
     memset(out, 0, sizeof *out);
+    *errmsg = NULL;
     const json_t *f = tt_json_at(tt_jdoc_root(doc), path);
     char sub[256];
 #define S_AT(key) (snprintf(sub, sizeof sub, "%s.%s", path, key), sub)
@@ -84,32 +86,35 @@ coord_factory_section_parse(const tt_jdoc_t *doc, const char *path, const char *
     json_t *v;
     if (!json_is_object(f)) {
         *errmsg = tt_jdoc_errorf(doc, path,
-                                 "expected {\"count\": N, \"context\": TEXT | "
-                                 "\"population\": FILE, \"seed\": S}");
+                                 "expected {\"count\": N, \"context\": TEXT and/or "
+                                 "\"population\": FILE, \"describe\": TEXT, \"seed\": S}");
         return TT_EINVAL;
     }
     json_object_foreach((json_t *)f, key, v)
     {
         if (strcmp(key, "count") && strcmp(key, "context") && strcmp(key, "population") &&
-            strcmp(key, "seed")) {
-            *errmsg = tt_jdoc_errorf(doc, S_AT(key),
-                                     "unknown key \"%s\" (count, context, population, seed)", key);
+            strcmp(key, "describe") && strcmp(key, "seed")) {
+            *errmsg = tt_jdoc_errorf(
+                doc, S_AT(key), "unknown key \"%s\" (count, context, population, describe, seed)",
+                key);
+            return TT_EINVAL;
+        }
+        if (strcmp(key, "count") && strcmp(key, "seed") &&
+            (!json_is_string(v) || !*json_string_value(v))) {
+            *errmsg = tt_jdoc_errorf(doc, S_AT(key), "expected non-empty text");
             return TT_EINVAL;
         }
     }
     json_t *count = json_object_get(f, "count"), *ctx = json_object_get(f, "context");
     json_t *pop = json_object_get(f, "population"), *seed = json_object_get(f, "seed");
+    json_t *describe = json_object_get(f, "describe");
     if (!json_is_integer(count) || json_integer_value(count) < 1 ||
         json_integer_value(count) > COORD_FACTORY_MAX_COUNT)
         *errmsg =
             tt_jdoc_errorf(doc, count ? S_AT("count") : path,
                            "expected a whole number of people, 1 to %d", COORD_FACTORY_MAX_COUNT);
-    else if (!ctx == !pop)
-        *errmsg = tt_jdoc_errorf(doc, path, "give exactly one of \"context\" and \"population\"");
-    else if ((ctx && (!json_is_string(ctx) || !*json_string_value(ctx))) ||
-             (pop && (!json_is_string(pop) || !*json_string_value(pop))))
-        *errmsg =
-            tt_jdoc_errorf(doc, S_AT(ctx ? "context" : "population"), "expected non-empty text");
+    else if (!ctx && !pop)
+        *errmsg = tt_jdoc_errorf(doc, path, "give \"context\", \"population\" or both");
     else if (seed && (!json_is_integer(seed) || json_integer_value(seed) < 0))
         *errmsg = tt_jdoc_errorf(doc, S_AT("seed"), "expected a non-negative integer");
 #undef S_AT
@@ -117,6 +122,7 @@ coord_factory_section_parse(const tt_jdoc_t *doc, const char *path, const char *
         return TT_EINVAL;
     out->count = (uint32_t)json_integer_value(count);
     out->context = ctx ? tt_strdup(json_string_value(ctx)) : NULL;
+    out->describe = describe ? tt_strdup(json_string_value(describe)) : NULL;
     if (pop) {
         const char *p = json_string_value(pop);
         out->population_path =
@@ -132,6 +138,7 @@ coord_factory_section_fini(coord_factory_section_t *section)
 {
     free(section->context);
     free(section->population_path);
+    free(section->describe);
     memset(section, 0, sizeof *section);
 }
 
@@ -238,6 +245,12 @@ s_plan(s_gen_t *g)
         g->dims_description = json_incref(json_object_get(ans, "sampling_space_description"));
         json_decref(ans);
     }
+    char *why = NULL;
+    if (g->age_lo >= 0 && !coord_factory_ages_bound(g->dims, g->age_lo, g->age_hi, &why)) {
+        g->err = tt_asprintf("ages %d to %d: %s", g->age_lo, g->age_hi, why);
+        free(why);
+        return TT_ELLM;
+    }
     json_t *ans = s_call_one(g,
                              coord_factory_plan_request(g->context, spec->count, g->dims,
                                                         s_seed(spec->seed, S_SALT_PLAN)),
@@ -341,7 +354,7 @@ s_wave(s_gen_t *g, uint32_t wave, uint32_t *todo, uint32_t n)
         uint32_t k = todo[j];
         json_t *taken = wave ? s_taken_hint(g, k) : NULL;
         uint64_t seed = s_seed(spec->seed, S_SALT_PERSON + k + (uint64_t)wave * 0x100000000ull);
-        reqs[j] = coord_factory_person_request(g->context, k, spec->count,
+        reqs[j] = coord_factory_person_request(g->context, spec->describe, k, spec->count,
                                                json_array_get(g->rows, g->people[k].row), taken,
                                                wave, seed);
         keys[j] = wave ? tt_asprintf("person/%u/wave%u", k, wave) : tt_asprintf("person/%u", k);
@@ -531,28 +544,49 @@ s_check_spec(s_gen_t *g)
         g->err = tt_asprintf("--count: expected 1..%d, got %u", COORD_FACTORY_MAX_COUNT, s->count);
     else if (!s->out_dir || !*s->out_dir)
         g->err = tt_strdup("--out DIR is required");
-    else if (!s->context == !s->population_path)
-        g->err = tt_strdup("give exactly one of --context TEXT and --population FILE");
+    else if (!s->context && !s->population_path)
+        g->err = tt_strdup("give --context TEXT, --population FILE or both");
     else if (s->context && !*s->context)
         g->err = tt_strdup("--context: expected non-empty text");
+    else if (s->describe && !*s->describe)
+        g->err = tt_strdup("--describe: expected non-empty text");
     if (g->err)
         return TT_EINVAL;
     g->spec_json = json_pack("{s:i, s:I}", "count", (int)s->count, "seed", (json_int_t)s->seed);
-    if (s->context) {
-        g->context = tt_strndup(s->context, COORD_FACTORY_CONTEXT_MAX);
+    if (s->context)
         json_object_set_new(g->spec_json, "context", json_string(s->context));
+    if (s->describe)
+        json_object_set_new(g->spec_json, "describe", json_string(s->describe));
+    g->age_lo = -1;
+    if (s->context && !coord_factory_ages_from_text(s->context, &g->age_lo, &g->age_hi))
+        g->age_lo = -1;
+    if (!s->population_path) {
+        g->context = tt_strndup(s->context, COORD_FACTORY_CONTEXT_MAX);
         return TT_OK;
     }
     tt_jdoc_t *doc = NULL;
+    char *pop_context = NULL;
     tt_err_t err = tt_jdoc_load_file(s->population_path, &doc, &g->err);
     if (!err)
-        err = coord_factory_population_parse(doc, &g->dims, &g->context, &g->err);
+        err = coord_factory_population_parse(doc, &g->dims, &pop_context, &g->err);
     if (!err) {
         json_t *root = tt_jdoc_root(doc);
         json_object_set_new(g->spec_json, "population", json_string(s->population_path));
         json_object_set_new(g->spec_json, "population_title",
                             json_string(tt_json_str(root, "title", "")));
+        /* the population's facts, then the user's context, which guides the
+         * plan and every person (TinyTroupe's factory context) */
+        g->context = s->context ? tt_asprintf("%s\nContext: %.*s\n", pop_context,
+                                              COORD_FACTORY_CONTEXT_MAX, s->context)
+                                : tt_strdup(pop_context);
+        /* no bounds in the context: the population's own words, never its numbers */
+        char *own = tt_asprintf("%s. %s", tt_json_str(root, "title", ""),
+                                tt_json_str(root, "description", ""));
+        if (g->age_lo < 0 && !coord_factory_ages_from_text(own, &g->age_lo, &g->age_hi))
+            g->age_lo = -1;
+        free(own);
     }
+    free(pop_context);
     tt_jdoc_destroy(&doc);
     return err ? TT_EINVAL : TT_OK;
 }
@@ -606,7 +640,7 @@ coord_factory_generate(const coord_factory_spec_t *spec, const tt_config_t *cfg,
     *errmsg = NULL;
     coord_factory_report_t rep = {0};
     int64_t t0 = tt_now_ms();
-    s_gen_t g = {.spec = spec};
+    s_gen_t g = {.spec = spec, .age_lo = -1};
     tt_err_t err = s_run(&g, cfg, &rep);
     rep.wall_ms = tt_now_ms() - t0;
     if (err && err != TT_EAGENT)
@@ -659,6 +693,7 @@ coord_factory_for_scenario(const char *scenario_path, const char *out_dir, const
         coord_factory_spec_t spec = {.count = sec.count,
                                      .context = sec.context,
                                      .population_path = sec.population_path,
+                                     .describe = sec.describe,
                                      .seed = sec.has_seed ? sec.seed
                                              : json_is_integer(seed)
                                                  ? (uint64_t)json_integer_value(seed)

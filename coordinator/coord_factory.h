@@ -36,7 +36,11 @@
 typedef struct {
     uint32_t count;              /* 1..COORD_FACTORY_MAX_COUNT */
     const char *context;         /* who the people are; or NULL ... */
-    const char *population_path; /* ... a TinyTroupe population file (exactly one) */
+    const char *population_path; /* ... a TinyTroupe population file (at least one; with
+                                    both, the context guides the plan and every person, as
+                                    create_factory_from_demography(..., context=...)) */
+    const char *describe;        /* what every person is, above all (TinyTroupe's
+                                    agent_particularities, "primary characteristics"); NULL */
     uint64_t seed;
     const char *out_dir;
     const char *replay_path; /* an earlier factory DIR or its factory.tlog; NULL */
@@ -70,13 +74,15 @@ typedef struct {
 tt_err_t coord_factory_generate(const coord_factory_spec_t *spec, const tt_config_t *cfg,
                                 coord_factory_report_t *report, char **errmsg);
 
-/* A scenario's "factory" section: {"count": N, "context": TEXT | "population":
- * FILE, "seed": S}. FILE is resolved against base_dir. Errors are positioned in
- * doc ("scenario.json:12:5: factory.count: ..."). */
+/* A scenario's "factory" section: {"count": N, "context": TEXT, "population":
+ * FILE (at least one of the two), "describe": TEXT, "seed": S}. FILE is resolved
+ * against base_dir. Errors are positioned in doc ("scenario.json:12:5:
+ * factory.count: ..."). */
 typedef struct {
     uint32_t count;
     char *context;
     char *population_path;
+    char *describe;
     bool has_seed;
     uint64_t seed;
 } coord_factory_section_t;

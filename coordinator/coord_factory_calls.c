@@ -121,8 +121,9 @@ coord_fcalls_open(const tt_config_t *cfg, const coord_fcalls_opts_t *opts, coord
     bool offline = tt_config_is_offline(cfg);
     uint32_t k = opts->concurrency;
     if (!k)
-        k = offline ? COORD_FCALLS_OFFLINE_CONCURRENCY
-                    : (uint32_t)(cfg->max_concurrent_calls > 0 ? cfg->max_concurrent_calls : 1);
+        k = offline                         ? COORD_FCALLS_OFFLINE_CONCURRENCY
+            : cfg->max_concurrent_calls > 0 ? (uint32_t)cfg->max_concurrent_calls
+                                            : COORD_FCALLS_MAX_CONCURRENCY; /* no limit */
     fc->concurrency = k > COORD_FCALLS_MAX_CONCURRENCY ? COORD_FCALLS_MAX_CONCURRENCY : k;
     fc->stats.concurrency = fc->concurrency;
     tt_err_t err = opts->replay_path ? s_replay_open(fc, opts, errmsg) : TT_OK;

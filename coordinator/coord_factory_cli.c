@@ -24,8 +24,8 @@ static void
 s_usage(FILE *out)
 {
     fprintf(out,
-            "Usage: coordinator factory --count N --out DIR (--context TEXT | --population FILE)\n"
-            "                           [options]\n"
+            "Usage: coordinator factory --count N --out DIR [--population FILE] [--context TEXT]\n"
+            "                           [--describe TEXT] [options]\n"
             "\n"
             "Generates N people (TinyTroupe's TinyPersonFactory): demographic dimensions from\n"
             "a population file or, from a context text, from the model; a sampling plan whose\n"
@@ -38,7 +38,10 @@ s_usage(FILE *out)
             "  --out DIR              where to write them (required; must be empty)\n"
             "  --context TEXT         who the people are, in words\n"
             "  --population FILE      a TinyTroupe population file ({title, description,\n"
-            "                         source, content:{...distributions...}})\n"
+            "                         source, content:{...distributions...}}); with --context\n"
+            "                         too, the context guides the plan and every person\n"
+            "  --describe TEXT        what every person is above all (TinyTroupe's\n"
+            "                         agent_particularities), e.g. \"A financial analyst\"\n"
             "  --seed S               seed of the plan's shuffle and the model calls (default %d)\n"
             "  --llm PROVIDER         offline, openai, azure or ollama (default: from config and\n"
             "                         environment; offline when no key and no base URL)\n"
@@ -95,15 +98,12 @@ typedef struct {
 static int
 s_parse(int argc, char **argv, s_opts_t *o)
 {
-    static const struct option options[] = {{"count", required_argument, NULL, 'n'},
-                                            {"out", required_argument, NULL, 'o'},
-                                            {"context", required_argument, NULL, 'C'},
-                                            {"population", required_argument, NULL, 'p'},
-                                            {"seed", required_argument, NULL, 's'},
-                                            {"force", no_argument, NULL, 'f'},
-                                            COORD_FCALLS_CLI_OPTIONS,
-                                            {"help", no_argument, NULL, 'h'},
-                                            {NULL, 0, NULL, 0}};
+    static const struct option options[] = {
+        {"count", required_argument, NULL, 'n'},    {"out", required_argument, NULL, 'o'},
+        {"context", required_argument, NULL, 'C'},  {"population", required_argument, NULL, 'p'},
+        {"describe", required_argument, NULL, 'D'}, {"seed", required_argument, NULL, 's'},
+        {"force", no_argument, NULL, 'f'},          COORD_FCALLS_CLI_OPTIONS,
+        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
     unsigned long long v;
     int ch;
     optind = 1;
@@ -134,6 +134,9 @@ s_parse(int argc, char **argv, s_opts_t *o)
         case 'p':
             o->spec.population_path = optarg;
             break;
+        case 'D':
+            o->spec.describe = optarg;
+            break;
         case 's':
             if (!s_number(optarg, INT64_MAX, &v))
                 return s_bad("--seed: expected a non-negative number, got \"%s\"", optarg);
@@ -155,8 +158,8 @@ s_parse(int argc, char **argv, s_opts_t *o)
         return s_bad("%s", "--count N is required");
     if (!o->spec.out_dir || !*o->spec.out_dir)
         return s_bad("%s", "--out DIR is required");
-    if (!o->spec.context == !o->spec.population_path)
-        return s_bad("%s", "give exactly one of --context TEXT and --population FILE");
+    if (!o->spec.context && !o->spec.population_path)
+        return s_bad("%s", "give --context TEXT, --population FILE or both");
     o->spec.concurrency = o->shared.concurrency;
     o->spec.replay_path = o->shared.replay_path;
     o->spec.quiet = o->shared.quiet;

@@ -42,6 +42,22 @@ tt_err_t coord_factory_population_parse(const tt_jdoc_t *doc, json_t **dims, cha
  * names unique). On failure *why (caller frees) says what is wrong. */
 bool coord_factory_dims_normalise(json_t *dims, char **why);
 
+/* ------------------------------------------------ coord_factory_ages.c */
+
+/* An ASCII lower-case copy of text (caller frees). */
+char *coord_factory_lower(const char *text);
+
+/* Age bounds a context text states: "aged 25 to 40", "between 18 and 30 years",
+ * "18-24 year olds", "65 and over", "over 65 years", "under 30 years of age",
+ * "adults" (18+). False when it states none. */
+bool coord_factory_ages_from_text(const char *text, int *lo, int *hi);
+/* Cut every age dimension ("Age", "Age Distribution", "Age group") to [lo, hi]:
+ * values wholly outside are dropped, straddling ones narrowed ("18-34" ->
+ * "25-34"), ranges intersected; then coord_factory_dims_normalise. */
+bool coord_factory_ages_bound(json_t *dims, int lo, int hi, char **why);
+
+/* ------------------------------------------------ coord_factory_plan.c */
+
 /* Force the plan's quantities to sum to exactly n while following the weighted
  * dimensions (see coord_factory_plan.c for the rule). Sets each row's
  * "quantity"; the model's number is kept in "requested_quantity". */
@@ -57,11 +73,12 @@ uint32_t *coord_factory_plan_flatten(const json_t *rows, uint64_t seed, uint32_t
 tt_llm_request_t *coord_factory_dims_request(const char *context, uint32_t count, uint64_t seed);
 tt_llm_request_t *coord_factory_plan_request(const char *context, uint32_t count,
                                              const json_t *dims, uint64_t seed);
-/* Person k of count for plan row row; taken: names to avoid (array, may be NULL);
+/* Person k of count for plan row row; describe: every person's primary
+ * characteristics (may be NULL); taken: names to avoid (array, may be NULL);
  * wave 0 is the first ask, wave w > 0 asks again for another name. */
-tt_llm_request_t *coord_factory_person_request(const char *context, uint32_t k, uint32_t count,
-                                               const json_t *row, const json_t *taken,
-                                               uint32_t wave, uint64_t seed);
+tt_llm_request_t *coord_factory_person_request(const char *context, const char *describe,
+                                               uint32_t k, uint32_t count, const json_t *row,
+                                               const json_t *taken, uint32_t wave, uint64_t seed);
 
 json_t *coord_factory_person_schema(void);
 /* The checkers (tt_llm_check_fn) of the parsed answers. Dimensions answer

@@ -53,6 +53,7 @@
 typedef struct {
     const tt_jdoc_t *doc;
     json_t *dims;
+    json_t *values; /* every distribution's values, lower case: the groups of the file */
     tt_buf_t context;
     char *err;
 } s_pop_t;
@@ -159,6 +160,73 @@ s_pop_add(s_pop_t *p, const char *path, const char *key, const char *label, json
     return true;
 }
 
+/* The values of every distribution in the file ("female", "democrat", ...). */
+static void
+s_pop_collect(s_pop_t *p, const json_t *v)
+{
+    const char *k;
+    json_t *x;
+    bool dist = s_is_distribution(v);
+    json_object_foreach((json_t *)v, k, x)
+    {
+        if (dist) {
+            char *low = coord_factory_lower(k);
+            json_object_set_new(p->values, low, json_true());
+            free(low);
+        } else if (json_is_object(x)) {
+            s_pop_collect(p, x);
+        }
+    }
+}
+
+static bool
+s_same_keys(const json_t *a, const json_t *b)
+{
+    if (json_object_size(a) != json_object_size(b))
+        return false;
+    const char *k;
+    json_t *x;
+    json_object_foreach((json_t *)a, k, x)
+    {
+        if (!json_object_get(b, k))
+            return false;
+    }
+    return true;
+}
+
+/* Not a person's attribute, but something about groups of them (TinyTroupe's
+ * factory prompt: "values are not distributions, probabilities or other
+ * statistics, but concrete, specific, people attributes"), kept as context:
+ *  - lists by level, {"High": ["New York", ...], "Low": [...]}: places or
+ *    groups where a trait is high or low, not a value a person has;
+ *  - a table of distributions per group, {"Democrat": {"Women": "56%", "Men":
+ *    "44%"}, "Republican": {...}}: shares within groups;
+ *  - a distribution named by a value of another one, {"Independent": {"Under
+ *    30": "40%", ...}}: the same, for one group. */
+static bool
+s_pop_is_group_level(const s_pop_t *p, const json_t *v, const char *key)
+{
+    size_t n = json_object_size(v), lists = 0, tables = 0;
+    const char *k;
+    json_t *x, *first = NULL;
+    json_object_foreach((json_t *)v, k, x)
+    {
+        lists += json_is_array(x);
+        if (!s_is_distribution(x))
+            continue;
+        first = first ? first : x;
+        tables += s_same_keys(first, x);
+    }
+    if (n >= 2 && (lists == n || tables == n))
+        return true;
+    if (!key || !s_is_distribution(v))
+        return false;
+    char *low = coord_factory_lower(key);
+    bool group = json_object_get(p->values, low) != NULL;
+    free(low);
+    return group;
+}
+
 static void
 s_pop_fact(s_pop_t *p, const char *label, const json_t *v)
 {
@@ -174,6 +242,10 @@ static bool s_pop_walk(s_pop_t *p, const json_t *v, const char *path, const char
 static bool
 s_pop_object(s_pop_t *p, const json_t *v, const char *path, const char *key, const char *label)
 {
+    if (key && s_pop_is_group_level(p, v, key)) {
+        s_pop_fact(p, label, v);
+        return true;
+    }
     if (key && s_is_range(v)) {
         json_t *range = json_pack("[f, f]", json_number_value(json_object_get(v, "min")),
                                   json_number_value(json_object_get(v, "max")));
@@ -246,7 +318,7 @@ coord_factory_population_parse(const tt_jdoc_t *doc, json_t **dims, char **conte
     *context = NULL;
     *errmsg = NULL;
     const json_t *root = tt_jdoc_root(doc);
-    s_pop_t p = {.doc = doc, .dims = json_array()};
+    s_pop_t p = {.doc = doc, .dims = json_array(), .values = json_object()};
     tt_buf_init(&p.context, 2 * COORD_FACTORY_CONTEXT_MAX);
     const json_t *content = json_object_get(root, "content");
     if (!json_is_object(root))
@@ -263,6 +335,7 @@ coord_factory_population_parse(const tt_jdoc_t *doc, json_t **dims, char **conte
         tt_buf_addf(&p.context, "%s\n", tt_json_str(root, "title", "A population"));
         if (json_is_string(json_object_get(root, "description")))
             tt_buf_addf(&p.context, "%s\n", tt_json_str(root, "description", ""));
+        s_pop_collect(&p, content);
         if (s_pop_object(&p, content, "content", NULL, NULL) && json_array_size(p.dims) == 0)
             s_pop_fail(&p, "content",
                        "no distributions found: expected objects of value: share pairs such as "
@@ -273,6 +346,7 @@ coord_factory_population_parse(const tt_jdoc_t *doc, json_t **dims, char **conte
         p.err = tt_jdoc_errorf(doc, "content", "%s", why);
         free(why);
     }
+    json_decref(p.values);
     if (p.err) {
         *errmsg = p.err;
         json_decref(p.dims);

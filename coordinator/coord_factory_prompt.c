@@ -62,6 +62,11 @@ static const char s_person_system[] =
     "money, technology, family), skills, behaviors {general habits, routines: morning, workday, "
     "evening, weekend}, health, relationships (people in their life: name and description), "
     "other_facts (10 or more facts from their past and present).";
+/* added with --describe: what TinyTroupe says of agent_particularities, in our words */
+static const char s_person_primary[] =
+    " particularities.primary_characteristics come first: the person has them above all, and "
+    "where a sampled value conflicts with them, follow the primary characteristics and drop "
+    "that value.";
 
 /* ------------------------------------------------------------------ schemas */
 
@@ -213,12 +218,17 @@ coord_factory_plan_request(const char *context, uint32_t count, const json_t *di
 }
 
 tt_llm_request_t *
-coord_factory_person_request(const char *context, uint32_t k, uint32_t count, const json_t *row,
-                             const json_t *taken, uint32_t wave, uint64_t seed)
+coord_factory_person_request(const char *context, const char *describe, uint32_t k, uint32_t count,
+                             const json_t *row, const json_t *taken, uint32_t wave, uint64_t seed)
 {
-    json_t *part =
-        json_pack("{s:s, s:O}", "subpopulation", tt_json_str(row, "subpopulation_description", ""),
-                  "sampled_values", json_object_get(row, "sampled_values"));
+    json_t *part = json_object();
+    /* TinyTroupe's agent_particularities: the primary characteristics win over
+     * any sampled value they conflict with (said in the system prompt) */
+    if (describe)
+        json_object_set_new(part, "primary_characteristics", json_string(describe));
+    json_object_set_new(part, "subpopulation",
+                        json_string(tt_json_str(row, "subpopulation_description", "")));
+    json_object_set(part, "sampled_values", json_object_get(row, "sampled_values"));
     json_t *user = json_pack("{s:s, s:{s:i, s:i}, s:o}", "population_context", context, "person",
                              "number", (int)k + 1, "of", (int)count, "particularities", part);
     if (taken && json_array_size(taken))
@@ -227,9 +237,11 @@ coord_factory_person_request(const char *context, uint32_t k, uint32_t count, co
         json_object_set_new(user, "note",
                             json_string("The name you gave before is already taken: choose a "
                                         "different name, not in names_already_taken."));
+    char *system = describe ? tt_asprintf("%s%s", s_person_system, s_person_primary) : NULL;
     tt_llm_request_t *req =
-        s_request("factory person", s_person_system, user, "person", coord_factory_person_schema(),
-                  coord_factory_person_check, seed);
+        s_request("factory person", system ? system : s_person_system, user, "person",
+                  coord_factory_person_schema(), coord_factory_person_check, seed);
+    free(system);
     tt_llm_request_set_temperature(req, S_PERSON_TEMP);
     return req;
 }

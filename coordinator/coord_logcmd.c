@@ -14,6 +14,7 @@
  */
 #define TT_LOG_MODULE "logcmd"
 #include "coord_logcmd.h"
+#include "coord_session.h"
 
 #include <inttypes.h>
 #include <stdbool.h>
@@ -296,6 +297,17 @@ s_stats_record(s_stats_t *st, const tt_tlog_entry_t *e)
     case TT__RECORD_BODY__KIND_CHECKPOINT:
         st->checkpoints++;
         break;
+    case TT__RECORD_BODY__KIND_SESSION: {
+        for (size_t j = 0; e->telemetry && j < e->telemetry->n_exchanges; j++)
+            s_count_exchange(st, s_record_tel(e->telemetry, j));
+        char *name = coord_session_created_agent(body->session);
+        if (name && st->begin)
+            json_object_set_new(
+                st->begin, "agents",
+                json_integer(json_integer_value(json_object_get(st->begin, "agents")) + 1));
+        free(name);
+        break;
+    }
     case TT__RECORD_BODY__KIND_END:
         free(st->end_reason_copy);
         st->end_reason_copy = tt_strdup(body->end->reason);

@@ -53,6 +53,15 @@ s_assign(coord_t *c, coord_agent_t *a, coord_peer_t *p, uint32_t slot)
 }
 
 void
+coord_place_reassign(coord_t *c, coord_agent_t *a)
+{
+    TT_ASSERT(a->peer >= 0);
+    if (a->state == COORD_AGENT_ACTING && c->in_flight)
+        c->in_flight--;
+    s_assign(c, a, &c->peers[a->peer], a->slot);
+}
+
+void
 coord_place_unplaced(coord_t *c)
 {
     size_t next = 0;

@@ -169,6 +169,31 @@ coord_record_end(coord_t *c, const char *reason)
     return s_append(c, &body, &tel, true);
 }
 
+tt_err_t
+coord_record_session_call(coord_t *c, const char *op, const char *effect_json,
+                          const Tt__ExchangeTelemetry *xt)
+{
+    Tt__Session rec = TT__SESSION__INIT;
+    rec.op = (char *)op;
+    rec.effect_json = (char *)effect_json;
+    Tt__RecordBody body = TT__RECORD_BODY__INIT;
+    body.kind_case = TT__RECORD_BODY__KIND_SESSION;
+    body.session = &rec;
+    Tt__ExchangeTelemetry *xts[] = {(Tt__ExchangeTelemetry *)xt};
+    Tt__Telemetry tel = TT__TELEMETRY__INIT;
+    tel.has_unix_ms = true;
+    tel.unix_ms = (uint64_t)tt_wall_ms();
+    tel.n_exchanges = xt ? 1 : 0;
+    tel.exchanges = xt ? xts : NULL;
+    return s_append(c, &body, &tel, true);
+}
+
+tt_err_t
+coord_record_session(coord_t *c, const char *op, const char *effect_json)
+{
+    return coord_record_session_call(c, op, effect_json, NULL);
+}
+
 const Tt__AgentStep *
 coord_record_agent_step(coord_t *c, uint32_t step, uint32_t agent, Tt__RecordBody **body,
                         char **datetime)
@@ -343,7 +368,10 @@ coord_record_resume(coord_t *c, char **errmsg)
                 err = TT_ECORRUPT;
                 break;
             }
-            coord_world_begin_step(c->world);
+            if (c->session)
+                coord_session_resume_step(c, e.body->step);
+            else
+                coord_world_begin_step(c->world);
             for (uint64_t k = keep; k < i; k++) {
                 tt_tlog_entry_t iv;
                 if (tt_tlog_read(c->log, k, &iv) == TT_OK) {
@@ -359,6 +387,19 @@ coord_record_resume(coord_t *c, char **errmsg)
             break;
         case TT__RECORD_BODY__KIND_CHECKPOINT:
             if (keep == i)
+                keep = i + 1;
+            break;
+        case TT__RECORD_BODY__KIND_SESSION:
+            /* a command applies when its record is read: the StepCommits
+             * after it were taken in the state it made */
+            if (!c->session) {
+                *errmsg = tt_asprintf("%s: a session's log; continue it with `coordinator serve "
+                                      "--resume`",
+                                      tt_tlog_path(c->log));
+                err = TT_EINVAL;
+                break;
+            }
+            if ((err = coord_session_resume_record(c, e.body->session, errmsg)) == TT_OK)
                 keep = i + 1;
             break;
         case TT__RECORD_BODY__KIND_END:

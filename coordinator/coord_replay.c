@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include "tt_hash.h"
+#include "coord_session.h"
+#include "tt_json.h"
 #include "tt_log.h"
 #include "tt_mem.h"
 #include "tt_tlog.h"
@@ -24,16 +26,43 @@ struct coord_replay {
     zhash_t *judgements; /* digest hex -> response */
     uint32_t cached_step;
     Tt__RecordBody *cached; /* the StepCommit of cached_step */
+    bool begun;             /* a SimBegin was read */
 };
+
+/* A session's model call: its digest and answer are in the effect. */
+static void
+s_index_session_call(coord_replay_t *r, const Tt__Session *se)
+{
+    json_t *effect = json_loads(se->effect_json, 0, NULL);
+    const char *digest = json_string_value(json_object_get(effect, "request_digest"));
+    const char *response = json_string_value(json_object_get(effect, "response"));
+    if (digest && response && strlen(digest) == TT_SHA256_HEX_LEN) {
+        zhash_update(r->judgements, digest, tt_strdup(response));
+        zhash_freefn(r->judgements, digest, free);
+    }
+    json_decref(effect);
+}
 
 static void
 s_index_record(coord_replay_t *r, uint64_t i, const tt_tlog_entry_t *e)
 {
     switch (e->body->kind_case) {
     case TT__RECORD_BODY__KIND_BEGIN:
+        r->begun = true;
         for (size_t k = 0; k < e->body->begin->n_agents; k++)
             zhash_insert(r->agents, e->body->begin->agents[k]->name, (void *)(uintptr_t)(k + 1));
         break;
+    case TT__RECORD_BODY__KIND_SESSION: {
+        /* a session's agents join as it goes, in the order of their records */
+        const Tt__Session *se = e->body->session;
+        if (!strcmp(se->op, "proposition") || !strcmp(se->op, "llm"))
+            s_index_session_call(r, se);
+        char *name = coord_session_created_agent(se);
+        if (name)
+            zhash_insert(r->agents, name, (void *)(uintptr_t)(zhash_size(r->agents) + 1));
+        free(name);
+        break;
+    }
     case TT__RECORD_BODY__KIND_STEP: {
         uint32_t step = e->body->step->step;
         if (step >= r->n_steps) {
@@ -84,7 +113,7 @@ coord_replay_open(const char *path, coord_replay_t **out, char **errmsg)
         s_index_record(r, i, &e);
         tt_tlog_entry_fini(&e);
     }
-    if (!err && zhash_size(r->agents) == 0) {
+    if (!err && !r->begun) {
         *errmsg = tt_asprintf("%s: not a run log (no SimBegin)", path);
         err = TT_EINVAL;
     }

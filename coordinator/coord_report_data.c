@@ -16,6 +16,7 @@
  */
 #define TT_LOG_MODULE "report"
 #include "coord_report_data.h"
+#include "coord_session.h"
 
 #include <inttypes.h>
 #include <string.h>
@@ -251,6 +252,32 @@ s_add_begin(coord_report_data_t *d, const Tt__SimBegin *b)
         json_object_set_new(a, "by_type", json_object());
         json_array_append_new(d->agents, a);
     }
+}
+
+/* A session's agent.create: one more agent, as SimBegin's are read. */
+static void
+s_add_session_agent(coord_report_data_t *d, const Tt__Session *rec)
+{
+    char *name = coord_session_created_agent(rec);
+    if (!name || !d->agent_sums) {
+        free(name);
+        return;
+    }
+    json_t *effect = json_loads(rec->effect_json, 0, NULL);
+    char *spec = tt_json_compact(json_object_get(effect, "spec"));
+    json_decref(effect);
+    size_t i = d->n_agents++;
+    d->agent_sums = tt_realloc(d->agent_sums, d->n_agents * sizeof *d->agent_sums);
+    memset(&d->agent_sums[i], 0, sizeof d->agent_sums[i]);
+    json_t *a = s_persona(spec);
+    json_t *plain = s_plain(name);
+    if (!json_object_get(d->names, json_string_value(plain)))
+        json_object_set_new(d->names, json_string_value(plain), json_integer((json_int_t)i));
+    json_object_set_new(a, "name", plain);
+    json_object_set_new(a, "by_type", json_object());
+    json_array_append_new(d->agents, a);
+    free(spec);
+    free(name);
 }
 
 /* -------------------------------------------------------------------- steps */
@@ -509,6 +536,9 @@ coord_report_data_add(coord_report_data_t *d, const tt_tlog_entry_t *e)
         break;
     case TT__RECORD_BODY__KIND_INTERVENTION:
         s_add_intervention(d, body->intervention, e->telemetry);
+        break;
+    case TT__RECORD_BODY__KIND_SESSION:
+        s_add_session_agent(d, body->session);
         break;
     case TT__RECORD_BODY__KIND_CHECKPOINT:
         json_array_append_new(d->checkpoints,

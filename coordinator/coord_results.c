@@ -3,6 +3,13 @@
  *  Per-agent totals are kept as they go; the CSV rows are streamed to a
  *  temporary file and renamed at the end, so a crash never leaves a half CSV
  *  beside a complete log (a resumed run rewrites both).
+ *
+ *  results.csv is ready to analyse: each action row carries the stimulus it
+ *  answered (the last one the agent perceived in that step) and the agent's
+ *  persona as columns (flattened names such as "persona.occupation.title";
+ *  short scalar values only, lists joined with "; "), so a pandas groupby
+ *  by age or occupation needs no join. Persona cells are added when the file
+ *  is written: rows remember their agent and where they end.
  */
 #define TT_LOG_MODULE "results"
 #include "coord_results.h"
@@ -27,7 +34,16 @@ typedef struct {
     uint64_t latency_ms;
     uint32_t latency_max_ms;
     uint32_t failures;
+    json_t *persona; /* flattened name -> text */
 } s_agent_t;
+
+typedef struct {
+    uint32_t agent;
+    size_t end; /* offset of the row's end (before CRLF) in csv */
+} s_row_t;
+
+#define S_PERSONA_CELL_MAX 200         /* longer values stay out of the CSV */
+#define S_PERSONA_CSV_CAP  (512 << 20) /* past this, rows go without persona columns */
 
 struct coord_results {
     json_t *identity;
@@ -35,8 +51,77 @@ struct coord_results {
     size_t n;
     json_t *steps;
     json_t *notes;
-    tt_buf_t csv;
+    tt_buf_t csv; /* header and rows without persona columns */
+    s_row_t *rows;
+    size_t n_rows, rows_alloc;
 };
+
+/* Text of a scalar, or of a list of scalars joined with "; "; NULL otherwise. */
+static char *
+s_cell_text(const json_t *v)
+{
+    if (json_is_string(v))
+        return tt_strdup(json_string_value(v));
+    if (json_is_integer(v))
+        return tt_asprintf("%lld", (long long)json_integer_value(v));
+    if (json_is_real(v))
+        return tt_asprintf("%.17g", json_real_value(v));
+    if (json_is_boolean(v))
+        return tt_strdup(json_is_true(v) ? "true" : "false");
+    if (!json_is_array(v))
+        return NULL;
+    tt_buf_t b;
+    tt_buf_init(&b, 4096);
+    size_t i;
+    json_t *x;
+    json_array_foreach(v, i, x)
+    {
+        char *t = json_is_array(x) ? NULL : s_cell_text(x);
+        if (!t) {
+            tt_buf_fini(&b);
+            return NULL;
+        }
+        tt_buf_addf(&b, "%s%s", i ? "; " : "", t);
+        free(t);
+    }
+    return tt_buf_take(&b);
+}
+
+static void
+s_flatten(const json_t *v, const char *prefix, json_t *out)
+{
+    if (json_is_object(v)) {
+        const char *key;
+        json_t *x;
+        json_object_foreach((json_t *)v, key, x)
+        {
+            char *name = tt_asprintf("%s.%s", prefix, key);
+            s_flatten(x, name, out);
+            free(name);
+        }
+        return;
+    }
+    char *text = s_cell_text(v);
+    if (text && strlen(text) <= S_PERSONA_CELL_MAX)
+        json_object_set_new(out, prefix, json_string(text));
+    free(text);
+}
+
+json_t *
+coord_results_persona_columns(const char *spec_json)
+{
+    json_t *out = json_object();
+    json_t *spec = spec_json ? json_loads(spec_json, 0, NULL) : NULL;
+    json_t *persona = json_object_get(spec, "persona");
+    if (json_is_object(persona)) {
+        json_t *rest = json_deep_copy(persona);
+        json_object_del(rest, "name"); /* the agent column says it */
+        s_flatten(rest, "persona", out);
+        json_decref(rest);
+    }
+    json_decref(spec);
+    return out;
+}
 
 coord_results_t *
 coord_results_new(const Tt__SimBegin *b)
@@ -52,12 +137,24 @@ coord_results_new(const Tt__SimBegin *b)
     for (size_t i = 0; i < r->n; i++) {
         r->agents[i].name = tt_strdup(b->agents[i]->name);
         r->agents[i].actions = json_object();
+        r->agents[i].persona = coord_results_persona_columns(b->agents[i]->persona_json);
     }
     r->steps = json_array();
     r->notes = json_object();
     tt_buf_init(&r->csv, (size_t)1 << 30);
-    tt_buf_adds(&r->csv, "step,datetime,agent,type,target,content\r\n");
+    tt_buf_adds(&r->csv, "step,datetime,agent,type,target,content,stimulus_type,stimulus");
     return r;
+}
+
+void
+coord_results_add_agent(coord_results_t *r, const char *name, const char *spec_json)
+{
+    r->agents = tt_realloc(r->agents, (r->n + 1) * sizeof *r->agents);
+    memset(&r->agents[r->n], 0, sizeof r->agents[r->n]);
+    r->agents[r->n].name = tt_strdup(name);
+    r->agents[r->n].actions = json_object();
+    r->agents[r->n].persona = coord_results_persona_columns(spec_json);
+    r->n++;
 }
 
 void
@@ -69,8 +166,10 @@ coord_results_destroy(coord_results_t **self_p)
     for (size_t i = 0; i < r->n; i++) {
         free(r->agents[i].name);
         json_decref(r->agents[i].actions);
+        json_decref(r->agents[i].persona);
     }
     free(r->agents);
+    free(r->rows);
     json_decref(r->identity);
     json_decref(r->steps);
     json_decref(r->notes);
@@ -79,10 +178,13 @@ coord_results_destroy(coord_results_t **self_p)
     *self_p = NULL;
 }
 
-/* RFC 4180: quote every field that needs it, double the quotes inside. */
+/* RFC 4180: quote every field that needs it, double the quotes inside. A
+ * field goes after a comma; the caller ends rows. */
 static void
-s_csv_field(tt_buf_t *b, const char *text, bool last)
+s_csv_field(tt_buf_t *b, const char *text, bool first)
 {
+    if (!first)
+        tt_buf_adds(b, ",");
     if (strpbrk(text, ",\"\r\n")) {
         tt_buf_adds(b, "\"");
         for (const char *p = text; *p; p++) {
@@ -94,7 +196,17 @@ s_csv_field(tt_buf_t *b, const char *text, bool last)
     } else {
         tt_buf_adds(b, text);
     }
-    tt_buf_adds(b, last ? "\r\n" : ",");
+}
+
+static void
+s_add_row(coord_results_t *r, uint32_t agent)
+{
+    if (r->n_rows == r->rows_alloc) {
+        r->rows_alloc = r->rows_alloc ? 2 * r->rows_alloc : 256;
+        r->rows = tt_realloc(r->rows, r->rows_alloc * sizeof *r->rows);
+    }
+    r->rows[r->n_rows].agent = agent;
+    r->rows[r->n_rows++].end = r->csv.len;
 }
 
 void
@@ -115,14 +227,22 @@ coord_results_add_step(coord_results_t *r, const Tt__StepCommit *sc, const Tt__T
             json_t *n = json_object_get(a->actions, act->type);
             json_object_set_new(a->actions, act->type,
                                 json_integer(n ? json_integer_value(n) + 1 : 1));
+            /* what it answered: the last thing it perceived this step */
+            const Tt__Stimulus *heard = as->input && as->input->n_stimuli
+                                            ? as->input->stimuli[as->input->n_stimuli - 1]
+                                            : NULL;
             char step[16];
             snprintf(step, sizeof step, "%u", sc->step);
-            s_csv_field(&r->csv, step, false);
+            tt_buf_adds(&r->csv, "\r\n");
+            s_csv_field(&r->csv, step, true);
             s_csv_field(&r->csv, sc->datetime, false);
             s_csv_field(&r->csv, a->name, false);
             s_csv_field(&r->csv, act->type, false);
             s_csv_field(&r->csv, act->target ? act->target : "", false);
-            s_csv_field(&r->csv, act->content, true);
+            s_csv_field(&r->csv, act->content, false);
+            s_csv_field(&r->csv, heard ? heard->type : "", false);
+            s_csv_field(&r->csv, heard ? heard->content : "", false);
+            s_add_row(r, as->agent);
         }
     }
     for (size_t k = 0; tel && k < tel->n_agents; k++) {
@@ -156,6 +276,49 @@ coord_results_note(coord_results_t *r, const char *key, const char *text)
     json_object_set_new(r->notes, key, json_string(text));
 }
 
+/* The CSV with persona columns: every column any agent has, in first-seen order. */
+static char *
+s_csv_text(const coord_results_t *r, size_t *len)
+{
+    json_t *cols = json_array(), *seen = json_object();
+    for (size_t i = 0; i < r->n; i++) {
+        const char *key;
+        json_t *v;
+        json_object_foreach(r->agents[i].persona, key, v)
+        {
+            if (!json_object_get(seen, key)) {
+                json_object_set_new(seen, key, json_true());
+                json_array_append_new(cols, json_string(key));
+            }
+        }
+    }
+    size_t n_cols = json_array_size(cols);
+    tt_buf_t out;
+    tt_buf_init(&out, (size_t)2 << 30);
+    /* the header is everything before the first row's CRLF */
+    const char *first_row = strstr(tt_buf_str(&r->csv), "\r\n");
+    size_t header_end = first_row ? (size_t)(first_row - tt_buf_str(&r->csv)) : r->csv.len;
+    bool with_persona = n_cols && r->csv.len + r->n_rows * n_cols * 16 < S_PERSONA_CSV_CAP;
+    tt_buf_add(&out, r->csv.data, header_end);
+    for (size_t c = 0; with_persona && c < n_cols; c++)
+        s_csv_field(&out, json_string_value(json_array_get(cols, c)), false);
+    size_t from = header_end;
+    for (size_t k = 0; k < r->n_rows; k++) {
+        tt_buf_add(&out, r->csv.data + from, r->rows[k].end - from);
+        from = r->rows[k].end;
+        const json_t *persona =
+            r->rows[k].agent < r->n ? r->agents[r->rows[k].agent].persona : NULL;
+        for (size_t c = 0; with_persona && c < n_cols; c++)
+            s_csv_field(&out, tt_json_str(persona, json_string_value(json_array_get(cols, c)), ""),
+                        false);
+    }
+    tt_buf_adds(&out, "\r\n");
+    json_decref(cols);
+    json_decref(seen);
+    *len = out.len;
+    return tt_buf_take(&out);
+}
+
 tt_err_t
 coord_results_write(coord_results_t *r, const char *dir, const char *final_hash, const char *status)
 {
@@ -184,8 +347,11 @@ coord_results_write(coord_results_t *r, const char *dir, const char *final_hash,
     char *csv_path = tt_asprintf("%s/results.csv", dir);
     const char *failed = json_path;
     tt_err_t err = tt_write_file(json_path, text, strlen(text), 0644);
-    if (!err && (err = tt_write_file(csv_path, tt_buf_str(&r->csv), r->csv.len, 0644)) != TT_OK)
+    size_t csv_len = 0;
+    char *csv = err ? NULL : s_csv_text(r, &csv_len);
+    if (!err && (err = tt_write_file(csv_path, csv, csv_len, 0644)) != TT_OK)
         failed = csv_path;
+    free(csv);
     if (err)
         TT_LOG_ERROR("cannot write %s: %s", failed, strerror(errno));
     free(text);

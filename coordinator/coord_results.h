@@ -3,11 +3,14 @@
  *  results.json: the run's identity (scenario, seed, provider, model, offline,
  *  final hash), per agent (actions by type, model calls, tokens, latency,
  *  failures) and per step (wall time, agents ok/failed). results.csv: one row per
- *  action (step, datetime, agent, type, target, content), RFC 4180 quoting.
+ *  action (step, datetime, agent, type, target, content, stimulus_type,
+ *  stimulus, then persona.* columns), RFC 4180 quoting.
  *  Both are rebuilt from log records, so --resume writes complete files.
  */
 #ifndef COORD_RESULTS_H
 #define COORD_RESULTS_H
+
+#include <jansson.h>
 
 #include "troupe.pb-c.h"
 #include "tt_err.h"
@@ -16,9 +19,16 @@ typedef struct coord_results coord_results_t;
 
 /* names: agent names in index order (copied). */
 coord_results_t *coord_results_new(const Tt__SimBegin *begin);
+/* An agent that joined after SimBegin (a session's agent.create); spec_json
+ * is its {"type":"TinyPerson","persona":{...}} text. */
+void coord_results_add_agent(coord_results_t *r, const char *name, const char *spec_json);
 void coord_results_destroy(coord_results_t **self_p);
 void coord_results_add_step(coord_results_t *r, const Tt__StepCommit *sc, const Tt__Telemetry *tel);
 void coord_results_note(coord_results_t *r, const char *key, const char *text);
+/* An agent's persona as CSV columns, from its spec text: "persona.age",
+ * "persona.occupation.title", ... -> text (short scalars; lists of scalars
+ * joined with "; "). New reference; {} for a spec that does not parse. */
+json_t *coord_results_persona_columns(const char *spec_json);
 /* Write DIR/results.json and DIR/results.csv. TT_EIO when either cannot be
  * written (logged here, naming the file). */
 tt_err_t coord_results_write(coord_results_t *r, const char *dir, const char *final_hash_hex,

@@ -8,6 +8,7 @@
 #define TT_LOG_MODULE "run"
 #include "coord.h"
 #include "coord_factory.h"
+#include "coord_session_http.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -56,7 +57,8 @@ static bool
 s_progress_enabled(const coord_t *c)
 {
     const char *term = getenv("TERM");
-    return !c->opts.quiet && isatty(STDERR_FILENO) && !(term && !strcmp(term, "dumb"));
+    return !c->session && !c->opts.quiet && isatty(STDERR_FILENO) &&
+           !(term && !strcmp(term, "dumb"));
 }
 
 void
@@ -103,7 +105,9 @@ s_on_tick(zloop_t *loop, int timer_id, void *arg)
                 snprintf(ms, sizeof ms, "%lld", (long long)c->startup_ms);
                 coord_results_note(c->results, "startup_ms", ms);
             }
-            if (c->committed_step >= c->total_steps)
+            if (c->session)
+                coord_session_ready(c);
+            else if (c->committed_step >= c->total_steps)
                 c->state = COORD_RUN_DONE;
             else
                 coord_step_begin(c);
@@ -230,7 +234,17 @@ s_load_scenario(coord_t *c, const char *generated_dir)
 {
     char *err = NULL;
     coord_scenario_destroy(&c->scenario);
-    if (coord_scenario_load_generated(c->opts.scenario_path, generated_dir, &c->scenario, &err)) {
+    tt_err_t rc = c->opts.serve
+                      ? coord_scenario_load_session(c->opts.scenario_path, &c->scenario, &err)
+                      : coord_scenario_load_generated(c->opts.scenario_path, generated_dir,
+                                                      &c->scenario, &err);
+    if (!rc && c->opts.serve && c->scenario->factory) {
+        err = tt_asprintf("%s: a session makes people with TinyPersonFactory (or `coordinator "
+                          "factory`), not with a \"factory\" section",
+                          c->opts.scenario_path);
+        rc = TT_EINVAL;
+    }
+    if (rc) {
         fprintf(stderr, "%s\n", err);
         free(err);
         return 2;
@@ -258,7 +272,7 @@ s_setup_scenario(coord_t *c)
     coord_scenario_t *s = c->scenario;
     if (c->opts.has_seed)
         s->seed = c->opts.seed;
-    c->total_steps = c->opts.steps >= 0 ? (uint32_t)c->opts.steps : s->steps;
+    c->total_steps = c->opts.serve ? 0 : c->opts.steps >= 0 ? (uint32_t)c->opts.steps : s->steps;
     c->n_agents = s->n_agents;
     c->agents = tt_calloc(c->n_agents, sizeof *c->agents);
     for (size_t i = 0; i < c->n_agents; i++) {
@@ -281,6 +295,8 @@ s_setup_scenario(coord_t *c)
     c->world = coord_world_new(s);
     if (s->skip_steps)
         coord_world_skip(c->world, s->skip_steps);
+    if (c->opts.serve)
+        c->session = coord_session_new(c);
     return 0;
 }
 
@@ -353,13 +369,15 @@ s_watch_signals(coord_t *c)
 static void
 s_finish(coord_t *c)
 {
-    const char *reason = c->failure                            ? "failed"
-                         : zsys_interrupted                    ? "interrupted"
-                         : c->committed_step >= c->total_steps ? "completed"
-                                                               : "interrupted";
+    bool ended = c->session ? coord_session_ended(c) : c->committed_step >= c->total_steps;
+    const char *reason = c->failure         ? "failed"
+                         : zsys_interrupted ? "interrupted"
+                         : ended            ? "completed"
+                                            : "interrupted";
     coord_progress_clear(c);
     if (c->log && !c->already_complete)
         coord_record_end(c, reason);
+    coord_session_finish(c);
     coord_peers_shutdown(c, reason);
     char hex[TT_SHA256_HEX_LEN + 1] = "";
     if (c->log)
@@ -403,6 +421,7 @@ s_destroy(coord_t *c)
     if (c->signal_fd >= 0)
         close(c->signal_fd);
     tt_llm_destroy(&c->llm);
+    coord_session_destroy(&c->session);
     for (size_t i = 0; i < c->n_agents; i++) {
         coord_world_input_free(&c->agents[i].input);
         tt_wire_free(&c->agents[i].answer);
@@ -467,6 +486,12 @@ coord_run(const coord_run_opts_t *opts)
     zloop_reader(c.loop, c.router, coord_peers_on_message, &c);
     zloop_timer(c.loop, COORD_TICK_MS, 0, s_on_tick, &c);
     s_watch_signals(&c);
+    if (c.session && (rc = coord_session_start(&c, &err)) != 0) {
+        fprintf(stderr, "coordinator: %s\n", err);
+        free(err);
+        s_destroy(&c);
+        return rc;
+    }
     c.state = COORD_RUN_PLACING;
     c.placing_since_ms = tt_now_ms();
     if (!c.opts.external) {
@@ -481,7 +506,7 @@ coord_run(const coord_run_opts_t *opts)
         fprintf(stderr, "coordinator: waiting for agentds: agentd --connect %s --slots N%s\n",
                 c.endpoint, c.server_public ? " --server-key KEY --cert FILE" : "");
     }
-    if (c.committed_step >= c.total_steps)
+    if (c.committed_step >= c.total_steps && !c.session)
         c.state = COORD_RUN_DONE;
     else
         zloop_start(c.loop);
@@ -529,6 +554,62 @@ s_usage(FILE *out)
             "Exit status: 0 success, 1 the run failed, 2 bad usage or bad input.\n");
 }
 
+static void
+s_serve_usage(FILE *out)
+{
+    fprintf(out, "Usage: coordinator serve --out DIR [SCENARIO.json] [options]\n"
+                 "\n"
+                 "Holds a simulation open and takes commands over HTTP (docs/session-api.md): the\n"
+                 "session the `troupe` Python package drives. Every command that changes the\n"
+                 "simulation is a record in DIR/sim.tlog. When ready it writes DIR/session.token\n"
+                 "(a random token every request must carry) and DIR/session.json (the URL).\n"
+                 "\n"
+                 "Options (the others as for `coordinator run`):\n"
+                 "  --out DIR              where the session is written (required)\n"
+                 "  --http HOST:PORT       where the API listens (default 127.0.0.1:0, loopback\n"
+                 "                         and a free port; beyond loopback only with TLS)\n"
+                 "  --tls-cert FILE        PEM certificate and key of the API (HTTPS)\n"
+                 "  --tls-key FILE\n"
+                 "  --replay OLD.tlog      serve the recorded model answers of an earlier session\n"
+                 "  --resume               continue the session in DIR after a crash\n"
+                 "  --seed S, --llm PROVIDER, --config FILE, --slots N, --max-concurrency K,\n"
+                 "  --listen ENDPOINT, --external, --keys DIR, --insecure, --quiet,\n"
+                 "  --log-level LEVEL, --help\n"
+                 "\n"
+                 "Exit status: 0 after the `end` command, 1 the session failed or was\n"
+                 "interrupted (continue it with --resume), 2 bad usage or bad input.\n");
+}
+
+static int
+s_serve_main(coord_run_opts_t *o, int argc, char **argv)
+{
+    if (optind + 1 < argc || !o->out_dir) {
+        fprintf(stderr, "coordinator serve: %s\n",
+                !o->out_dir ? "--out DIR is required" : "one scenario file at most");
+        s_serve_usage(stderr);
+        return 2;
+    }
+    if (o->external && !o->listen) {
+        fprintf(stderr, "coordinator serve: --external needs --listen ENDPOINT\n");
+        return 2;
+    }
+    if (o->steps >= 0) {
+        fprintf(stderr, "coordinator serve: --steps is for `run`; a session runs what it is "
+                        "told\n");
+        return 2;
+    }
+    coord_session_http_opts_t http = {
+        .address = o->http, .tls_cert = o->tls_cert, .tls_key = o->tls_key};
+    char *err = NULL;
+    if (coord_session_http_check(&http, &err)) {
+        fprintf(stderr, "coordinator serve: %s\n", err);
+        free(err);
+        return 2;
+    }
+    o->scenario_path = optind < argc ? argv[optind] : NULL;
+    return coord_run(o);
+}
+
 static bool
 s_number(const char *text, long max, long *out)
 {
@@ -559,9 +640,13 @@ coord_run_main(int argc, char **argv)
                                             {"insecure", no_argument, NULL, 'I'},
                                             {"quiet", no_argument, NULL, 'q'},
                                             {"log-level", required_argument, NULL, 'v'},
+                                            {"http", required_argument, NULL, 'H'},
+                                            {"tls-cert", required_argument, NULL, 'C'},
+                                            {"tls-key", required_argument, NULL, 'Y'},
                                             {"help", no_argument, NULL, 'h'},
                                             {NULL, 0, NULL, 0}};
-    coord_run_opts_t o = {.steps = -1, .slots = 1};
+    coord_run_opts_t o = {.steps = -1, .slots = 1, .serve = !strcmp(argv[0], "serve")};
+    void (*usage)(FILE *) = o.serve ? s_serve_usage : s_usage;
     long v;
     int ch;
     optind = 1;
@@ -621,13 +706,28 @@ coord_run_main(int argc, char **argv)
             if (!tt_log_parse_level(optarg, &tt_log_level))
                 return fprintf(stderr, "coordinator: --log-level: error, warn, info, debug\n"), 2;
             break;
+        case 'H':
+            o.http = optarg;
+            break;
+        case 'C':
+            o.tls_cert = optarg;
+            break;
+        case 'Y':
+            o.tls_key = optarg;
+            break;
         case 'h':
-            s_usage(stdout);
+            usage(stdout);
             return 0;
         default:
-            s_usage(stderr);
+            usage(stderr);
             return 2;
         }
+    }
+    if (o.serve)
+        return s_serve_main(&o, argc, argv);
+    if (o.http || o.tls_cert || o.tls_key) {
+        fprintf(stderr, "coordinator run: --http, --tls-cert and --tls-key are for `serve`\n");
+        return 2;
     }
     if (optind + 1 != argc || !o.out_dir) {
         fprintf(stderr, "coordinator run: %s\n",

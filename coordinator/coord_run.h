@@ -26,9 +26,15 @@ typedef struct {
     long steps;           /* --steps N, -1 = the scenario's */
     long max_concurrency; /* --max-concurrency K, 0 = MAX_CONCURRENT_MODEL_CALLS */
     uint32_t slots;       /* agents per spawned agentd (local mode) */
+    /* coordinator serve: a session (scenario_path may be NULL) */
+    bool serve;
+    const char *http;     /* --http HOST:PORT (default 127.0.0.1:0) */
+    const char *tls_cert; /* --tls-cert, --tls-key: required beyond loopback */
+    const char *tls_key;
 } coord_run_opts_t;
 
-/* Parse `run` arguments (argv[0] = "run") and run. Returns the exit code. */
+/* Parse `run` or `serve` arguments (argv[0] = "run" or "serve") and run or
+ * serve. Returns the exit code. */
 int coord_run_main(int argc, char **argv);
 /* Run with parsed options. Returns 0 success, 1 run failed, 2 bad input. */
 int coord_run(const coord_run_opts_t *opts);

@@ -13,10 +13,12 @@
 #include <stdarg.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "coord_documents.h"
 #include "tt_buf.h"
 #include "tt_file.h"
 #include "tt_json.h"
@@ -24,8 +26,7 @@
 #include "tt_mem.h"
 #include "tt_time.h"
 
-#define S_DOC_CAP  ((size_t)1 << 20) /* one grounding document */
-#define S_DOCS_CAP ((size_t)8 << 20) /* all documents of one agent */
+#define S_DOCS_CAP ((size_t)8 << 20) /* the text of all documents of one agent */
 
 typedef struct {
     const tt_jdoc_t *doc;
@@ -33,6 +34,7 @@ typedef struct {
     char *err;
     size_t agents_alloc;
     const char *generated_dir; /* the factory's people, if any */
+    bool session;              /* a session's start: agents may come later */
 } s_ctx_t;
 
 static const char *s_stimulus_types[] = {
@@ -145,9 +147,7 @@ s_read_documents(s_ctx_t *c, const char *path, const char *folder, json_t **out)
     /* sorted, so the order never depends on the file system */
     json_t *names = json_array();
     while ((e = readdir(d)) != NULL) {
-        const char *dot = strrchr(e->d_name, '.');
-        if (e->d_name[0] != '.' && dot &&
-            (!strcasecmp(dot, ".txt") || !strcasecmp(dot, ".md") || !strcasecmp(dot, ".json")))
+        if (e->d_name[0] != '.' && coord_documents_supported(e->d_name))
             json_array_append_new(names, json_string(e->d_name));
     }
     closedir(d);
@@ -163,24 +163,12 @@ s_read_documents(s_ctx_t *c, const char *path, const char *folder, json_t **out)
     for (size_t i = 0; ok && i < n; i++) {
         const char *name = json_string_value(json_array_get(names, i));
         char *file = tt_asprintf("%s/%s", dir, name);
-        tt_buf_t b;
-        tt_buf_init(&b, S_DOC_CAP);
         char *why = NULL;
-        tt_err_t err = tt_read_file(file, &b, &why);
-        if (err == TT_ETOOBIG)
-            ok = s_failf(c, path, "document %s is larger than 1 MiB", name);
-        else if (err)
-            ok = s_failf(c, path, "document %s: %s", file, why);
-        free(why);
-        total += b.len;
-        if (ok && total > S_DOCS_CAP)
+        if (coord_documents_read(file, name, docs, &total, &why))
+            ok = s_failf(c, path, "%s: %s", name, why);
+        else if (total > S_DOCS_CAP)
             ok = s_fail(c, path, "documents larger than 8 MiB in total");
-        if (ok && !tt_utf8_valid(tt_buf_str(&b), b.len))
-            ok = s_fail(c, path, "a document is not valid UTF-8 text");
-        if (ok)
-            json_array_append_new(docs,
-                                  json_pack("{s:s, s:s}", "name", name, "text", tt_buf_str(&b)));
-        tt_buf_fini(&b);
+        free(why);
         free(file);
     }
     json_decref(names);
@@ -267,7 +255,36 @@ s_add_persona(s_ctx_t *c, tt_persona_t *p, const json_t *entry, const char *path
     }
     coord_agent_spec_t *a = s_new_agent(c);
     a->persona = p;
-    return s_apply_fragments(c, entry, path, p) && s_agent_options(c, entry, path, a);
+    if (!s_apply_fragments(c, entry, path, p) || !s_agent_options(c, entry, path, a))
+        return false;
+    /* names must be unique: the world routes by name */
+    const char *name = tt_persona_name(p);
+    if (json_object_get(c->s->by_name, name))
+        return s_failf(c, path,
+                       "two agents are named \"%s\"; names must be unique (give each entry its "
+                       "own \"name\", or use {\"file\":...,\"count\":N} for copies)",
+                       name);
+    json_object_set_new(c->s->by_name, name, json_integer((json_int_t)(c->s->n_agents - 1)));
+    return true;
+}
+
+/* TinyTroupe's load_specification(path, new_agent_name=...): an entry's "name"
+ * renames the person it loads, before fragments are merged. */
+static bool
+s_rename(s_ctx_t *c, const json_t *entry, const char *path, tt_persona_t *p)
+{
+    json_t *v = json_is_object(entry) ? json_object_get(entry, "name") : NULL;
+    if (!v)
+        return true;
+    char sub[128];
+    snprintf(sub, sizeof sub, "%s.name", path);
+    if (!json_is_string(v) || !tt_persona_name_ok(json_string_value(v)))
+        return s_failf(c, sub,
+                       "\"name\" must be a non-empty string of at most %d bytes without "
+                       "control characters",
+                       TT_NAME_MAX);
+    tt_persona_set_name(p, json_string_value(v));
+    return true;
 }
 
 static bool
@@ -286,9 +303,9 @@ s_load_agent_file(s_ctx_t *c, const char *rel, const json_t *entry, const char *
         return false;
     }
     free(file);
-    if (count == 0) {
+    if (count == 0 || !s_rename(c, entry, path, p)) {
         tt_persona_destroy(&p);
-        return true;
+        return count == 0;
     }
     if (count == 1 && !json_object_get(entry, "count"))
         return s_add_persona(c, p, entry, path);
@@ -333,12 +350,24 @@ s_load_folder(s_ctx_t *c, const char *rel, const json_t *entry, const char *path
 }
 
 static bool s_load_agent_list(s_ctx_t *c, const json_t *agents, bool factory);
-static bool s_index_names(s_ctx_t *c);
+static bool s_known_keys(s_ctx_t *c, const json_t *obj, const char *path, const char *const *known);
+
+/* The keys of each kind of agent entry (examples/scenario.schema.json). */
+static const char *s_file_keys[] = {"file",  "name",      "count",     "fragments",
+                                    "tools", "faculties", "documents", NULL};
+static const char *s_folder_keys[] = {"folder",    "fragments", "tools",
+                                      "faculties", "documents", NULL};
+static const char *s_inline_keys[] = {"type",  "persona",   "name",      "fragments",
+                                      "tools", "faculties", "documents", NULL};
 
 static bool
 s_load_agents(s_ctx_t *c, const json_t *agents)
 {
     bool factory = json_object_get(tt_jdoc_root(c->doc), "factory") != NULL;
+    json_decref(c->s->by_name);
+    c->s->by_name = json_object();
+    if (!agents && c->session)
+        return true;
     if (!agents && factory)
         agents = json_array(); /* the factory makes them all */
     else
@@ -346,20 +375,25 @@ s_load_agents(s_ctx_t *c, const json_t *agents)
     bool ok = s_load_agent_list(c, agents, factory);
     json_decref((json_t *)agents);
     if (ok && c->generated_dir) {
+        /* the factory's folder is named from the working directory (it is under
+         * --out), not from the scenario's: make it absolute before it is resolved */
+        char *abs = realpath(c->generated_dir, NULL);
         json_t *entry = json_object();
-        ok = s_load_folder(c, c->generated_dir, entry, factory ? "factory" : "");
+        ok = abs ? s_load_folder(c, abs, entry, factory ? "factory" : "")
+                 : s_fail(c, factory ? "factory" : "", "cannot find the factory's people");
         json_decref(entry);
+        free(abs);
     }
-    if (ok && c->s->n_agents == 0 && !factory)
+    if (ok && c->s->n_agents == 0 && !factory && !c->session)
         return s_fail(c, "",
                       "no agents: give a non-empty \"agents\" list or a \"factory\" section");
-    return ok && s_index_names(c);
+    return ok;
 }
 
 static bool
 s_load_agent_list(s_ctx_t *c, const json_t *agents, bool factory)
 {
-    if (!json_is_array(agents) || (json_array_size(agents) == 0 && !factory))
+    if (!json_is_array(agents) || (json_array_size(agents) == 0 && !factory && !c->session))
         return s_fail(c, agents ? "agents" : "", "\"agents\" must be a non-empty list");
     size_t i;
     json_t *e;
@@ -373,22 +407,29 @@ s_load_agent_list(s_ctx_t *c, const json_t *agents, bool factory)
         } else if (json_is_object(e) && json_object_get(e, "file")) {
             uint32_t count = 1;
             char *file = NULL;
-            ok = s_get_string(c, e, "file", path, true, &file) &&
+            ok = s_known_keys(c, e, path, s_file_keys) &&
+                 s_get_string(c, e, "file", path, true, &file) &&
                  s_get_count(c, e, "count", path, COORD_MAX_AGENTS, &count) &&
                  s_load_agent_file(c, file, e, path, count);
             free(file);
         } else if (json_is_object(e) && json_object_get(e, "folder")) {
             char *folder = NULL;
-            ok = s_get_string(c, e, "folder", path, true, &folder) &&
+            ok = s_known_keys(c, e, path, s_folder_keys) &&
+                 s_get_string(c, e, "folder", path, true, &folder) &&
                  s_load_folder(c, folder, e, path);
             free(folder);
         } else if (json_is_object(e) && json_object_get(e, "persona")) {
             tt_persona_t *p = NULL;
             char *err = NULL;
-            ok = tt_persona_from_doc(c->doc, path, &p, &err) == TT_OK;
-            if (!ok)
+            ok = s_known_keys(c, e, path, s_inline_keys) &&
+                 tt_persona_from_doc(c->doc, path, &p, &err) == TT_OK;
+            if (!ok && err)
                 c->err = c->err ? (free(err), c->err) : err;
-            else
+            if (ok && !s_rename(c, e, path, p)) {
+                tt_persona_destroy(&p);
+                ok = false;
+            }
+            if (ok)
                 ok = s_add_persona(c, p, e, path);
         } else {
             ok = s_fail(c, path,
@@ -397,25 +438,6 @@ s_load_agent_list(s_ctx_t *c, const json_t *agents, bool factory)
         }
         if (!ok)
             return false;
-    }
-    return true;
-}
-
-/* Names must be unique: the world routes by name. */
-static bool
-s_index_names(s_ctx_t *c)
-{
-    coord_scenario_t *s = c->s;
-    json_decref(s->by_name);
-    s->by_name = json_object();
-    for (size_t i = 0; i < s->n_agents; i++) {
-        const char *name = tt_persona_name(s->agents[i].persona);
-        if (json_object_get(s->by_name, name))
-            return s_failf(c, "agents",
-                           "two agents are named \"%s\"; names must be unique (use "
-                           "{\"file\":...,\"count\":N} for copies)",
-                           name);
-        json_object_set_new(s->by_name, name, json_integer((json_int_t)i));
     }
     return true;
 }
@@ -596,12 +618,29 @@ s_load_relations(s_ctx_t *c, const json_t *w)
 
 /* ------------------------------------------------------------------ events */
 
+static const char *s_event_keys[] = {"step",
+                                     "source",
+                                     "broadcast",
+                                     "broadcast_thought",
+                                     "broadcast_goal",
+                                     "broadcast_visual",
+                                     "broadcast_context",
+                                     "to",
+                                     "stimulus",
+                                     "content",
+                                     "move",
+                                     "location",
+                                     "context",
+                                     NULL};
+
 static bool
 s_load_event(s_ctx_t *c, const json_t *e, const char *path, coord_event_t *ev)
 {
     ev->step = 1;
     if (!json_is_object(e))
         return s_fail(c, path, "an event is an object with a \"step\"");
+    if (!s_known_keys(c, e, path, s_event_keys))
+        return false;
     if (!s_get_count(c, e, "step", path, COORD_MAX_STEPS, &ev->step))
         return false;
     ev->source = tt_strdup("");
@@ -912,21 +951,16 @@ coord_scenario_load(const char *path, coord_scenario_t **out, char **errmsg)
     return coord_scenario_load_generated(path, NULL, out, errmsg);
 }
 
-tt_err_t
-coord_scenario_load_generated(const char *path, const char *generated_dir, coord_scenario_t **out,
-                              char **errmsg)
+static tt_err_t
+s_load_doc(tt_jdoc_t *doc, const char *path, const char *generated_dir, bool session,
+           coord_scenario_t **out, char **errmsg)
 {
-    *out = NULL;
-    tt_jdoc_t *doc;
-    tt_err_t err = tt_jdoc_load_file(path, &doc, errmsg);
-    if (err)
-        return err;
     coord_scenario_t *s = tt_new(coord_scenario_t);
     s->path = tt_strdup(path);
     const char *slash = strrchr(path, '/');
     s->dir = slash ? tt_strndup(path, (size_t)(slash - path)) : tt_strdup(".");
     s->text = tt_strdup(tt_jdoc_text(doc));
-    s_ctx_t c = {.doc = doc, .s = s, .generated_dir = generated_dir};
+    s_ctx_t c = {.doc = doc, .s = s, .generated_dir = generated_dir, .session = session};
     bool ok = s_load(&c);
     tt_jdoc_destroy(&doc);
     if (!ok) {
@@ -935,6 +969,62 @@ coord_scenario_load_generated(const char *path, const char *generated_dir, coord
         return TT_EINVAL;
     }
     *out = s;
+    return TT_OK;
+}
+
+tt_err_t
+coord_scenario_load_generated(const char *path, const char *generated_dir, coord_scenario_t **out,
+                              char **errmsg)
+{
+    *out = NULL;
+    tt_jdoc_t *doc;
+    tt_err_t err = tt_jdoc_load_file(path, &doc, errmsg);
+    return err ? err : s_load_doc(doc, path, generated_dir, false, out, errmsg);
+}
+
+/* What a session starts from without a scenario file: no agent yet, and
+ * nobody reachable until a world makes them so (TinyWorld's default). */
+static const char s_session_text[] =
+    "{\"name\": \"session\", \"world\": {\"name\": \"session\", \"accessibility\": \"none\"}, "
+    "\"agents\": [], \"steps\": 0}";
+
+tt_err_t
+coord_scenario_load_session(const char *path, coord_scenario_t **out, char **errmsg)
+{
+    *out = NULL;
+    tt_jdoc_t *doc;
+    tt_err_t err =
+        path ? tt_jdoc_load_file(path, &doc, errmsg)
+             : tt_jdoc_load_text("session", s_session_text, strlen(s_session_text), &doc, errmsg);
+    return err ? err : s_load_doc(doc, path ? path : "session", NULL, true, out, errmsg);
+}
+
+tt_err_t
+coord_scenario_add_agent(coord_scenario_t *s, tt_persona_t **p, char **errmsg)
+{
+    const char *name = tt_persona_name(*p);
+    if (!tt_persona_name_ok(name)) {
+        *errmsg = tt_strdup("an agent needs a name (persona.name: 1 to 128 bytes of text)");
+        return TT_EINVAL;
+    }
+    if (coord_scenario_find(s, name) >= 0) {
+        *errmsg = tt_asprintf("there is already an agent named \"%s\"", name);
+        return TT_EEXIST;
+    }
+    if (s->n_agents >= COORD_MAX_AGENTS) {
+        *errmsg = tt_strdup("too many agents");
+        return TT_EINVAL;
+    }
+    s->agents = tt_realloc(s->agents, (s->n_agents + 1) * sizeof *s->agents);
+    coord_agent_spec_t *a = &s->agents[s->n_agents];
+    memset(a, 0, sizeof *a);
+    a->persona = *p;
+    *p = NULL;
+    a->faculties = json_pack("[s]", "recall");
+    a->tools = json_array();
+    a->documents = json_array();
+    json_object_set_new(s->by_name, name, json_integer((json_int_t)s->n_agents));
+    s->n_agents++;
     return TT_OK;
 }
 

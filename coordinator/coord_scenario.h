@@ -120,6 +120,14 @@ tt_err_t coord_scenario_load(const char *path, coord_scenario_t **out, char **er
  * made for the scenario's "factory" section) after the listed agents. */
 tt_err_t coord_scenario_load_generated(const char *path, const char *generated_dir,
                                        coord_scenario_t **out, char **errmsg);
+/* A session's starting point (coordinator serve): the scenario file at path,
+ * whose agent list may be empty, or, with path NULL, an empty session (no
+ * agent, a world where nobody is reachable until made so). */
+tt_err_t coord_scenario_load_session(const char *path, coord_scenario_t **out, char **errmsg);
+/* Append an agent with the default faculties (sessions). Takes *p on success.
+ * TT_EEXIST: the name is taken; TT_EINVAL: no usable name. *errmsg says which
+ * (caller frees). */
+tt_err_t coord_scenario_add_agent(coord_scenario_t *s, tt_persona_t **p, char **errmsg);
 void coord_scenario_destroy(coord_scenario_t **self_p);
 /* Index of the agent with this exact name, or -1. */
 long coord_scenario_find(const coord_scenario_t *s, const char *name);

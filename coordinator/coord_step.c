@@ -191,6 +191,11 @@ coord_step_on_judgement(zloop_t *loop, zsock_t *pipe, void *arg)
     coord_t *c = arg;
     void *tag = NULL;
     tt_llm_result_t *r = tt_llm_recv(c->llm, &tag);
+    if (tag == COORD_SESSION_LLM_TAG) {
+        coord_session_on_judgement(c, r);
+        tt_llm_result_destroy(&r);
+        return 0;
+    }
     size_t index = (size_t)(uintptr_t)tag - 1;
     c->llm_calls++;
     if (r->err)
@@ -239,7 +244,10 @@ coord_step_begin(coord_t *c)
     c->step = c->committed_step + 1;
     c->step_started_ms = tt_now_ms();
     json_array_clear(c->fired_now);
-    coord_world_begin_step(c->world);
+    if (c->session)
+        coord_session_begin_step(c);
+    else
+        coord_world_begin_step(c->world);
     c->state = COORD_RUN_JUDGING;
     s_interventions(c);
     if (c->pending_judgements == 0 && c->state == COORD_RUN_JUDGING)
@@ -250,17 +258,23 @@ static void
 s_after_judging(coord_t *c)
 {
     c->state = COORD_RUN_STEPPING;
-    for (size_t i = 0; i < c->n_agents; i++)
-        c->order[i] = (uint32_t)i;
+    if (c->session) {
+        c->n_order = coord_session_acting(c, c->order);
+    } else {
+        c->n_order = c->n_agents;
+        for (size_t i = 0; i < c->n_agents; i++)
+            c->order[i] = (uint32_t)i;
+    }
     if (c->scenario->mode == COORD_MODE_SEQUENTIAL) {
         tt_rng_t rng;
         tt_rng_seed(&rng, c->scenario->seed * 1000003u + c->step);
-        tt_rng_shuffle(&rng, c->order, c->n_agents);
+        tt_rng_shuffle(&rng, c->order, c->n_order);
     }
     c->order_next = 0;
-    c->owing = c->n_agents;
+    c->owing = c->n_order;
     c->scan_from = 0;
-    for (size_t i = 0; i < c->n_agents; i++) {
+    for (size_t k = 0; k < c->n_order; k++) {
+        uint32_t i = c->order[k];
         coord_agent_t *a = &c->agents[i];
         a->must_act = true;
         a->status = "ok";
@@ -315,8 +329,13 @@ coord_step_dispatch(coord_t *c)
     if (c->state != COORD_RUN_STEPPING)
         return;
     bool sequential = c->scenario->mode == COORD_MODE_SEQUENTIAL;
-    size_t cap = sequential ? 1 : c->max_concurrency;
-    size_t n = c->n_agents;
+    /* PARALLEL_AGENT_ACTIONS=False: one agent acts at a time (in the same
+     * order and with the same pre-step world, so the log is the same); a
+     * concurrency of 0 is MAX_CONCURRENT_MODEL_CALLS=0 or NONE, no limit */
+    size_t cap = sequential || !c->config.parallel_agent_actions ? 1 : c->max_concurrency;
+    if (cap == 0)
+        cap = SIZE_MAX;
+    size_t n = c->n_order;
     while (c->scan_from < n) {
         const coord_agent_t *a = &c->agents[c->order[c->scan_from]];
         if (a->must_act && a->state != COORD_AGENT_ACTING)
@@ -421,12 +440,13 @@ s_agent_step(coord_agent_t *a)
 static void
 s_commit(coord_t *c)
 {
-    size_t n = c->n_agents;
+    /* parallel mode: order is ascending, so agents go in index order */
+    size_t n = c->n_order;
     bool sequential = c->scenario->mode == COORD_MODE_SEQUENTIAL;
     Tt__AgentStep **steps = tt_calloc(n + 1, sizeof *steps);
     Tt__AgentTelemetry **tels = tt_calloc(n + 1, sizeof *tels);
     for (size_t k = 0; k < n; k++) {
-        coord_agent_t *a = &c->agents[sequential ? c->order[k] : k];
+        coord_agent_t *a = &c->agents[c->order[k]];
         steps[k] = s_agent_step(a);
         Tt__AgentTelemetry *t = tt_new(Tt__AgentTelemetry);
         tt__agent_telemetry__init(t);
@@ -444,6 +464,8 @@ s_commit(coord_t *c)
     sc.datetime = (char *)coord_world_datetime(c->world);
     sc.n_agents = n;
     sc.agents = steps;
+    if (c->session)
+        coord_session_label(c, &sc);
     Tt__Telemetry tel = TT__TELEMETRY__INIT;
     tel.has_unix_ms = tel.has_wall_ms = true;
     tel.unix_ms = (uint64_t)tt_wall_ms();
@@ -456,25 +478,27 @@ s_commit(coord_t *c)
         if (!sequential)
             for (size_t k = 0; k < n; k++)
                 if (steps[k]->n_actions)
-                    coord_world_route(c->world, (uint32_t)k, steps[k]->actions,
+                    coord_world_route(c->world, steps[k]->agent, steps[k]->actions,
                                       steps[k]->n_actions);
-        char **names = tt_calloc(n + 1, sizeof(char *));
-        for (size_t i = 0; i < n; i++)
+        char **names = tt_calloc(c->n_agents + 1, sizeof(char *));
+        for (size_t i = 0; i < c->n_agents; i++)
             names[i] = (char *)c->agents[i].name;
         coord_progress_clear(c);
-        coord_transcript_step(c->transcript, &sc, c->total_steps, names, n,
+        coord_transcript_step(c->transcript, &sc, c->total_steps, names, c->n_agents,
                               c->config.max_content_display_length);
         free(names);
         coord_results_add_step(c->results, &sc, &tel);
     }
+    if (!err && c->session)
+        coord_session_on_commit(c, &sc);
     for (size_t k = 0; k < n; k++) {
         free(steps[k]);
         free(tels[k]);
     }
     free(steps);
     free(tels);
-    for (size_t i = 0; i < n; i++) {
-        coord_agent_t *a = &c->agents[i];
+    for (size_t k = 0; k < n; k++) {
+        coord_agent_t *a = &c->agents[c->order[k]];
         coord_world_input_free(&a->input);
         tt_wire_free(&a->answer);
         if (a->state == COORD_AGENT_ANSWERED)
@@ -501,6 +525,10 @@ s_commit(coord_t *c)
         coord_record_checkpoint(c, "SIGUSR1");
     }
     coord_place_unplaced(c);
+    if (c->session) {
+        coord_session_after_commit(c);
+        return;
+    }
     if (c->committed_step >= c->total_steps) {
         c->state = COORD_RUN_DONE;
         return;

@@ -9,7 +9,7 @@
 #include "coord_transcript.h"
 
 #include <errno.h>
-
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +29,7 @@ struct coord_transcript {
     char *path;
     int write_errno;      /* of the first failed write to the file, 0 while all went well */
     zhash_t *agent_names; /* to tell agents' words from the world's */
+    zhash_t *said_before; /* keys of the TALKs shown at the previous step */
     bool colour;
     bool quiet;
 };
@@ -59,6 +60,7 @@ coord_transcript_close(coord_transcript_t **self_p)
         return;
     fclose(t->file);
     zhash_destroy(&t->agent_names);
+    zhash_destroy(&t->said_before);
     free(t->path);
     free(t);
     *self_p = NULL;
@@ -188,8 +190,12 @@ static void
 s_rule(coord_transcript_t *t, uint32_t step, uint32_t total, const char *datetime)
 {
     char title[128];
-    snprintf(title, sizeof title, " World step %u of %u (%.10s %.5s) ", step, total, datetime,
-             strlen(datetime) > 11 ? datetime + 11 : "");
+    const char *time = strlen(datetime) > 11 ? datetime + 11 : "";
+    if (total) /* a session (total 0) does not know how many steps will come */
+        snprintf(title, sizeof title, " World step %u of %u (%.10s %.5s) ", step, total, datetime,
+                 time);
+    else
+        snprintf(title, sizeof title, " Step %u (%.10s %.5s) ", step, datetime, time);
     size_t len = strlen(title);
     size_t side = len < S_WIDTH ? (S_WIDTH - len) / 2 : 2;
     tt_buf_t b;
@@ -224,11 +230,50 @@ s_is_agent(coord_transcript_t *t, char *const *names, size_t n_names, const char
     return zhash_lookup(t->agent_names, source) != NULL;
 }
 
-/* Stimuli from the world (not from other agents, whose TALKs were shown when
- * they were said), each shown once with the agents that got it. */
+/* A TALK delivered as a CONVERSATION: its key, source and words. */
 static void
-s_world_stimuli(coord_transcript_t *t, const Tt__StepCommit *sc, char *const *names, size_t n_names,
-                int max)
+s_said_key(const char *source, const char *content, char key[17])
+{
+    snprintf(key, 17, "%016" PRIx64, tt_fnv1a_str(content, tt_fnv1a_str(source, 0)));
+}
+
+/* What agents said this step (parallel mode delivers it next step,
+ * sequential mode at once). */
+static zhash_t *
+s_said_now(const Tt__StepCommit *sc, char *const *names)
+{
+    zhash_t *said = zhash_new();
+    char key[17];
+    for (size_t k = 0; k < sc->n_agents; k++)
+        for (size_t i = 0; i < sc->agents[k]->n_actions; i++) {
+            const Tt__Action *a = sc->agents[k]->actions[i];
+            if (!strcmp(a->type, "TALK")) {
+                s_said_key(names[sc->agents[k]->agent], a->content, key);
+                zhash_insert(said, key, (void *)1);
+            }
+        }
+    return said;
+}
+
+/* A CONVERSATION from an agent that is one of its TALKs was shown when it was
+ * said; anything else from an agent's name (a scripted event or intervention
+ * with "source": "Lisa") was not, and is shown like the world's. */
+static bool
+s_already_shown(coord_transcript_t *t, zhash_t *said_now, char *const *names, size_t n_names,
+                const Tt__Stimulus *s)
+{
+    if (!s_is_agent(t, names, n_names, s->source) || strcmp(s->type, "CONVERSATION"))
+        return false;
+    char key[17];
+    s_said_key(s->source, s->content, key);
+    return zhash_lookup(said_now, key) || (t->said_before && zhash_lookup(t->said_before, key));
+}
+
+/* Stimuli from the world and scripted ones (not other agents' TALKs, shown
+ * when they were said), each shown once with the agents that got it. */
+static void
+s_world_stimuli(coord_transcript_t *t, const Tt__StepCommit *sc, zhash_t *said_now,
+                char *const *names, size_t n_names, int max)
 {
     uint64_t *shown = NULL;
     size_t n_shown = 0;
@@ -236,7 +281,7 @@ s_world_stimuli(coord_transcript_t *t, const Tt__StepCommit *sc, char *const *na
         const Tt__StepInput *in = sc->agents[k]->input;
         for (size_t i = 0; in && i < in->n_stimuli; i++) {
             const Tt__Stimulus *s = in->stimuli[i];
-            if (s_is_agent(t, names, n_names, s->source))
+            if (s_already_shown(t, said_now, names, n_names, s))
                 continue;
             uint64_t h = s_stimulus_hash(s);
             bool seen = false;
@@ -278,7 +323,10 @@ coord_transcript_step(coord_transcript_t *t, const Tt__StepCommit *sc, uint32_t 
                       char *const *names, size_t n_names, int max)
 {
     s_rule(t, sc->step, total, sc->datetime);
-    s_world_stimuli(t, sc, names, n_names, max);
+    zhash_t *said_now = s_said_now(sc, names);
+    s_world_stimuli(t, sc, said_now, names, n_names, max);
+    zhash_destroy(&t->said_before);
+    t->said_before = said_now;
     for (size_t k = 0; k < sc->n_agents; k++) {
         const Tt__AgentStep *as = sc->agents[k];
         const char *name = names[as->agent];

@@ -185,6 +185,27 @@ s_deliver_many(coord_world_t *w, const uint32_t *targets, size_t n_targets, cons
             coord_world_deliver(w, i, type, content, source);
 }
 
+void
+coord_world_set_context(coord_world_t *w, uint32_t agent, json_t *context)
+{
+    TT_ASSERT(agent < w->n);
+    s_agent_t *a = &w->agents[agent];
+    json_decref(a->context);
+    a->context = json_incref(context);
+}
+
+void
+coord_world_move(coord_world_t *w, uint32_t agent, const char *location)
+{
+    TT_ASSERT(agent < w->n);
+    s_agent_t *a = &w->agents[agent];
+    free(a->location);
+    a->location = tt_strdup(location);
+    char *text = tt_asprintf("You are now at %s.", location);
+    coord_world_deliver(w, agent, "LOCATION", text, "");
+    free(text);
+}
+
 static void
 s_apply_event(coord_world_t *w, const coord_event_t *e)
 {
@@ -196,18 +217,10 @@ s_apply_event(coord_world_t *w, const coord_event_t *e)
     case COORD_EVENT_MOVE:
         for (uint32_t k = 0; k < (e->n_targets ? e->n_targets : w->n); k++) {
             uint32_t i = e->n_targets ? e->targets[k] : k;
-            s_agent_t *a = &w->agents[i];
-            if (e->context) {
-                json_decref(a->context);
-                a->context = json_incref(e->context);
-            }
-            if (e->kind == COORD_EVENT_MOVE) {
-                free(a->location);
-                a->location = tt_strdup(e->location);
-                char *text = tt_asprintf("You are now at %s.", e->location);
-                coord_world_deliver(w, i, "LOCATION", text, "");
-                free(text);
-            }
+            if (e->context)
+                coord_world_set_context(w, i, e->context);
+            if (e->kind == COORD_EVENT_MOVE)
+                coord_world_move(w, i, e->location);
         }
         break;
     }
@@ -216,12 +229,43 @@ s_apply_event(coord_world_t *w, const coord_event_t *e)
 void
 coord_world_begin_step(coord_world_t *w)
 {
+    coord_world_begin_step_at(w, w->now + w->s->step_seconds);
+}
+
+void
+coord_world_begin_step_at(coord_world_t *w, int64_t now)
+{
     w->step++;
-    w->now += w->s->step_seconds;
-    tt_datetime_format(w->now, w->datetime);
+    coord_world_set_clock(w, now);
     for (size_t i = 0; i < w->s->n_events; i++)
         if (w->s->events[i].step == w->step)
             s_apply_event(w, &w->s->events[i]);
+}
+
+void
+coord_world_set_clock(coord_world_t *w, int64_t now)
+{
+    w->now = now;
+    tt_datetime_format(w->now, w->datetime);
+}
+
+void
+coord_world_add_agent(coord_world_t *w)
+{
+    TT_ASSERT(w->n + 1 == w->s->n_agents);
+    w->agents = tt_realloc(w->agents, (w->n + 1) * sizeof *w->agents);
+    memset(&w->agents[w->n], 0, sizeof w->agents[w->n]);
+    w->n++;
+}
+
+void
+coord_world_connect(coord_world_t *w, uint32_t a, uint32_t b)
+{
+    TT_ASSERT(a < w->n && b < w->n);
+    if (a == b)
+        return;
+    s_push(&w->agents[a].contacts, &w->agents[a].n_contacts, b);
+    s_push(&w->agents[b].contacts, &w->agents[b].n_contacts, a);
 }
 
 void

@@ -43,6 +43,19 @@ const char *coord_world_datetime(const coord_world_t *w);
 /* Advance: step += 1, clock += step duration, then the scenario's events for
  * the new step land in inboxes. */
 void coord_world_begin_step(coord_world_t *w);
+/* The same with the clock set to now instead of advanced by the scenario's
+ * step (sessions: each world keeps its own clock and step length). */
+void coord_world_begin_step_at(coord_world_t *w, int64_t now);
+/* Set the clock without a step (which world's time it is, in a session). */
+void coord_world_set_clock(coord_world_t *w, int64_t now);
+/* The scenario gained an agent (coord_scenario_add_agent): make room for it. */
+void coord_world_add_agent(coord_world_t *w);
+/* a and b can reach each other from now on (make_agent_accessible). */
+void coord_world_connect(coord_world_t *w, uint32_t a, uint32_t b);
+/* Replace the agent's context at its next turn (takes a reference). */
+void coord_world_set_context(coord_world_t *w, uint32_t agent, json_t *context);
+/* Move the agent (a LOCATION stimulus says where it now is). */
+void coord_world_move(coord_world_t *w, uint32_t agent, const char *location);
 /* Advance the clock by n steps without acting (TinyWorld.skip). */
 void coord_world_skip(coord_world_t *w, uint32_t n);
 

@@ -28,6 +28,7 @@ s_usage(FILE *out)
         "\n"
         "Commands:\n"
         "  run SCENARIO.json --out DIR    run a simulation (see `coordinator run --help`)\n"
+        "  serve --out DIR [SCENARIO]     a live session driven over HTTP, e.g. from Python\n"
         "  log COMMAND LOG ...            inspect a log: stats, dump, diff, verify, report\n"
         "  factory --count N --out DIR    generate people (`coordinator factory --help`)\n"
         "  extract DIR --objective TEXT   extract results of a run (`coordinator extract --help`)\n"
@@ -66,7 +67,7 @@ main(int argc, char **argv)
         return coord_extract_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "keygen"))
         return coord_keygen_main(argc - 1, argv + 1);
-    if (!strcmp(cmd, "run")) {
+    if (!strcmp(cmd, "run") || !strcmp(cmd, "serve")) {
         prctl(PR_SET_DUMPABLE, 0); /* no API key in a core file */
         signal(SIGPIPE, SIG_IGN);  /* a closed stdout must not kill a run */
         umask(077);                /* a run's files hold conversations: private */

@@ -54,9 +54,9 @@ s_use(tt_persona_t *p)
     free(tt_prompt_system(&st));
 
     tt_persona_t *copy = tt_persona_dup(p);
-    tt_persona_define(copy, "occupation.title", json_string("fuzzer"), false);
-    tt_persona_define(copy, "preferences", json_pack("{s:[s]}", "likes", "bytes"), true);
-    tt_persona_merge(copy, tt_persona_json(p));
+    tt_persona_define(copy, "occupation.title", json_string("fuzzer"), false, NULL);
+    tt_persona_define(copy, "preferences", json_pack("{s:[s]}", "likes", "bytes"), true, NULL);
+    tt_persona_merge(copy, tt_persona_json(p), NULL, NULL);
     tt_persona_destroy(&copy);
 }
 

@@ -27,8 +27,8 @@ expect_usage "--count: expected 1..100000" "$COORD" factory --count 0 --context 
 expect_usage "--count: expected 1..100000" "$COORD" factory --count 100001 --context people --out "$TMP/x3"
 expect_usage "--count: expected 1..100000" "$COORD" factory --count many --context people --out "$TMP/x4"
 expect_usage "--out DIR is required" "$COORD" factory --count 3 --context people
-expect_usage "exactly one of --context" "$COORD" factory --count 3 --out "$TMP/x5" \
-    --context people --population "$POP/halifax.json"
+expect_usage "give --context TEXT, --population FILE or both" "$COORD" factory --count 3 \
+    --out "$TMP/x5"
 expect_usage "no-such.json" "$COORD" factory --count 3 --population "$TMP/no-such.json" --out "$TMP/x6"
 for d in x1 x2 x3 x4 x5 x6; do [[ ! -e $TMP/$d ]] || fail "bad input wrote $TMP/$d"; done
 mkdir -p "$TMP/busy" && echo hello > "$TMP/busy/notes.txt"

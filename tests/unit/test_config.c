@@ -1,15 +1,18 @@
-/*  test_config -- defaults, TinyTroupe's config.ini, environment, errors, secrets. */
+/*  test_config -- defaults, TinyTroupe's config.ini, environment, errors, secrets,
+ *  and the effect of each TinyTroupe key that has one here. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "tt_config.h"
 #include "tt_json.h"
+#include "tt_llm_impl.h"
 #include "tt_mem.h"
 #include "tt_test.h"
 
@@ -211,6 +214,186 @@ test_unprintable_environment_is_ignored(void **state)
     unsetenv("OPENAI_BASE_URL");
 }
 
+/* TinyTroupe's _parse_concurrency_limit: 0, a negative number, NONE, OFF,
+ * DISABLE(D) mean no limit; the client then has no cap on calls in flight. */
+static void
+test_concurrency_limit_none_means_unlimited(void **state)
+{
+    static const struct {
+        const char *value;
+        int want;
+    } cases[] = {{"0", 0},        {"NONE", 0}, {"none", 0}, {"Off", 0},
+                 {"DISABLED", 0}, {"-1", 0},   {"4", 4},    {"250", 250}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *text = tt_asprintf("[OpenAI]\nMAX_CONCURRENT_MODEL_CALLS=%s\n", cases[i].value);
+        char *path = s_write_ini(text);
+        tt_config_t cfg;
+        tt_config_init(&cfg);
+        char *err = NULL;
+        if (tt_config_load_ini(&cfg, path, false, &err))
+            fail_msg("%s: %s", cases[i].value, err);
+        assert_int_equal(cfg.max_concurrent_calls, cases[i].want);
+        /* survives the trip to agentd */
+        json_t *j = tt_config_to_json(&cfg);
+        tt_config_t other;
+        tt_config_init(&other);
+        tt_config_from_json(&other, j);
+        assert_int_equal(other.max_concurrent_calls, cases[i].want);
+        tt_config_fini(&other);
+        json_decref(j);
+        /* the client's cap */
+        assert_int_equal(tt_config_resolve(&cfg, "offline", &err), TT_OK);
+        tt_llm_conf_t conf = {0};
+        assert_int_equal(tt_llm_conf_init(&conf, &cfg), TT_OK);
+        assert_int_equal(conf.max_concurrent_calls, cases[i].want ? cases[i].want : INT_MAX);
+        tt_llm_conf_fini(&conf);
+        tt_config_fini(&cfg);
+        free(path);
+        free(text);
+    }
+}
+
+/* FREQ_PENALTY and PRESENCE_PENALTY go into chat requests as frequency_penalty
+ * and presence_penalty when non-zero, never to reasoning models. */
+static void
+test_penalties_are_sent(void **state)
+{
+    setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1", 1);
+    const char *models[] = {"gpt-4.1-mini", "o3-mini"};
+    for (int m = 0; m < 2; m++) {
+        for (int set = 0; set < 2; set++) {
+            char *text = tt_asprintf("[OpenAI]\nMODEL=%s\n%s", models[m],
+                                     set ? "FREQ_PENALTY=0.5\nPRESENCE_PENALTY=-0.25\n" : "");
+            char *path = s_write_ini(text);
+            tt_config_t cfg;
+            tt_config_init(&cfg);
+            char *err = NULL;
+            assert_int_equal(tt_config_load_ini(&cfg, path, false, &err), TT_OK);
+            assert_int_equal(tt_config_resolve(&cfg, NULL, &err), TT_OK);
+            tt_llm_conf_t conf = {0};
+            assert_int_equal(tt_llm_conf_init(&conf, &cfg), TT_OK);
+            tt_llm_request_t *req = tt_llm_request_chat(
+                "test", json_pack("[{s:s, s:s}]", "role", "user", "content", "hi"), NULL, NULL);
+            char *body_text = tt_llm_http_chat_body(&conf, req, NULL);
+            json_t *body = json_loads(body_text, 0, NULL);
+            assert_non_null(body);
+            json_t *fp = json_object_get(body, "frequency_penalty");
+            json_t *pp = json_object_get(body, "presence_penalty");
+            if (set && m == 0) {
+                assert_true(json_real_value(fp) == 0.5);
+                assert_true(json_real_value(pp) == -0.25);
+            } else {
+                assert_null(fp);
+                assert_null(pp);
+            }
+            /* and they reach agentd */
+            json_t *j = tt_config_to_json(&cfg);
+            tt_config_t other;
+            tt_config_init(&other);
+            tt_config_from_json(&other, j);
+            assert_true(other.freq_penalty == (set ? 0.5 : 0));
+            assert_true(other.presence_penalty == (set ? -0.25 : 0));
+            tt_config_fini(&other);
+            json_decref(j);
+            json_decref(body);
+            free(body_text);
+            tt_llm_request_destroy(&req);
+            tt_llm_conf_fini(&conf);
+            tt_config_fini(&cfg);
+            free(path);
+            free(text);
+        }
+    }
+    unsetenv("OPENAI_BASE_URL");
+}
+
+/* CACHE_FILE_NAME names the API cache in every process (it travels to agentd),
+ * PARALLEL_AGENT_ACTIONS travels too; neither changes the config digest. */
+static void
+test_cache_file_name_and_parallel_actions_travel(void **state)
+{
+    char *path = s_write_ini("[OpenAI]\nCACHE_API_CALLS=True\nCACHE_FILE_NAME=my_cache.lmdb\n"
+                             "[Simulation]\nPARALLEL_AGENT_ACTIONS=False\n");
+    tt_config_t cfg;
+    tt_config_init(&cfg);
+    json_t *plain = tt_config_semantic_json(&cfg);
+    char *err = NULL;
+    assert_int_equal(tt_config_load_ini(&cfg, path, false, &err), TT_OK);
+    assert_string_equal(cfg.cache_file_name, "my_cache.lmdb");
+    assert_false(cfg.parallel_agent_actions);
+    json_t *j = tt_config_to_json(&cfg);
+    tt_config_t other;
+    tt_config_init(&other);
+    tt_config_from_json(&other, j);
+    assert_string_equal(other.cache_file_name, "my_cache.lmdb");
+    assert_false(other.parallel_agent_actions);
+    assert_int_equal(tt_config_resolve(&other, "openai", &err), TT_EINVAL); /* no URL */
+    free(err);
+    tt_config_fini(&other);
+    json_t *semantic = tt_config_semantic_json(&cfg);
+    assert_true(json_equal(semantic, plain));
+    json_decref(semantic);
+    json_decref(plain);
+    json_decref(j);
+    tt_config_fini(&cfg);
+    free(path);
+}
+
+/* The environment overrides the file, as the README and DESIGN say. */
+static void
+test_environment_overrides_base_url_in_file(void **state)
+{
+    char *path = s_write_ini("[OpenAI]\nBASE_URL=http://from-file.test/v1\n");
+    tt_config_t cfg;
+    tt_config_init(&cfg);
+    char *err = NULL;
+    assert_int_equal(tt_config_load_ini(&cfg, path, false, &err), TT_OK);
+    assert_string_equal(cfg.base_url, "http://from-file.test/v1"); /* no environment */
+    tt_config_fini(&cfg);
+    setenv("OPENAI_BASE_URL", "http://from-env.test/v1", 1);
+    setenv("AZURE_OPENAI_ENDPOINT", "https://env.example.invalid", 1);
+    tt_config_init(&cfg);
+    assert_int_equal(tt_config_load_ini(&cfg, path, false, &err), TT_OK);
+    assert_string_equal(cfg.base_url, "http://from-env.test/v1");
+    tt_config_fini(&cfg);
+    unsetenv("OPENAI_BASE_URL");
+    unsetenv("AZURE_OPENAI_ENDPOINT");
+    free(path);
+}
+
+/* LOGLEVEL_CONSOLE is the stderr level, LOGLEVEL when it is absent. */
+static void
+test_console_log_level(void **state)
+{
+    static const struct {
+        const char *text;
+        tt_log_level_t want;
+    } cases[] = {
+        {"[Logging]\nLOGLEVEL=ERROR\n", TT_LOG_LEVEL_ERROR},
+        {"[Logging]\nLOGLEVEL=ERROR\nLOGLEVEL_CONSOLE=INFO\nLOGLEVEL_FILE=DEBUG\n",
+         TT_LOG_LEVEL_INFO},
+        {"[Logging]\nLOGLEVEL=DEBUG\nLOGLEVEL_CONSOLE=NONE\n", TT_LOG_LEVEL_NONE},
+    };
+    unsetenv("TROUPE_LOG_LEVEL");
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *path = s_write_ini(cases[i].text);
+        tt_config_t cfg;
+        tt_config_init(&cfg);
+        char *err = NULL;
+        assert_int_equal(tt_config_load_ini(&cfg, path, false, &err), TT_OK);
+        assert_int_equal(tt_config_console_level(&cfg), cases[i].want);
+        tt_config_fini(&cfg);
+        /* and tt_config_setup applies it to stderr */
+        tt_log_level_t saved = tt_log_level;
+        tt_log_level = TT_LOG_LEVEL_WARN;
+        assert_int_equal(tt_config_setup(&cfg, path, "offline", &err), TT_OK);
+        assert_int_equal(tt_log_level, cases[i].want);
+        tt_log_level = saved;
+        tt_config_fini(&cfg);
+        free(path);
+    }
+}
+
 /* Broken config files: each names its line and column and what is wrong. */
 static void
 test_broken_configs_table(void **state)
@@ -230,6 +413,9 @@ test_broken_configs_table(void **state)
         {"[OpenAI]\nMODEL=caf\xc3\n", ":2:7:", "UTF-8"},
         {"[OpenAI\nMODEL=x\n", ":1:1:", "syntax"},
         {"[Troupe]\nLIVENESS_MS=10\n", ":2:13:", "LIVENESS_MS"},
+        {"[OpenAI]\nMAX_CONCURRENT_MODEL_CALLS=lots\n", ":2:28:", "NONE for no limit"},
+        {"[OpenAI]\nFREQ_PENALTY=3\n", ":2:14:", "FREQ_PENALTY"},
+        {"[Logging]\nLOGLEVEL_CONSOLE=CHATTY\n", ":2:18:", "LOGLEVEL_CONSOLE"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char *path = s_write_ini(cases[i].text);
@@ -290,6 +476,14 @@ main(void)
         cmocka_unit_test_setup_teardown(test_azure_needs_endpoint_and_key, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_unprintable_environment_is_ignored, s_setup,
                                         s_teardown),
+        cmocka_unit_test_setup_teardown(test_concurrency_limit_none_means_unlimited, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_penalties_are_sent, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_cache_file_name_and_parallel_actions_travel, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_environment_overrides_base_url_in_file, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_console_log_level, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_broken_configs_table, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -381,6 +381,37 @@ test_per_agent_extraction_json_and_csv_agree(void **state)
     free(dir);
 }
 
+/* Reduction rules alone need no objective and make no model call. */
+static const char s_rules_only[] =
+    "{\"name\": \"Soup tasting\",\n"
+    " \"extract\": {\"reduce\": [{\"name\": \"talks\", \"action\": \"TALK\", \"count\": true},\n"
+    "   {\"name\": \"heard\", \"stimulus\": \"*\", \"count\": true}]}}\n";
+
+static void
+test_rules_only_need_no_model(void **state)
+{
+    char *dir = s_make_run("extract-rules", s_rules_only), *err = NULL;
+    tt_config_t cfg;
+    s_offline(&cfg);
+    coord_extract_spec_t spec = {.run_dir = dir, .quiet = true};
+    coord_extract_report_t rep;
+    assert_int_equal(coord_extract_run(&spec, &cfg, &rep, &err), TT_OK);
+    assert_int_equal(rep.rows, 3);
+    assert_int_equal(rep.failed, 0);
+    assert_int_equal(rep.llm.calls, 0);
+    json_t *doc = s_load(dir, "extraction.json");
+    assert_string_equal(tt_json_str(doc, "provider", ""), "none");
+    assert_int_equal(json_integer_value(s_cell(doc, S_ANA, "talks")), 2);
+    assert_int_equal(json_integer_value(s_cell(doc, S_LI, "heard")), 1);
+    char *tlog = tt_asprintf("%s/extraction.tlog", dir);
+    assert_int_not_equal(access(tlog, F_OK), 0); /* no model, no log of its answers */
+    free(tlog);
+    json_decref(doc);
+    tt_config_fini(&cfg);
+    tt_test_rmtree(dir);
+    free(dir);
+}
+
 static void
 test_replay_serves_every_answer(void **state)
 {
@@ -536,6 +567,7 @@ main(void)
         cmocka_unit_test(test_bad_extract_sections_have_positions),
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_csv_quoting),
+        cmocka_unit_test(test_rules_only_need_no_model),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -312,6 +312,39 @@ test_population_shapes(void **state)
     free(context);
 }
 
+/* A population file in TinyTroupe's format read the way its factory reads one:
+ * only what a person can have is sampled. Lists of places by level (High/Low)
+ * and per-party breakdowns are context. */
+static void
+test_population_person_level_only(void **state)
+{
+    char *path = tt_test_source_path("tests/data/fidelity/lakeside.population.json");
+    tt_jdoc_t *doc = NULL;
+    char *err = NULL, *context = NULL;
+    json_t *dims = NULL;
+    assert_int_equal(tt_jdoc_load_file(path, &doc, &err), TT_OK);
+    if (coord_factory_population_parse(doc, &dims, &context, &err))
+        fail_msg("%s", err);
+    const char *want[] = {"Age Distribution", "Gender Distribution", "Political Affiliation",
+                          "Outdoor Activities"};
+    if (json_array_size(dims) != 4) {
+        char *text = json_dumps(dims, JSON_COMPACT);
+        fail_msg("dimensions: %s", text);
+    }
+    for (size_t i = 0; i < 4; i++)
+        assert_string_equal(tt_json_str(json_array_get(dims, i), "name", ""), want[i]);
+    /* the group-level parts are context for every person */
+    assert_non_null(strstr(context, "Personality Traits / Openness to Experience: "));
+    assert_non_null(strstr(context, "the northern townships"));
+    assert_non_null(strstr(context, "Vote by party and sex: "));
+    assert_non_null(strstr(context, "Independents / Independent: "));
+    assert_non_null(strstr(context, "Interests and Hobbies / Fishing: 34%"));
+    json_decref(dims);
+    free(context);
+    tt_jdoc_destroy(&doc);
+    free(path);
+}
+
 static void
 test_population_errors_have_positions(void **state)
 {
@@ -732,15 +765,14 @@ test_bad_input_is_refused_before_anything_is_written(void **state)
         {s_spec("bad0", 0), TT_EINVAL, "--count: expected 1..100000"},
         {s_spec("bad1", COORD_FACTORY_MAX_COUNT + 1), TT_EINVAL, "--count"},
         {{.count = 3, .context = "x", .reasks = -1}, TT_EINVAL, "--out DIR is required"},
-        {s_spec("bad2", 3), TT_EINVAL, "exactly one of --context"},
+        {s_spec("bad2", 3), TT_EINVAL, "give --context TEXT, --population FILE or both"},
         {s_spec("bad3", 3), TT_EINVAL, ":2:"},
         {s_spec("bad4", 3), TT_EINVAL, "no-such.json"},
         {s_spec("bad5", 3), TT_EINVAL, "cannot replay"},
     };
     cases[0].spec.context = cases[1].spec.context = "x";
     cases[2].spec.context = "x";
-    cases[3].spec.context = "x";
-    cases[3].spec.population_path = bad;
+    cases[4].spec.context = "x"; /* with a context too, the file is still read */
     cases[4].spec.population_path = bad;
     cases[5].spec.population_path = missing;
     cases[6].spec.context = "x";
@@ -785,8 +817,11 @@ test_scenario_factory_section(void **state)
 {
     const char *text = "{\"factory\": {\"count\": 5, \"population\": \"../populations/x.json\", "
                        "\"seed\": 9},\n \"bad\": {\"count\": 0, \"context\": \"x\"},\n"
-                       " \"both\": {\"count\": 2, \"context\": \"x\", \"population\": \"y\"},\n"
-                       " \"typo\": {\"count\": 2, \"contxt\": \"x\"}}";
+                       " \"none\": {\"count\": 2, \"seed\": 1},\n"
+                       " \"typo\": {\"count\": 2, \"contxt\": \"x\"},\n"
+                       " \"both\": {\"count\": 2, \"context\": \"x\", \"population\": \"y\", "
+                       "\"describe\": \"A nurse\"},\n"
+                       " \"empty\": {\"count\": 2, \"context\": \"x\", \"describe\": \"\"}}";
     tt_jdoc_t *doc = NULL;
     char *err = NULL;
     assert_int_equal(tt_jdoc_load_text("sc.json", text, strlen(text), &doc, &err), TT_OK);
@@ -802,15 +837,23 @@ test_scenario_factory_section(void **state)
     static const struct {
         const char *path, *want;
     } bad[] = {{"bad", "sc.json:2:19: bad.count: expected a whole number of people"},
-               {"both", "sc.json:3:10: both: give exactly one"},
-               {"typo", "sc.json:4:33: typo.contxt: unknown key"}};
-    for (size_t i = 0; i < 3; i++) {
+               {"none", "sc.json:3:10: none: give \"context\", \"population\" or both"},
+               {"typo", "sc.json:4:33: typo.contxt: unknown key"},
+               {"empty", "sc.json:6:52: empty.describe: expected non-empty text"}};
+    for (size_t i = 0; i < 4; i++) {
         assert_int_equal(coord_factory_section_parse(doc, bad[i].path, NULL, &sec, &err),
                          TT_EINVAL);
         if (!strstr(err, bad[i].want))
             fail_msg("\"%s\" does not contain \"%s\"", err, bad[i].want);
         free(err);
     }
+    /* a population and a context together, and a description of everyone */
+    if (coord_factory_section_parse(doc, "both", "/x", &sec, &err) != TT_OK)
+        fail_msg("%s", err);
+    assert_string_equal(sec.context, "x");
+    assert_string_equal(sec.population_path, "/x/y");
+    assert_string_equal(sec.describe, "A nurse");
+    coord_factory_section_fini(&sec);
     tt_jdoc_destroy(&doc);
 }
 
@@ -849,12 +892,128 @@ test_for_scenario_generates_once_then_keeps(void **state)
     assert_true(tt_test_write_file(sc, "{\"factory\": {\"count\": 2}}"));
     assert_int_equal(coord_factory_for_scenario(sc, out, NULL, &cfg, true, &folder, &err),
                      TT_EINVAL);
-    assert_non_null(strstr(err, "sc.json:1:13: factory: give exactly one"));
+    assert_non_null(strstr(err, "sc.json:1:13: factory: give \"context\""));
     free(err);
     free(want);
     free(text);
     free(sc);
     free(out);
+    free(pop);
+    tt_config_fini(&cfg);
+}
+
+/* --population and --context together, and --describe: the context reaches
+ * every person call after the population's facts, the description is each
+ * person's primary characteristics (the offline model follows it), and both are
+ * part of the spec. */
+static void
+test_population_context_and_describe(void **state)
+{
+    tt_config_t cfg;
+    s_offline(&cfg);
+    coord_factory_spec_t spec = s_spec("described", 4);
+    char *pop = tt_test_source_path("tests/data/fidelity/lakeside.population.json");
+    spec.population_path = pop;
+    spec.context = "People who answered a survey about the new ferry";
+    spec.describe = "A registered nurse who works night shifts";
+    char *err = NULL;
+    if (coord_factory_generate(&spec, &cfg, NULL, &err))
+        fail_msg("%s", err);
+    json_t *sum = s_summary(spec.out_dir);
+    json_t *sp = json_object_get(sum, "spec");
+    assert_string_equal(tt_json_str(sp, "context", ""), spec.context);
+    assert_string_equal(tt_json_str(sp, "describe", ""), spec.describe);
+    assert_string_equal(tt_json_str(sp, "population", ""), pop);
+    size_t i;
+    json_t *person;
+    json_array_foreach(json_object_get(sum, "people"), i, person)
+    {
+        char *file = tt_asprintf("%s/%s", spec.out_dir, tt_json_str(person, "file", ""));
+        json_t *spec_json = json_load_file(file, 0, NULL);
+        json_t *p = json_object_get(spec_json, "persona");
+        assert_string_equal(tt_json_str(json_object_get(p, "occupation"), "title", ""),
+                            "Registered nurse");
+        assert_string_equal(json_string_value(json_array_get(json_object_get(p, "other_facts"), 0)),
+                            "Above all: A registered nurse who works night shifts");
+        json_decref(spec_json);
+        free(file);
+    }
+    json_decref(sum);
+    /* what a person call says */
+    json_t *row = json_pack("{s:s, s:{s:s}}", "subpopulation_description", "x", "sampled_values",
+                            "Gender Distribution", "Female");
+    tt_llm_request_t *req = coord_factory_person_request("Lakeside\nContext: ferry survey\n",
+                                                         spec.describe, 0, 1, row, NULL, 0, 1);
+    tt_llm_t *llm = NULL;
+    assert_int_equal(tt_llm_new(&cfg, &llm), TT_OK);
+    char *canon = tt_llm_request_canonical(llm, req);
+    assert_non_null(strstr(canon, "primary_characteristics"));
+    assert_non_null(strstr(canon, "A registered nurse who works night shifts"));
+    assert_non_null(strstr(canon, "Context: ferry survey"));
+    free(canon);
+    tt_llm_destroy(&llm);
+    tt_llm_request_destroy(&req);
+    json_decref(row);
+    free(pop);
+    tt_config_fini(&cfg);
+}
+
+/* Ages within the bounds the context states: the population's age values are
+ * cut to them before the plan, and every person's age follows. */
+static void
+test_ages_within_the_contexts_bounds(void **state)
+{
+    static const struct {
+        const char *text;
+        int lo, hi; /* lo < 0: no bounds */
+    } texts[] = {
+        {"Lakeside residents aged 25 to 40", 25, 40},
+        {"Students between 18 and 30 years old", 18, 30},
+        {"18-24 year olds who cycle", 18, 24},
+        {"Pensioners aged 65 and over in Halifax", 65, 120},
+        {"People over 70 years of age", 71, 120},
+        {"Young people under 30 years of age", 0, 29},
+        {"Adults in Lyon, France", 18, 120},
+        {"Night-shift nurses in Lyon, France", -1, -1},
+        {"Owners of 2-3 cars", -1, -1}, /* a number pair, but not about age */
+    };
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        int lo = -1, hi = -1;
+        bool found = coord_factory_ages_from_text(texts[i].text, &lo, &hi);
+        if (found != (texts[i].lo >= 0) || (found && (lo != texts[i].lo || hi != texts[i].hi)))
+            fail_msg("\"%s\": got %d %d..%d", texts[i].text, found, lo, hi);
+    }
+    tt_config_t cfg;
+    s_offline(&cfg);
+    coord_factory_spec_t spec = s_spec("bounded", 12);
+    char *pop = tt_test_source_path("tests/data/fidelity/lakeside.population.json");
+    spec.population_path = pop;
+    spec.context = "Lakeside residents aged 25 to 40 who take the ferry";
+    char *err = NULL;
+    if (coord_factory_generate(&spec, &cfg, NULL, &err))
+        fail_msg("%s", err);
+    json_t *sum = s_summary(spec.out_dir);
+    json_t *age = json_array_get(json_object_get(sum, "dimensions"), 0);
+    assert_string_equal(tt_json_str(age, "name", ""), "Age Distribution");
+    json_t *values = json_object_get(age, "values");
+    assert_int_equal(json_array_size(values), 2); /* "55+" is gone */
+    assert_string_equal(tt_json_str(json_array_get(values, 0), "value", ""), "25-34");
+    assert_string_equal(tt_json_str(json_array_get(values, 1), "value", ""), "35-40");
+    double w = json_number_value(json_object_get(json_array_get(values, 0), "weight"));
+    assert_true(fabs(w - 27.0 / 60.0) < 1e-9);
+    size_t i;
+    json_t *person;
+    json_array_foreach(json_object_get(sum, "people"), i, person)
+    {
+        char *file = tt_asprintf("%s/%s", spec.out_dir, tt_json_str(person, "file", ""));
+        json_t *spec_json = json_load_file(file, 0, NULL);
+        json_int_t a = json_integer_value(tt_json_get_path(spec_json, "persona.age"));
+        if (a < 25 || a > 40)
+            fail_msg("%s is %lld", file, (long long)a);
+        json_decref(spec_json);
+        free(file);
+    }
+    json_decref(sum);
     free(pop);
     tt_config_fini(&cfg);
 }
@@ -868,6 +1027,7 @@ main(void)
         cmocka_unit_test(test_plan_without_weights_keeps_the_models_proportions),
         cmocka_unit_test(test_plan_a_model_got_wrong_still_sums),
         cmocka_unit_test(test_flatten_is_a_seeded_shuffle),
+        cmocka_unit_test(test_population_person_level_only),
         cmocka_unit_test(test_example_populations_parse),
         cmocka_unit_test(test_population_shapes),
         cmocka_unit_test(test_population_errors_have_positions),
@@ -880,6 +1040,8 @@ main(void)
         cmocka_unit_test(test_bad_input_is_refused_before_anything_is_written),
         cmocka_unit_test(test_scenario_factory_section),
         cmocka_unit_test(test_for_scenario_generates_once_then_keeps),
+        cmocka_unit_test(test_population_context_and_describe),
+        cmocka_unit_test(test_ages_within_the_contexts_bounds),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }

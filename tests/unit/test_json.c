@@ -1,4 +1,4 @@
-/*  test_json -- positioned errors, canonical dumps, merge, UTF-8. */
+/*  test_json -- positioned errors, canonical dumps, UTF-8. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -104,22 +104,6 @@ test_canonical_matches_jansson(void **state)
 }
 
 static void
-test_merge_is_deep(void **state)
-{
-    json_t *dst = json_pack("{s:{s:[s], s:s}, s:i}", "preferences", "likes", "tea", "style", "calm",
-                            "age", 30);
-    json_t *src = json_pack("{s:{s:[s]}, s:i}", "preferences", "likes", "debate", "age", 31);
-    tt_json_merge(dst, src);
-    assert_string_equal(tt_json_str(json_object_get(dst, "preferences"), "style", ""), "calm");
-    assert_int_equal(tt_json_int(dst, "age", 0), 31);
-    json_t *likes = tt_json_get_path(dst, "preferences.likes");
-    assert_int_equal(json_array_size(likes), 1);
-    assert_string_equal(json_string_value(json_array_get(likes, 0)), "debate");
-    json_decref(dst);
-    json_decref(src);
-}
-
-static void
 test_utf8_validation(void **state)
 {
     assert_true(tt_utf8_valid("caf\xc3\xa9", 5));
@@ -203,7 +187,6 @@ main(void)
         cmocka_unit_test(test_errorf_formats_file_line_col),
         cmocka_unit_test(test_canonical_is_order_independent),
         cmocka_unit_test(test_canonical_matches_jansson),
-        cmocka_unit_test(test_merge_is_deep),
         cmocka_unit_test(test_utf8_validation),
         cmocka_unit_test(test_utf8_cut_keeps_whole_characters),
     };

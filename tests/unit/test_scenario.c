@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "coord_scenario.h"
 #include "tt_buf.h"
@@ -94,7 +95,7 @@ static void
 test_fragments_merge(void **state)
 {
     char *frag =
-        s_write("calm.fragment.json", "{\"type\":\"Fragment\",\"persona\":{\"name\":\"Nobody\","
+        s_write("calm.fragment.json", "{\"type\":\"Fragment\",\"persona\":{"
                                       "\"preferences\":{\"interests\":[\"meditation\"]}}}");
     char *text = tt_asprintf("{\"world\":{},\"agents\":[{\"file\":\"%s/lisa_carter.agent.json\","
                              "\"fragments\":[\"calm.fragment.json\"]}]}",
@@ -104,9 +105,12 @@ test_fragments_merge(void **state)
     char *err = NULL;
     assert_int_equal(coord_scenario_load(path, &s, &err), TT_OK);
     const tt_persona_t *p = s->agents[0].persona;
-    assert_string_equal(tt_persona_name(p), "Lisa Carter"); /* a fragment never renames */
+    assert_string_equal(tt_persona_name(p), "Lisa Carter");
+    /* lists join (merge_dicts): Lisa's interests stay, the fragment's come last */
     json_t *interests = tt_persona_get(p, "preferences.interests");
-    assert_string_equal(json_string_value(json_array_get(interests, 0)), "meditation");
+    assert_true(json_array_size(interests) > 1);
+    assert_string_equal(
+        json_string_value(json_array_get(interests, json_array_size(interests) - 1)), "meditation");
     assert_non_null(tt_persona_get(p, "preferences.dislikes")); /* kept by the deep merge */
     coord_scenario_destroy(&s);
     free(path);
@@ -132,8 +136,23 @@ static const s_bad_t s_bad[] = {
     {"{\"world\": {\"start\": \"2026-02-30T09:00:00\"}, \"agents\": "
      "[\"%s/lisa_carter.agent.json\"]}",
      "1:21", "datetime"},
-    {"{\"world\": {}, \"agents\": [\"%s/lisa_carter.agent.json\", \"%s/lisa_carter.agent.json\"]}",
-     "1:25", "unique"},
+    {"{\"world\": {}, \"agents\": [\"%s/lisa_carter.agent.json\",\n "
+     "\"%s/lisa_carter.agent.json\"]}",
+     "2:2", "unique"},
+    /* one spec under two names is fine (below); under one name twice it is not */
+    {"{\"world\": {}, \"agents\": [{\"file\": \"%s/lisa_carter.agent.json\", \"name\": \"A\"},\n"
+     " {\"file\": \"%s/lisa_carter.agent.json\", \"name\": \"A\"}]}",
+     "2:2", "named \"A\""},
+    {"{\"world\": {}, \"agents\": [{\"file\": \"%s/lisa_carter.agent.json\",\n \"name\": \"\"}]}",
+     "2:10", "\"name\" must be"},
+    {"{\"world\": {}, \"agents\": [{\"file\": \"%s/lisa_carter.agent.json\",\n \"fragmnets\": "
+     "[]}]}",
+     "2:15", "unknown key \"fragmnets\""},
+    {"{\"world\": {}, \"agents\": [{\"folder\": \"%s\",\n \"name\": \"X\"}]}", "2:10",
+     "unknown key \"name\""},
+    {"{\"world\": {}, \"agents\": [\"%s/lisa_carter.agent.json\"],\n \"events\": [{\"step\": 1, "
+     "\"broadcats\": \"hi\", \"broadcast\": \"x\"}]}",
+     "2:38", "unknown key \"broadcats\""},
     {"{\"world\": {}, \"agents\": [\"%s/lisa_carter.agent.json\"],\n"
      " \"events\": [{\"step\": 1, \"to\": \"Nobody Here\", \"content\": \"hi\"}]}",
      "2:13", "Nobody Here"},
@@ -303,6 +322,90 @@ test_schema_and_loader_agree(void **state)
     free(schema_path);
 }
 
+/* Grounding documents as TinyTroupe reads them: PDF and DOCX too, and a text
+ * over 1 MiB split into parts instead of refused. */
+static void
+test_pdf_docx_and_long_documents(void **state)
+{
+    char *docs = tt_asprintf("%s/docs", s_dir);
+    assert_int_equal(mkdir(docs, 0755), 0);
+    const char *fixtures[] = {"ferry_report.pdf", "timetable_memo.docx"};
+    for (size_t i = 0; i < 2; i++) {
+        char *rel = tt_asprintf("tests/data/fidelity/docs/%s", fixtures[i]);
+        char *src = tt_test_source_path(rel);
+        char *dst = tt_asprintf("%s/%s", docs, fixtures[i]);
+        FILE *in = fopen(src, "rb"), *out = fopen(dst, "wb");
+        assert_non_null(in);
+        assert_non_null(out);
+        char buf[4096];
+        size_t n;
+        while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+            assert_int_equal(fwrite(buf, 1, n, out), n);
+        fclose(in);
+        fclose(out);
+        free(dst);
+        free(src);
+        free(rel);
+    }
+    /* 2.5 MiB of numbered lines */
+    tt_buf_t big;
+    tt_buf_init(&big, 0);
+    for (int i = 0; big.len < (size_t)5 << 19; i++)
+        tt_buf_addf(&big, "Line %07d of the long minutes of the ferry committee.\n", i);
+    char *big_path = tt_asprintf("%s/minutes.txt", docs);
+    assert_true(tt_test_write_file(big_path, tt_buf_str(&big)));
+    char *text = tt_asprintf("{\"agents\": [{\"file\": \"%s/lisa_carter.agent.json\", "
+                             "\"documents\": \"docs\"}]}",
+                             s_agents);
+    char *path = s_write("docs.json", text);
+    coord_scenario_t *s = NULL;
+    char *err = NULL;
+    if (coord_scenario_load(path, &s, &err))
+        fail_msg("%s", err);
+    json_t *list = s->agents[0].documents;
+    const char *names[] = {"ferry_report.pdf", "minutes.txt (part 1 of 3)",
+                           "minutes.txt (part 2 of 3)", "minutes.txt (part 3 of 3)",
+                           "timetable_memo.docx"};
+    assert_int_equal(json_array_size(list), 5);
+    tt_buf_t joined;
+    tt_buf_init(&joined, 0);
+    for (size_t i = 0; i < 5; i++) {
+        json_t *d = json_array_get(list, i);
+        assert_string_equal(tt_json_str(d, "name", ""), names[i]);
+        const char *t = tt_json_str(d, "text", "");
+        if (i >= 1 && i <= 3) {
+            assert_true(strlen(t) <= (size_t)1 << 20);
+            assert_int_equal(t[strlen(t) - 1], '\n'); /* cut at a line end */
+            tt_buf_adds(&joined, t);
+        }
+    }
+    assert_string_equal(tt_buf_str(&joined), tt_buf_str(&big)); /* nothing lost */
+    assert_non_null(
+        strstr(tt_json_str(json_array_get(list, 0), "text", ""), "Riders per day: 4,120"));
+    assert_non_null(strstr(tt_json_str(json_array_get(list, 4), "text", ""),
+                           "Ferry timetable memo\nWinter: \tthe last crossing is at 22:40.\n"
+                           "Summer: every 20 minutes.\n"));
+    /* the documents faculty comes with them */
+    char *faculties = json_dumps(s->agents[0].faculties, JSON_COMPACT);
+    assert_non_null(strstr(faculties, "\"documents\""));
+    free(faculties);
+    coord_scenario_destroy(&s);
+    /* a damaged PDF is named, file:line:col at the agent entry */
+    char *bad = tt_asprintf("%s/broken.pdf", docs);
+    assert_true(tt_test_write_file(bad, "%PDF-1.4 not really"));
+    assert_int_equal(coord_scenario_load(path, &s, &err), TT_EINVAL);
+    if (!strstr(err, "docs.json:1:") || !strstr(err, "broken.pdf: cannot read the PDF"))
+        fail_msg("%s", err);
+    free(err);
+    free(bad);
+    tt_buf_fini(&joined);
+    tt_buf_fini(&big);
+    free(big_path);
+    free(path);
+    free(text);
+    free(docs);
+}
+
 int
 main(void)
 {
@@ -315,6 +418,7 @@ main(void)
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_broken_agent_file_is_named, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_schema_and_loader_agree, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_pdf_docx_and_long_documents, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
