@@ -582,8 +582,38 @@ tt_config_from_json(tt_config_t *c, const json_t *j)
     s_json_int(j, "response_cap_kb", &c->response_cap_kb);
 }
 
+/* One "Section.KEY=value" from a command line, through the same table and
+ * checks as config.ini. */
+static tt_err_t
+s_apply_setting(tt_config_t *cfg, const char *flag, const char *setting, char **errmsg)
+{
+    const char *dot = strchr(setting, '.');
+    const char *eq = strchr(setting, '=');
+    if (!dot || !eq || dot > eq) {
+        *errmsg = tt_asprintf("%s%s: expected Section.KEY=value (a config.ini key)", flag, setting);
+        return TT_EINVAL;
+    }
+    size_t slen = (size_t)(dot - setting), klen = (size_t)(eq - dot - 1);
+    for (size_t i = 0; i < sizeof s_keys / sizeof s_keys[0]; i++) {
+        const s_key_t *k = &s_keys[i];
+        if (strlen(k->section) != slen || strncasecmp(setting, k->section, slen) ||
+            strlen(k->key) != klen || strncasecmp(dot + 1, k->key, klen))
+            continue;
+        char what[160];
+        if (s_apply(cfg, k, eq + 1, what, sizeof what))
+            return TT_OK;
+        *errmsg = tt_asprintf("%s%s: %s", flag, setting, what);
+        return TT_EINVAL;
+    }
+    *errmsg = tt_asprintf("%s%s: no such setting (config.ini's sections and keys, e.g. "
+                          "OpenAI.TEMPERATURE, Cognition.RETRIEVAL_TOP_K)",
+                          flag, setting);
+    return TT_EINVAL;
+}
+
 tt_err_t
-tt_config_setup(tt_config_t *cfg, const char *path, const char *forced, char **errmsg)
+tt_config_setup_flags(tt_config_t *cfg, const char *path, const tt_config_flags_t *flags,
+                      char **errmsg)
 {
     *errmsg = NULL;
     tt_config_init(cfg);
@@ -599,7 +629,16 @@ tt_config_setup(tt_config_t *cfg, const char *path, const char *forced, char **e
             *errmsg = tt_asprintf("%s:1:1: %s", file, tt_strerror(rc));
         return rc;
     }
-    if ((rc = tt_config_resolve(cfg, forced, errmsg)) != TT_OK)
+    const char *model = s_env("TROUPE_MODEL");
+    if (model)
+        tt_config_set(&cfg->model, model);
+    for (size_t i = 0; flags->settings && flags->settings[i]; i++)
+        if ((rc = s_apply_setting(cfg, flags->settings_flag ? flags->settings_flag : "",
+                                  flags->settings[i], errmsg)) != TT_OK)
+            return rc;
+    if (flags->model)
+        tt_config_set(&cfg->model, flags->model);
+    if ((rc = tt_config_resolve(cfg, flags->llm, errmsg)) != TT_OK)
         return rc;
     tt_log_level_t level = tt_config_console_level(cfg);
     if (!getenv("TROUPE_LOG_LEVEL")) {
@@ -612,4 +651,11 @@ tt_config_setup(tt_config_t *cfg, const char *path, const char *forced, char **e
         TT_LOG_WARN("LOGLEVEL_FILE is not used: Troupe writes no log file (the run's record is "
                     "its transaction log); stderr follows LOGLEVEL_CONSOLE");
     return TT_OK;
+}
+
+tt_err_t
+tt_config_setup(tt_config_t *cfg, const char *path, const char *forced, char **errmsg)
+{
+    tt_config_flags_t flags = {.llm = forced};
+    return tt_config_setup_flags(cfg, path, &flags, errmsg);
 }

@@ -3,8 +3,8 @@
  *  Layers, later wins: built-in defaults (TinyTroupe's shipped values where they
  *  apply) -> config.ini (TinyTroupe's sections and keys, read verbatim) ->
  *  environment (OPENAI_API_KEY, OPENAI_BASE_URL, AZURE_OPENAI_ENDPOINT,
- *  AZURE_OPENAI_KEY / AZURE_OPENAI_API_KEY, TROUPE_LOG_LEVEL) -> command-line
- *  flags, which callers apply to the struct directly.
+ *  AZURE_OPENAI_KEY / AZURE_OPENAI_API_KEY, TROUPE_MODEL, TROUPE_LOG_LEVEL) ->
+ *  command-line flags (tt_config_flags_t: --llm, --model, Section.KEY=value).
  *
  *  Secrets (api_key) live only here and in the HTTP client; tt_config_to_json()
  *  never includes them, so the config digest in the log and the config sent to
@@ -94,6 +94,23 @@ tt_err_t tt_config_resolve(tt_config_t *cfg, const char *forced, char **errmsg);
  * TROUPE_LOG_LEVEL is set. On error *errmsg (caller frees): "path:line:col:
  * what" for the file. cfg must be finalised by the caller either way. */
 tt_err_t tt_config_setup(tt_config_t *cfg, const char *path, const char *forced, char **errmsg);
+
+/* What a command line may set on top of config.ini and the environment. */
+typedef struct {
+    const char *llm;             /* --llm: the forced provider, or NULL */
+    const char *model;           /* --model: beats TROUPE_MODEL, which beats config.ini's MODEL;
+                                    the offline model keeps its own name */
+    const char *const *settings; /* "Section.KEY=value" (config.ini's names, any case),
+                                    applied in order after config.ini; NULL-terminated
+                                    or NULL */
+    const char *settings_flag;   /* how errors name a setting: "--set config." makes
+                                    "--set config.OpenAI.X=1: ..." (NULL: "") */
+} tt_config_flags_t;
+
+/* tt_config_setup with flags. A bad setting is TT_EINVAL with *errmsg
+ * "Section.KEY=value: what is wrong" (no file position: it is a flag). */
+tt_err_t tt_config_setup_flags(tt_config_t *cfg, const char *path, const tt_config_flags_t *flags,
+                               char **errmsg);
 /* Secret-free JSON of every setting that shapes a run. Caller owns. */
 json_t *tt_config_to_json(const tt_config_t *cfg);
 /* The settings that can change what agents decide (model, sampling, cognition),

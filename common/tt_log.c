@@ -1,12 +1,16 @@
 /*  tt_log -- stderr logging with level check before formatting and redaction.
  *
  *  A line is formatted into a stack buffer and written with one write(2), so
- *  lines from the processes of one run do not interleave mid-line.
+ *  lines from the processes of one run do not interleave mid-line. On a
+ *  terminal the line starts by clearing the current one: a status line drawn
+ *  there in place (the coordinator's progress) is wiped rather than run into,
+ *  and redrawn below by its owner.
  */
 #include "tt_log.h"
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/time.h>
@@ -20,6 +24,17 @@
 tt_log_level_t tt_log_level = TT_LOG_LEVEL_WARN;
 static char s_role[TT_LOG_ROLE_MAX] = "troupe";
 static char *s_secrets[TT_LOG_SECRETS];
+static int s_tty = -1; /* stderr is a terminal that takes escapes: 1, no: 0, not known: -1 */
+
+static bool
+s_stderr_is_terminal(void)
+{
+    if (s_tty < 0) {
+        const char *term = getenv("TERM");
+        s_tty = isatty(STDERR_FILENO) && !(term && !strcmp(term, "dumb"));
+    }
+    return s_tty == 1;
+}
 
 void
 tt_log_set_role(const char *role)
@@ -86,8 +101,10 @@ tt_log_write(tt_log_level_t level, const char *module, const char *fmt, ...)
     struct tm tm;
     gettimeofday(&tv, NULL);
     localtime_r(&tv.tv_sec, &tm);
-    int n = snprintf(line, sizeof line, "%02d:%02d:%02d.%03d %s %s %s: ", tm.tm_hour, tm.tm_min,
-                     tm.tm_sec, (int)(tv.tv_usec / 1000), names[level], s_role, module);
+    int n = snprintf(line, sizeof line,
+                     "%s%02d:%02d:%02d.%03d %s %s %s: ", s_stderr_is_terminal() ? "\r\x1b[K" : "",
+                     tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(tv.tv_usec / 1000), names[level],
+                     s_role, module);
     if (n < 0 || (size_t)n >= sizeof line)
         n = 0;
     va_list ap;

@@ -110,6 +110,7 @@ typedef struct coord {
     coord_transcript_t *transcript;
     coord_results_t *results;
     char *out_dir;
+    char *scenario_text; /* the scenario as edited by --set; NULL: the file as is */
     /* network */
     zloop_t *loop;
     zsock_t *router;
@@ -215,7 +216,9 @@ tt_err_t coord_record_session_call(coord_t *c, const char *op, const char *effec
 const Tt__AgentStep *coord_record_agent_step(coord_t *c, uint32_t step, uint32_t agent,
                                              Tt__RecordBody **body, char **datetime);
 
-/* ---- coord_run.c */
+/* ---- coord_progress.c: the status line on stderr (a terminal only) */
+void coord_progress_draw(coord_t *c);
+/* Clear it before writing anything else to the terminal. */
 void coord_progress_clear(coord_t *c);
 
 /* ---- helpers */

@@ -397,6 +397,7 @@ s_usage(FILE *out)
             "  --fields a,b,c         the JSON fields wanted (default: the scenario's, else free)\n"
             "  --per-agent, --world   one call per agent (default) or one for everyone\n"
             "  --llm PROVIDER         offline, openai, azure or ollama\n"
+            "  --model NAME           the model (default: TROUPE_MODEL, then config.ini MODEL)\n"
             "  --config FILE          config.ini to read (default ./config.ini if present)\n"
             "  --concurrency K        model calls in flight\n"
             "  --replay OLD           an earlier run DIR or its extraction.tlog: serve recorded\n"

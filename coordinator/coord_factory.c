@@ -673,10 +673,21 @@ tt_err_t
 coord_factory_for_scenario(const char *scenario_path, const char *out_dir, const char *replay_dir,
                            const tt_config_t *cfg, bool quiet, char **folder, char **errmsg)
 {
+    return coord_factory_for_scenario_text(scenario_path, NULL, out_dir, replay_dir, cfg, quiet,
+                                           folder, errmsg);
+}
+
+tt_err_t
+coord_factory_for_scenario_text(const char *scenario_path, const char *scenario_text,
+                                const char *out_dir, const char *replay_dir, const tt_config_t *cfg,
+                                bool quiet, char **folder, char **errmsg)
+{
     *folder = NULL;
     *errmsg = NULL;
     tt_jdoc_t *doc = NULL;
-    tt_err_t err = tt_jdoc_load_file(scenario_path, &doc, errmsg);
+    tt_err_t err = scenario_text ? tt_jdoc_load_text(scenario_path, scenario_text,
+                                                     strlen(scenario_text), &doc, errmsg)
+                                 : tt_jdoc_load_file(scenario_path, &doc, errmsg);
     json_t *root = err ? NULL : tt_jdoc_root(doc);
     if (err || !json_object_get(root, "factory")) {
         tt_jdoc_destroy(&doc);

@@ -102,6 +102,11 @@ void coord_factory_section_fini(coord_factory_section_t *section);
 tt_err_t coord_factory_for_scenario(const char *scenario_path, const char *out_dir,
                                     const char *replay_dir, const tt_config_t *cfg, bool quiet,
                                     char **folder, char **errmsg);
+/* The same for a scenario given as text (edited by --set; NULL: read the file). */
+tt_err_t coord_factory_for_scenario_text(const char *scenario_path, const char *scenario_text,
+                                         const char *out_dir, const char *replay_dir,
+                                         const tt_config_t *cfg, bool quiet, char **folder,
+                                         char **errmsg);
 
 /* `coordinator factory ...` (argv[0] = "factory"). Returns the exit code:
  * 0 success, 1 generation failed (or some people could not be made), 2 bad

@@ -11,6 +11,7 @@
  *  the very directory the recorded log lives in.
  */
 #define TT_LOG_MODULE "fcalls"
+#include "coord_check.h"
 #include "coord_factory_calls.h"
 
 #include <errno.h>
@@ -355,6 +356,9 @@ coord_fcalls_cli_take(coord_fcalls_cli_t *o, int ch, const char *arg, const char
     case 'L':
         o->llm = arg;
         return 1;
+    case 'M':
+        o->model = arg;
+        return 1;
     case 'c':
         o->config = arg;
         return 1;
@@ -389,8 +393,13 @@ bool
 coord_fcalls_cli_config(const char *cmd, const coord_fcalls_cli_t *o, tt_config_t *cfg)
 {
     char *err = NULL;
-    if (tt_config_setup(cfg, o->config, o->llm, &err) == TT_OK)
+    tt_config_flags_t flags = {.llm = o->llm, .model = o->model};
+    if (tt_config_setup_flags(cfg, o->config, &flags, &err) == TT_OK) {
+        char who[64];
+        snprintf(who, sizeof who, "coordinator %s", cmd);
+        coord_announce_model(cfg, who);
         return true;
+    }
     fprintf(stderr, "coordinator %s: %s\n", cmd, err);
     free(err);
     tt_config_fini(cfg);

@@ -90,6 +90,7 @@ const char *coord_fcalls_provider(const coord_fcalls_t *fc);
 /* The options `coordinator factory` and `coordinator extract` share. */
 typedef struct {
     const char *llm;         /* --llm PROVIDER */
+    const char *model;       /* --model NAME */
     const char *config;      /* --config FILE */
     const char *replay_path; /* --replay OLD */
     uint32_t concurrency;    /* --concurrency K; 0 = the default */
@@ -100,6 +101,7 @@ typedef struct {
 /* clang-format off */
 #define COORD_FCALLS_CLI_OPTIONS                                                                   \
     {"llm", required_argument, NULL, 'L'},                                                         \
+    {"model", required_argument, NULL, 'M'},                                                       \
     {"config", required_argument, NULL, 'c'},                                                      \
     {"concurrency", required_argument, NULL, 'k'},                                                 \
     {"replay", required_argument, NULL, 'r'},                                                      \
@@ -112,7 +114,7 @@ typedef struct {
  * expected, naming the option). */
 int coord_fcalls_cli_take(coord_fcalls_cli_t *o, int ch, const char *arg, const char **why);
 
-/* tt_config_setup from --config and --llm. On failure prints "coordinator
+/* tt_config_setup_flags from --config, --llm and --model. On failure prints "coordinator
  * CMD: why", finalises cfg and returns false. */
 bool coord_fcalls_cli_config(const char *cmd, const coord_fcalls_cli_t *o, tt_config_t *cfg);
 

@@ -45,6 +45,7 @@ s_usage(FILE *out)
             "  --seed S               seed of the plan's shuffle and the model calls (default %d)\n"
             "  --llm PROVIDER         offline, openai, azure or ollama (default: from config and\n"
             "                         environment; offline when no key and no base URL)\n"
+            "  --model NAME           the model (default: TROUPE_MODEL, then config.ini MODEL)\n"
             "  --config FILE          config.ini to read (default ./config.ini if present)\n"
             "  --concurrency K        model calls in flight (default MAX_CONCURRENT_MODEL_CALLS;\n"
             "                         32 for the offline model)\n"

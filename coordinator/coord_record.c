@@ -317,8 +317,8 @@ s_check_begin(coord_t *c, const Tt__SimBegin *b, char **errmsg)
     uint8_t digest[32];
     tt_sha256(c->scenario->text, strlen(c->scenario->text), digest);
     if (b->scenario_digest.len != 32 || memcmp(b->scenario_digest.data, digest, 32)) {
-        *errmsg = tt_asprintf("%s: the log was written for another version of %s; cannot "
-                              "resume it with this scenario",
+        *errmsg = tt_asprintf("%s: the log was written for another version of %s (or other "
+                              "--set values); cannot resume it with this scenario",
                               tt_tlog_path(c->log), c->scenario->path);
         return TT_EINVAL;
     }

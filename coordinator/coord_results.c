@@ -52,6 +52,9 @@ struct coord_results {
     json_t *steps;
     json_t *notes;
     tt_buf_t csv; /* header and rows without persona columns */
+    uint64_t agent_steps;
+    uint64_t failed_steps;
+    char *first_failure;
     s_row_t *rows;
     size_t n_rows, rows_alloc;
 };
@@ -173,6 +176,7 @@ coord_results_destroy(coord_results_t **self_p)
     json_decref(r->identity);
     json_decref(r->steps);
     json_decref(r->notes);
+    free(r->first_failure);
     tt_buf_fini(&r->csv);
     free(r);
     *self_p = NULL;
@@ -222,6 +226,11 @@ coord_results_add_step(coord_results_t *r, const Tt__StepCommit *sc, const Tt__T
         ok += good;
         failed += !good;
         a->failures += !good;
+        r->agent_steps++;
+        r->failed_steps += !good;
+        if (!good && !r->first_failure)
+            r->first_failure = tt_asprintf("%s at step %u: %s", a->name, sc->step,
+                                           as->error ? as->error : as->status);
         for (size_t i = 0; i < as->n_actions; i++) {
             const Tt__Action *act = as->actions[i];
             json_t *n = json_object_get(a->actions, act->type);
@@ -268,6 +277,35 @@ coord_results_add_step(coord_results_t *r, const Tt__StepCommit *sc, const Tt__T
                                               "datetime", sc->datetime, "wall_ms",
                                               tel && tel->has_wall_ms ? (int)tel->wall_ms : 0,
                                               "agents_ok", (int)ok, "agents_failed", (int)failed));
+}
+
+void
+coord_results_failures(const coord_results_t *r, uint64_t *agent_steps, uint64_t *failed,
+                       const char **first)
+{
+    *agent_steps = r->agent_steps;
+    *failed = r->failed_steps;
+    *first = r->first_failure;
+}
+
+bool
+coord_results_too_many_failures(const coord_results_t *r, long max_steps, double max_share,
+                                char **why)
+{
+    double allowed = max_steps >= 0 ? (double)max_steps : max_share * (double)r->agent_steps;
+    if ((double)r->failed_steps <= allowed)
+        return false;
+    *why = tt_asprintf("%llu of %llu agent-steps failed (allowed: %g, --max-failed-steps); the "
+                       "first: %s",
+                       (unsigned long long)r->failed_steps, (unsigned long long)r->agent_steps,
+                       allowed, r->first_failure ? r->first_failure : "?");
+    return true;
+}
+
+void
+coord_results_set(coord_results_t *r, const char *key, json_t *value)
+{
+    json_object_set_new(r->identity, key, value);
 }
 
 void
@@ -336,6 +374,8 @@ coord_results_write(coord_results_t *r, const char *dir, const char *final_hash,
     }
     json_t *root = json_deep_copy(r->identity);
     json_object_set_new(root, "status", json_string(status));
+    json_object_set_new(root, "agent_steps", json_integer((json_int_t)r->agent_steps));
+    json_object_set_new(root, "failed_agent_steps", json_integer((json_int_t)r->failed_steps));
     json_object_set_new(root, "final_hash", json_string(final_hash));
     json_object_set_new(root, "steps", json_incref(r->steps));
     json_object_set_new(root, "agents", agents);

@@ -11,6 +11,8 @@
 #define COORD_RESULTS_H
 
 #include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
 
 #include "troupe.pb-c.h"
 #include "tt_err.h"
@@ -25,6 +27,18 @@ void coord_results_add_agent(coord_results_t *r, const char *name, const char *s
 void coord_results_destroy(coord_results_t **self_p);
 void coord_results_add_step(coord_results_t *r, const Tt__StepCommit *sc, const Tt__Telemetry *tel);
 void coord_results_note(coord_results_t *r, const char *key, const char *text);
+/* Agent-steps added so far, how many of them failed or timed out, and the
+ * first failure as "NAME at step N: error" (borrowed until destroy; NULL when
+ * none failed). */
+void coord_results_failures(const coord_results_t *r, uint64_t *agent_steps, uint64_t *failed,
+                            const char **first);
+/* Whether more agent-steps failed than allowed: max_steps when >= 0, else
+ * max_share of all agent-steps. When so, *why (caller frees) says how many
+ * and which failed first. */
+bool coord_results_too_many_failures(const coord_results_t *r, long max_steps, double max_share,
+                                     char **why);
+/* A top-level field of results.json (takes value). */
+void coord_results_set(coord_results_t *r, const char *key, json_t *value);
 /* An agent's persona as CSV columns, from its spec text: "persona.age",
  * "persona.occupation.title", ... -> text (short scalars; lists of scalars
  * joined with "; "). New reference; {} for a spec that does not parse. */

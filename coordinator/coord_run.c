@@ -7,6 +7,7 @@
  */
 #define TT_LOG_MODULE "run"
 #include "coord.h"
+#include "coord_check.h"
 #include "coord_factory.h"
 #include "coord_session_http.h"
 
@@ -51,41 +52,6 @@ coord_check_transcript(coord_t *c)
     return e == 0;
 }
 
-/* ------------------------------------------------------------------ progress */
-
-static bool
-s_progress_enabled(const coord_t *c)
-{
-    const char *term = getenv("TERM");
-    return !c->session && !c->opts.quiet && isatty(STDERR_FILENO) &&
-           !(term && !strcmp(term, "dumb"));
-}
-
-void
-coord_progress_clear(coord_t *c)
-{
-    if (s_progress_enabled(c))
-        fputs("\r\x1b[K", stderr);
-}
-
-static void
-s_progress(coord_t *c)
-{
-    if (!s_progress_enabled(c))
-        return;
-    size_t done = c->state == COORD_RUN_STEPPING ? c->n_agents - c->owing : 0;
-    double elapsed = (double)(tt_now_ms() - c->started_ms) / 1000.0;
-    uint32_t steps_done = c->committed_step;
-    char eta[32] = "--";
-    if (steps_done > 0 && c->total_steps > steps_done)
-        snprintf(eta, sizeof eta, "%.0f s", elapsed / steps_done * (c->total_steps - steps_done));
-    fprintf(stderr,
-            "\r\x1b[K step %u/%u | agents %zu/%zu | LLM calls %llu | tokens %llu | %.1f s | "
-            "ETA %s",
-            c->step ? c->step : 1, c->total_steps, done, c->n_agents,
-            (unsigned long long)c->llm_calls, (unsigned long long)c->tokens, elapsed, eta);
-}
-
 /* ------------------------------------------------------------------ loop */
 
 static int
@@ -125,7 +91,7 @@ s_on_tick(zloop_t *loop, int timer_id, void *arg)
         }
     }
     coord_step_tick(c);
-    s_progress(c);
+    coord_progress_draw(c);
     return c->state == COORD_RUN_DONE ? -1 : 0;
 }
 
@@ -135,9 +101,16 @@ static int
 s_setup_config(coord_t *c)
 {
     char *err = NULL;
-    tt_err_t rc = tt_config_setup(&c->config, c->opts.config_path, c->opts.llm, &err);
+    const coord_overrides_t *ov = c->opts.overrides;
+    tt_config_flags_t flags = {.llm = c->opts.llm,
+                               .model = c->opts.model,
+                               .settings = ov ? coord_overrides_config(ov) : NULL,
+                               .settings_flag = "--set config."};
+    tt_err_t rc = tt_config_setup_flags(&c->config, c->opts.config_path, &flags, &err);
+    if (!rc && ov && coord_overrides_touch_scenario(ov))
+        rc = coord_overrides_apply(ov, c->opts.scenario_path, &c->scenario_text, &err);
     if (rc)
-        fprintf(stderr, "%s\n", err ? err : tt_strerror(rc));
+        fprintf(stderr, "coordinator: %s\n", err ? err : tt_strerror(rc));
     free(err);
     return rc ? 2 : 0;
 }
@@ -220,8 +193,9 @@ s_run_factory(coord_t *c, char **folder)
         }
     }
     char *err = NULL;
-    tt_err_t rc = coord_factory_for_scenario(c->opts.scenario_path, c->out_dir, replay_dir,
-                                             &c->config, c->opts.quiet, folder, &err);
+    tt_err_t rc =
+        coord_factory_for_scenario_text(c->opts.scenario_path, c->scenario_text, c->out_dir,
+                                        replay_dir, &c->config, c->opts.quiet, folder, &err);
     free(replay_dir);
     if (rc)
         fprintf(stderr, "coordinator: %s\n", err ? err : tt_strerror(rc));
@@ -236,8 +210,8 @@ s_load_scenario(coord_t *c, const char *generated_dir)
     coord_scenario_destroy(&c->scenario);
     tt_err_t rc = c->opts.serve
                       ? coord_scenario_load_session(c->opts.scenario_path, &c->scenario, &err)
-                      : coord_scenario_load_generated(c->opts.scenario_path, generated_dir,
-                                                      &c->scenario, &err);
+                      : coord_scenario_load_text(c->opts.scenario_path, c->scenario_text,
+                                                 generated_dir, &c->scenario, &err);
     if (!rc && c->opts.serve && c->scenario->factory) {
         err = tt_asprintf("%s: a session makes people with TinyPersonFactory (or `coordinator "
                           "factory`), not with a \"factory\" section",
@@ -252,12 +226,29 @@ s_load_scenario(coord_t *c, const char *generated_dir)
     return 0;
 }
 
+/* Before anything is written or spent: one small call proves the endpoint,
+ * the key and the model (not for the offline model, nor under --replay). */
+static int
+s_check_model(coord_t *c)
+{
+    if (c->opts.replay_path)
+        return 0;
+    char *err = NULL;
+    tt_err_t rc = coord_check_model(&c->config, &err);
+    if (rc)
+        fprintf(stderr, "coordinator: %s\n", err ? err : tt_strerror(rc));
+    free(err);
+    return rc ? 1 : 0;
+}
+
 /* The scenario is checked in full before its factory spends any model call;
  * then loaded again with the people the factory made. */
 static int
 s_setup_scenario(coord_t *c)
 {
     int rc = s_load_scenario(c, NULL);
+    if (!rc)
+        rc = s_check_model(c);
     if (!rc && c->scenario->factory) {
         char *folder = NULL;
         rc = s_make_output_dir(c);
@@ -366,6 +357,23 @@ s_watch_signals(coord_t *c)
     zloop_poller(c->loop, &item, s_on_signal, c);
 }
 
+/* A run whose every step committed still failed when more agent-steps failed
+ * (or timed out) than --max-failed-steps allows; the log's SimEnd keeps
+ * "completed" (every step is there), what people read says "failed". A
+ * session's turns are judged by its client. */
+static const char *
+s_judge_failures(coord_t *c, const char *reason)
+{
+    char *why = NULL;
+    if (c->session || !c->results || strcmp(reason, "completed") ||
+        !coord_results_too_many_failures(c->results, c->opts.max_failed_steps,
+                                         c->opts.max_failed_share, &why))
+        return reason;
+    free(c->failure);
+    c->failure = why;
+    return "failed";
+}
+
 static void
 s_finish(coord_t *c)
 {
@@ -379,6 +387,7 @@ s_finish(coord_t *c)
         coord_record_end(c, reason);
     coord_session_finish(c);
     coord_peers_shutdown(c, reason);
+    reason = s_judge_failures(c, reason);
     char hex[TT_SHA256_HEX_LEN + 1] = "";
     if (c->log)
         tt_hex(tt_tlog_last_hash(c->log), TT_SHA256_LEN, hex);
@@ -387,12 +396,17 @@ s_finish(coord_t *c)
             coord_results_note(c->results, "replay_divergence", c->divergence);
         if (c->failure)
             coord_results_note(c->results, "failure", c->failure);
+        json_t *ov = c->opts.overrides ? coord_overrides_json(c->opts.overrides) : NULL;
+        if (json_object_size(ov))
+            coord_results_set(c->results, "overrides", json_incref(ov));
+        json_decref(ov);
         if (coord_results_write(c->results, c->out_dir, hex, reason) != TT_OK)
             coord_fail(c, "cannot write the results in %s (results.json, results.csv)", c->out_dir);
     }
-    char line[512];
-    snprintf(line, sizeof line, "\nRun %s: %u of %u steps, final hash %.16s\n", reason,
-             c->committed_step, c->total_steps, hex);
+    char line[1024];
+    snprintf(line, sizeof line, "\nRun %s: %u of %u steps, final hash %.16s%s%s\n", reason,
+             c->committed_step, c->total_steps, hex, c->failure ? "; " : "",
+             c->failure ? c->failure : "");
     if (c->transcript) {
         coord_transcript_footer(c->transcript, line);
         coord_check_transcript(c);
@@ -436,6 +450,7 @@ s_destroy(coord_t *c)
     free(c->failure);
     free(c->unborn_why);
     free(c->out_dir);
+    free(c->scenario_text);
     coord_replay_close(&c->replay);
     coord_results_destroy(&c->results);
     coord_transcript_close(&c->transcript);
@@ -466,13 +481,15 @@ coord_run(const coord_run_opts_t *opts)
         s_destroy(&c);
         return rc;
     }
+    coord_announce_model(&c.config, "coordinator");
     if (c.state == COORD_RUN_DONE) {
         fprintf(stderr, "coordinator: %s: the run is already complete (%u steps)\n", c.out_dir,
                 c.committed_step);
         c.already_complete = true;
         s_finish(&c);
+        rc = c.exit_code;
         s_destroy(&c);
-        return 0;
+        return rc;
     }
     char *err = NULL;
     c.peer_index = zhash_new();
@@ -534,6 +551,15 @@ s_usage(FILE *out)
             "  --seed S               override the scenario's seed\n"
             "  --llm PROVIDER         offline, openai, azure or ollama (default: from config\n"
             "                         and environment; offline when no key and no base URL)\n"
+            "  --model NAME           the model (default: TROUPE_MODEL, then config.ini MODEL);\n"
+            "                         checked with one small call before step 1\n"
+            "  --set KEY.PATH=VALUE   override a scenario value (world.step=PT5M, steps=8,\n"
+            "                         events[0].content=Hi) or a config.ini one\n"
+            "                         (config.OpenAI.TEMPERATURE=0.2); VALUE is JSON when it\n"
+            "                         parses, else text; repeatable. The edited scenario is\n"
+            "                         what the log records: --resume needs the same --set\n"
+            "  --max-failed-steps N   agent-steps that may fail (or time out) in a run that\n"
+            "                         still succeeds: a count, or a share such as 5%% (default 0)\n"
             "  --max-concurrency K    agents acting at once (default MAX_CONCURRENT_MODEL_CALLS)\n"
             "  --replay OLD.tlog      serve recorded model answers; call the model only from\n"
             "                         the first divergence on\n"
@@ -546,12 +572,17 @@ s_usage(FILE *out)
             "                         listen beyond loopback\n"
             "  --insecure             listen beyond loopback without CURVE\n"
             "  --quiet                no transcript on stdout (the file is still written)\n"
+            "  --no-progress          no progress line on stderr (none either when stderr is\n"
+            "                         not a terminal)\n"
             "  --log-level LEVEL      error, warn, info, debug\n"
             "  --help\n"
             "\n"
             "Signals: SIGUSR1 records a checkpoint after the step in progress; SIGINT or\n"
             "SIGTERM stops the run, keeping every committed step (continue with --resume).\n"
-            "Exit status: 0 success, 1 the run failed, 2 bad usage or bad input.\n");
+            "Exit status: 0 success; 1 the run failed: the model check before step 1 failed,\n"
+            "the run stopped, or more agent-steps failed than --max-failed-steps allows\n"
+            "(results.json and the transcript's last line then say \"failed\"); 2 bad usage\n"
+            "or bad input.\n");
 }
 
 static void
@@ -572,7 +603,8 @@ s_serve_usage(FILE *out)
                  "  --tls-key FILE\n"
                  "  --replay OLD.tlog      serve the recorded model answers of an earlier session\n"
                  "  --resume               continue the session in DIR after a crash\n"
-                 "  --seed S, --llm PROVIDER, --config FILE, --slots N, --max-concurrency K,\n"
+                 "  --seed S, --llm PROVIDER, --model NAME, --config FILE,\n"
+                 "  --set config.SECTION.KEY=VALUE, --slots N, --max-concurrency K,\n"
                  "  --listen ENDPOINT, --external, --keys DIR, --insecure, --quiet,\n"
                  "  --log-level LEVEL, --help\n"
                  "\n"
@@ -622,8 +654,28 @@ s_number(const char *text, long max, long *out)
     return true;
 }
 
-int
-coord_run_main(int argc, char **argv)
+/* --max-failed-steps: N (a count) or P% (a share of the run's agent-steps). */
+static bool
+s_failed_steps(const char *text, coord_run_opts_t *o)
+{
+    size_t len = strlen(text);
+    if (len > 1 && text[len - 1] == '%') {
+        char *end;
+        errno = 0;
+        double p = strtod(text, &end);
+        if (errno || end != text + len - 1 || !(p >= 0 && p <= 100))
+            return false;
+        o->max_failed_steps = -1;
+        o->max_failed_share = p / 100.0;
+        return true;
+    }
+    return s_number(text, LONG_MAX, &o->max_failed_steps);
+}
+
+/* Parse `run` arguments into o (--set into ov). Returns -1 to run, or the
+ * exit code (0 after --help, 2 for bad usage). */
+static int
+s_parse(int argc, char **argv, coord_run_opts_t *o, coord_overrides_t *ov)
 {
     static const struct option options[] = {{"out", required_argument, NULL, 'o'},
                                             {"steps", required_argument, NULL, 'n'},
@@ -640,80 +692,103 @@ coord_run_main(int argc, char **argv)
                                             {"insecure", no_argument, NULL, 'I'},
                                             {"quiet", no_argument, NULL, 'q'},
                                             {"log-level", required_argument, NULL, 'v'},
+                                            {"model", required_argument, NULL, 'M'},
+                                            {"set", required_argument, NULL, 'D'},
+                                            {"max-failed-steps", required_argument, NULL, 'F'},
+                                            {"no-progress", no_argument, NULL, 'P'},
                                             {"http", required_argument, NULL, 'H'},
                                             {"tls-cert", required_argument, NULL, 'C'},
                                             {"tls-key", required_argument, NULL, 'Y'},
                                             {"help", no_argument, NULL, 'h'},
                                             {NULL, 0, NULL, 0}};
-    coord_run_opts_t o = {.steps = -1, .slots = 1, .serve = !strcmp(argv[0], "serve")};
-    void (*usage)(FILE *) = o.serve ? s_serve_usage : s_usage;
+    void (*usage)(FILE *) = o->serve ? s_serve_usage : s_usage;
+    char *err = NULL;
     long v;
     int ch;
     optind = 1;
     while ((ch = getopt_long(argc, argv, "h", options, NULL)) != -1) {
         switch (ch) {
         case 'o':
-            o.out_dir = optarg;
+            o->out_dir = optarg;
             break;
         case 'n':
-            if (!s_number(optarg, COORD_MAX_STEPS, &o.steps))
+            if (!s_number(optarg, COORD_MAX_STEPS, &o->steps))
                 return fprintf(stderr, "coordinator: --steps: expected 0..%d\n", COORD_MAX_STEPS),
                        2;
             break;
         case 's':
             if (!s_number(optarg, LONG_MAX, &v))
                 return fprintf(stderr, "coordinator: --seed: expected a number\n"), 2;
-            o.has_seed = true;
-            o.seed = (uint64_t)v;
+            o->has_seed = true;
+            o->seed = (uint64_t)v;
             break;
         case 'L':
-            o.llm = optarg;
+            o->llm = optarg;
             break;
         case 'k':
-            if (!s_number(optarg, 1000000, &o.max_concurrency) || o.max_concurrency == 0)
+            if (!s_number(optarg, 1000000, &o->max_concurrency) || o->max_concurrency == 0)
                 return fprintf(stderr, "coordinator: --max-concurrency: expected 1..1000000\n"), 2;
             break;
         case 'r':
-            o.replay_path = optarg;
+            o->replay_path = optarg;
             break;
         case 'R':
-            o.resume = true;
+            o->resume = true;
             break;
         case 'c':
-            o.config_path = optarg;
+            o->config_path = optarg;
             break;
         case 'S':
             if (!s_number(optarg, 1000000, &v) || v == 0)
                 return fprintf(stderr, "coordinator: --slots: expected 1..1000000\n"), 2;
-            o.slots = (uint32_t)v;
+            o->slots = (uint32_t)v;
             break;
         case 'l':
-            o.listen = optarg;
+            o->listen = optarg;
             break;
         case 'e':
-            o.external = true;
+            o->external = true;
             break;
         case 'K':
-            o.keys_dir = optarg;
+            o->keys_dir = optarg;
             break;
         case 'I':
-            o.insecure = true;
+            o->insecure = true;
             break;
         case 'q':
-            o.quiet = true;
+            o->quiet = true;
             break;
         case 'v':
             if (!tt_log_parse_level(optarg, &tt_log_level))
                 return fprintf(stderr, "coordinator: --log-level: error, warn, info, debug\n"), 2;
             break;
+        case 'M':
+            o->model = optarg;
+            break;
+        case 'D':
+            if (coord_overrides_add(ov, optarg, &err)) {
+                fprintf(stderr, "coordinator: %s\n", err);
+                free(err);
+                return 2;
+            }
+            break;
+        case 'F':
+            if (!s_failed_steps(optarg, o))
+                return fprintf(stderr, "coordinator: --max-failed-steps: expected a count or a "
+                                       "share such as 5%%\n"),
+                       2;
+            break;
+        case 'P':
+            o->no_progress = true;
+            break;
         case 'H':
-            o.http = optarg;
+            o->http = optarg;
             break;
         case 'C':
-            o.tls_cert = optarg;
+            o->tls_cert = optarg;
             break;
         case 'Y':
-            o.tls_key = optarg;
+            o->tls_key = optarg;
             break;
         case 'h':
             usage(stdout);
@@ -723,13 +798,18 @@ coord_run_main(int argc, char **argv)
             return 2;
         }
     }
-    if (o.serve)
-        return s_serve_main(&o, argc, argv);
-    if (o.http || o.tls_cert || o.tls_key) {
+    if (o->serve && coord_overrides_touch_scenario(ov)) {
+        fprintf(stderr, "coordinator serve: --set changes a scenario of `run`; a session takes "
+                        "only --set config.SECTION.KEY=VALUE\n");
+        return 2;
+    }
+    if (o->serve)
+        return s_serve_main(o, argc, argv);
+    if (o->http || o->tls_cert || o->tls_key) {
         fprintf(stderr, "coordinator run: --http, --tls-cert and --tls-key are for `serve`\n");
         return 2;
     }
-    if (optind + 1 != argc || !o.out_dir) {
+    if (optind + 1 != argc || !o->out_dir) {
         fprintf(stderr, "coordinator run: %s\n",
                 optind >= argc      ? "a scenario file is required"
                 : optind + 1 < argc ? "one scenario file only"
@@ -737,10 +817,23 @@ coord_run_main(int argc, char **argv)
         s_usage(stderr);
         return 2;
     }
-    if (o.external && !o.listen) {
+    if (o->external && !o->listen) {
         fprintf(stderr, "coordinator run: --external needs --listen ENDPOINT\n");
         return 2;
     }
-    o.scenario_path = argv[optind];
-    return coord_run(&o);
+    o->scenario_path = argv[optind];
+    return -1;
+}
+
+int
+coord_run_main(int argc, char **argv)
+{
+    coord_run_opts_t o = {.steps = -1, .slots = 1, .serve = !strcmp(argv[0], "serve")};
+    coord_overrides_t *ov = coord_overrides_new();
+    o.overrides = ov;
+    int rc = s_parse(argc, argv, &o, ov);
+    if (rc < 0)
+        rc = coord_run(&o);
+    coord_overrides_destroy(&ov);
+    return rc;
 }

@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "coord_overrides.h"
+
 typedef struct {
     const char *scenario_path;
     const char *out_dir;
@@ -23,9 +25,14 @@ typedef struct {
     bool quiet;
     bool has_seed;
     uint64_t seed;
-    long steps;           /* --steps N, -1 = the scenario's */
-    long max_concurrency; /* --max-concurrency K, 0 = MAX_CONCURRENT_MODEL_CALLS */
-    uint32_t slots;       /* agents per spawned agentd (local mode) */
+    long steps;                         /* --steps N, -1 = the scenario's */
+    long max_concurrency;               /* --max-concurrency K, 0 = MAX_CONCURRENT_MODEL_CALLS */
+    uint32_t slots;                     /* agents per spawned agentd (local mode) */
+    const char *model;                  /* --model NAME (beats TROUPE_MODEL and config.ini) */
+    const coord_overrides_t *overrides; /* --set KEY.PATH=VALUE (may be NULL) */
+    long max_failed_steps;              /* agent-steps allowed to fail; -1: a share */
+    double max_failed_share;            /* with max_failed_steps -1: of all agent-steps */
+    bool no_progress;                   /* --no-progress */
     /* coordinator serve: a session (scenario_path may be NULL) */
     bool serve;
     const char *http;     /* --http HOST:PORT (default 127.0.0.1:0) */

@@ -976,9 +976,23 @@ tt_err_t
 coord_scenario_load_generated(const char *path, const char *generated_dir, coord_scenario_t **out,
                               char **errmsg)
 {
+    return coord_scenario_load_text(path, NULL, generated_dir, out, errmsg);
+}
+
+tt_err_t
+coord_scenario_load_text(const char *path, const char *text, const char *generated_dir,
+                         coord_scenario_t **out, char **errmsg)
+{
     *out = NULL;
     tt_jdoc_t *doc;
-    tt_err_t err = tt_jdoc_load_file(path, &doc, errmsg);
+    tt_err_t err;
+    if (text) {
+        char *name = tt_asprintf("%s (after --set)", path);
+        err = tt_jdoc_load_text(name, text, strlen(text), &doc, errmsg);
+        free(name);
+    } else {
+        err = tt_jdoc_load_file(path, &doc, errmsg);
+    }
     return err ? err : s_load_doc(doc, path, generated_dir, false, out, errmsg);
 }
 

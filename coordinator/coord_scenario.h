@@ -120,6 +120,10 @@ tt_err_t coord_scenario_load(const char *path, coord_scenario_t **out, char **er
  * made for the scenario's "factory" section) after the listed agents. */
 tt_err_t coord_scenario_load_generated(const char *path, const char *generated_dir,
                                        coord_scenario_t **out, char **errmsg);
+/* The same from text instead of the file's bytes (the file as edited by
+ * --set): path still places relative paths; errors name "PATH (after --set)". */
+tt_err_t coord_scenario_load_text(const char *path, const char *text, const char *generated_dir,
+                                  coord_scenario_t **out, char **errmsg);
 /* A session's starting point (coordinator serve): the scenario file at path,
  * whose agent list may be empty, or, with path NULL, an empty session (no
  * agent, a world where nobody is reachable until made so). */

@@ -3,7 +3,8 @@
  *  Styles follow TinyTroupe's, by event type: CONVERSATION bold italic cyan,
  *  THOUGHT dim italic cyan, other stimuli italic; TALK bold green, THINK green,
  *  DONE grey, other actions purple; interventions bright magenta. Content is
- *  wrapped at 100 columns under a "> " marker and truncated at
+ *  wrapped under a "> " marker -- at 100 columns in the file, at the
+ *  terminal's width on stdout when it is a terminal -- and truncated at
  *  MAX_CONTENT_DISPLAY_LENGTH with " (...)".
  */
 #include "coord_transcript.h"
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <czmq.h>
@@ -22,7 +24,8 @@
 #include "tt_json.h"
 #include "tt_mem.h"
 
-#define S_WIDTH 100
+#define S_WIDTH     100 /* the file's width */
+#define S_MIN_WIDTH 40  /* narrower terminals are treated as this wide */
 
 struct coord_transcript {
     FILE *file;
@@ -32,7 +35,11 @@ struct coord_transcript {
     zhash_t *said_before; /* keys of the TALKs shown at the previous step */
     bool colour;
     bool quiet;
+    size_t term_width; /* stdout's columns when it is a terminal, else S_WIDTH */
 };
+
+/* Where s_emit writes. */
+typedef enum { S_TO_BOTH, S_TO_FILE, S_TO_TERMINAL } s_to_t;
 
 tt_err_t
 coord_transcript_open(const char *path, bool quiet, coord_transcript_t **out)
@@ -48,6 +55,10 @@ coord_transcript_open(const char *path, bool quiet, coord_transcript_t **out)
     const char *term = getenv("TERM");
     t->colour = !quiet && isatty(STDOUT_FILENO) && !(no_color && *no_color) &&
                 !(term && !strcmp(term, "dumb"));
+    struct winsize ws;
+    t->term_width = S_WIDTH;
+    if (!quiet && isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col)
+        t->term_width = ws.ws_col < S_MIN_WIDTH ? S_MIN_WIDTH : ws.ws_col;
     *out = t;
     return TT_OK;
 }
@@ -88,16 +99,22 @@ s_flush(coord_transcript_t *t)
 
 /* Write plain text to the file and, styled, to the terminal. */
 static void
-s_emit(coord_transcript_t *t, const char *style, const char *text)
+s_emit_to(coord_transcript_t *t, s_to_t to, const char *style, const char *text)
 {
-    if (fputs(text, t->file) == EOF && !t->write_errno)
+    if (to != S_TO_TERMINAL && fputs(text, t->file) == EOF && !t->write_errno)
         t->write_errno = errno ? errno : EIO;
-    if (t->quiet)
+    if (t->quiet || to == S_TO_FILE)
         return;
     if (t->colour && style)
         printf("\x1b[%sm%s\x1b[0m", style, text);
     else
         fputs(text, stdout);
+}
+
+static void
+s_emit(coord_transcript_t *t, const char *style, const char *text)
+{
+    s_emit_to(t, S_TO_BOTH, style, text);
 }
 
 static const char *
@@ -122,17 +139,25 @@ s_stimulus_style(const char *type)
     return "3";
 }
 
-/* Content under its header: "> " marker, wrapped, truncated. */
+/* Content under its header, for a page of columns: "> " marker, wrapped,
+ * truncated. A header too wide for the page gets its content under a small
+ * indent instead. */
 static void
-s_content(coord_transcript_t *t, const char *style, size_t indent, const char *text, int max)
+s_render_content(tt_buf_t *b, size_t columns, size_t indent, const char *text, int max)
 {
     size_t len = strlen(text);
     bool cut = max > 0 && len > (size_t)max;
     if (cut)
         len = tt_utf8_cut(text, len, (size_t)max);
-    tt_buf_t b;
-    tt_buf_init(&b, 1 << 20);
-    size_t width = S_WIDTH > indent + 20 ? S_WIDTH - indent - 2 : 40;
+    size_t width;
+    if (columns > indent + 20) {
+        width = columns - indent - 2;
+    } else if (columns >= S_WIDTH) {
+        width = 40; /* the file, as it always was */
+    } else {
+        indent = 2;
+        width = columns - 4;
+    }
     size_t pos = 0;
     while (pos < len) {
         size_t n = len - pos;
@@ -146,16 +171,74 @@ s_content(coord_transcript_t *t, const char *style, size_t indent, const char *t
         const char *nl = memchr(text + pos, '\n', n);
         if (nl)
             n = (size_t)(nl - (text + pos));
-        tt_buf_addf(&b, "%*s> %.*s", (int)indent, "", (int)n, text + pos);
+        tt_buf_addf(b, "%*s> %.*s", (int)indent, "", (int)n, text + pos);
         pos += n;
         while (pos < len && (text[pos] == ' ' || text[pos] == '\n'))
             pos++;
         if (pos >= len && cut)
-            tt_buf_adds(&b, " (...)");
-        tt_buf_adds(&b, "\n");
+            tt_buf_adds(b, " (...)");
+        tt_buf_adds(b, "\n");
     }
-    s_emit(t, style, tt_buf_str(&b));
+}
+
+/* A rule with the step's title in the middle, columns wide. */
+static void
+s_render_rule(tt_buf_t *b, size_t columns, const char *title)
+{
+    size_t len = strlen(title);
+    size_t side = len < columns ? (columns - len) / 2 : 2;
+    tt_buf_adds(b, "\n");
+    for (size_t i = 0; i < side; i++)
+        tt_buf_adds(b, "\xe2\x94\x80");
+    tt_buf_adds(b, title);
+    for (size_t i = 0; i < side; i++)
+        tt_buf_adds(b, "\xe2\x94\x80");
+    tt_buf_adds(b, "\n");
+}
+
+/* Text rendered for the file's width and, when it differs, the terminal's. */
+typedef void(s_render_fn)(tt_buf_t *b, size_t columns, const void *arg);
+
+static void
+s_emit_rendered(coord_transcript_t *t, const char *style, s_render_fn *render, const void *arg)
+{
+    tt_buf_t b;
+    tt_buf_init(&b, 1 << 20);
+    render(&b, S_WIDTH, arg);
+    bool same = t->term_width == S_WIDTH;
+    s_emit_to(t, same ? S_TO_BOTH : S_TO_FILE, style, tt_buf_str(&b));
+    if (!same && !t->quiet) {
+        tt_buf_reset(&b);
+        render(&b, t->term_width, arg);
+        s_emit_to(t, S_TO_TERMINAL, style, tt_buf_str(&b));
+    }
     tt_buf_fini(&b);
+}
+
+typedef struct {
+    size_t indent;
+    const char *text;
+    int max;
+} s_content_arg_t;
+
+static void
+s_content_render(tt_buf_t *b, size_t columns, const void *arg)
+{
+    const s_content_arg_t *a = arg;
+    s_render_content(b, columns, a->indent, a->text, a->max);
+}
+
+static void
+s_content(coord_transcript_t *t, const char *style, size_t indent, const char *text, int max)
+{
+    s_content_arg_t a = {indent, text, max};
+    s_emit_rendered(t, style, s_content_render, &a);
+}
+
+static void
+s_rule_render(tt_buf_t *b, size_t columns, const void *arg)
+{
+    s_render_rule(b, columns, arg);
 }
 
 void
@@ -196,19 +279,7 @@ s_rule(coord_transcript_t *t, uint32_t step, uint32_t total, const char *datetim
                  time);
     else
         snprintf(title, sizeof title, " Step %u (%.10s %.5s) ", step, datetime, time);
-    size_t len = strlen(title);
-    size_t side = len < S_WIDTH ? (S_WIDTH - len) / 2 : 2;
-    tt_buf_t b;
-    tt_buf_init(&b, 4096);
-    tt_buf_adds(&b, "\n");
-    for (size_t i = 0; i < side; i++)
-        tt_buf_adds(&b, "\xe2\x94\x80");
-    tt_buf_adds(&b, title);
-    for (size_t i = 0; i < side; i++)
-        tt_buf_adds(&b, "\xe2\x94\x80");
-    tt_buf_adds(&b, "\n");
-    s_emit(t, "1", tt_buf_str(&b));
-    tt_buf_fini(&b);
+    s_emit_rendered(t, "1", s_rule_render, title);
 }
 
 static uint64_t

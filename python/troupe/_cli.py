@@ -1,7 +1,6 @@
 """Running the coordinator's model-calling subcommands (`factory`, `extract`) for a session:
 same binary, provider, model, config and environment as the session's server."""
 
-import configparser
 import os
 import subprocess
 
@@ -10,29 +9,8 @@ from .session import find_coordinator
 
 
 def _config_for(session, workdir):
-    """The --config to pass: the session's, with MODEL set when the session names a model
-    (`factory` and `extract` take the model from the configuration only)."""
-    opts = session.options
-    cfg = opts.get("config")
-    model = opts.get("model")
-    if not model:
-        return cfg
-    return config_with_model(cfg, model, workdir)
-
-
-def config_with_model(cfg, model, workdir):
-    """A config.ini in `workdir`: `cfg` (if any) with [OpenAI] MODEL = `model`."""
-    parser = configparser.ConfigParser(interpolation=None)
-    parser.optionxform = str
-    if cfg:
-        parser.read(cfg, encoding="utf-8")
-    if not parser.has_section("OpenAI"):
-        parser.add_section("OpenAI")
-    parser.set("OpenAI", "MODEL", str(model))
-    path = os.path.join(workdir, "model.config.ini")
-    with open(path, "w", encoding="utf-8") as f:
-        parser.write(f)
-    return path
+    """The --config to pass: the session's."""
+    return session.options.get("config")
 
 
 def run_subcommand(session, args, workdir, what):
@@ -46,6 +24,8 @@ def run_subcommand(session, args, workdir, what):
     cfg = _config_for(session, workdir)
     if cfg:
         cmd += ["--config", os.path.abspath(cfg)]
+    if opts.get("model"):
+        cmd += ["--model", str(opts["model"])]  # beats TROUPE_MODEL and the config's MODEL
     cmd.append("--quiet")
     env = dict(os.environ)
     for k, v in (opts.get("env") or {}).items():

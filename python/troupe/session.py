@@ -159,13 +159,11 @@ class Session:
             args += ["--seed", str(seed)]
         if llm:
             args += ["--llm", str(llm)]
-        if model:
-            # `serve` takes the model from the configuration (no --model option): a config
-            # with [OpenAI] MODEL set, based on the given one
-            from ._cli import config_with_model
-            args += ["--config", config_with_model(config, model, out)]
-        elif config:
+        if config:
             args += ["--config", os.path.abspath(config)]
+        if model:
+            # a flag: it beats TROUPE_MODEL and the config's MODEL
+            args += ["--model", str(model)]
         if slots is not None:
             args += ["--slots", str(slots)]
         if not os.environ.get("TROUPE_SERVE_VERBOSE"):

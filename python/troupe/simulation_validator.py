@@ -211,22 +211,26 @@ class SimulationExperimentEmpiricalValidationResult:
 
 # ---------------------------------------------------------------------- helpers
 
+def _cat(value):
+    """A category as compared: case and spacing do not matter ("Yes " is "yes")."""
+    return " ".join(str(value).split()).lower()
+
+
 def _shared_order(metric, control, treatment):
-    """One category -> rank coding for both sides."""
+    """One category -> rank coding for both sides (categories as `_cat` gives them)."""
+    cats = {_cat(v) for d in (control, treatment) for v in d.get_valid_agent_data(metric)}
     for ds in (control, treatment):
         if metric in ds.ordinal_mappings and ds.ordinal_mappings[metric]:
-            mapping = dict(ds.ordinal_mappings[metric])
-            extra = sorted({str(v) for d in (control, treatment)
-                            for v in d.get_valid_agent_data(metric)} - set(mapping))
-            for c in extra:
+            given = sorted(ds.ordinal_mappings[metric].items(), key=lambda kv: kv[1])
+            mapping = {}
+            for k, _rank in given:
+                mapping.setdefault(_cat(k), len(mapping))
+            for c in sorted(cats - set(mapping)):
                 mapping[c] = len(mapping)
             return mapping
-    cats = {str(v) for d in (control, treatment) for v in d.get_valid_agent_data(metric)}
-    lower = {c.lower(): c for c in cats}
     for order in KNOWN_ORDERS:
-        if set(lower) <= set(order):
-            ranks = [o for o in order if o in lower]
-            return {lower[o]: i for i, o in enumerate(ranks)}
+        if cats <= set(order):
+            return {c: i for i, c in enumerate(o for o in order if o in cats)}
     return {c: i for i, c in enumerate(sorted(cats))}
 
 
@@ -301,12 +305,12 @@ class SimulationExperimentEmpiricalValidator:
                 coding = _shared_order(metric, control, treatment)
                 codings[metric] = coding
                 if test_type == "chi_square":
-                    cn, tn = [str(v) for v in cv], [str(v) for v in tv]
+                    cn, tn = [_cat(v) for v in cv], [_cat(v) for v in tv]
                 else:
-                    cn = [coding[str(v)] for v in cv]
-                    tn = [coding[str(v)] for v in tv]
+                    cn = [coding[_cat(v)] for v in cv]
+                    tn = [coding[_cat(v)] for v in tv]
                 distances[metric] = self._categorical_distances(
-                    [str(v) for v in cv], [str(v) for v in tv], coding, significance_level)
+                    [_cat(v) for v in cv], [_cat(v) for v in tv], coding, significance_level)
             else:
                 cn = [float(v) for v in cv]
                 tn = [float(v) for v in tv]

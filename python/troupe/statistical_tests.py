@@ -16,6 +16,7 @@ A flat `{"metric1": [...]}` is also accepted (named "control" / "treatment").
 
 import logging
 import math
+import warnings
 
 logger = logging.getLogger("troupe")
 
@@ -166,7 +167,10 @@ class StatisticalTester:
         if deg is not None:
             t_stat, p_value = deg
         else:
-            t_stat, p_value = stats.ttest_ind(control, treatment, equal_var=equal_var)
+            with warnings.catch_warnings():
+                # a constant group makes SciPy warn about precision; the result stands
+                warnings.simplefilter("ignore", RuntimeWarning)
+                t_stat, p_value = stats.ttest_ind(control, treatment, equal_var=equal_var)
             t_stat, p_value = float(t_stat), float(p_value)
         cs = float(np.std(control, ddof=1)) if nc > 1 else float("nan")
         ts = float(np.std(treatment, ddof=1)) if nt > 1 else float("nan")

@@ -54,6 +54,8 @@ typedef struct {
     uint32_t retry_after_ms;  /* hint sent with 429 faults; 0 means 1000 */
     const char *api_key;      /* when set, 401 unless the request carries it */
     unsigned max_connections; /* 0 means 4096 */
+    const char *model;        /* when set, the only chat model known; others get 404 */
+    uint64_t fail_after;      /* when > 0, model requests after this many get 503 */
 } fakellm_opts_t;
 
 typedef enum {

@@ -32,6 +32,7 @@ struct fakellm {
     struct MHD_Daemon *daemon;
     fakellm_opts_t opts;
     char *api_key;
+    char *model; /* opts.model, owned */
     uint16_t port;
     atomic_bool stopping;
     pthread_mutex_t sleep_mu; /* with sleep_cv: sleeps that stopping cuts short */
@@ -39,6 +40,7 @@ struct fakellm {
 
     _Atomic uint64_t requests, chat, embeddings, vectors;
     _Atomic uint64_t prompt_tokens, completion_tokens, scripted;
+    _Atomic uint64_t model_requests; /* chat and embeddings that reached the model */
     _Atomic uint64_t faults[FAKELLM_FAULT_KINDS];
     atomic_uint in_flight, max_in_flight;
 

@@ -352,6 +352,27 @@ s_refused(const char *method, bool auth_ok, const s_req_t *rq, const json_t *req
     return out->body != NULL;
 }
 
+/* What --model and --fail-after make of a request the model would take:
+ * 404 for another chat model, 503 once the model "went down". */
+static bool
+s_unavailable(fakellm_t *f, const char *url, const json_t *req, s_out_t *out)
+{
+    const char *model = json_string_value(json_object_get(req, "model"));
+    if (f->model && s_ends_with(url, "/chat/completions") && (!model || strcmp(model, f->model))) {
+        char msg[300];
+        snprintf(msg, sizeof msg, "The model `%.200s` does not exist (fakellm --model).",
+                 model ? model : "");
+        s_set_error(out, 404, msg, "invalid_request_error", "model_not_found");
+        return true;
+    }
+    uint64_t n = atomic_fetch_add(&f->model_requests, 1) + 1;
+    if (f->opts.fail_after && n > f->opts.fail_after) {
+        s_set_error(out, 503, "The server is down (fakellm --fail-after).", "server_error", NULL);
+        return true;
+    }
+    return false;
+}
+
 /* The model's answer, with the drawn or scripted fault applied to it. */
 static void
 s_answer(fakellm_t *f, const char *url, const json_t *req, const uint8_t digest[32],
@@ -389,7 +410,7 @@ s_api(fakellm_t *f, struct MHD_Connection *conn, const char *url, const char *me
         json_decref(req);
         return s_models(f, conn);
     }
-    if (s_refused(method, auth_ok, rq, req, &out)) {
+    if (s_refused(method, auth_ok, rq, req, &out) || s_unavailable(f, url, req, &out)) {
         json_decref(req);
         return s_send(f, conn, &out);
     }
@@ -506,6 +527,8 @@ fakellm_start(const fakellm_opts_t *opts)
     f->opts = *opts;
     f->api_key = opts->api_key ? tt_strdup(opts->api_key) : NULL;
     f->opts.api_key = NULL;
+    f->model = opts->model ? tt_strdup(opts->model) : NULL;
+    f->opts.model = NULL;
     if (!f->opts.stall_ms)
         f->opts.stall_ms = 60000;
     if (!f->opts.retry_after_ms)
@@ -554,6 +577,7 @@ fakellm_stop(fakellm_t **self_p)
     free(atomic_exchange(&f->last, NULL));
     free(f->seen);
     free(f->api_key);
+    free(f->model);
     pthread_cond_destroy(&f->sleep_cv);
     pthread_mutex_destroy(&f->sleep_mu);
     free(f);

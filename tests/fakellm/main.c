@@ -20,7 +20,8 @@
 
 static const char s_usage[] =
     "Usage: fakellm --port P [--latency-ms L] [--fault-rate R] [--seed S]\n"
-    "               [--stall-ms MS] [--retry-after-ms MS] [--max-connections N] [--quiet]\n"
+    "               [--stall-ms MS] [--retry-after-ms MS] [--max-connections N]\n"
+    "               [--model NAME] [--fail-after N] [--quiet]\n"
     "\n"
     "An OpenAI-compatible LLM server on 127.0.0.1 for tests and benchmarks. Answers come\n"
     "from Troupe's offline model; faults are drawn from (seed, request body, retry count).\n"
@@ -36,6 +37,10 @@ static const char s_usage[] =
     "  --stall-ms MS        how long a stall lasts (default 60000)\n"
     "  --retry-after-ms MS  wait asked for by a 429 (default 1000)\n"
     "  --max-connections N  concurrent connections accepted (default 4096)\n"
+    "  --model NAME         know only this chat model: any other gets 404\n"
+    "                       model_not_found (default: every name is served)\n"
+    "  --fail-after N       answer the first N model requests (chat or embeddings),\n"
+    "                       then 503 to every one: a model that goes down mid-run\n"
     "  --quiet              no counters on stderr at exit\n"
     "  --help               this text\n"
     "\n"
@@ -116,6 +121,14 @@ s_parse(int argc, char **argv, fakellm_opts_t *opts, bool *quiet)
             if (!s_integer(value, 1000000, &n) || n == 0)
                 return s_bad(flag, value);
             opts->max_connections = (unsigned)n;
+        } else if (!strcmp(flag, "--model")) {
+            if (!value || !*value)
+                return s_bad(flag, value);
+            opts->model = value;
+        } else if (!strcmp(flag, "--fail-after")) {
+            if (!s_integer(value, 1e15, &n) || n == 0)
+                return s_bad(flag, value);
+            opts->fail_after = n;
         } else {
             fprintf(stderr, "fakellm: unknown option \"%s\"\n%s", flag, s_synopsis);
             return S_EXIT_USAGE;

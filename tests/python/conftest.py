@@ -34,7 +34,7 @@ AMARA = str(AGENTS / "amara_okafor.agent.json")
 MARCOS = str(AGENTS / "marcos_oliveira.agent.json")
 
 NO_MODEL_ENV = {"OPENAI_API_KEY": None, "OPENAI_BASE_URL": None, "AZURE_OPENAI_ENDPOINT": None,
-                "AZURE_OPENAI_KEY": None, "AZURE_OPENAI_API_KEY": None}
+                "AZURE_OPENAI_KEY": None, "AZURE_OPENAI_API_KEY": None, "TROUPE_MODEL": None}
 
 
 class Backend:

@@ -26,6 +26,7 @@ s_setup(void **state)
     unsetenv("OPENAI_BASE_URL");
     unsetenv("AZURE_OPENAI_ENDPOINT");
     unsetenv("AZURE_OPENAI_KEY");
+    unsetenv("TROUPE_MODEL");
     return 0;
 }
 
@@ -461,6 +462,51 @@ test_key_outside_section_and_fifo(void **state)
     tt_config_fini(&cfg);
 }
 
+/* --model beats TROUPE_MODEL beats config.ini's MODEL; Section.KEY=value
+ * settings go through config.ini's checks; the offline model keeps its name. */
+static void
+test_model_precedence_and_settings(void **state)
+{
+    char *path = s_write_ini("[OpenAI]\nMODEL=from-ini\nTEMPERATURE=1.0\n");
+    setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1", 1);
+    tt_config_t cfg;
+    char *err = NULL;
+    tt_config_flags_t none = {0};
+    assert_int_equal(tt_config_setup_flags(&cfg, path, &none, &err), TT_OK);
+    assert_string_equal(cfg.model, "from-ini");
+    tt_config_fini(&cfg);
+    setenv("TROUPE_MODEL", "from-env", 1);
+    assert_int_equal(tt_config_setup_flags(&cfg, path, &none, &err), TT_OK);
+    assert_string_equal(cfg.model, "from-env");
+    tt_config_fini(&cfg);
+    const char *settings[] = {"openai.temperature=0.2", "Cognition.RETRIEVAL_TOP_K=3", NULL};
+    tt_config_flags_t flags = {.model = "from-flag", .settings = settings};
+    assert_int_equal(tt_config_setup_flags(&cfg, path, &flags, &err), TT_OK);
+    assert_string_equal(cfg.model, "from-flag");
+    assert_true(cfg.temperature == 0.2);
+    assert_int_equal(cfg.retrieval_top_k, 3);
+    tt_config_fini(&cfg);
+    const char *bad_value[] = {"OpenAI.TEMPERATURE=9", NULL};
+    flags.settings = bad_value;
+    assert_int_equal(tt_config_setup_flags(&cfg, path, &flags, &err), TT_EINVAL);
+    assert_non_null(strstr(err, "OpenAI.TEMPERATURE=9: expected a number in [0, 2]"));
+    free(err);
+    tt_config_fini(&cfg);
+    const char *bad_key[] = {"OpenAI.TEMPRATURE=0.2", NULL};
+    flags.settings = bad_key;
+    assert_int_equal(tt_config_setup_flags(&cfg, path, &flags, &err), TT_EINVAL);
+    assert_non_null(strstr(err, "no such setting"));
+    free(err);
+    tt_config_fini(&cfg);
+    flags = (tt_config_flags_t){.llm = "offline", .model = "from-flag"};
+    assert_int_equal(tt_config_setup_flags(&cfg, path, &flags, &err), TT_OK);
+    assert_string_equal(cfg.model, "troupe-offline");
+    tt_config_fini(&cfg);
+    unsetenv("TROUPE_MODEL");
+    unsetenv("OPENAI_BASE_URL");
+    free(path);
+}
+
 int
 main(void)
 {
@@ -485,6 +531,7 @@ main(void)
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_console_log_level, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_broken_configs_table, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_model_precedence_and_settings, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
