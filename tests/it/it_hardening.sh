@@ -107,13 +107,13 @@ refuse() { # refuse WHAT ARGS...: --resume with ARGS exits 2 saying WHAT
 ENVS=(TT_UNUSED=1)
 refuse "the run began with seed 42, this resume has seed 7" --seed 7
 refuse "another configuration" --config "$TMP/temp.ini"
-ENVS=(OPENAI_API_KEY=sk-test OPENAI_BASE_URL=http://127.0.0.1:9/v1)
+start_fakellm # a reachable model: the provider is checked, not the network
+ENVS=(OPENAI_API_KEY=sk-test "OPENAI_BASE_URL=$FAKE_URL/v1")
 refuse "the run began with provider offline, this resume has openai" --llm openai
 [[ $(stats "$d/sim.tlog" steps) -eq 2 ]] || fail "a refused resume changed the log"
 "$COORD" run "$SC" --out "$d" --steps 4 --quiet --resume 2>/dev/null || fail "resume with the same settings"
 [[ $(stats "$d/sim.tlog" steps) -eq 4 ]] || fail "resume with the same settings: not 4 steps"
 # the model is the offline model's own; another model needs a real provider
-start_fakellm
 d=$TMP/settings-model
 ENVS=(OPENAI_API_KEY=sk-test "OPENAI_BASE_URL=$FAKE_URL/v1")
 env "${ENVS[@]}" "$COORD" run "$SC" --out "$d" --steps 1 --quiet --llm openai 2>/dev/null || fail "run on fakellm"
