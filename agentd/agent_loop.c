@@ -49,6 +49,7 @@ typedef struct {
     s_state_t state;
     char instance[40];
     int exit_code;
+    bool broken; /* an infrastructure fault: stop the loop */
 } s_loop_t;
 
 static void
@@ -71,6 +72,7 @@ s_send_hello(s_loop_t *l)
     hello.host = host;
     hello.has_pid = true;
     hello.pid = (uint32_t)getpid();
+    hello.token = (char *)l->opts->token;
     Tt__Envelope env = TT__ENVELOPE__INIT;
     env.body_case = TT__ENVELOPE__BODY_HELLO;
     env.hello = &hello;
@@ -158,7 +160,16 @@ s_ensure_llm(s_loop_t *l, const agent_t *a, char **errmsg)
 static void
 s_finish_turn(s_loop_t *l, s_slot_t *s)
 {
-    if (!agent_turn_fenced(s->turn)) {
+    tt_err_t broken = agent_turn_memory_error(s->turn);
+    if (broken) {
+        /* an agent whose memory cannot be written cannot go on, and its
+         * step must not be recorded as its doing: this agentd stops, so the
+         * coordinator sees it die, moves its agents and rebuilds them */
+        TT_LOG_ERROR("%s: memory unwritable (%s): stopping this agentd", s->agent->name,
+                     tt_strerror(broken));
+        l->exit_code = AGENT_EXIT_INFRA;
+        l->broken = true;
+    } else if (!agent_turn_fenced(s->turn)) {
         Tt__Envelope env = TT__ENVELOPE__INIT;
         env.has_agent = env.has_incarnation = true;
         env.agent = s->envelope_agent;
@@ -189,7 +200,7 @@ s_on_llm(zloop_t *loop, zsock_t *pipe, void *arg)
         }
     }
     tt_llm_result_destroy(&r); /* a turn that was cancelled meanwhile */
-    return 0;
+    return l->broken ? -1 : 0;
 }
 
 /* ------------------------------------------------------------------ handlers */
@@ -318,7 +329,7 @@ s_on_message(zloop_t *loop, zsock_t *sock, void *arg)
         TT_LOG_WARN("unexpected %s message: dropped", tt_wire_body_name(env));
     }
     tt_wire_free(&env);
-    return rc;
+    return l->broken ? -1 : rc;
 }
 
 static int

@@ -19,7 +19,12 @@ typedef struct {
     pid_t parent_pid;       /* local mode: exit when this process is gone; 0 = none */
     const char *server_key; /* CURVE: the coordinator's public key (Z85), or NULL */
     const char *cert_path;  /* CURVE: this agentd's certificate file, or NULL */
+    const char *token;      /* local mode: the coordinator's secret for its children */
 } agent_loop_opts_t;
+
+/* Exit status of an agentd stopped by an infrastructure fault (its agents'
+ * memory cannot be written). */
+#define AGENT_EXIT_INFRA 3
 
 /* Run until shutdown. Returns the process exit code. */
 int agent_loop_run(const agent_loop_opts_t *opts);

@@ -68,6 +68,7 @@ struct agent_turn {
     tt_memory_batch_t *batch;
     bool failed;
     bool fenced;
+    tt_err_t memory_err; /* the step's memory could not be committed */
     /* the answer */
     Tt__Actions answer_msg;
     Tt__Exchange **exchanges;
@@ -770,7 +771,11 @@ s_phase_commit(agent_turn_t *t)
                     t->step->step);
         t->fenced = true;
     } else if (err) {
-        s_fail(t, "cannot commit memory: %s", tt_strerror(err));
+        /* the disk, not the agent: never an answer (that would be committed
+         * as the agent's step); the agentd stops instead */
+        TT_LOG_ERROR("%s: cannot commit memory for step %u: %s", a->name, t->step->step,
+                     tt_strerror(err));
+        t->memory_err = err;
     } else {
         /* a consolidation this step closed the episode these items belong to */
         bool in_episode = !t->consolidated;
@@ -867,6 +872,12 @@ uint64_t
 agent_turn_id(const agent_turn_t *t)
 {
     return t->id;
+}
+
+tt_err_t
+agent_turn_memory_error(const agent_turn_t *t)
+{
+    return t->memory_err;
 }
 
 bool

@@ -39,6 +39,10 @@ Tt__Actions *agent_turn_answer(agent_turn_t *t);
 uint64_t agent_turn_id(const agent_turn_t *t);
 /* True if the commit was refused because a newer incarnation owns the memory. */
 bool agent_turn_fenced(const agent_turn_t *t);
+/* Not TT_OK if the step's memory could not be committed (a full disk, an I/O
+ * error): an infrastructure fault, not the agent's doing. The turn has no
+ * answer then; the caller must not send one. */
+tt_err_t agent_turn_memory_error(const agent_turn_t *t);
 
 /* TinyTroupe's repetition guard: is action (nearly) the same as last -- same
  * type and target, and character-multiset Jaccard similarity of the contents

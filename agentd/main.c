@@ -20,6 +20,7 @@
 #include "agent_loop.h"
 #include "tt_log.h"
 #include "tt_memory.h"
+#include "tt_wire.h"
 
 static void
 s_usage(FILE *out)
@@ -159,6 +160,11 @@ main(int argc, char **argv)
         return 2;
     }
     opts.server_key = server_key;
+    /* taken out of the environment, so nothing this process starts inherits it */
+    char *token = getenv(TT_SPAWN_TOKEN_ENV) ? strdup(getenv(TT_SPAWN_TOKEN_ENV)) : NULL;
+    unsetenv(TT_SPAWN_TOKEN_ENV);
+    tt_log_add_secret(token);
+    opts.token = token;
     /* Keep large buffers (LMDB's per-environment ones) out of the heap: after the
      * first free glibc would raise its mmap threshold and grow the heap by ~150 KB
      * per agent in slot mode. */
@@ -180,5 +186,6 @@ main(int argc, char **argv)
     zsys_set_logident("agentd");
     int rc = agent_loop_run(&opts);
     free(server_key);
+    free(token);
     return rc;
 }

@@ -16,6 +16,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "tt_buf.h"
+#include "tt_file.h"
 #include "tt_json.h"
 #include "tt_mem.h"
 
@@ -129,6 +131,8 @@ tt_config_load_env(tt_config_t *cfg)
 }
 
 /* ------------------------------------------------------------------ ini */
+
+#define S_INI_CAP ((size_t)1 << 20) /* a config.ini is a few hundred bytes */
 
 typedef struct {
     tt_config_t *cfg;
@@ -307,6 +311,14 @@ s_ini_handler(void *user, const char *section, const char *name, const char *val
     /* TinyTroupe's ini allows empty values meaning "unset": keep the default. */
     if (!value || !*value)
         return 1;
+    if (!*section) {
+        /* TinyTroupe's config.ini puts every key under a [section]; one
+         * outside any would be silently ignored, so it is an error */
+        snprintf(ctx->bad_key, sizeof ctx->bad_key, "%s", name);
+        snprintf(ctx->bad_what, sizeof ctx->bad_what,
+                 "a key outside any [section] (put it under [OpenAI], [Simulation], ...)");
+        return 0;
+    }
     for (size_t i = 0; i < sizeof s_keys / sizeof s_keys[0]; i++) {
         const s_key_t *k = &s_keys[i];
         if (strcasecmp(section, k->section) || strcasecmp(name, k->key))
@@ -359,27 +371,28 @@ tt_err_t
 tt_config_load_ini(tt_config_t *cfg, const char *path, bool optional, char **errmsg)
 {
     *errmsg = NULL;
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        if (optional && errno == ENOENT)
-            return TT_ENOTFOUND;
-        *errmsg = tt_asprintf("%s:1:1: cannot open: %s", path, strerror(errno));
-        return TT_ENOTFOUND;
+    tt_buf_t text;
+    tt_buf_init(&text, S_INI_CAP);
+    char *why = NULL;
+    tt_err_t err = tt_read_file(path, &text, &why);
+    if (err) {
+        if (!(optional && err == TT_ENOTFOUND))
+            *errmsg = tt_asprintf("%s:1:1: %s", path, why);
+        free(why);
+        tt_buf_fini(&text);
+        return err == TT_ENOTFOUND ? TT_ENOTFOUND : TT_EINVAL;
     }
     s_ini_ctx_t ctx = {.cfg = cfg};
-    int rc = ini_parse_file(f, s_ini_handler, &ctx);
-    fclose(f);
+    int rc = ini_parse_string(tt_buf_str(&text), s_ini_handler, &ctx);
+    tt_buf_fini(&text);
     if (rc == 0) {
         s_env_settings(cfg); /* the environment overrides the file */
         return TT_OK;
     }
-    if (rc < 0) {
-        *errmsg = tt_asprintf("%s:1:1: cannot read", path);
-        return TT_EIO;
-    }
-    if (ctx.bad_key[0]) {
-        int line, col;
+    int line = 0, col;
+    if (ctx.bad_key[0])
         s_find_key(path, ctx.bad_section, ctx.bad_key, &line, &col);
+    if (line && line <= rc) { /* else a syntax error came first (rc is its line) */
         *errmsg = tt_asprintf("%s:%d:%d: %s: %s", path, line, col, ctx.bad_key, ctx.bad_what);
     } else {
         *errmsg =

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "tt_buf.h"
+#include "tt_file.h"
 #include "tt_hash.h"
 #include "tt_mem.h"
 
@@ -25,38 +26,16 @@ struct tt_jdoc {
     json_t *root;
 };
 
-static tt_err_t
-s_read_file(const char *path, tt_buf_t *buf, char **errmsg)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        int e = errno;
-        *errmsg = tt_asprintf("%s:1:1: cannot open: %s", path, strerror(e));
-        return tt_err_from_errno(e);
-    }
-    char chunk[65536];
-    size_t n;
-    tt_err_t err = TT_OK;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-        if ((err = tt_buf_add(buf, chunk, n)) != TT_OK) {
-            *errmsg = tt_asprintf("%s:1:1: file larger than %zu bytes", path, buf->cap);
-            break;
-        }
-    }
-    if (!err && ferror(f)) {
-        *errmsg = tt_asprintf("%s:1:1: read error", path);
-        err = TT_EIO;
-    }
-    fclose(f);
-    return err;
-}
-
 tt_err_t
 tt_jdoc_load_file(const char *path, tt_jdoc_t **out, char **errmsg)
 {
     tt_buf_t buf;
     tt_buf_init(&buf, TT_JSON_FILE_CAP);
-    tt_err_t err = s_read_file(path, &buf, errmsg);
+    char *why = NULL;
+    tt_err_t err = tt_read_file(path, &buf, &why);
+    if (err)
+        *errmsg = tt_asprintf("%s:1:1: %s", path, why);
+    free(why);
     if (!err)
         err = tt_jdoc_load_text(path, tt_buf_str(&buf), buf.len, out, errmsg);
     tt_buf_fini(&buf);

@@ -2,11 +2,16 @@
 #include "tt_persona.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "tt_buf.h"
+#include "tt_hash.h"
 #include "tt_mem.h"
 #include "tt_merge.h"
+
+#define S_DIRNAME_KEEP     200 /* bytes of a name kept in its directory name */
+#define S_DIRNAME_HASH_HEX 16  /* hex digits of the hash that tells changed names apart */
 
 struct tt_persona {
     json_t *persona; /* the "persona" object */
@@ -25,15 +30,37 @@ tt_persona_name_ok(const char *name)
     return true;
 }
 
+/* A byte a directory name may hold as it is. '~' is left out on purpose: it
+ * marks the names that were changed (see tt_persona_dirname). */
+static bool
+s_dir_byte_ok(unsigned char ch)
+{
+    return ch >= 0x20 && ch != 0x7f && ch != '/' && ch != '\\' && ch != '~';
+}
+
 char *
 tt_persona_dirname(const char *name)
 {
-    char *d = tt_strdup(name);
-    for (char *p = d; *p; p++)
-        if (*p == '/' || *p == '\\' || (unsigned char)*p < 0x20)
-            *p = '_';
-    if (!strcmp(d, ".") || !strcmp(d, "..") || d[0] == '.')
+    size_t len = strlen(name);
+    bool plain = len > 0 && len <= S_DIRNAME_KEEP && name[0] != '.';
+    for (size_t i = 0; plain && i < len; i++)
+        plain = s_dir_byte_ok((unsigned char)name[i]);
+    if (plain)
+        return tt_strdup(name);
+    /* Changed names end in "~" and a hash of the exact name: no plain name
+     * has a '~', and two changed names differ in their hash, so no two
+     * names share a directory ("Ann/Lee" and "Ann_Lee" used to). */
+    size_t keep = len < S_DIRNAME_KEEP ? len : S_DIRNAME_KEEP;
+    char *d = tt_calloc(keep + 2 + S_DIRNAME_HASH_HEX + 1, 1);
+    for (size_t i = 0; i < keep; i++)
+        d[i] = s_dir_byte_ok((unsigned char)name[i]) ? name[i] : '_';
+    if (keep && d[0] == '.')
         d[0] = '_';
+    uint8_t digest[TT_SHA256_LEN];
+    char hex[TT_SHA256_HEX_LEN + 1];
+    tt_sha256(name, len, digest);
+    tt_hex(digest, TT_SHA256_LEN, hex);
+    snprintf(d + keep, 2 + S_DIRNAME_HASH_HEX + 1, "~%.*s", S_DIRNAME_HASH_HEX, hex);
     return d;
 }
 

@@ -63,7 +63,12 @@ char *tt_persona_minibio(const tt_persona_t *p);
 /* Check that name is usable as an agent name (non-empty, <= TT_NAME_MAX bytes,
  * UTF-8, no control characters). */
 bool tt_persona_name_ok(const char *name);
-/* A file-system-safe directory name for an agent (caller frees). */
+/* A file-system-safe directory name for an agent (caller frees), one to one:
+ * a name with no '/', '\\', '~' or control character, not starting with '.'
+ * (and at most 200 bytes) is its own directory name ("Lisa Carter"); any other
+ * has those bytes replaced by '_' and "~" plus 16 hex digits of the SHA-256 of
+ * the exact name appended ("Ann/Lee" -> "Ann_Lee~3f1c..."), so no two names
+ * share a directory. */
 char *tt_persona_dirname(const char *name);
 
 #endif

@@ -20,6 +20,10 @@
 
 #define TT_PROTOCOL_VERSION 1
 #define TT_WIRE_MAX_FRAME   ((size_t)32 << 20)
+/* Local mode: the environment variable through which a coordinator hands the
+ * agentds it starts a per-run secret, which they send in Hello.token; a hello
+ * without it is refused, so no other local process can take agents. */
+#define TT_SPAWN_TOKEN_ENV "TROUPE_SPAWN_TOKEN"
 
 /* Pack env (caller keeps it) and send it; on a ROUTER pass the peer's routing
  * id (borrowed), else NULL. Sets env->version. Returns TT_EPEER if a ROUTER

@@ -37,6 +37,13 @@
 #define COORD_TICK_MS      100
 #define COORD_MAX_PEERS    100000
 #define COORD_MAX_RESTARTS 20 /* per agent, per run */
+/* Slots all live peers may offer together (beyond 4 per agent): a peer's
+ * slot table is never larger than the population, and hellos past this
+ * are refused, so hostile hellos cannot exhaust memory. */
+#define COORD_MAX_SLOTS 100000
+/* A peer that holds an agent in ASSIGNING or REBUILDING this many liveness
+ * intervals without progress is hung: it is declared dead. */
+#define COORD_PLACE_DEADLINE_LIVENESS 4
 
 typedef enum {
     COORD_PEER_LIVE = 0,
@@ -81,6 +88,7 @@ typedef struct {
     Tt__Envelope *answer;    /* this step's Actions, kept until commit */
     const char *status;      /* "ok", "failed", "timeout" */
     int64_t dispatched_ms;
+    int64_t placed_ms; /* last progress while ASSIGNING or REBUILDING */
 } coord_agent_t;
 
 typedef enum {
@@ -109,6 +117,7 @@ typedef struct coord {
     char *endpoint;      /* what agentds connect to */
     zactor_t *auth;      /* CURVE authenticator, when secured */
     char *server_public; /* CURVE server key (Z85) */
+    char *spawn_token;   /* local mode: the secret our children say hello with */
     coord_peer_t *peers;
     size_t n_peers;
     zhash_t *peer_index; /* key -> peer index + 1 */
@@ -118,6 +127,7 @@ typedef struct coord {
     size_t respawns;           /* local agentds to start on the next tick */
     size_t unborn_deaths;      /* local agentds dead before their hello, since the last hello */
     char *unborn_why;          /* how the last of them died */
+    char last_death[160];      /* how the last agentd that died did (for messages) */
     /* agents */
     coord_agent_t *agents;
     size_t n_agents;
@@ -177,6 +187,9 @@ void coord_place_unplace(coord_t *c, coord_agent_t *a);
  * that keeps its memory. */
 void coord_place_reassign(coord_t *c, coord_agent_t *a);
 bool coord_place_all_ready(const coord_t *c);
+/* Declare dead the peers that hold an agent in ASSIGNING or REBUILDING past
+ * the deadline (COORD_PLACE_DEADLINE_LIVENESS x LIVENESS_MS). */
+void coord_place_tick(coord_t *c);
 
 /* ---- coord_step.c */
 void coord_step_begin(coord_t *c);
@@ -211,5 +224,8 @@ void coord_progress_clear(coord_t *c);
 /* ---- helpers */
 coord_agent_t *coord_agent(coord_t *c, uint32_t envelope_agent);
 void coord_fail(coord_t *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Has every write to the transcript gone through? If not, the run fails
+ * (an output lost is never a success) and false is returned. */
+bool coord_check_transcript(coord_t *c);
 
 #endif

@@ -18,6 +18,7 @@
 #include <zip.h>
 
 #include "tt_buf.h"
+#include "tt_file.h"
 #include "tt_json.h"
 #include "tt_mem.h"
 
@@ -41,28 +42,18 @@ coord_documents_supported(const char *name)
     return false;
 }
 
+/* Plain text, through the one reader that refuses FIFOs and devices. */
 static tt_err_t
 s_read_file(const char *file, tt_buf_t *out, char **why)
 {
-    FILE *f = fopen(file, "rb");
-    if (!f) {
-        *why = tt_strdup("cannot open the document");
-        return TT_EIO;
-    }
-    char chunk[8192];
-    size_t got;
-    tt_err_t err = TT_OK;
-    while (!err && (got = fread(chunk, 1, sizeof chunk, f)) > 0)
-        if (tt_buf_add(out, chunk, got)) {
-            *why = tt_asprintf("a document is larger than %zu MiB", COORD_DOCUMENT_FILE_CAP >> 20);
-            err = TT_EINVAL;
-        }
-    if (!err && ferror(f)) {
-        *why = tt_strdup("cannot read the document");
-        err = TT_EIO;
-    }
-    fclose(f);
-    return err;
+    char *what = NULL;
+    tt_err_t err = tt_read_file(file, out, &what);
+    if (err == TT_ETOOBIG)
+        *why = tt_asprintf("a document is larger than %zu MiB", COORD_DOCUMENT_FILE_CAP >> 20);
+    else if (err)
+        *why = tt_asprintf("%s: %s", file, what);
+    free(what);
+    return err ? TT_EINVAL : TT_OK;
 }
 
 static tt_err_t
@@ -210,6 +201,14 @@ coord_documents_read(const char *file, const char *name, json_t *docs, size_t *t
     tt_buf_t b;
     tt_buf_init(&b, COORD_DOCUMENT_FILE_CAP);
     const char *ext = s_ext(name);
+    /* nothing that could block the loader (a FIFO) reaches the PDF and DOCX readers */
+    char *what = NULL;
+    if (tt_check_regular_file(file, &what) != TT_OK) {
+        *why = tt_asprintf("%s: %s", file, what);
+        free(what);
+        tt_buf_fini(&b);
+        return TT_EINVAL;
+    }
     tt_err_t err = !strcasecmp(ext, ".pdf")    ? s_pdf(file, &b, why)
                    : !strcasecmp(ext, ".docx") ? s_docx(file, &b, why)
                                                : s_read_file(file, &b, why);

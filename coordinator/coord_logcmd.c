@@ -687,11 +687,20 @@ s_cmd_verify(const s_args_t *a, FILE *out, FILE *err)
         s_file_error(err, path, r.message[0] ? r.message : NULL, rc);
         return S_EXIT_USAGE;
     }
-    const char *verdict = r.corrupt ? "corrupt" : r.torn_tail ? "torn_tail" : "ok";
-    const char *words = r.corrupt ? "corrupt" : "torn tail";
+    /* sound framing around no record at all is no run either: a run's log
+     * starts with its SimBegin, and one killed before writing it is not one */
+    bool empty = !r.corrupt && !r.torn_tail && r.records == 0;
+    if (empty)
+        snprintf(r.message, sizeof r.message, "%s",
+                 r.bytes ? "a header and no record (no SimBegin)" : "empty file (no SimBegin)");
+    const char *verdict = r.corrupt     ? "corrupt"
+                          : r.torn_tail ? "torn_tail"
+                          : empty       ? "empty"
+                                        : "ok";
+    const char *words = r.corrupt ? "corrupt" : r.torn_tail ? "torn tail" : "no run";
     char hex[TT_SHA256_HEX_LEN + 1];
     FILE *line = a->json ? err : out;
-    if (!r.corrupt && !r.torn_tail)
+    if (!r.corrupt && !r.torn_tail && !empty)
         fprintf(line, "ok: %" PRIu64 " records, %" PRIu64 " bytes, final hash %s\n", r.records,
                 r.bytes, tt_hex(r.final_hash, TT_SHA256_LEN, hex));
     else
@@ -702,7 +711,7 @@ s_cmd_verify(const s_args_t *a, FILE *out, FILE *err)
         s_print_json(out, o, false);
         json_decref(o);
     }
-    return r.corrupt || r.torn_tail ? S_EXIT_FAILED : S_EXIT_OK;
+    return r.corrupt || r.torn_tail || empty ? S_EXIT_FAILED : S_EXIT_OK;
 }
 
 /* ------------------------------------------------------------------- report */

@@ -17,6 +17,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -183,9 +184,60 @@ s_agentd_path(void)
     return tt_asprintf("%s/agentd", self);
 }
 
+/* The run's secret for its children: 32 random bytes as hex, made once. */
+static tt_err_t
+s_make_token(coord_t *c, char **errmsg)
+{
+    if (c->spawn_token)
+        return TT_OK;
+    uint8_t bytes[32];
+    if (getrandom(bytes, sizeof bytes, 0) != (ssize_t)sizeof bytes) {
+        *errmsg = tt_asprintf("cannot make a secret for the agentds: %s", strerror(errno));
+        return TT_EIO;
+    }
+    char hex[2 * sizeof bytes + 1];
+    c->spawn_token = tt_strdup(tt_hex(bytes, sizeof bytes, hex));
+    tt_log_add_secret(c->spawn_token);
+    return TT_OK;
+}
+
+/* Our environment plus the secret (replacing any inherited one). Caller frees
+ * the array and *entry, the secret's own entry. */
+static char **
+s_child_environ(const coord_t *c, char **entry)
+{
+    size_t n = 0;
+    while (environ[n])
+        n++;
+    char **envp = tt_calloc(n + 2, sizeof *envp);
+    size_t k = 0;
+    size_t prefix = strlen(TT_SPAWN_TOKEN_ENV "=");
+    for (size_t i = 0; i < n; i++)
+        if (strncmp(environ[i], TT_SPAWN_TOKEN_ENV "=", prefix))
+            envp[k++] = environ[i];
+    envp[k] = *entry = tt_asprintf("%s=%s", TT_SPAWN_TOKEN_ENV, c->spawn_token);
+    return envp;
+}
+
+/* Is this hello's token the run's secret? In constant time: the comparison
+ * must not tell a guesser how much of it was right. */
+static bool
+s_token_ok(const coord_t *c, const Tt__Hello *h)
+{
+    if (!c->spawn_token || !h->token || strlen(h->token) != strlen(c->spawn_token))
+        return false;
+    unsigned char diff = 0;
+    for (size_t i = 0; c->spawn_token[i]; i++)
+        diff |= (unsigned char)(c->spawn_token[i] ^ h->token[i]);
+    return diff == 0;
+}
+
 tt_err_t
 coord_peers_spawn(coord_t *c, size_t n_processes, uint32_t slots, char **errmsg)
 {
+    tt_err_t err = s_make_token(c, errmsg);
+    if (err)
+        return err;
     char *agentd = s_agentd_path();
     char slots_text[16], parent[16];
     snprintf(slots_text, sizeof slots_text, "%u", slots);
@@ -201,10 +253,11 @@ coord_peers_spawn(coord_t *c, size_t n_processes, uint32_t slots, char **errmsg)
     sigemptyset(&none);
     posix_spawnattr_setsigmask(&attr, &none);
     posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
-    tt_err_t err = TT_OK;
+    char *token_entry;
+    char **envp = s_child_environ(c, &token_entry);
     for (size_t i = 0; i < n_processes; i++) {
         pid_t pid;
-        int rc = posix_spawn(&pid, agentd, NULL, &attr, argv, environ);
+        int rc = posix_spawn(&pid, agentd, NULL, &attr, argv, envp);
         if (rc != 0) {
             *errmsg = tt_asprintf("cannot start %s: %s", agentd, strerror(rc));
             err = TT_EIO;
@@ -220,6 +273,8 @@ coord_peers_spawn(coord_t *c, size_t n_processes, uint32_t slots, char **errmsg)
         snprintf(p->key, sizeof p->key, "pending:%d", (int)pid);
     }
     posix_spawnattr_destroy(&attr);
+    free(token_entry);
+    free(envp);
     free(agentd);
     return err;
 }
@@ -274,6 +329,7 @@ coord_peer_dead(coord_t *c, coord_peer_t *p, const char *why)
     if (p->state == COORD_PEER_DEAD)
         return;
     p->state = COORD_PEER_DEAD;
+    snprintf(c->last_death, sizeof c->last_death, "%s", why);
     TT_LOG_WARN("agentd on %s (pid %d) is dead (%s): moving its agents", p->host ? p->host : "?",
                 p->pid > 0 ? (int)p->pid : (int)-p->pid, why);
     if (p->pid > 0) {
@@ -287,6 +343,9 @@ coord_peer_dead(coord_t *c, coord_peer_t *p, const char *why)
         p->slot_agent[s] = 0;
         coord_place_unplace(c, a);
     }
+    free(p->slot_agent); /* a dead peer holds no slots (see COORD_MAX_SLOTS) */
+    p->slot_agent = NULL;
+    p->slots = 0;
     if (!p->routing_id && p->pid != 0) {
         c->unborn_deaths++;
         free(c->unborn_why);
@@ -297,6 +356,42 @@ coord_peer_dead(coord_t *c, coord_peer_t *p, const char *why)
         c->respawns++;
 }
 
+static void s_reject(coord_t *c, zframe_t *id, const char *why);
+
+/* Slots of all live peers but p. */
+static uint64_t
+s_live_slots(const coord_t *c, const coord_peer_t *p)
+{
+    uint64_t n = 0;
+    for (size_t i = 0; i < c->n_peers; i++)
+        if (&c->peers[i] != p && c->peers[i].state == COORD_PEER_LIVE)
+            n += c->peers[i].slots;
+    return n;
+}
+
+/* May this hello register? Local mode admits only our children (they know
+ * the secret); everyone must stay within the slot budget. */
+static bool
+s_admit(coord_t *c, zframe_t *id, const coord_peer_t *p, const Tt__Hello *h, uint32_t slots)
+{
+    const char *why = NULL;
+    if (!c->opts.external && !s_token_ok(c, h))
+        why = "not an agentd this coordinator started";
+    else if (slots == 0)
+        why = "a hello with no slots";
+    else if (s_live_slots(c, p) + slots > (COORD_MAX_SLOTS > 4 * (uint64_t)c->n_agents
+                                               ? COORD_MAX_SLOTS
+                                               : 4 * (uint64_t)c->n_agents))
+        why = "too many slots offered already";
+    if (!why)
+        return true;
+    if (++c->ignored_messages % 100 == 1)
+        TT_LOG_WARN("refused a hello (%s; %llu messages ignored so far)", why,
+                    (unsigned long long)c->ignored_messages);
+    s_reject(c, id, why);
+    return false;
+}
+
 static void
 s_on_hello(coord_t *c, zframe_t *id, const char *key, const Tt__Envelope *env)
 {
@@ -304,6 +399,13 @@ s_on_hello(coord_t *c, zframe_t *id, const char *key, const Tt__Envelope *env)
     coord_peer_t *p = s_find(c, key);
     if (p && p->state == COORD_PEER_LIVE && p->instance && !strcmp(p->instance, h->instance))
         return; /* a repeated hello */
+    /* never more slots than agents: the rest could never be used */
+    uint32_t slots = h->slots < c->n_agents ? h->slots : (uint32_t)c->n_agents;
+    if (!s_admit(c, id, p, h, slots))
+        return;
+    if (p && p->state == COORD_PEER_LIVE && p->routing_id)
+        /* another instance on a live connection: the one we knew is gone */
+        coord_peer_dead(c, p, "said hello again as a new instance");
     if (!p) {
         /* a child we started announces itself by pid */
         for (size_t i = 0; i < c->n_peers && !p; i++)
@@ -329,13 +431,13 @@ s_on_hello(coord_t *c, zframe_t *id, const char *key, const Tt__Envelope *env)
     p->host = tt_strdup(h->host ? h->host : "");
     p->remote_pid = h->has_pid ? h->pid : 0;
     free(p->slot_agent);
-    p->slots = h->slots;
-    p->slot_agent = tt_calloc(h->slots, sizeof *p->slot_agent);
+    p->slots = slots;
+    p->slot_agent = tt_calloc(slots, sizeof *p->slot_agent);
     p->state = COORD_PEER_LIVE;
     p->last_seen_ms = tt_now_ms();
     p->last_seq = env->seq;
     TT_LOG_INFO("agentd on %s (pid %u) registered with %u slots", p->host, h->has_pid ? h->pid : 0,
-                h->slots);
+                slots);
     Tt__Welcome w = TT__WELCOME__INIT;
     w.heartbeat_ms = (uint32_t)c->config.heartbeat_ms;
     w.liveness_ms = (uint32_t)c->config.liveness_ms;
@@ -491,6 +593,7 @@ coord_peers_tick(coord_t *c)
             coord_fail(c, "%s", err);
         free(err);
     }
+    coord_place_tick(c);
     int64_t now = tt_now_ms();
     Tt__Heartbeat hb = TT__HEARTBEAT__INIT;
     for (size_t i = 0; i < c->n_peers; i++) {
@@ -578,4 +681,5 @@ coord_peers_destroy(coord_t *c)
     zactor_destroy(&c->auth);
     free(c->endpoint);
     free(c->server_public);
+    free(c->spawn_token);
 }

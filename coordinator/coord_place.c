@@ -14,6 +14,7 @@
 
 #include "tt_log.h"
 #include "tt_mem.h"
+#include "tt_time.h"
 #include "tt_wire.h"
 
 static void s_rebuild_next(coord_t *c, coord_agent_t *a);
@@ -25,6 +26,7 @@ s_assign(coord_t *c, coord_agent_t *a, coord_peer_t *p, uint32_t slot)
     a->slot = slot;
     a->incarnation++;
     a->state = COORD_AGENT_ASSIGNING;
+    a->placed_ms = tt_now_ms();
     p->slot_agent[slot] = a->index + 1;
     const coord_agent_spec_t *spec = &c->scenario->agents[a->index];
     char *persona = tt_persona_spec_text(spec->persona);
@@ -76,7 +78,10 @@ coord_place_unplaced(coord_t *c)
                 return;
             coord_agent_t *a = &c->agents[next];
             if (a->restarts > COORD_MAX_RESTARTS) {
-                coord_fail(c, "agent %s was restarted %u times: giving up", a->name, a->restarts);
+                coord_fail(c,
+                           "agent %s was restarted %u times: giving up (last agentd death: "
+                           "%s; its errors are above)",
+                           a->name, a->restarts, c->last_death[0] ? c->last_death : "?");
                 return;
             }
             s_assign(c, a, p, s);
@@ -102,6 +107,25 @@ coord_place_unplace(coord_t *c, coord_agent_t *a)
     a->peer = -1;
     a->state = COORD_AGENT_UNPLACED;
     TT_LOG_INFO("%s: unplaced (incarnation %u)", a->name, a->incarnation);
+}
+
+void
+coord_place_tick(coord_t *c)
+{
+    int64_t limit = (int64_t)c->config.liveness_ms * COORD_PLACE_DEADLINE_LIVENESS;
+    int64_t now = tt_now_ms();
+    for (size_t i = 0; i < c->n_agents; i++) {
+        coord_agent_t *a = &c->agents[i];
+        if ((a->state != COORD_AGENT_ASSIGNING && a->state != COORD_AGENT_REBUILDING) ||
+            a->peer < 0 || now - a->placed_ms <= limit)
+            continue;
+        /* it heartbeats but does not do its agents' work: hung or hostile */
+        char why[160];
+        snprintf(why, sizeof why, "no progress %s %s for %lld ms",
+                 a->state == COORD_AGENT_ASSIGNING ? "assigning" : "rebuilding", a->name,
+                 (long long)limit);
+        coord_peer_dead(c, &c->peers[a->peer], why);
+    }
 }
 
 bool
@@ -138,6 +162,7 @@ s_caught_up(coord_t *c, coord_agent_t *a)
         env.body_case = TT__ENVELOPE__BODY_STEP;
         env.step = &st;
         a->state = COORD_AGENT_REBUILDING;
+        a->placed_ms = tt_now_ms();
         a->memory_step = c->step - 1;
         coord_send(c, &c->peers[a->peer], a->index + 1, a->incarnation, &env);
         return;
@@ -185,6 +210,7 @@ s_rebuild_next(coord_t *c, coord_agent_t *a)
     Tt__Envelope env = TT__ENVELOPE__INIT;
     env.body_case = TT__ENVELOPE__BODY_STEP;
     env.step = &st;
+    a->placed_ms = tt_now_ms();
     coord_send(c, &c->peers[a->peer], a->index + 1, a->incarnation, &env);
     tt_wire_free_body(&body);
 }

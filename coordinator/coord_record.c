@@ -263,6 +263,54 @@ s_replay_step(coord_t *c, const Tt__StepCommit *sc, const Tt__Telemetry *tel)
     coord_results_add_step(c->results, sc, tel);
 }
 
+static bool
+s_same_text(const char *a, const char *b)
+{
+    return !strcmp(a ? a : "", b ? b : "");
+}
+
+/* A resumed run goes on as it began: the seed, provider, model and semantic
+ * config of this invocation must be the SimBegin's, or the later steps would
+ * come from another simulation under the same hash chain. */
+static tt_err_t
+s_check_settings(coord_t *c, const Tt__SimBegin *b, char **errmsg)
+{
+    const char *path = tt_tlog_path(c->log);
+    const char *again = "; resume with the settings the run began with";
+    if (b->seed != c->scenario->seed) {
+        *errmsg =
+            tt_asprintf("%s: the run began with seed %llu, this resume has seed %llu%s", path,
+                        (unsigned long long)b->seed, (unsigned long long)c->scenario->seed, again);
+        return TT_EINVAL;
+    }
+    if (!s_same_text(b->provider, c->config.provider)) {
+        *errmsg = tt_asprintf("%s: the run began with provider %s, this resume has %s%s", path,
+                              b->provider ? b->provider : "(none)",
+                              c->config.provider ? c->config.provider : "(none)", again);
+        return TT_EINVAL;
+    }
+    if (!s_same_text(b->model, c->config.model)) {
+        *errmsg = tt_asprintf("%s: the run began with model %s, this resume has %s%s", path,
+                              b->model ? b->model : "(none)",
+                              c->config.model ? c->config.model : "(none)", again);
+        return TT_EINVAL;
+    }
+    json_t *cfg = tt_config_semantic_json(&c->config);
+    char *text = tt_json_canonical(cfg);
+    uint8_t digest[TT_SHA256_LEN];
+    tt_sha256(text, strlen(text), digest);
+    json_decref(cfg);
+    free(text);
+    if (b->config_digest.len != TT_SHA256_LEN ||
+        memcmp(b->config_digest.data, digest, TT_SHA256_LEN)) {
+        *errmsg = tt_asprintf("%s: the run began with another configuration (config.ini, "
+                              "environment or flags: the config digest differs)%s",
+                              path, again);
+        return TT_EINVAL;
+    }
+    return TT_OK;
+}
+
 static tt_err_t
 s_check_begin(coord_t *c, const Tt__SimBegin *b, char **errmsg)
 {
@@ -279,7 +327,7 @@ s_check_begin(coord_t *c, const Tt__SimBegin *b, char **errmsg)
                               b->n_agents, c->n_agents);
         return TT_EINVAL;
     }
-    return TT_OK;
+    return s_check_settings(c, b, errmsg);
 }
 
 tt_err_t

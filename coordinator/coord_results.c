@@ -11,14 +11,17 @@
  *  by age or occupation needs no join. Persona cells are added when the file
  *  is written: rows remember their agent and where they end.
  */
+#define TT_LOG_MODULE "results"
 #include "coord_results.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "tt_buf.h"
 #include "tt_file.h"
 #include "tt_json.h"
+#include "tt_log.h"
 #include "tt_mem.h"
 
 typedef struct {
@@ -382,12 +385,15 @@ coord_results_write(coord_results_t *r, const char *dir, const char *final_hash,
     json_decref(root);
     char *json_path = tt_asprintf("%s/results.json", dir);
     char *csv_path = tt_asprintf("%s/results.csv", dir);
+    const char *failed = json_path;
     tt_err_t err = tt_write_file(json_path, text, strlen(text), 0644);
     size_t csv_len = 0;
     char *csv = err ? NULL : s_csv_text(r, &csv_len);
-    if (!err)
-        err = tt_write_file(csv_path, csv, csv_len, 0644);
+    if (!err && (err = tt_write_file(csv_path, csv, csv_len, 0644)) != TT_OK)
+        failed = csv_path;
     free(csv);
+    if (err)
+        TT_LOG_ERROR("cannot write %s: %s", failed, strerror(errno));
     free(text);
     free(json_path);
     free(csv_path);

@@ -43,7 +43,8 @@ void coord_results_set(coord_results_t *r, const char *key, json_t *value);
  * "persona.occupation.title", ... -> text (short scalars; lists of scalars
  * joined with "; "). New reference; {} for a spec that does not parse. */
 json_t *coord_results_persona_columns(const char *spec_json);
-/* Write DIR/results.json and DIR/results.csv. */
+/* Write DIR/results.json and DIR/results.csv. TT_EIO when either cannot be
+ * written (logged here, naming the file). */
 tt_err_t coord_results_write(coord_results_t *r, const char *dir, const char *final_hash_hex,
                              const char *status);
 

@@ -43,6 +43,15 @@ coord_fail(coord_t *c, const char *fmt, ...)
     c->state = COORD_RUN_DONE;
 }
 
+bool
+coord_check_transcript(coord_t *c)
+{
+    int e = coord_transcript_errno(c->transcript);
+    if (e)
+        coord_fail(c, "cannot write %s: %s", coord_transcript_path(c->transcript), strerror(e));
+    return e == 0;
+}
+
 /* ------------------------------------------------------------------ loop */
 
 static int
@@ -106,8 +115,24 @@ s_setup_config(coord_t *c)
     return rc ? 2 : 0;
 }
 
+/* Does the log at path hold a run? A file that ends before its first whole
+ * record (killed while writing the header or the SimBegin, or truncated into
+ * it) holds none: nothing was recorded, so a run may start over it. A log
+ * that is damaged beyond that is "a run" here, and opening it says what is
+ * wrong. */
+static bool
+s_log_holds_run(const char *path)
+{
+    tt_tlog_verify_t r;
+    if (tt_tlog_verify(path, &r) != TT_OK)
+        return true;
+    return r.records > 0 || r.corrupt;
+}
+
 /* Before anything is generated or started: the output directory holds a run
- * exactly when --resume says it does. */
+ * exactly when --resume says it does. --resume of a directory whose log
+ * holds no whole SimBegin starts the run from the beginning (there is nothing
+ * to continue, and a supervisor that always passes --resume must not loop). */
 static int
 s_check_output(coord_t *c)
 {
@@ -115,6 +140,15 @@ s_check_output(coord_t *c)
     char *log_path = tt_asprintf("%s/sim.tlog", c->out_dir);
     struct stat st;
     bool exists = stat(log_path, &st) == 0;
+    if (exists && !s_log_holds_run(log_path)) {
+        if (c->opts.resume)
+            fprintf(stderr,
+                    "coordinator: %s: nothing to resume (the log ends before its first "
+                    "record); starting the run from the beginning\n",
+                    log_path);
+        c->opts.resume = false;
+        exists = false;
+    }
     free(log_path);
     if (exists && !c->opts.resume) {
         fprintf(stderr,
@@ -366,14 +400,17 @@ s_finish(coord_t *c)
         if (json_object_size(ov))
             coord_results_set(c->results, "overrides", json_incref(ov));
         json_decref(ov);
-        coord_results_write(c->results, c->out_dir, hex, reason);
+        if (coord_results_write(c->results, c->out_dir, hex, reason) != TT_OK)
+            coord_fail(c, "cannot write the results in %s (results.json, results.csv)", c->out_dir);
     }
     char line[1024];
     snprintf(line, sizeof line, "\nRun %s: %u of %u steps, final hash %.16s%s%s\n", reason,
              c->committed_step, c->total_steps, hex, c->failure ? "; " : "",
              c->failure ? c->failure : "");
-    if (c->transcript)
+    if (c->transcript) {
         coord_transcript_footer(c->transcript, line);
+        coord_check_transcript(c);
+    }
     if (!c->opts.quiet)
         fprintf(stderr,
                 "troupe: %s, %u of %u steps, %llu model calls and %llu tokens in this "
@@ -381,7 +418,7 @@ s_finish(coord_t *c)
                 reason, c->committed_step, c->total_steps, (unsigned long long)c->llm_calls,
                 (unsigned long long)c->tokens, (double)(tt_now_ms() - c->started_ms) / 1000.0,
                 c->out_dir);
-    if (!strcmp(reason, "completed"))
+    if (!strcmp(reason, "completed") && !c->failure) /* an output lost is a failed run */
         c->exit_code = 0;
     else if (c->failure)
         fprintf(stderr, "coordinator: run failed: %s\n", c->failure);

@@ -20,6 +20,7 @@
 
 #include "coord_documents.h"
 #include "tt_buf.h"
+#include "tt_file.h"
 #include "tt_json.h"
 #include "tt_log.h"
 #include "tt_mem.h"

@@ -515,6 +515,8 @@ s_commit(coord_t *c)
         return;
     }
     c->committed_step = c->step;
+    if (!coord_check_transcript(c))
+        return;
     for (size_t i = 0; i < c->scenario->n_checkpoints; i++)
         if (c->scenario->checkpoints[i].step == c->step)
             coord_record_checkpoint(c, c->scenario->checkpoints[i].name);

@@ -9,6 +9,7 @@
  */
 #include "coord_transcript.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,8 @@
 
 struct coord_transcript {
     FILE *file;
+    char *path;
+    int write_errno;      /* of the first failed write to the file, 0 while all went well */
     zhash_t *agent_names; /* to tell agents' words from the world's */
     zhash_t *said_before; /* keys of the TALKs shown at the previous step */
     bool colour;
@@ -46,6 +49,7 @@ coord_transcript_open(const char *path, bool quiet, coord_transcript_t **out)
         return TT_EIO;
     coord_transcript_t *t = tt_new(coord_transcript_t);
     t->file = f;
+    t->path = tt_strdup(path);
     t->quiet = quiet;
     const char *no_color = getenv("NO_COLOR");
     const char *term = getenv("TERM");
@@ -68,16 +72,37 @@ coord_transcript_close(coord_transcript_t **self_p)
     fclose(t->file);
     zhash_destroy(&t->agent_names);
     zhash_destroy(&t->said_before);
+    free(t->path);
     free(t);
     *self_p = NULL;
+}
+
+int
+coord_transcript_errno(const coord_transcript_t *t)
+{
+    return t->write_errno;
+}
+
+const char *
+coord_transcript_path(const coord_transcript_t *t)
+{
+    return t->path;
+}
+
+/* Push what is buffered to the file, noting the first failure. */
+static void
+s_flush(coord_transcript_t *t)
+{
+    if (fflush(t->file) != 0 && !t->write_errno)
+        t->write_errno = errno ? errno : EIO;
 }
 
 /* Write plain text to the file and, styled, to the terminal. */
 static void
 s_emit_to(coord_transcript_t *t, s_to_t to, const char *style, const char *text)
 {
-    if (to != S_TO_TERMINAL)
-        fputs(text, t->file);
+    if (to != S_TO_TERMINAL && fputs(text, t->file) == EOF && !t->write_errno)
+        t->write_errno = errno ? errno : EIO;
     if (t->quiet || to == S_TO_FILE)
         return;
     if (t->colour && style)
@@ -231,7 +256,7 @@ coord_transcript_header(coord_transcript_t *t, const Tt__SimBegin *b)
     else
         snprintf(line, sizeof line, "Model: %s via %s\n", b->model, b->provider);
     s_emit(t, offline ? "33" : NULL, line);
-    fflush(t->file);
+    s_flush(t);
 }
 
 void
@@ -396,7 +421,7 @@ coord_transcript_step(coord_transcript_t *t, const Tt__StepCommit *sc, uint32_t 
                 s_content(t, s_action_style(a->type), strlen(name) + 6, a->content, max);
         }
     }
-    fflush(t->file);
+    s_flush(t);
     if (!t->quiet)
         fflush(stdout);
 }
@@ -405,5 +430,5 @@ void
 coord_transcript_footer(coord_transcript_t *t, const char *text)
 {
     s_emit(t, "1", text);
-    fflush(t->file);
+    s_flush(t);
 }

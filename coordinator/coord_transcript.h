@@ -37,5 +37,10 @@ void coord_transcript_intervention(coord_transcript_t *t, const Tt__Intervention
 void coord_transcript_step(coord_transcript_t *t, const Tt__StepCommit *sc, uint32_t total_steps,
                            char *const *names, size_t n_names, int max_content);
 void coord_transcript_footer(coord_transcript_t *t, const char *text);
+/* The errno of the first write to the file that failed (each call above
+ * flushes, so a full disk shows here right after it), 0 while none has. */
+int coord_transcript_errno(const coord_transcript_t *t);
+/* The file's path; borrowed, valid until close. */
+const char *coord_transcript_path(const coord_transcript_t *t);
 
 #endif

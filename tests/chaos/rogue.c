@@ -3,11 +3,20 @@
  *  oversize frames (past MAXMSGSIZE), truncated and mutated real envelopes,
  *  envelopes for agents it does not own, hellos with absurd slot counts.
  *
- *      rogue ENDPOINT SECONDS [SEED]
+ *      rogue ENDPOINT SECONDS [SEED [MODE]]
  *
- *  Prints how many messages it sent. Exits 0 unless it could not connect.
+ *  MODE flood (the default): the garbage above; prints how many messages it
+ *  sent. The other modes play a well-formed but hostile agentd and print
+ *  "assigned N" (Assigns received), with a line "assigned" as soon as the
+ *  first one arrives:
+ *    squat    registers (4 slots), heartbeats, never answers an Assign;
+ *    rehello  squats, and after its first Assign says hello again on the
+ *             same connection as a new instance;
+ *    hog      2,000 connections, each a hello with slots=1000000.
+ *  Exits 0 unless it could not connect.
  */
 #include <czmq.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +79,89 @@ s_send_impostor(zsock_t *s, tt_rng_t *rng)
     tt_wire_send(s, NULL, &env);
 }
 
+static void
+s_hello(zsock_t *s, uint64_t *seq, const char *instance, uint32_t slots)
+{
+    Tt__Hello h = TT__HELLO__INIT;
+    h.instance = (char *)instance;
+    h.slots = slots;
+    Tt__Envelope env = TT__ENVELOPE__INIT;
+    env.seq = ++*seq;
+    env.body_case = TT__ENVELOPE__BODY_HELLO;
+    env.hello = &h;
+    tt_wire_send(s, NULL, &env);
+}
+
+/* A peer that looks like an agentd and does none of an agentd's work. */
+static unsigned long
+s_squat(zsock_t *s, int64_t end, bool rehello)
+{
+    uint64_t seq = 0;
+    unsigned long assigned = 0;
+    bool welcomed = false;
+    int64_t next_beat = 0;
+    s_hello(s, &seq, "rogue-squatter-1", 4);
+    zpoller_t *poller = zpoller_new(s, NULL);
+    while (zclock_mono() < end && !zsys_interrupted) {
+        if (zclock_mono() >= next_beat) {
+            Tt__Heartbeat hb = TT__HEARTBEAT__INIT;
+            Tt__Envelope env = TT__ENVELOPE__INIT;
+            env.seq = ++seq;
+            env.body_case = TT__ENVELOPE__BODY_HEARTBEAT;
+            env.heartbeat = &hb;
+            if (!welcomed)
+                s_hello(s, &seq, "rogue-squatter-1", 4);
+            else
+                tt_wire_send(s, NULL, &env);
+            next_beat = zclock_mono() + 100;
+        }
+        if (!zpoller_wait(poller, 20))
+            continue;
+        Tt__Envelope *in = NULL;
+        if (tt_wire_recv(s, NULL, &in) != TT_OK)
+            continue;
+        welcomed |= in->body_case == TT__ENVELOPE__BODY_WELCOME;
+        if (in->body_case == TT__ENVELOPE__BODY_ASSIGN) {
+            if (assigned++ == 0) {
+                printf("assigned\n");
+                fflush(stdout);
+                if (rehello)
+                    s_hello(s, &seq, "rogue-squatter-2", 4);
+            }
+        }
+        tt_wire_free(&in);
+    }
+    zpoller_destroy(&poller);
+    return assigned;
+}
+
+/* Many peers, each asking for a million slots. */
+static void
+s_hog(const char *endpoint)
+{
+    enum { S_BATCH = 100, S_BATCHES = 20 };
+    for (int b = 0; b < S_BATCHES; b++) {
+        zsock_t *socks[S_BATCH];
+        for (int i = 0; i < S_BATCH; i++) {
+            socks[i] = zsock_new(ZMQ_DEALER);
+            zsock_set_linger(socks[i], 100);
+            zsock_connect(socks[i], "%s", endpoint);
+            char instance[32];
+            snprintf(instance, sizeof instance, "rogue-hog-%d-%d", b, i);
+            uint64_t seq = 0;
+            s_hello(socks[i], &seq, instance, 1000000);
+        }
+        /* hang up only once the hello was read: its answer (welcome or
+         * refusal) proves it */
+        for (int i = 0; i < S_BATCH; i++) {
+            zsock_set_rcvtimeo(socks[i], 2000);
+            zmsg_t *answer = zmsg_recv(socks[i]);
+            zmsg_destroy(&answer);
+            zsock_destroy(&socks[i]);
+        }
+    }
+}
+
 int
 main(int argc, char **argv)
 {
@@ -87,6 +179,17 @@ main(int argc, char **argv)
         return 1;
     }
     int64_t end = zclock_mono() + (int64_t)(atof(argv[2]) * 1000);
+    const char *mode = argc > 4 ? argv[4] : "flood";
+    if (strcmp(mode, "flood")) {
+        if (!strcmp(mode, "hog")) {
+            s_hog(argv[1]);
+            printf("assigned 0\n");
+        } else {
+            printf("assigned %lu\n", s_squat(s, end, !strcmp(mode, "rehello")));
+        }
+        zsock_destroy(&s);
+        return 0;
+    }
     unsigned long sent = 0;
     while (zclock_mono() < end) {
         switch (tt_rng_below(&rng, 5)) {

@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "tt_config.h"
 #include "tt_json.h"
@@ -434,6 +435,33 @@ test_broken_configs_table(void **state)
     }
 }
 
+/* A key before any [section] is reported where it is, not ignored; a FIFO
+ * (or any file that is not a regular one) is refused, never waited on. */
+static void
+test_key_outside_section_and_fifo(void **state)
+{
+    char *path = s_write_ini("; troupe\n\nMODEL = gpt-4.1\n[OpenAI]\nMODEL=x\n");
+    tt_config_t cfg;
+    tt_config_init(&cfg);
+    char *err = NULL;
+    assert_int_equal(tt_config_load_ini(&cfg, path, false, &err), TT_EINVAL);
+    char *want = tt_asprintf("%s:3:9: MODEL: a key outside any [section]", path);
+    if (!err || strncmp(err, want, strlen(want)))
+        fail_msg("\"%s\", want \"%s\"", err ? err : "(null)", want);
+    free(want);
+    free(err);
+    err = NULL;
+    free(path);
+    path = tt_asprintf("%s/fifo.ini", s_dir);
+    assert_int_equal(mkfifo(path, 0600), 0);
+    assert_int_equal(tt_config_load_ini(&cfg, path, false, &err), TT_EINVAL);
+    assert_non_null(err);
+    assert_non_null(strstr(err, "not a regular file"));
+    free(err);
+    free(path);
+    tt_config_fini(&cfg);
+}
+
 /* --model beats TROUPE_MODEL beats config.ini's MODEL; Section.KEY=value
  * settings go through config.ini's checks; the offline model keeps its name. */
 static void
@@ -487,6 +515,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_bad_value_names_line_and_column, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_syntax_error_has_line, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_missing_optional_file_is_fine, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_key_outside_section_and_fifo, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_no_key_no_base_url_means_offline, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_environment_selects_provider_and_key_stays_secret,
                                         s_setup, s_teardown),

@@ -556,6 +556,31 @@ test_verify_verdicts(void **state)
     assert_non_null(strstr(fx->err, ":1:1: "));
 }
 
+/* A log that holds no record (killed while writing the header or the
+ * SimBegin) is no run: verify says so and fails. */
+static void
+test_verify_no_record(void **state)
+{
+    s_fix_t *fx = *state;
+    size_t size;
+    char *bytes = tt_test_read_file(fx->a, &size);
+    static const size_t cuts[] = {0, 16, 40}; /* empty, header only, torn SimBegin */
+    for (size_t i = 0; i < sizeof cuts / sizeof *cuts; i++) {
+        FILE *f = fopen(fx->b, "wb");
+        fwrite(bytes, 1, cuts[i], f);
+        fclose(f);
+        assert_int_equal(s_run(fx, "verify", fx->b, NULL), 1);
+        if (!strstr(fx->out, "broken: "))
+            fail_msg("cut at %zu: %s", cuts[i], fx->out);
+        assert_int_equal(s_run(fx, "verify", "--json", fx->b, NULL), 1);
+        json_t *r = s_parse(fx->out);
+        assert_int_equal(s_int(r, "records"), 0);
+        assert_string_not_equal(json_string_value(json_object_get(r, "verdict")), "ok");
+        json_decref(r);
+    }
+    free(bytes);
+}
+
 /* ---------------------------------------------------- usage and read-only */
 
 static void
@@ -671,6 +696,7 @@ main(void)
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_diff_prefix_and_errors, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_verify_verdicts, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_verify_no_record, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_usage_and_help, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_commands_never_write, s_setup, s_teardown),
         cmocka_unit_test(test_pbjson_maps_every_kind_of_field),

@@ -248,6 +248,29 @@ test_dirname_is_safe(void **state)
     assert_null(strchr(d, '\n'));
     assert_true(d[0] != '.');
     free(d);
+    /* one to one: names that differ only in what had to change differ */
+    static const char *const names[] = {"Ann/Lee", "Ann_Lee", "Ann\\Lee", "Ann\nLee", ".Ann",
+                                        "_Ann",    "Ann~1",   "",         ".",        ".."};
+    char *dirs[sizeof names / sizeof *names];
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        dirs[i] = tt_persona_dirname(names[i]);
+        assert_null(strchr(dirs[i], '/'));
+        assert_null(strchr(dirs[i], '\\'));
+        assert_true(dirs[i][0] != '.' && dirs[i][0] != '\0');
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(dirs[i], dirs[j]))
+                fail_msg("\"%s\" and \"%s\" share the directory %s", names[i], names[j], dirs[i]);
+    }
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+        free(dirs[i]);
+    /* simple names are their own directory, as the docs show */
+    static const char *const plain[] = {"Lisa Carter", "Ann_Lee", "Zoë O'Brien",
+                                        "J. R. Smith-Jones"};
+    for (size_t i = 0; i < sizeof plain / sizeof *plain; i++) {
+        d = tt_persona_dirname(plain[i]);
+        assert_string_equal(d, plain[i]);
+        free(d);
+    }
     assert_false(tt_persona_name_ok(""));
     assert_false(tt_persona_name_ok("tab\there"));
     assert_true(tt_persona_name_ok("Zoë O'Brien"));
