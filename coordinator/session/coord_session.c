@@ -18,6 +18,7 @@
 #include "tt_time.h"
 
 #define S_MAX_RUN_STEPS 100000
+#define S_TEXT_CAP      ((size_t)1 << 20) /* one text argument (a stimulus) */
 
 /* ------------------------------------------------------------------ helpers */
 
@@ -81,6 +82,68 @@ coord_session_agent_now(coord_session_t *s, uint32_t agent)
             if (s->worlds[i].members[k] == agent)
                 return s->worlds[i].now;
     return s->base_now;
+}
+
+/* ------------------------------------------------------------------ arguments */
+
+json_t *
+coord_session_bad(coord_session_error_t *e, const char *what)
+{
+    coord_session_fail(e, 400, "bad_request", "%s", what);
+    return NULL;
+}
+
+json_t *
+coord_session_bad_key(coord_session_error_t *e, const char *key, const char *what)
+{
+    coord_session_fail(e, 400, "bad_request", "\"%s\": %s", key, what);
+    return NULL;
+}
+
+const char *
+coord_session_text_arg(const json_t *args, const char *key, bool required, coord_session_error_t *e)
+{
+    json_t *v = json_object_get(args, key);
+    if ((!v || json_is_null(v)) && !required)
+        return "";
+    if (!json_is_string(v) || json_string_length(v) > S_TEXT_CAP) {
+        coord_session_bad_key(e, key, "expected text (at most 1 MiB)");
+        return NULL;
+    }
+    return json_string_value(v);
+}
+
+/* A list of strings (new reference), or NULL with *e. */
+json_t *
+coord_session_strings_arg(const json_t *args, const char *key, coord_session_error_t *e)
+{
+    json_t *v = json_object_get(args, key);
+    size_t i;
+    json_t *x;
+    if (!json_is_array(v))
+        return coord_session_bad_key(e, key, "expected a list of strings");
+    json_array_foreach(v, i, x) if (!json_is_string(x)) return coord_session_bad_key(
+        e, key, "expected a list of strings");
+    return json_incref(v);
+}
+
+/* Names that must all be agents; a new list of their names. */
+json_t *
+coord_session_agents_arg(coord_t *c, const json_t *args, const char *key, coord_session_error_t *e)
+{
+    json_t *names = coord_session_strings_arg(args, key, e);
+    size_t i;
+    json_t *x;
+    json_array_foreach(names, i, x)
+    {
+        if (coord_scenario_find(c->scenario, json_string_value(x)) < 0) {
+            coord_session_fail(e, 404, "unknown_agent", "there is no agent named \"%s\"",
+                               json_string_value(x));
+            json_decref(names);
+            return NULL;
+        }
+    }
+    return names;
 }
 
 /* ------------------------------------------------------------------ lifecycle */

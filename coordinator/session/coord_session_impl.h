@@ -81,7 +81,31 @@ int coord_session_judge(coord_t *c, const json_t *args, coord_session_error_t *e
 /* llm.ask: the same, for one call of the client's own. */
 int coord_session_ask_model(coord_t *c, const json_t *args, coord_session_error_t *e);
 
-/* ---- coord_session_ops.c */
+/* Arguments: a value of the right type, or NULL with *e set (400). */
+json_t *coord_session_bad(coord_session_error_t *e, const char *what);
+json_t *coord_session_bad_key(coord_session_error_t *e, const char *key, const char *what);
+/* Text (at most 1 MiB); "" when absent and not required. Borrowed. */
+const char *coord_session_text_arg(const json_t *args, const char *key, bool required,
+                                   coord_session_error_t *e);
+/* A list of strings; of agents' names. New references. */
+json_t *coord_session_strings_arg(const json_t *args, const char *key, coord_session_error_t *e);
+json_t *coord_session_agents_arg(coord_t *c, const json_t *args, const char *key,
+                                 coord_session_error_t *e);
+
+/* ---- coord_session_ops.c, coord_session_worlds.c */
+/* A command that changes the simulation: make its effect from the arguments
+ * (NULL with *e when refused), apply an effect (live or --resume), answer. */
+typedef struct {
+    const char *name;
+    json_t *(*make)(coord_t *c, const json_t *args, coord_session_error_t *e);
+    tt_err_t (*apply)(coord_t *c, const json_t *effect, char **errmsg);
+    json_t *(*answer)(coord_t *c, const json_t *effect); /* NULL: {} */
+} coord_session_op_t;
+extern const coord_session_op_t coord_session_world_ops[];
+extern const size_t coord_session_n_world_ops;
+/* agent.stimulus's maker (a broadcast checks its stimulus the same way). */
+json_t *coord_session_make_stimulus(coord_t *c, const json_t *args, coord_session_error_t *e);
+
 /* A command that changes the simulation: from its arguments make the effect
  * (reading the files it names), record it, apply it. 0 with *result set; -1
  * with *e set and nothing changed; -2 when command is not such a command. */
