@@ -164,6 +164,7 @@ typedef struct coord {
     int exit_code;
     char *failure;            /* why the run failed, for the final message */
     coord_session_t *session; /* coordinator serve; NULL for a run */
+    struct coord_live *live;  /* --serve-report: the live report's server */
 } coord_t;
 
 /* ---- coord_peers.c */

@@ -9,6 +9,7 @@
 #include "coord.h"
 #include "coord_check.h"
 #include "coord_factory.h"
+#include "coord_live.h"
 #include "coord_session_http.h"
 
 #include <errno.h>
@@ -436,6 +437,7 @@ s_destroy(coord_t *c)
         close(c->signal_fd);
     tt_llm_destroy(&c->llm);
     coord_session_destroy(&c->session);
+    coord_live_stop(&c->live);
     for (size_t i = 0; i < c->n_agents; i++) {
         coord_world_input_free(&c->agents[i].input);
         tt_wire_free(&c->agents[i].answer);
@@ -503,6 +505,16 @@ coord_run(const coord_run_opts_t *opts)
     zloop_reader(c.loop, c.router, coord_peers_on_message, &c);
     zloop_timer(c.loop, COORD_TICK_MS, 0, s_on_tick, &c);
     s_watch_signals(&c);
+    if (c.opts.serve_report) {
+        const char *url = NULL;
+        if (coord_live_start(c.out_dir, (unsigned)c.opts.report_port, &c.live, &url, &err)) {
+            fprintf(stderr, "coordinator: %s\n", err);
+            free(err);
+            s_destroy(&c);
+            return 2;
+        }
+        fprintf(stderr, "troupe: live report at %s (refreshed as steps commit)\n", url);
+    }
     if (c.session && (rc = coord_session_start(&c, &err)) != 0) {
         fprintf(stderr, "coordinator: %s\n", err);
         free(err);
@@ -574,6 +586,9 @@ s_usage(FILE *out)
             "  --quiet                no transcript on stdout (the file is still written)\n"
             "  --no-progress          no progress line on stderr (none either when stderr is\n"
             "                         not a terminal)\n"
+            "  --serve-report PORT    serve the report of the run in progress on\n"
+            "                         http://127.0.0.1:PORT/ (0: any free port), refreshed as\n"
+            "                         steps commit\n"
             "  --log-level LEVEL      error, warn, info, debug\n"
             "  --help\n"
             "\n"
@@ -696,6 +711,7 @@ s_parse(int argc, char **argv, coord_run_opts_t *o, coord_overrides_t *ov)
                                             {"set", required_argument, NULL, 'D'},
                                             {"max-failed-steps", required_argument, NULL, 'F'},
                                             {"no-progress", no_argument, NULL, 'P'},
+                                            {"serve-report", required_argument, NULL, 'W'},
                                             {"http", required_argument, NULL, 'H'},
                                             {"tls-cert", required_argument, NULL, 'C'},
                                             {"tls-key", required_argument, NULL, 'Y'},
@@ -780,6 +796,13 @@ s_parse(int argc, char **argv, coord_run_opts_t *o, coord_overrides_t *ov)
             break;
         case 'P':
             o->no_progress = true;
+            break;
+        case 'W':
+            o->serve_report = true;
+            if (!s_number(optarg, 65535, &o->report_port))
+                return fprintf(stderr, "coordinator: --serve-report: expected a port, 0..65535 "
+                                       "(0: any free one)\n"),
+                       2;
             break;
         case 'H':
             o->http = optarg;

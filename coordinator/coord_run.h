@@ -33,6 +33,8 @@ typedef struct {
     long max_failed_steps;              /* agent-steps allowed to fail; -1: a share */
     double max_failed_share;            /* with max_failed_steps -1: of all agent-steps */
     bool no_progress;                   /* --no-progress */
+    bool serve_report;                  /* --serve-report PORT (loopback) */
+    long report_port;
     /* coordinator serve: a session (scenario_path may be NULL) */
     bool serve;
     const char *http;     /* --http HOST:PORT (default 127.0.0.1:0) */
