@@ -28,7 +28,9 @@ our_processes() { pgrep -f -- "$TMP" || true; }
 
 # Start fakellm on a free port: sets FAKE_PID and FAKE_URL. Extra args pass through.
 start_fakellm() {
-    local out=$TMP/fakellm.out
+    # a new file each time: a fakellm started again must not be read from its predecessor's
+    local out
+    out=$(mktemp "$TMP/fakellm.out.XXXXXX")
     "$FAKELLM" --port 0 "$@" >"$out" 2>"$TMP/fakellm.err" &
     FAKE_PID=$!
     PIDS+=("$FAKE_PID")
