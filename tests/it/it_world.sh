@@ -124,7 +124,7 @@ cat > "$TMP/crowd.json" <<JSON
  "agents": [{"file": "$SRC/examples/agents/amara_okafor.agent.json", "count": 200}],
  "events": [{"step": 1, "broadcast": "The bus is late again."}]}
 JSON
-"$COORD" run "$TMP/crowd.json" --out "$TMP/crowd" --quiet --max-concurrency 64
+"$COORD" run "$TMP/crowd.json" --out "$TMP/crowd" --quiet --max-concurrency 64 --slots 50
 [[ $(stats "$TMP/crowd/sim.tlog" agents) -eq 200 ]] || fail "200 agents"
 [[ $(stats "$TMP/crowd/sim.tlog" failed_agent_steps) -eq 0 ]] || fail "failed agent steps in the crowd"
 assert_contains "$TMP/crowd/transcript.txt" "Amara Okafor 200 acts"

@@ -273,8 +273,9 @@ test_penalties_are_sent(void **state)
             assert_int_equal(tt_config_resolve(&cfg, NULL, &err), TT_OK);
             tt_llm_conf_t conf = {0};
             assert_int_equal(tt_llm_conf_init(&conf, &cfg), TT_OK);
-            tt_llm_request_t *req = tt_llm_request_chat(
-                "test", json_pack("[{s:s, s:s}]", "role", "user", "content", "hi"), NULL, NULL);
+            json_t *msgs = json_pack("[{s:s, s:s}]", "role", "user", "content", "hi");
+            tt_llm_request_t *req = tt_llm_request_chat("test", msgs, NULL, NULL);
+            json_decref(msgs); /* the request took its own reference */
             char *body_text = tt_llm_http_chat_body(&conf, req, NULL);
             json_t *body = json_loads(body_text, 0, NULL);
             assert_non_null(body);
