@@ -19,57 +19,6 @@ char *tt_offline_proposition_score(const json_t *messages, uint64_t seed);
 char *tt_offline_validation(const json_t *messages, uint64_t seed);
 char *tt_offline_rewrite(const char *task, const json_t *messages, uint64_t seed);
 
-/* How much of the claim's content words occur in the account, 0..1. */
-static double
-s_cover(const json_t *messages)
-{
-    const char *user = "";
-    size_t i;
-    json_t *m;
-    json_array_foreach(messages, i, m)
-    {
-        if (!strcmp(tt_json_str(m, "role", ""), "user"))
-            user = tt_json_str(m, "content", "");
-    }
-    /* "Proposition: ...\n\n<what happened>" */
-    const char *nl = strstr(user, "\n\n");
-    char *claim = nl ? tt_strndup(user, (size_t)(nl - user)) : tt_strdup(user);
-    const char *account = nl ? nl + 2 : "";
-    const char *text = strncmp(claim, "Proposition:", 12) ? claim : claim + 12;
-    char words[16][TT_TEXT_WORD_MAX];
-    size_t n = tt_text_keywords(text, NULL, words, 16);
-    double cover = n ? tt_text_coverage((const char(*)[TT_TEXT_WORD_MAX])words, n, account) : 0;
-    free(claim);
-    return cover;
-}
-
-char *
-tt_offline_proposition(const json_t *messages, uint64_t seed)
-{
-    (void)seed;
-    bool value = s_cover(messages) >= 0.5;
-    json_t *ans = json_pack("{s:b, s:s}", "value", value, "justification",
-                            value ? "most of what the proposition says appears in what happened"
-                                  : "what happened does not mention most of the proposition");
-    char *out = tt_json_compact(ans);
-    json_decref(ans);
-    return out;
-}
-
-/* The same measure on TinyTroupe's 0..9 scale. */
-char *
-tt_offline_proposition_score(const json_t *messages, uint64_t seed)
-{
-    (void)seed;
-    int score = (int)(s_cover(messages) * 9.0 + 0.5);
-    json_t *ans = json_pack("{s:i, s:s}", "value", score, "justification",
-                            "the share of what the proposition says that appears in what "
-                            "happened");
-    char *out = tt_json_compact(ans);
-    json_decref(ans);
-    return out;
-}
-
 /* The last user message. Borrowed. */
 static const char *
 s_user(const json_t *messages)
@@ -85,6 +34,52 @@ s_user(const json_t *messages)
     return user;
 }
 
+/* "CLAIM\n\nACCOUNT" (a proposition's claim may start "Proposition:"): how
+ * much of the claim's content words (at most max_words) occur in the
+ * account, 0..1. */
+static double
+s_cover(const json_t *messages, size_t max_words)
+{
+    const char *user = s_user(messages);
+    const char *nl = strstr(user, "\n\n");
+    char *claim = nl ? tt_strndup(user, (size_t)(nl - user)) : tt_strdup(user);
+    const char *account = nl ? nl + 2 : "";
+    const char *text = strncmp(claim, "Proposition:", 12) ? claim : claim + 12;
+    char words[24][TT_TEXT_WORD_MAX];
+    size_t n = tt_text_keywords(text, NULL, words, max_words < 24 ? max_words : 24);
+    double cover =
+        n && nl ? tt_text_coverage((const char(*)[TT_TEXT_WORD_MAX])words, n, account) : 0;
+    free(claim);
+    return cover;
+}
+
+char *
+tt_offline_proposition(const json_t *messages, uint64_t seed)
+{
+    (void)seed;
+    bool value = s_cover(messages, 16) >= 0.5;
+    json_t *ans = json_pack("{s:b, s:s}", "value", value, "justification",
+                            value ? "most of what the proposition says appears in what happened"
+                                  : "what happened does not mention most of the proposition");
+    char *out = tt_json_compact(ans);
+    json_decref(ans);
+    return out;
+}
+
+/* The same measure on TinyTroupe's 0..9 scale. */
+char *
+tt_offline_proposition_score(const json_t *messages, uint64_t seed)
+{
+    (void)seed;
+    int score = (int)(s_cover(messages, 16) * 9.0 + 0.5);
+    json_t *ans = json_pack("{s:i, s:s}", "value", score, "justification",
+                            "the share of what the proposition says that appears in what "
+                            "happened");
+    char *out = tt_json_compact(ans);
+    json_decref(ans);
+    return out;
+}
+
 /* "Expectations: ...\n\n<what the person is and said>": the share of the
  * expectations' content words found in the rest, as TinyTroupe's
  * validator's 0..1 score. */
@@ -92,14 +87,7 @@ char *
 tt_offline_validation(const json_t *messages, uint64_t seed)
 {
     (void)seed;
-    const char *user = s_user(messages);
-    const char *nl = strstr(user, "\n\n");
-    char *claim = nl ? tt_strndup(user, (size_t)(nl - user)) : tt_strdup(user);
-    char words[24][TT_TEXT_WORD_MAX];
-    size_t n = tt_text_keywords(claim, NULL, words, 24);
-    double cover =
-        n && nl ? tt_text_coverage((const char(*)[TT_TEXT_WORD_MAX])words, n, nl + 2) : 0;
-    free(claim);
+    double cover = s_cover(messages, 24);
     json_t *ans = json_pack("{s:f, s:s}", "score", (double)(int)(cover * 100.0 + 0.5) / 100.0,
                             "justification",
                             cover >= 0.5 ? "most of what was expected shows in the person"

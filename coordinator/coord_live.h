@@ -17,8 +17,8 @@ typedef struct coord_live coord_live_t;
 /* Serve the report of the run in out_dir on 127.0.0.1:port (0: any free
  * port). *url is set (borrowed until stop). TT_EINVAL with *errmsg (caller
  * frees) when the port cannot be had. */
-tt_err_t coord_live_start(const char *out_dir, unsigned port, coord_live_t **out,
-                          const char **url, char **errmsg);
+tt_err_t coord_live_start(const char *out_dir, unsigned port, coord_live_t **out, const char **url,
+                          char **errmsg);
 void coord_live_stop(coord_live_t **self_p);
 
 #endif
