@@ -362,8 +362,10 @@ test_thousand_connections_at_once(void **state)
     const char *preload = getenv("LD_PRELOAD");
     if (preload && strstr(preload, "vgpreload"))
         skip(); /* valgrind runs one thread at a time: a timing test means nothing */
-    enum { N = 1000 };
-    fakellm_opts_t opts = {.latency_ms = 1000};
+    /* The latency is long enough for a slow (sanitized, busy) client to open
+     * most of its connections before the first answer comes back. */
+    enum { N = 1000, LATENCY_MS = 3000 };
+    fakellm_opts_t opts = {.latency_ms = LATENCY_MS};
     fakellm_t *f = fakellm_start(&opts);
     char *url = tt_asprintf("http://127.0.0.1:%u/v1/chat/completions", fakellm_port(f));
     CURLM *multi = curl_multi_init();
@@ -391,18 +393,20 @@ test_thousand_connections_at_once(void **state)
     int64_t ms = tt_now_ms() - t0;
     fakellm_stats_t st;
     fakellm_stats(f, &st);
-    print_message("%d requests with 1 s latency: %lld ms, %u in flight at most\n", N, (long long)ms,
-                  st.max_in_flight);
-    assert_int_equal(ok, N);
-    assert_true(st.max_in_flight >= 900);
-    assert_true(ms >= 1000); /* the latency runs from arrival: never sooner */
-    assert_true(ms < 6000);  /* concurrent, not 1000 x 1 s */
+    print_message("%d requests with %d ms latency: %lld ms, %u in flight at most\n", N, LATENCY_MS,
+                  (long long)ms, st.max_in_flight);
     for (int i = 0; i < N; i++)
         tt_buf_fini(&bufs[i]);
     free(bufs);
     curl_multi_cleanup(multi);
     free(url);
     fakellm_stop(&f);
+    assert_int_equal(ok, N);
+    /* Answered concurrently: one at a time would hold one in flight and take
+     * N x the latency; a busy machine only delays how fast they arrive. */
+    assert_true(st.max_in_flight >= N / 2);
+    assert_true(ms >= LATENCY_MS); /* the latency runs from arrival: never sooner */
+    assert_true(ms < 20 * LATENCY_MS);
 }
 
 static void
