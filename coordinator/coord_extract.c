@@ -25,6 +25,13 @@
 #define S_EXIT_USAGE  2
 #define S_WORLD_ROW   "world"
 
+/* The files of one scope: a world extraction never replaces the per-agent one. */
+static const char *
+s_base(coord_extract_scope_t scope)
+{
+    return scope == COORD_EXTRACT_WORLD ? "world-extraction" : "extraction";
+}
+
 static const char s_system[] =
     "You extract results from a simulation of people. You get an objective, perhaps the "
     "situation the people were in, the fields wanted (with hints), whose results to extract "
@@ -239,8 +246,8 @@ s_write(s_ext_t *x, const json_t *doc)
     char *body = tt_asprintf("%s\n", json_text);
     char *csv =
         coord_extract_csv(json_object_get(table, "columns"), json_object_get(table, "rows"));
-    char *jpath = tt_asprintf("%s/extraction.json", x->spec->run_dir);
-    char *cpath = tt_asprintf("%s/extraction.csv", x->spec->run_dir);
+    char *jpath = tt_asprintf("%s/%s.json", x->spec->run_dir, s_base(x->scope));
+    char *cpath = tt_asprintf("%s/%s.csv", x->spec->run_dir, s_base(x->scope));
     tt_err_t err = tt_write_file(jpath, body, strlen(body), 0644);
     if (err)
         x->err = tt_asprintf("cannot write %s: %s", jpath, strerror(errno));
@@ -282,7 +289,7 @@ s_settings(s_ext_t *x)
     return err;
 }
 
-/* Reduction rules alone: rows from the log, no model, no extraction.tlog. */
+/* Reduction rules alone: rows from the log, no model, no .tlog of answers. */
 static tt_err_t
 s_reduce_only(s_ext_t *x, coord_extract_report_t *rep)
 {
@@ -311,16 +318,21 @@ s_run(s_ext_t *x, const tt_config_t *cfg, coord_extract_report_t *rep)
                              x->scope == COORD_EXTRACT_WORLD ? "world" : "per_agent");
     if (x->rules_only)
         return s_reduce_only(x, rep);
+    char *tlog_name = tt_asprintf("%s.tlog", s_base(x->scope));
     coord_fcalls_opts_t fo = {.kind = "extraction",
                               .spec = x->spec_json,
                               .seed = x->run->seed,
                               .replay_path = spec->replay_path,
-                              .replay_name = "extraction.tlog",
+                              .replay_name = tlog_name,
                               .concurrency = spec->concurrency,
                               .reasks = -1};
-    if ((err = coord_fcalls_open(cfg, &fo, &x->fc, &x->err)) != TT_OK)
+    err = coord_fcalls_open(cfg, &fo, &x->fc, &x->err);
+    if (err) {
+        free(tlog_name);
         return err == TT_ENOTFOUND || err == TT_ECORRUPT ? TT_EINVAL : err;
-    char *log_path = tt_asprintf("%s/extraction.tlog", spec->run_dir);
+    }
+    char *log_path = tt_asprintf("%s/%s", spec->run_dir, tlog_name);
+    free(tlog_name);
     err = coord_fcalls_begin(x->fc, log_path, &x->err);
     free(log_path);
     if (err)
@@ -362,6 +374,7 @@ coord_extract_run(const coord_extract_spec_t *spec, const tt_config_t *cfg,
     coord_extract_report_t rep = {0};
     s_ext_t x = {.spec = spec};
     tt_err_t err = s_run(&x, cfg, &rep);
+    rep.base = s_base(x.scope);
     if (err && err != TT_EAGENT)
         *errmsg = x.err ? x.err : tt_strdup(tt_strerror(err));
     else
@@ -389,7 +402,9 @@ s_usage(FILE *out)
             "history from DIR/sim.tlog goes to the model with the objective; the scenario's\n"
             "\"extract\" section may give the objective, fields and reduction rules. Writes\n"
             "DIR/extraction.json, DIR/extraction.csv (one row per agent, one column per field\n"
-            "and rule) and DIR/extraction.tlog (the model's answers), replacing earlier ones.\n"
+            "and rule) and DIR/extraction.tlog (the model's answers), replacing earlier ones;\n"
+            "with --world, DIR/world-extraction.json, .csv and .tlog instead, so the\n"
+            "per-agent results stay.\n"
             "\n"
             "Options:\n"
             "  --objective TEXT       what to extract (default: the scenario's extract.objective;\n"
@@ -400,13 +415,14 @@ s_usage(FILE *out)
             "  --model NAME           the model (default: TROUPE_MODEL, then config.ini MODEL)\n"
             "  --config FILE          config.ini to read (default ./config.ini if present)\n"
             "  --concurrency K        model calls in flight\n"
-            "  --replay OLD           an earlier run DIR or its extraction.tlog: serve recorded\n"
+            "  --replay OLD           an earlier run DIR or its (world-)extraction.tlog: serve\n"
+            "                         recorded\n"
             "                         answers from it, call the model for the rest\n"
             "  --quiet                no summary line\n"
             "  --log-level LEVEL      error, warn, info, debug\n"
             "  --help\n"
             "\n"
-            "Exit status: 0 success, 1 some extraction failed (listed in extraction.json and\n"
+            "Exit status: 0 success, 1 some extraction failed (listed in the .json and\n"
             "on stderr), 2 bad usage or bad input.\n");
 }
 
@@ -499,13 +515,13 @@ coord_extract_main(int argc, char **argv)
         if (e == TT_EAGENT)
             fprintf(stderr,
                     "coordinator extract: %u of %u extractions failed (see "
-                    "%s/extraction.json)\n",
-                    rep.failed, rep.rows, o.spec.run_dir);
+                    "%s/%s.json)\n",
+                    rep.failed, rep.rows, o.spec.run_dir, rep.base);
         if (!o.spec.quiet)
             fprintf(stderr,
-                    "extract: %u row(s) in %s/extraction.json and extraction.csv%s; %llu model "
+                    "extract: %u row(s) in %s/%s.json and .csv%s; %llu model "
                     "calls, %llu replayed\n",
-                    rep.rows, o.spec.run_dir,
+                    rep.rows, o.spec.run_dir, rep.base,
                     tt_config_is_offline(&cfg) ? " (offline model: a scripted stand-in, NOT an LLM)"
                                                : "",
                     (unsigned long long)rep.llm.calls, (unsigned long long)rep.llm.replayed);

@@ -40,6 +40,7 @@ typedef struct {
 typedef struct {
     uint32_t rows;   /* agents (or 1 for the world) */
     uint32_t failed; /* rows whose extraction failed */
+    const char *base; /* "extraction" or "world-extraction": the files written */
     coord_fcalls_stats_t llm;
 } coord_extract_report_t;
 

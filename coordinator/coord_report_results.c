@@ -18,20 +18,46 @@
 
 #include "tt_mem.h"
 
-#define S_EXTRACTION "extraction.json"
+#define S_EXTRACTION       "extraction.json"
+#define S_WORLD_EXTRACTION "world-extraction.json"
+
+/* FILE in the folder of PATH, if it is a regular file there. */
+static char *
+s_sibling(const char *path, const char *file)
+{
+    const char *slash = strrchr(path, '/');
+    char *sib = slash ? tt_asprintf("%.*s/%s", (int)(slash - path), path, file) : tt_strdup(file);
+    struct stat st;
+    if (stat(sib, &st) != 0 || !S_ISREG(st.st_mode)) {
+        free(sib);
+        return NULL;
+    }
+    return sib;
+}
 
 char *
 coord_report_results_beside(const char *log_path)
 {
-    const char *slash = strrchr(log_path, '/');
-    char *path = slash ? tt_asprintf("%.*s/%s", (int)(slash - log_path), log_path, S_EXTRACTION)
-                       : tt_strdup(S_EXTRACTION);
-    struct stat st;
-    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
-        free(path);
-        return NULL;
-    }
-    return path;
+    char *path = s_sibling(log_path, S_EXTRACTION);
+    return path ? path : s_sibling(log_path, S_WORLD_EXTRACTION);
+}
+
+/* A per-agent extraction shows the world's answer of world-extraction.json
+ * beside it, when there is one and it is of the same run. */
+static void
+s_add_world(json_t *x, const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (strcmp(slash ? slash + 1 : path, S_EXTRACTION) != 0 ||
+        !json_is_null(json_object_get(x, "world_extraction")))
+        return;
+    char *wpath = s_sibling(path, S_WORLD_EXTRACTION);
+    json_t *w = wpath ? json_load_file(wpath, 0, NULL) : NULL;
+    const json_t *wrun = json_object_get(json_object_get(w, "run"), "final_hash");
+    if (wrun && json_equal(wrun, json_object_get(json_object_get(x, "run"), "final_hash")))
+        json_object_set(x, "world_extraction", json_object_get(w, "world_extraction"));
+    json_decref(w);
+    free(wpath);
 }
 
 tt_err_t
@@ -54,6 +80,7 @@ coord_report_results_attach(json_t *data, const char *path, char **errmsg)
         return TT_EINVAL;
     }
     json_object_del(x, "llm");
+    s_add_world(x, path);
     const char *ran = json_string_value(json_object_get(json_object_get(x, "run"), "final_hash"));
     const char *ours =
         json_string_value(json_object_get(json_object_get(data, "run"), "final_hash"));

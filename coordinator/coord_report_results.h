@@ -24,12 +24,13 @@
 
 #include "tt_err.h"
 
-/* extraction.json beside log_path (same directory), or NULL when there is
- * none. Caller frees. */
+/* extraction.json beside log_path (same directory), else
+ * world-extraction.json, or NULL when there is neither. Caller frees. */
 char *coord_report_results_beside(const char *log_path);
 
 /* Load the extraction file at path into data (from coord_report_data_json)
- * as "extraction". TT_EIO (unreadable) or TT_EINVAL (not an extraction), with
+ * as "extraction"; an extraction.json takes the world's answer from a
+ * world-extraction.json of the same run beside it. TT_EIO (unreadable) or TT_EINVAL (not an extraction), with
  * *errmsg saying why (caller frees); data is then unchanged. */
 tt_err_t coord_report_results_attach(json_t *data, const char *path, char **errmsg);
 

@@ -17,11 +17,17 @@ except Exception:  # pragma: no cover - depends on the environment
     _pd = None
 
 
-def _made_calls(folder):
+def _base(scope):
+    """The files `coordinator extract` writes for a scope: a world extraction goes to
+    world-extraction.*, beside (never over) the per-agent extraction.*."""
+    return "world-extraction" if scope == "world" else "extraction"
+
+
+def _made_calls(folder, base):
     """Whether an earlier extraction recorded model answers (`--replay` refuses a log
     without any)."""
     try:
-        with open(os.path.join(folder, "extraction.json"), "r", encoding="utf-8") as f:
+        with open(os.path.join(folder, base + ".json"), "r", encoding="utf-8") as f:
             llm = json.load(f).get("llm") or {}
         return bool(llm.get("calls") or llm.get("replayed"))
     except (OSError, ValueError, AttributeError):
@@ -33,7 +39,8 @@ class ResultsExtractor:
 
     Each extraction runs `coordinator extract SCRATCH --objective ... [--fields a,b]
     --per-agent|--world` on a scratch directory (SESSION/extractions/NNNN) holding a copy of
-    the session's sim.tlog, and reads the `extraction.json` it writes. A rerun of the session
+    the session's sim.tlog, and reads the `extraction.json` (or `world-extraction.json`) it
+    writes. A rerun of the session
     replays the previous run's extraction of the same number (`--replay`).
     """
 
@@ -80,12 +87,13 @@ class ResultsExtractor:
         replay = None
         if s.previous:
             old = os.path.join(s.previous, "extractions", folder_name)
-            if os.path.exists(os.path.join(old, "extraction.tlog")) and _made_calls(old):
+            if (os.path.exists(os.path.join(old, _base(scope) + ".tlog"))
+                    and _made_calls(old, _base(scope))):
                 replay = old
         if replay:
             args += ["--replay", replay]
         rc, err = run_subcommand(s, args, root, "extract")
-        path = os.path.join(scratch, "extraction.json")
+        path = os.path.join(scratch, _base(scope) + ".json")
         if not os.path.exists(path):
             raise TroupeError("coordinator extract failed (exit %d): %s" % (rc, err))
         with open(path, "r", encoding="utf-8") as f:

@@ -13,7 +13,10 @@
 #     difference (price_mentions) in the results, marked as differing;
 #   - the conversation graph of a 1,000-agent run (--slots 250, 1 step, with
 #     its 1,000 answers extracted) is drawn within 3 s of the page's start
-#     (after the results), its pairs those of the log.
+#     (after the results), its pairs those of the log; the same page sliced by
+#     a persona field shows, per group, the counts of extraction.json;
+#   - a world extraction (`extract --world`) goes to world-extraction.json
+#     beside the agents' extraction.json, and the page shows both.
 # Chromium runs as in it_report.sh: off the network, a throwaway profile.
 source "$(dirname "$0")/lib.sh"
 CHROMIUM=${TT_CHROMIUM:-/usr/bin/chromium}
@@ -35,6 +38,14 @@ for r in a b; do
     "$COORD" extract "$TMP/$r" >/dev/null 2>"$TMP/extract-$r.err" \
         || { cat "$TMP/extract-$r.err"; fail "coordinator extract $r exited $?"; }
 done
+cp "$TMP/a/extraction.json" "$TMP/a-agents.json"
+"$COORD" extract "$TMP/a" --world --objective "What did the group conclude?" --fields verdict \
+    >/dev/null 2>"$TMP/extract-world.err" || { cat "$TMP/extract-world.err"; fail "extract --world $?"; }
+cmp -s "$TMP/a/extraction.json" "$TMP/a-agents.json" || fail "extract --world changed extraction.json"
+for f in world-extraction.json world-extraction.csv world-extraction.tlog; do
+    [[ -s $TMP/a/$f ]] || fail "extract --world wrote no $f"
+done
+pass "a world extraction goes beside the agents' (world-extraction.*), which stay"
 
 ONE=$TMP/one.html
 TWO=$TMP/two.html
@@ -72,6 +83,17 @@ PY
     >/dev/null 2>"$TMP/extract-big.err" || { cat "$TMP/extract-big.err"; fail "extract (big) $?"; }
 BIG=$TMP/big.html
 "$COORD" log report "$TMP/big/sim.tlog" --html "$BIG" || fail "log report (1,000 agents) exited $?"
+# The persona field the big page is sliced by: one with two values (the two specs differ in it).
+BIG_SLICE=$(python3 - "$TMP/big/extraction.json" <<'PY'
+import json, sys
+x = json.load(open(sys.argv[1]))
+cols, rows = x["table"]["columns"], x["table"]["rows"]
+two = [c for i, c in enumerate(cols)
+       if c.startswith("persona.") and len({str(r[i]) for r in rows}) == 2]
+print(two[0] if two else "")
+PY
+)
+[[ -n $BIG_SLICE ]] || fail "no persona field of two values in the 1,000-agent extraction"
 pass "1,000-agent run and its report: $(wc -c <"$BIG") bytes"
 
 if [[ "${TT_SKIP_BROWSER:-}" == 1 ]]; then
@@ -130,14 +152,15 @@ dom "file://$TMP/csv.html" "$TMP/csv.dom.html"
 start=$(date +%s%N)
 dom "file://$BIG#graph" "$TMP/big.dom.html"
 echo "1,000-agent page: chromium start, load and dump in $((($(date +%s%N) - start) / 1000000)) ms"
+dom "file://$BIG#slice=$BIG_SLICE" "$TMP/big-sliced.html"
 
 "$COORD" log dump "$TMP/a/sim.tlog" >"$TMP/a.jsonl"
 "$COORD" log dump "$TMP/big/sim.tlog" >"$TMP/big.jsonl"
-python3 - "$TMP" "$AGENT" <<'PY'
+python3 - "$TMP" "$AGENT" "$BIG_SLICE" <<'PY'
 import html, json, re, statistics, sys
 from collections import Counter
 
-tmp, agent = sys.argv[1], sys.argv[2]
+tmp, agent, big_slice = sys.argv[1], sys.argv[2], sys.argv[3]
 read = lambda name: open(f"{tmp}/{name}", encoding="utf-8").read()
 unesc = html.unescape
 
@@ -286,7 +309,32 @@ need(heat and heat.group(0).count('class="heat"') > 0, "the heat-map has no cell
 need(len(re.findall(r"<tr data-edge", d)) == min(25, len(pairs)), "the table of pairs is short")
 need(re.search(r'<table class="data-table" data-field="support"', d), "no results at 1,000")
 need(at < 3000, f"the graph was drawn {at} ms after the page started (over 3 s)")
-print(f"ok: sliced by gender {genders}; two runs differ at step 2; graph of {edges} pairs "
+
+# --- the 1,000 answers, sliced by a persona field ---------------------------
+xbig = json.load(open(f"{tmp}/big/extraction.json"))
+brows = [dict(zip(xbig["table"]["columns"], r)) for r in xbig["table"]["rows"]]
+need(len(brows) == 1000, f"{len(brows)} rows in the 1,000-agent extraction")
+d = read("big-sliced.html")
+t = table(d, "support")
+need(f'data-slice="{big_slice}"' in t, f"support is not sliced by {big_slice}")
+groups = sorted({str(r[big_slice]) for r in brows})
+for g in groups:
+    tr = re.search(r'<tr data-group="%s">(.*?)</tr>' % re.escape(html.escape(g)), t, re.S)
+    need(tr, f"support has no row for {big_slice} = {g}")
+    shown = {unesc(c): int(n) for c, n in re.findall(r'data-cat="([^"]*)">(\d+)<', tr.group(1))}
+    want = Counter(str(r["support"]) for r in brows if str(r[big_slice]) == g)
+    need({k: v for k, v in shown.items() if v} == dict(want),
+         f"support for {g}: page {shown}, extraction.json {dict(want)}")
+
+# --- the world's answer beside the agents' ----------------------------------
+w = json.load(open(f"{tmp}/a/world-extraction.json"))
+need(w["scope"] == "world" and x["scope"] == "per_agent", "scopes of the two files")
+d = read("sliced.html")
+wt = re.search(r'<table class="data-table world-extraction".*?</table>', d, re.S)
+need(wt, "the world's answer is not on the page")
+need(unesc(str(w["world_extraction"]["verdict"])) in unesc(wt.group(0)),
+     "the world's verdict on the page is not world-extraction.json's")
+print(f"ok: sliced by gender {genders} and 1,000 answers by {big_slice} {groups}; two runs differ at step 2; graph of {edges} pairs "
       f"drawn in {ms} ms, {at} ms after the page started")
 PY
 pass "results, comparison, deep links, CSV and the 1,000-agent graph: drawn in a real browser"

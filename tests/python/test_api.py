@@ -230,7 +230,8 @@ def test_extraction_factory_and_combined_stimuli(backend, tmp_path):
     import json
     saved = json.loads(out.read_text())
     assert set(saved) == {"agent_extractions", "world_extraction"}
-    assert (tmp_path / "extract" / "extractions" / "0002" / "extraction.json").exists()
+    assert (tmp_path / "extract" / "extractions" / "0001" / "extraction.json").exists()
+    assert (tmp_path / "extract" / "extractions" / "0002" / "world-extraction.json").exists()
     control.end()
 
 

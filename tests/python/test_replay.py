@@ -51,13 +51,15 @@ def test_rerun_replays_with_zero_model_calls(backend, tmp_path, script):
     if fake_before is not None:           # nothing reached the model server
         assert backend.fake_stats() == fake_before
     # the factory's and the extractor's model answers came from the previous run's folders
-    for folder, manifest in (("factories", "factory.json"), ("extractions", "extraction.json")):
+    for folder, manifests in (("factories", ("factory.json",)),
+                              ("extractions", ("extraction.json", "world-extraction.json"))):
         root = os.path.join(out, folder)
         if not os.path.isdir(root):
             continue
         for n in sorted(os.listdir(root)):
             if not n.isdigit():
                 continue
+            manifest = next(m for m in manifests if os.path.exists(os.path.join(root, n, m)))
             with open(os.path.join(root, n, manifest), encoding="utf-8") as f:
                 llm = json.load(f)["llm"]
             with open(os.path.join(out + ".previous", folder, n, manifest), encoding="utf-8") as f:

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "coord_extract.h"
 #include "coord_extract_impl.h"
@@ -246,14 +247,16 @@ s_expected_cell(const json_t *v)
     return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
 }
 
-/* extraction.json's table and extraction.csv hold the same rows and values,
- * and the table agrees with agent_extractions and reductions. */
+/* BASE.json's table and BASE.csv hold the same rows and values, and the
+ * table agrees with agent_extractions and reductions. */
 static void
-s_check_agreement(const char *dir)
+s_check_agreement_of(const char *dir, const char *base)
 {
-    json_t *doc = s_load(dir, "extraction.json"), *table = json_object_get(doc, "table");
+    char *file = tt_asprintf("%s.json", base);
+    json_t *doc = s_load(dir, file), *table = json_object_get(doc, "table");
+    free(file);
     json_t *cols = json_object_get(table, "columns"), *rows = json_object_get(table, "rows");
-    char *path = tt_asprintf("%s/extraction.csv", dir);
+    char *path = tt_asprintf("%s/%s.csv", dir, base);
     char *csv = tt_test_read_file(path, NULL);
     assert_non_null(csv);
     json_t *records = s_parse_csv(csv);
@@ -284,6 +287,12 @@ s_check_agreement(const char *dir)
     free(csv);
     free(path);
     json_decref(doc);
+}
+
+static void
+s_check_agreement(const char *dir)
+{
+    s_check_agreement_of(dir, "extraction");
 }
 
 static json_t *
@@ -449,11 +458,22 @@ test_world_scope_and_free_form(void **state)
     coord_extract_spec_t spec = {.run_dir = dir,
                                  .quiet = true,
                                  .objective = "What did the group conclude?",
-                                 .scope = COORD_EXTRACT_WORLD};
+                                 .scope = COORD_EXTRACT_PER_AGENT};
     coord_extract_report_t rep;
     assert_int_equal(coord_extract_run(&spec, &cfg, &rep, &err), TT_OK);
+    spec.scope = COORD_EXTRACT_WORLD;
+    assert_int_equal(coord_extract_run(&spec, &cfg, &rep, &err), TT_OK);
     assert_int_equal(rep.rows, 1);
-    json_t *doc = s_load(dir, "extraction.json");
+    assert_string_equal(rep.base, "world-extraction");
+    /* the world's files beside the agents', which stay */
+    json_t *agents = s_load(dir, "extraction.json");
+    assert_string_equal(tt_json_str(agents, "scope", ""), "per_agent");
+    json_decref(agents);
+    s_check_agreement(dir);
+    char *tlog = tt_asprintf("%s/world-extraction.tlog", dir);
+    assert_int_equal(access(tlog, F_OK), 0);
+    free(tlog);
+    json_t *doc = s_load(dir, "world-extraction.json");
     assert_string_equal(tt_json_str(doc, "scope", ""), "world");
     assert_true(json_is_object(json_object_get(doc, "world_extraction")));
     assert_int_equal(json_object_size(json_object_get(doc, "agent_extractions")), 0);
@@ -462,7 +482,7 @@ test_world_scope_and_free_form(void **state)
     assert_string_equal(json_string_value(json_array_get(cols, 0)), "name");
     assert_string_equal(json_string_value(json_array_get(cols, 1)), "summary");
     assert_non_null(strstr(json_string_value(s_cell(doc, "world", "summary")), "spoke 5 times"));
-    s_check_agreement(dir);
+    s_check_agreement_of(dir, "world-extraction");
     json_decref(doc);
     tt_config_fini(&cfg);
     tt_test_rmtree(dir);
