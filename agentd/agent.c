@@ -22,6 +22,20 @@
 #include "tt_mem.h"
 #include "tt_prompt.h"
 
+/* Open the agent's memory; a damaged one is never used: it is discarded, so
+ * it opens empty and the coordinator rebuilds the agent from the log. */
+static tt_err_t
+s_open_memory(agent_t *a)
+{
+    tt_err_t err = tt_memory_open(a->dir, &a->memory);
+    if (err != TT_ECORRUPT)
+        return err;
+    TT_LOG_WARN("%s: memory in %s is damaged: discarding it (rebuilt from the log)", a->name,
+                a->dir);
+    err = tt_memory_discard(a->dir);
+    return err ? err : tt_memory_open(a->dir, &a->memory);
+}
+
 /* Bring the memory to this run and to committed_step; claim it. */
 static tt_err_t
 s_prepare_memory(agent_t *a, const Tt__Assign *as, char **errmsg)
@@ -161,7 +175,7 @@ agent_new(const Tt__Assign *as, uint32_t index, uint32_t incarnation, const char
     }
     tt_buf_fini(&defs);
     tt_buf_fini(&cons);
-    if (!err && (err = tt_memory_open(a->dir, &a->memory)) != TT_OK)
+    if (!err && (err = s_open_memory(a)) != TT_OK)
         *errmsg =
             tt_asprintf("%s: cannot open memory in %s: %s", a->name, a->dir, tt_strerror(err));
     if (!err)

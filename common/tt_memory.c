@@ -47,6 +47,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "tt_file.h"
 #include "tt_log.h"
@@ -345,6 +346,9 @@ tt_memory_open(const char *dir, tt_memory_t **out)
     tt_err_t err = s_mkdirs(dir);
     if (err != TT_OK)
         return err;
+    err = tt_memory_impl_check_file(dir);
+    if (err != TT_OK)
+        return err;
     tt_memory_t *m = tt_new(tt_memory_t);
     const char *what = "mdb_env_create";
     int rc = mdb_env_create(&m->env);
@@ -375,6 +379,22 @@ tt_memory_open(const char *dir, tt_memory_t **out)
         return err;
     }
     *out = m;
+    return TT_OK;
+}
+
+tt_err_t
+tt_memory_discard(const char *dir)
+{
+    TT_ASSERT(dir && *dir);
+    static const char *const files[] = {"data.mdb", "lock.mdb"};
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+        char *path = tt_asprintf("%s/%s", dir, files[i]);
+        int rc = unlink(path);
+        int e = errno;
+        free(path);
+        if (rc != 0 && e != ENOENT)
+            return TT_EIO;
+    }
     return TT_OK;
 }
 

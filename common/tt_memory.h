@@ -42,9 +42,13 @@ typedef struct {
     uint32_t step;
 } tt_memory_hit_t;
 
-/* Open (creating dir and environment, mode 0700/0600) and clear stale readers. */
+/* Open (creating dir and environment, mode 0700/0600) and clear stale readers.
+ * TT_ECORRUPT: the file is damaged and was not handed to LMDB. */
 tt_err_t tt_memory_open(const char *dir, tt_memory_t **out);
 void tt_memory_close(tt_memory_t **self_p);
+/* Remove a damaged memory's files (tt_memory_open said TT_ECORRUPT), so the
+ * next open starts empty and the agent is rebuilt from the log. */
+tt_err_t tt_memory_discard(const char *dir);
 
 /* Last committed step (0 = nothing committed). */
 uint32_t tt_memory_last_step(const tt_memory_t *m);

@@ -119,4 +119,8 @@ tt_memory_impl_state_key(uint8_t key[TT_MEMORY_STATE_KEY_LEN], uint32_t step)
     tt_memory_impl_be32_put(key + 4, step);
 }
 
+/* data.mdb in dir checked before LMDB maps it (tt_memory_check.c):
+ * TT_ECORRUPT, logged with the reason, if it is damaged. */
+tt_err_t tt_memory_impl_check_file(const char *dir);
+
 #endif

@@ -323,12 +323,38 @@ s_key(zframe_t *id, char *key, size_t cap)
     tt_hex(zframe_data(id), n, key);
 }
 
+/* A child whose socket went away is usually on its way out (an agentd
+ * stopping on a fault closes its socket before it exits, and a sanitizer's
+ * exit checks take a while): wait a moment for it, so the death recorded is
+ * its exit status rather than "unreachable", then reap it. */
+static bool
+s_exit_status(coord_peer_t *p, char *why, size_t cap)
+{
+    int64_t deadline = tt_now_ms() + 3000;
+    int status;
+    for (;;) {
+        pid_t r = waitpid(p->pid, &status, WNOHANG);
+        if (r == p->pid)
+            break;
+        if (r < 0 || tt_now_ms() >= deadline)
+            return false;
+        usleep(10 * 1000);
+    }
+    p->pid = -p->pid; /* reaped: never signal it again */
+    snprintf(why, cap, "exited with status %d",
+             WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+    return true;
+}
+
 void
 coord_peer_dead(coord_t *c, coord_peer_t *p, const char *why)
 {
     if (p->state == COORD_PEER_DEAD)
         return;
     p->state = COORD_PEER_DEAD;
+    char status[64];
+    if (p->pid > 0 && strcmp(why, "unreachable") == 0 && s_exit_status(p, status, sizeof status))
+        why = status;
     snprintf(c->last_death, sizeof c->last_death, "%s", why);
     TT_LOG_WARN("agentd on %s (pid %d) is dead (%s): moving its agents", p->host ? p->host : "?",
                 p->pid > 0 ? (int)p->pid : (int)-p->pid, why);

@@ -120,6 +120,35 @@ env "${ENVS[@]}" "$COORD" run "$SC" --out "$d" --steps 1 --quiet --llm openai 2>
 refuse "the run began with model gpt-5-mini, this resume has another-model" --llm openai --config "$TMP/model.ini"
 pass "resume refuses another seed, provider, model or config; the same settings resume"
 
+# 1 (part). A damaged agent memory is never used: 4 KiB of random bytes over
+# its start, a cut data.mdb (SIGBUS if mapped) or random meta pages are found
+# before LMDB maps the file; `agentd --dump-memory` says so (exit 1), and a
+# --resume discards it and rebuilds the agent from the log: the run ends as an
+# undamaged resume does. (Flipped bytes in data pages are not detected yet.)
+d=$TMP/damage-clean
+"$COORD" run "$SC" --out "$d" --steps 2 --quiet 2>/dev/null
+"$COORD" run "$SC" --out "$d" --steps 4 --quiet --resume 2>/dev/null
+clean=$(stats "$d/sim.tlog" final_hash)
+for kind in start4k cut meta; do
+    d=$TMP/damage-$kind
+    "$COORD" run "$SC" --out "$d" --steps 2 --quiet 2>/dev/null
+    mem=$d/agents/$(ls "$d/agents" | head -1)
+    f=$mem/data.mdb
+    case $kind in
+    start4k) head -c 4096 /dev/urandom | dd of="$f" conv=notrunc status=none ;;
+    cut) truncate -s $(($(stat -c %s "$f") / 2)) "$f" ;;
+    meta) head -c $((2 * $(getconf PAGESIZE))) /dev/urandom | dd of="$f" conv=notrunc status=none ;;
+    esac
+    rc=0; "$AGENTD" --dump-memory "$mem" >/dev/null 2>"$d.dump" || rc=$?
+    [[ $rc -eq 1 ]] || { cat "$d.dump"; fail "dump of a $kind-damaged memory: exit $rc, want 1"; }
+    assert_contains "$d.dump" "damaged"
+    "$COORD" run "$SC" --out "$d" --steps 4 --quiet --resume 2>"$d.err" \
+        || { tail "$d.err"; fail "resume over a $kind-damaged memory"; }
+    assert_contains "$d.err" "is damaged: discarding it"
+    [[ $(stats "$d/sim.tlog" final_hash) == "$clean" ]] || fail "$kind-damaged memory: final hash"
+done
+pass "a damaged agent memory (random start, cut file, random meta pages) is found, discarded and rebuilt"
+
 # 3. A full agent-memory disk is an agent crash, never a step's content: the
 # agentd stops, the coordinator moves and rebuilds its agents, and when the
 # disk stays full the run fails (exit 1) with no failed step in the log.
