@@ -457,7 +457,7 @@ s_phase_actions(agent_turn_t *t)
         if (!strcmp(type, "DONE") || s_repeats(t, act, before))
             break;
         s_commit_action(t, act);
-        if (!strcmp(type, "RECALL"))
+        if (!strcmp(type, "RECALL") || !strcmp(type, "RECALL_WITH_FULL_SCAN"))
             json_array_append(t->pending_recalls, act);
         else
             s_handle(t, act, NULL, 0);
