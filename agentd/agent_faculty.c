@@ -32,9 +32,11 @@ typedef struct {
 
 static const s_builtin_t s_builtins[] = {
     {"recall",
-     {"RECALL", NULL},
+     {"RECALL", "RECALL_WITH_FULL_SCAN", NULL},
      "  - RECALL: try to remember something; content is a few keywords about it. What you "
-     "remember comes back to you as a THOUGHT within this same step.\n",
+     "remember comes back to you as a THOUGHT within this same step.\n"
+     "  - RECALL_WITH_FULL_SCAN: remember everything about a topic, going through all your "
+     "memories, when nothing must be missed; content as for RECALL. Slower to read.\n",
      "- When you are asked about the past or need a fact you may have heard before, RECALL it "
      "before answering; if nothing comes back, say you do not remember.\n"},
     {"documents",
@@ -135,7 +137,8 @@ agent_faculty_setup(agent_t *a, tt_buf_t *defs, tt_buf_t *cons, char **errmsg)
 bool
 agent_faculty_needs_followup(const char *type)
 {
-    return !strcmp(type, "RECALL") || !strcmp(type, "CONSULT") || !strcmp(type, "LIST_DOCUMENTS") ||
+    return !strcmp(type, "RECALL") || !strcmp(type, "RECALL_WITH_FULL_SCAN") ||
+           !strcmp(type, "CONSULT") || !strcmp(type, "LIST_DOCUMENTS") ||
            !strcmp(type, "LIST_EVENTS");
 }
 
@@ -212,17 +215,50 @@ s_recall_episodes(agent_t *a, const char *query, tt_buf_t *out, int *found)
     free(items);
 }
 
+/* RECALL_WITH_FULL_SCAN: every episodic item, what was told and what was done,
+ * that holds a content word of the query, oldest first, up to the buffer's
+ * cap. TinyTroupe has the model read each memory; here the scan is lexical
+ * and makes no model call. */
 static void
-s_recall(agent_t *a, const char *query, const float *qvec, uint32_t dim, json_t *results)
+s_recall_all_episodes(agent_t *a, const char *query, tt_buf_t *out, int *found)
 {
+    char words[16][TT_TEXT_WORD_MAX];
+    size_t n_words = tt_text_keywords(query, NULL, words, 16);
+    char **items = NULL;
+    size_t n = 0;
+    if (!n_words || tt_memory_episodes_since(a->memory, 0, &items, &n) != TT_OK)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        json_t *item = json_loads(items[i], 0, NULL);
+        const char *text = s_item_text(item);
+        double score = tt_text_coverage((const char(*)[TT_TEXT_WORD_MAX])words, n_words, text);
+        if (score > 0 && tt_buf_addf(out, "AT %s (%s)\nRELEVANT CONTENT: %s\n\n",
+                                     tt_json_str(item, "simulation_timestamp", ""),
+                                     tt_json_str(item, "type", ""), text) == TT_OK)
+            (*found)++;
+        json_decref(item);
+        free(items[i]);
+    }
+    free(items);
+}
+
+static void
+s_recall(agent_t *a, const char *type, const char *query, const float *qvec, uint32_t dim,
+         json_t *results)
+{
+    bool full = !strcmp(type, "RECALL_WITH_FULL_SCAN");
     tt_buf_t out;
-    tt_buf_init(&out, 1 << 20);
+    tt_buf_init(&out, full ? AGENT_FULL_SCAN_BYTES : 1 << 20);
     int found = 0;
-    s_recall_episodes(a, query, &out, &found);
-    if (qvec && dim) {
-        tt_memory_hit_t hits[AGENT_RECALL_TOP_K];
+    if (full)
+        s_recall_all_episodes(a, query, &out, &found);
+    else
+        s_recall_episodes(a, query, &out, &found);
+    size_t top_k = full ? tt_memory_semantic_count(a->memory) : AGENT_RECALL_TOP_K;
+    if (qvec && dim && top_k) {
+        tt_memory_hit_t *hits = tt_calloc(top_k, sizeof *hits);
         size_t n = 0;
-        if (tt_memory_search(a->memory, false, qvec, dim, AGENT_RECALL_TOP_K, hits, &n) == TT_OK) {
+        if (tt_memory_search(a->memory, false, qvec, dim, top_k, hits, &n) == TT_OK) {
             for (size_t i = 0; i < n; i++) {
                 json_t *item = json_loads(hits[i].text, 0, NULL);
                 if (hits[i].score >= 0.15f)
@@ -235,13 +271,14 @@ s_recall(agent_t *a, const char *query, const float *qvec, uint32_t dim, json_t 
                 tt_memory_hit_fini(&hits[i]);
             }
         }
+        free(hits);
     }
     if (!found)
         tt_buf_addf(&out,
                     "I cannot remember anything more about \"%s\". I will go on with what "
                     "I know.",
                     query);
-    s_result(results, "RECALL", query, tt_buf_str(&out));
+    s_result(results, type, query, tt_buf_str(&out));
     tt_buf_fini(&out);
 }
 
@@ -363,8 +400,8 @@ agent_faculty_handle(agent_t *a, const json_t *action, tt_memory_batch_t *batch,
 {
     const char *type = tt_json_str(action, "type", "");
     const char *content = tt_json_str(action, "content", "");
-    if (!strcmp(type, "RECALL"))
-        s_recall(a, content, qvec, dim, results);
+    if (!strcmp(type, "RECALL") || !strcmp(type, "RECALL_WITH_FULL_SCAN"))
+        s_recall(a, type, content, qvec, dim, results);
     else if (!strcmp(type, "LIST_DOCUMENTS"))
         s_list_documents(a, results);
     else if (!strcmp(type, "CONSULT"))

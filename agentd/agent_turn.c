@@ -7,18 +7,20 @@
  *      RECALL     embed RECALL queries for the semantic search
  *      CONSOLIDATE  episode -> memories (one call), then EMBED_MEMORIES
  *      COMMIT     one LMDB write transaction, then the answer is ready
- *  Every model call goes through s_call(), which serves it from the recorded
+ *  Every model call goes through agent_turn_call(), which serves it from the recorded
  *  exchanges when it can. Local embeddings (the offline model's, or
  *  EMBEDDING_MODEL=local) are computed inline and are not model calls.
  */
 #define TT_LOG_MODULE "turn"
 #include "agent_turn.h"
+#include "agent_turn_impl.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "agent_faculty.h"
+#include "agent_quality.h"
 #include "tt_hash.h"
 #include "tt_json.h"
 #include "tt_log.h"
@@ -29,52 +31,6 @@
 #include "tt_time.h"
 
 #define S_DOC_CHUNK 1200 /* bytes per grounding-document chunk */
-
-typedef enum {
-    PH_DOCS,
-    PH_RETRIEVE,
-    PH_TURN,
-    PH_ACTIONS,
-    PH_RECALL,
-    PH_CONSOLIDATE,
-    PH_EMBED_MEMORIES,
-    PH_COMMIT,
-    PH_DONE,
-} s_phase_t;
-
-struct agent_turn {
-    agent_t *a;
-    tt_llm_t *llm;
-    const Tt__Step *step;
-    uint64_t id;
-    s_phase_t phase;
-    bool waiting;
-    int64_t started_ms;
-    tt_llm_result_t *result; /* the last call's result, being consumed */
-    bool *recorded_used;
-    /* what the turn accumulates */
-    json_t *stimuli;        /* [{type, content, source}] */
-    json_t *stimulus_items; /* episodic items (objects), written at commit */
-    json_t *action_items;
-    json_t *actions;         /* committed actions */
-    json_t *answer;          /* last parsed answer */
-    json_t *results;         /* faculty results awaiting a follow-up */
-    json_t *messages;        /* current conversation with the model */
-    json_t *memories;        /* retrieved memory texts */
-    json_t *pending_recalls; /* RECALL actions waiting for query vectors */
-    json_t *consolidated;    /* texts to embed into semantic memory */
-    json_t *doc_chunks;      /* [{name, chunk, text}] to embed */
-    int followups;
-    tt_memory_batch_t *batch;
-    bool failed;
-    bool fenced;
-    tt_err_t memory_err; /* the step's memory could not be committed */
-    /* the answer */
-    Tt__Actions answer_msg;
-    Tt__Exchange **exchanges;
-    Tt__ExchangeTelemetry **telemetry;
-    size_t n_exchanges;
-};
 
 static bool
 s_remote_embeddings(const agent_t *a)
@@ -111,10 +67,8 @@ s_record(agent_turn_t *t, const tt_llm_result_t *r)
     t->telemetry[t->n_exchanges++] = tm;
 }
 
-static void s_fail(agent_turn_t *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void
-s_fail(agent_turn_t *t, const char *fmt, ...)
+void
+agent_turn_fail(agent_turn_t *t, const char *fmt, ...)
 {
     char msg[512];
     va_list ap;
@@ -133,8 +87,8 @@ s_fail(agent_turn_t *t, const char *fmt, ...)
 
 /* Serve from the recorded exchanges or submit. Returns true when t->result is
  * ready now; false when the turn must wait (or failed). */
-static bool
-s_call(agent_turn_t *t, tt_llm_request_t **req)
+bool
+agent_turn_call(agent_turn_t *t, tt_llm_request_t **req)
 {
     uint8_t digest[TT_SHA256_LEN];
     tt_llm_request_digest(t->llm, *req, digest);
@@ -148,7 +102,7 @@ s_call(agent_turn_t *t, tt_llm_request_t **req)
     }
     if (st->rebuild) {
         tt_llm_request_destroy(req);
-        s_fail(t, "rebuild needs a model call the log does not hold");
+        agent_turn_fail(t, "rebuild needs a model call the log does not hold");
         return false;
     }
     if (st->n_recorded && !t->answer_msg.divergence) {
@@ -164,16 +118,16 @@ s_call(agent_turn_t *t, tt_llm_request_t **req)
 }
 
 /* Take the ready result: record it; false (and the turn fails) if it failed. */
-static tt_llm_result_t *
-s_take(agent_turn_t *t)
+tt_llm_result_t *
+agent_turn_take(agent_turn_t *t)
 {
     tt_llm_result_t *r = t->result;
     t->result = NULL;
     if (!r)
         return NULL;
     if (r->err) {
-        s_fail(t, "%s call failed: %s", r->purpose ? r->purpose : "model",
-               r->error_text ? r->error_text : tt_strerror(r->err));
+        agent_turn_fail(t, "%s call failed: %s", r->purpose ? r->purpose : "model",
+                        r->error_text ? r->error_text : tt_strerror(r->err));
         tt_llm_result_destroy(&r);
         return NULL;
     }
@@ -268,12 +222,12 @@ s_phase_docs(agent_turn_t *t)
                 json_array_append_new(texts, json_string(tt_json_str(d, "text", "")));
             tt_llm_request_t *req = s_embed_request(t, texts);
             json_decref(texts);
-            if (!s_call(t, &req))
+            if (!agent_turn_call(t, &req))
                 return;
         }
     }
     tt_llm_result_t *r = NULL;
-    if (s_remote_embeddings(a) && !(r = s_take(t)))
+    if (s_remote_embeddings(a) && !(r = agent_turn_take(t)))
         return;
     /* Documents are not part of any step: commit them now, at the step the
      * memory already holds, so this very turn can list and consult them. */
@@ -292,7 +246,7 @@ s_phase_docs(agent_turn_t *t)
     tt_llm_result_destroy(&r);
     tt_err_t err = tt_memory_commit(a->memory, &docs, a->owner);
     if (err) {
-        s_fail(t, "cannot store documents: %s", tt_strerror(err));
+        agent_turn_fail(t, "cannot store documents: %s", tt_strerror(err));
         return;
     }
     t->phase = PH_RETRIEVE;
@@ -352,10 +306,10 @@ s_phase_retrieve(agent_turn_t *t)
         free(q);
         tt_llm_request_t *req = s_embed_request(t, texts);
         json_decref(texts);
-        if (!s_call(t, &req))
+        if (!agent_turn_call(t, &req))
             return;
     }
-    tt_llm_result_t *r = s_take(t);
+    tt_llm_result_t *r = agent_turn_take(t);
     if (!r)
         return;
     if (r->n_vectors)
@@ -406,16 +360,16 @@ s_phase_turn(agent_turn_t *t)
             t->messages = s_first_messages(t);
         if (!t->a->turn_schema)
             t->a->turn_schema = tt_turn_schema(&t->a->rules);
-        tt_llm_request_t *req = tt_llm_request_chat(t->followups ? "followup" : "turn", t->messages,
-                                                    "agent_turn", t->a->turn_schema);
+        tt_llm_request_t *req = tt_llm_request_chat(
+            agent_quality_purpose(t), agent_quality_messages(t), "agent_turn", t->a->turn_schema);
         tt_llm_request_set_checker(req, tt_turn_check, &t->a->rules);
         tt_llm_request_set_seed(req, t->a->seed);
         if (t->a->config.temperature >= 0)
             tt_llm_request_set_temperature(req, t->a->config.temperature);
-        if (!s_call(t, &req))
+        if (!agent_turn_call(t, &req))
             return;
     }
-    tt_llm_result_t *r = s_take(t);
+    tt_llm_result_t *r = agent_turn_take(t);
     if (!r)
         return;
     json_decref(t->answer);
@@ -424,13 +378,13 @@ s_phase_turn(agent_turn_t *t)
     tt_llm_result_destroy(&r);
     if (!json_is_object(t->answer)) {
         free(content);
-        s_fail(t, "the model's answer could not be read as a turn");
+        agent_turn_fail(t, "the model's answer could not be read as a turn");
         return;
     }
     json_t *prev = json_string(content);
     json_object_set_new(t->answer, "_raw", prev);
     free(content);
-    t->phase = PH_ACTIONS;
+    t->phase = agent_quality_next(t);
 }
 
 /* The agent's last non-DONE action, for the repetition guard. */
@@ -503,7 +457,7 @@ s_phase_actions(agent_turn_t *t)
         if (!strcmp(type, "DONE") || s_repeats(t, act, before))
             break;
         s_commit_action(t, act);
-        if (!strcmp(type, "RECALL"))
+        if (!strcmp(type, "RECALL") || !strcmp(type, "RECALL_WITH_FULL_SCAN"))
             json_array_append(t->pending_recalls, act);
         else
             s_handle(t, act, NULL, 0);
@@ -533,10 +487,10 @@ s_phase_recall(agent_turn_t *t)
                 json_array_append_new(texts, json_string(tt_json_str(act, "content", "")));
             tt_llm_request_t *req = s_embed_request(t, texts);
             json_decref(texts);
-            if (!s_call(t, &req))
+            if (!agent_turn_call(t, &req))
                 return;
         }
-        if (!(r = s_take(t)))
+        if (!(r = agent_turn_take(t)))
             return;
     }
     size_t i;
@@ -633,10 +587,10 @@ s_phase_consolidate(agent_turn_t *t)
         json_decref(msgs);
         tt_llm_request_set_checker(req, s_check_consolidation, NULL);
         tt_llm_request_set_seed(req, a->seed);
-        if (!s_call(t, &req))
+        if (!agent_turn_call(t, &req))
             return;
     }
-    tt_llm_result_t *r = s_take(t);
+    tt_llm_result_t *r = agent_turn_take(t);
     if (!r)
         return;
     t->consolidated = r->parsed ? json_incref(r->parsed) : json_array();
@@ -654,10 +608,10 @@ s_phase_embed_memories(agent_turn_t *t)
     if (s_remote_embeddings(t->a)) {
         if (!t->result) {
             tt_llm_request_t *req = s_embed_request(t, t->consolidated);
-            if (!s_call(t, &req))
+            if (!agent_turn_call(t, &req))
                 return;
         }
-        if (!(r = s_take(t)))
+        if (!(r = agent_turn_take(t)))
             return;
     }
     size_t i;
@@ -808,6 +762,7 @@ agent_turn_new(agent_t *a, tt_llm_t *llm, const Tt__Step *step, uint64_t id)
     t->memories = json_array();
     t->pending_recalls = json_array();
     t->batch = tt_memory_batch_new(step->step);
+    t->qc_best_total = -1;
     tt__actions__init(&t->answer_msg);
     s_store_stimuli(t);
     t->phase = step->perceive_only ? PH_COMMIT : PH_DOCS;
@@ -829,6 +784,12 @@ agent_turn_run(agent_turn_t *t)
             break;
         case PH_TURN:
             s_phase_turn(t);
+            break;
+        case PH_JUDGE:
+            agent_quality_judge(t);
+            break;
+        case PH_CORRECT:
+            agent_quality_correct(t);
             break;
         case PH_ACTIONS:
             s_phase_actions(t);
@@ -894,6 +855,7 @@ agent_turn_destroy(agent_turn_t **self_p)
         return;
     tt_llm_result_destroy(&t->result);
     tt_memory_batch_destroy(&t->batch);
+    agent_quality_fini(t);
     json_decref(t->stimuli);
     json_decref(t->stimulus_items);
     json_decref(t->action_items);

@@ -56,6 +56,13 @@ tt_config_init(tt_config_t *cfg)
     cfg->contextual_retrieval = true;
     cfg->retrieval_top_k = 7;
     cfg->action_max_attempts = 2;
+    /* TinyTroupe's shipped [ActionGenerator] values */
+    cfg->quality_checks = false;
+    cfg->qc_regeneration = true;
+    cfg->qc_direct_correction = false;
+    cfg->qc_persona_adherence = true;
+    cfg->qc_continue_on_failure = true;
+    cfg->quality_threshold = 5;
     cfg->parallel_agent_actions = true;
     cfg->rai_harmful_content = true;
     cfg->rai_copyright = true;
@@ -221,6 +228,19 @@ static const s_key_t s_keys[] = {
      S_OFF(contextual_retrieval), 0, 0},
     {"Cognition", "RETRIEVAL_TOP_K", S_INT, S_OFF(retrieval_top_k), 1, 100},
     {"ActionGenerator", "MAX_ATTEMPTS", S_INT, S_OFF(action_max_attempts), 1, 20},
+    {"ActionGenerator", "ENABLE_QUALITY_CHECKS", S_BOOL, S_OFF(quality_checks), 0, 0},
+    {"ActionGenerator", "ENABLE_REGENERATION", S_BOOL, S_OFF(qc_regeneration), 0, 0},
+    {"ActionGenerator", "ENABLE_DIRECT_CORRECTION", S_BOOL, S_OFF(qc_direct_correction), 0, 0},
+    {"ActionGenerator", "ENABLE_QUALITY_CHECK_FOR_PERSONA_ADHERENCE", S_BOOL,
+     S_OFF(qc_persona_adherence), 0, 0},
+    {"ActionGenerator", "ENABLE_QUALITY_CHECK_FOR_SELFCONSISTENCY", S_BOOL,
+     S_OFF(qc_selfconsistency), 0, 0},
+    {"ActionGenerator", "ENABLE_QUALITY_CHECK_FOR_FLUENCY", S_BOOL, S_OFF(qc_fluency), 0, 0},
+    {"ActionGenerator", "ENABLE_QUALITY_CHECK_FOR_SUITABILITY", S_BOOL, S_OFF(qc_suitability), 0,
+     0},
+    {"ActionGenerator", "ENABLE_QUALITY_CHECK_FOR_SIMILARITY", S_BOOL, S_OFF(qc_similarity), 0, 0},
+    {"ActionGenerator", "CONTINUE_ON_FAILURE", S_BOOL, S_OFF(qc_continue_on_failure), 0, 0},
+    {"ActionGenerator", "QUALITY_THRESHOLD", S_INT, S_OFF(quality_threshold), 0, 9},
     {"Simulation", "PARALLEL_AGENT_ACTIONS", S_BOOL, S_OFF(parallel_agent_actions), 0, 0},
     {"Simulation", "RAI_HARMFUL_CONTENT_PREVENTION", S_BOOL, S_OFF(rai_harmful_content), 0, 0},
     {"Simulation", "RAI_COPYRIGHT_INFRINGEMENT_PREVENTION", S_BOOL, S_OFF(rai_copyright), 0, 0},
@@ -491,6 +511,16 @@ tt_config_to_json(const tt_config_t *c)
         json_object_set_new(j, "freq_penalty", json_real(c->freq_penalty));
     if (c->presence_penalty != 0)
         json_object_set_new(j, "presence_penalty", json_real(c->presence_penalty));
+    /* only when on, so that a config without quality checks keeps its digest */
+    if (c->quality_checks)
+        json_object_set_new(
+            j, "action_quality",
+            json_pack("{s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:i}", "regeneration",
+                      c->qc_regeneration, "direct_correction", c->qc_direct_correction,
+                      "persona_adherence", c->qc_persona_adherence, "selfconsistency",
+                      c->qc_selfconsistency, "fluency", c->qc_fluency, "suitability",
+                      c->qc_suitability, "similarity", c->qc_similarity, "continue_on_failure",
+                      c->qc_continue_on_failure, "threshold", c->quality_threshold));
     return j;
 }
 
@@ -575,6 +605,19 @@ tt_config_from_json(tt_config_t *c, const json_t *j)
     s_json_bool(j, "contextual_retrieval", &c->contextual_retrieval);
     s_json_int(j, "retrieval_top_k", &c->retrieval_top_k);
     s_json_int(j, "action_max_attempts", &c->action_max_attempts);
+    const json_t *q = json_object_get(j, "action_quality");
+    c->quality_checks = json_is_object(q);
+    if (c->quality_checks) {
+        s_json_bool(q, "regeneration", &c->qc_regeneration);
+        s_json_bool(q, "direct_correction", &c->qc_direct_correction);
+        s_json_bool(q, "persona_adherence", &c->qc_persona_adherence);
+        s_json_bool(q, "selfconsistency", &c->qc_selfconsistency);
+        s_json_bool(q, "fluency", &c->qc_fluency);
+        s_json_bool(q, "suitability", &c->qc_suitability);
+        s_json_bool(q, "similarity", &c->qc_similarity);
+        s_json_bool(q, "continue_on_failure", &c->qc_continue_on_failure);
+        s_json_int(q, "threshold", &c->quality_threshold);
+    }
     s_json_bool(j, "rai_harmful_content", &c->rai_harmful_content);
     s_json_bool(j, "rai_copyright", &c->rai_copyright);
     s_json_int(j, "heartbeat_ms", &c->heartbeat_ms);

@@ -52,7 +52,18 @@ typedef struct {
     bool contextual_retrieval;
     int retrieval_top_k;
     /* [ActionGenerator] */
-    int action_max_attempts; /* malformed-output retries per call */
+    int action_max_attempts; /* malformed-output retries per call; also the
+                                quality checks' regenerations and corrections */
+    bool quality_checks;     /* ENABLE_QUALITY_CHECKS (tt_quality.h) */
+    bool qc_regeneration;    /* ENABLE_REGENERATION */
+    bool qc_direct_correction;
+    bool qc_persona_adherence; /* ENABLE_QUALITY_CHECK_FOR_PERSONA_ADHERENCE */
+    bool qc_selfconsistency;
+    bool qc_fluency;
+    bool qc_suitability;
+    bool qc_similarity;
+    bool qc_continue_on_failure; /* CONTINUE_ON_FAILURE: keep the best attempt */
+    int quality_threshold;       /* QUALITY_THRESHOLD, 0..9 */
     /* [Simulation] */
     bool parallel_agent_actions; /* false: one agent acts at a time */
     bool rai_harmful_content;

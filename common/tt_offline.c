@@ -13,6 +13,7 @@
 #include "tt_hash.h"
 #include "tt_json.h"
 #include "tt_mem.h"
+#include "tt_quality.h"
 
 json_t *tt_offline_agent_turn(const json_t *messages, uint64_t seed);
 json_t *tt_offline_consolidation(const json_t *messages, uint64_t seed);
@@ -24,6 +25,8 @@ char *tt_offline_dimensions(const json_t *messages, uint64_t seed);
 char *tt_offline_sample_plan(const json_t *messages, uint64_t seed);
 char *tt_offline_person(const json_t *messages, uint64_t seed);
 char *tt_offline_extraction(const json_t *messages, uint64_t seed);
+char *tt_offline_action_quality(const json_t *messages, uint64_t seed);
+char *tt_offline_action_correction(const json_t *messages, uint64_t seed);
 
 char *
 tt_offline_chat(const json_t *messages, const char *schema_name, uint64_t seed, json_t **value)
@@ -61,6 +64,10 @@ tt_offline_chat(const json_t *messages, const char *schema_name, uint64_t seed, 
         return tt_offline_person(messages, seed);
     if (!strcmp(task, "extraction"))
         return tt_offline_extraction(messages, seed);
+    if (!strcmp(task, TT_QUALITY_JUDGE_SCHEMA))
+        return tt_offline_action_quality(messages, seed);
+    if (!strcmp(task, TT_QUALITY_CORRECT_SCHEMA))
+        return tt_offline_action_correction(messages, seed);
     return tt_strdup("I am the offline model and have nothing to add.");
 }
 

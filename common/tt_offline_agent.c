@@ -7,9 +7,13 @@
  *  request always gets the same answer, in this process or in fakellm.
  *
  *  Behaviour, in order of precedence, for the latest stimulus:
+ *    asks for everything remembered   -> THINK, RECALL_WITH_FULL_SCAN <topic>, DONE
  *    asks to remember / recall        -> THINK, RECALL <topic>, DONE
  *    mentions documents to read       -> LIST_DOCUMENTS, DONE (then CONSULT, then TALK)
  *    asks to write something down     -> THINK, WRITE_DOCUMENT {title, content}, TALK, DONE
+ *    names a custom action            -> that action about the topic, TALK, DONE
+ *    asks to reach out to NAME        -> THINK, REACH_OUT NAME, DONE
+ *    asks what is on its calendar     -> LIST_EVENTS, DONE (then TALK about it)
  *    mentions a meeting or calendar   -> CREATE_EVENT {title, when, with}, TALK, DONE
  *    anything else                    -> THINK about it, TALK to its source (or to someone
  *                                        reachable), DONE
@@ -203,6 +207,15 @@ s_react_recall(s_turn_t *t)
 }
 
 static void
+s_react_full_scan(s_turn_t *t)
+{
+    char *thought = tt_asprintf("I must go through everything I know about %s.", t->topic);
+    s_act(t, "THINK", thought, "");
+    s_act(t, "RECALL_WITH_FULL_SCAN", t->topic, "");
+    free(thought);
+}
+
+static void
 s_react_documents(s_turn_t *t)
 {
     s_act(t, "THINK", "I should check which documents I have before answering.", "");
@@ -246,6 +259,88 @@ s_react_meeting(s_turn_t *t, const char *source)
         s_act(t, "TALK", "It is in my calendar now.", source);
     json_decref(ev);
     free(text);
+}
+
+/* The name after a phrase such as "reach out to ", up to punctuation. */
+static bool
+s_name_after(const char *content, const char *const *phrases, char *name, size_t cap)
+{
+    for (size_t i = 0; phrases[i]; i++) {
+        const char *p = strcasestr(content, phrases[i]);
+        if (!p)
+            continue;
+        p += strlen(phrases[i]);
+        size_t n = strcspn(p, ",.;:!?\n(");
+        while (n && p[n - 1] == ' ')
+            n--;
+        n = tt_utf8_cut(p, n, cap - 1);
+        memcpy(name, p, n);
+        name[n] = '\0';
+        return n > 0;
+    }
+    return false;
+}
+
+static void
+s_react_reach_out(s_turn_t *t, const char *name)
+{
+    char *thought = tt_asprintf("I should get to know %s.", name);
+    s_act(t, "THINK", thought, "");
+    s_act(t, "REACH_OUT", "", name);
+    free(thought);
+}
+
+static void
+s_react_list_events(s_turn_t *t)
+{
+    s_act(t, "THINK", "Let me look at my calendar first.", "");
+    s_act(t, "LIST_EVENTS", "", "");
+}
+
+/* A custom faculty's action whose name the stimulus mentions, its words
+ * joined by spaces ("sketch idea" for SKETCH_IDEA). NULL if none. */
+static const char *
+s_custom_action(const s_turn_t *t, const char *content)
+{
+    static const char *builtin[] = {"TALK",           "THINK",       "REACH_OUT",
+                                    "DONE",           "RECALL",      "RECALL_WITH_FULL_SCAN",
+                                    "LIST_DOCUMENTS", "CONSULT",     "WRITE_DOCUMENT",
+                                    "CREATE_EVENT",   "LIST_EVENTS", NULL};
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(t->situation, "available_actions"), i, v)
+    {
+        const char *type = json_string_value(v);
+        bool known = !type;
+        for (size_t k = 0; !known && builtin[k]; k++)
+            known = !strcmp(type, builtin[k]);
+        if (known || strlen(type) >= 64)
+            continue;
+        char phrase[64];
+        size_t n = 0;
+        for (; type[n]; n++)
+            phrase[n] = type[n] == '_' ? ' ' : (char)tolower((unsigned char)type[n]);
+        phrase[n] = '\0';
+        /* as whole words: PLANT is not in "explanation" */
+        for (const char *p = content; (p = strcasestr(p, phrase)) != NULL; p++) {
+            unsigned char before = p > content ? (unsigned char)p[-1] : ' ';
+            unsigned char after = (unsigned char)p[n];
+            if (!isalnum(before) && !isalnum(after))
+                return type;
+        }
+    }
+    return NULL;
+}
+
+static void
+s_react_custom(s_turn_t *t, const char *type, const char *source)
+{
+    s_act(t, type, t->topic, "");
+    if (source && s_reachable(t, source)) {
+        char *reply = tt_asprintf("Done: %s.", t->topic);
+        s_act(t, "TALK", reply, source);
+        free(reply);
+    }
 }
 
 static void
@@ -318,6 +413,12 @@ s_fresh_turn(s_turn_t *t)
     static const char *doc_words[] = {"document", "documents", "read the", "consult", NULL};
     static const char *write_words[] = {"write", "written", "note down", "report", NULL};
     static const char *meeting_words[] = {"meeting", "calendar", "schedule", "appointment", NULL};
+    static const char *reach_words[] = {"reach out to ", "introduce yourself to ",
+                                        "get in touch with ", NULL};
+    static const char *agenda_words[] = {"on your calendar", "in your calendar", "your agenda",
+                                         NULL};
+    static const char *all_words[] = {"everything you remember", "all you remember", NULL};
+    char name[128];
     if (!t->focus) {
         s_react_idle(t);
         return;
@@ -325,7 +426,16 @@ s_fresh_turn(s_turn_t *t)
     const char *content = tt_json_str(t->focus, "content", "");
     const char *source = tt_json_str(t->focus, "source", "");
     s_topic(t, content, t->topic, sizeof t->topic);
-    if (s_can(t, "RECALL") && s_mentions(content, recall_words))
+    const char *custom = s_custom_action(t, content);
+    if (custom)
+        s_react_custom(t, custom, source);
+    else if (s_name_after(content, reach_words, name, sizeof name) && strcmp(name, t->agent))
+        s_react_reach_out(t, name);
+    else if (s_can(t, "LIST_EVENTS") && s_mentions(content, agenda_words))
+        s_react_list_events(t);
+    else if (s_can(t, "RECALL_WITH_FULL_SCAN") && s_mentions(content, all_words))
+        s_react_full_scan(t);
+    else if (s_can(t, "RECALL") && s_mentions(content, recall_words))
         s_react_recall(t);
     else if (s_can(t, "LIST_DOCUMENTS") && s_mentions(content, doc_words))
         s_react_documents(t);

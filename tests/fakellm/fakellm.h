@@ -27,6 +27,7 @@
 #ifndef FAKELLM_H
 #define FAKELLM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -56,6 +57,7 @@ typedef struct {
     unsigned max_connections; /* 0 means 4096 */
     const char *model;        /* when set, the only chat model known; others get 404 */
     uint64_t fail_after;      /* when > 0, model requests after this many get 503 */
+    bool poor_first_turn;     /* agent turns without quality feedback get poor actions */
 } fakellm_opts_t;
 
 typedef enum {

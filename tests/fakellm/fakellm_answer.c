@@ -18,6 +18,7 @@
 #include "tt_llm_impl.h"
 #include "tt_mem.h"
 #include "tt_offline.h"
+#include "tt_quality.h"
 
 static bool
 s_starts(const char *s, const char *prefix)
@@ -71,8 +72,43 @@ s_clean_messages(const json_t *messages)
     return clean;
 }
 
+/* Has the conversation been told its last answer failed the quality checks? */
+static bool
+s_has_feedback(const json_t *messages)
+{
+    size_t i;
+    json_t *m;
+    json_array_foreach(messages, i, m)
+    {
+        if (s_starts(tt_json_str(m, "content", NULL), TT_QUALITY_FEEDBACK_PREFIX))
+            return true;
+    }
+    return false;
+}
+
+/* The turn answer with every action but DONE made to stutter. Takes content. */
+static char *
+s_poor_turn(char *content)
+{
+    json_t *ans = json_loads(content, 0, NULL);
+    size_t i;
+    json_t *a;
+    json_array_foreach(json_object_get(ans, "actions"), i, a)
+    {
+        if (strcmp(tt_json_str(a, "type", ""), "DONE"))
+            json_object_set_new(a, "content",
+                                json_string("well well well well um um um um so so so so"));
+    }
+    if (!ans)
+        return content;
+    free(content);
+    content = tt_json_compact(ans);
+    json_decref(ans);
+    return content;
+}
+
 bool
-fakellm_chat_answer(const json_t *req, fakellm_chat_t *out, const char **why)
+fakellm_chat_answer(const json_t *req, bool poor_first_turn, fakellm_chat_t *out, const char **why)
 {
     memset(out, 0, sizeof *out);
     const json_t *messages = json_object_get(req, "messages");
@@ -95,6 +131,9 @@ fakellm_chat_answer(const json_t *req, fakellm_chat_t *out, const char **why)
     json_int_t seed = tt_json_int(req, "seed", 0);
     json_t *clean = s_clean_messages(messages);
     out->content = tt_offline_chat(clean, schema_name, (uint64_t)seed, NULL);
+    if (poor_first_turn && schema_name && !strcmp(schema_name, "agent_turn") &&
+        !s_has_feedback(clean))
+        out->content = s_poor_turn(out->content);
     json_decref(clean);
     out->prompt_tokens = tt_tokens_messages(messages);
     out->completion_tokens = tt_tokens_estimate(out->content);

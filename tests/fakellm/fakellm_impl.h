@@ -71,8 +71,11 @@ typedef struct {
     uint32_t completion_tokens;
 } fakellm_chat_t;
 
-/* The offline model's answer to a chat request body. false: *why (static text). */
-bool fakellm_chat_answer(const json_t *req, fakellm_chat_t *out, const char **why);
+/* The offline model's answer to a chat request body. false: *why (static text).
+ * poor_first_turn: an agent turn not yet told it failed the quality checks is
+ * answered with stuttering actions (a poor action planted for those checks). */
+bool fakellm_chat_answer(const json_t *req, bool poor_first_turn, fakellm_chat_t *out,
+                         const char **why);
 /* A chat.completion response body. Caller frees. */
 char *fakellm_chat_body(const char *model, const char *content, uint32_t prompt_tokens,
                         uint32_t completion_tokens, const uint8_t digest[32]);

@@ -285,7 +285,7 @@ s_chat(fakellm_t *f, const json_t *req, const uint8_t digest[32], fakellm_fault_
 {
     fakellm_chat_t ans;
     const char *why;
-    if (!fakellm_chat_answer(req, &ans, &why)) {
+    if (!fakellm_chat_answer(req, f->opts.poor_first_turn, &ans, &why)) {
         s_set_error(out, 400, why, "invalid_request_error", NULL);
         return;
     }

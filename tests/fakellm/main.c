@@ -21,7 +21,7 @@
 static const char s_usage[] =
     "Usage: fakellm --port P [--latency-ms L] [--fault-rate R] [--seed S]\n"
     "               [--stall-ms MS] [--retry-after-ms MS] [--max-connections N]\n"
-    "               [--model NAME] [--fail-after N] [--quiet]\n"
+    "               [--model NAME] [--fail-after N] [--poor-first-turn] [--quiet]\n"
     "\n"
     "An OpenAI-compatible LLM server on 127.0.0.1 for tests and benchmarks. Answers come\n"
     "from Troupe's offline model; faults are drawn from (seed, request body, retry count).\n"
@@ -41,6 +41,9 @@ static const char s_usage[] =
     "                       model_not_found (default: every name is served)\n"
     "  --fail-after N       answer the first N model requests (chat or embeddings),\n"
     "                       then 503 to every one: a model that goes down mid-run\n"
+    "  --poor-first-turn    an agent's turn is first answered with stuttering actions\n"
+    "                       (the same words over and over); only a regeneration after\n"
+    "                       failed quality checks gets the offline model's own answer\n"
     "  --quiet              no counters on stderr at exit\n"
     "  --help               this text\n"
     "\n"
@@ -93,6 +96,9 @@ s_parse(int argc, char **argv, fakellm_opts_t *opts, bool *quiet)
             return 0;
         } else if (!strcmp(flag, "--quiet")) {
             *quiet = true;
+            continue;
+        } else if (!strcmp(flag, "--poor-first-turn")) {
+            opts->poor_first_turn = true;
             continue;
         } else if (!strcmp(flag, "--port")) {
             if (!s_integer(value, 65535, &n))

@@ -6,12 +6,15 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "agent.h"
+#include "agent_faculty.h"
 #include "agent_turn.h"
 #include "tt_json.h"
+#include "tt_turn.h"
 #include "tt_llm.h"
 #include "tt_mem.h"
 #include "tt_test.h"
@@ -158,6 +161,53 @@ test_recalls_what_it_was_told_earlier(void **state)
     assert_int_equal(agent_last_step(f->agent), 3);
 }
 
+/* TinyTroupe's RECALL_WITH_FULL_SCAN is an action of the recall faculty: the
+ * turn accepts it, and it goes through every memory -- all the matching
+ * episodes, not RECALL's top few. */
+static void
+test_recall_with_full_scan(void **state)
+{
+    s_fix_t *f = *state;
+    for (int i = 0; i < AGENT_RECALL_TOP_K + 3; i++) {
+        char line[128];
+        snprintf(line, sizeof line, "Parcel number %d went to the green shed.", i);
+        json_decref(s_step(f, line, "Oscar"));
+    }
+    json_t *root = json_loads("{\"actions\":[{\"type\":\"RECALL_WITH_FULL_SCAN\","
+                              "\"content\":\"parcel green shed\",\"target\":\"\"}],"
+                              "\"cognitive_state\":{}}",
+                              0, NULL);
+    json_t *parsed = NULL;
+    char *why = NULL;
+    if (tt_turn_check(root, &f->agent->rules, &parsed, &why) != TT_OK)
+        fail_msg("RECALL_WITH_FULL_SCAN refused: %s", why);
+    json_decref(parsed);
+    json_decref(root);
+    json_t *act =
+        json_pack("{s:s, s:s}", "type", "RECALL_WITH_FULL_SCAN", "content", "parcel green shed");
+    json_t *full = json_array(), *top = json_array();
+    agent_faculty_handle(f->agent, act, NULL, full, NULL, 0);
+    json_object_set_new(act, "type", json_string("RECALL"));
+    agent_faculty_handle(f->agent, act, NULL, top, NULL, 0);
+    const char *all = tt_json_str(json_array_get(full, 0), "result", "");
+    assert_string_equal(tt_json_str(json_array_get(full, 0), "action", ""),
+                        "RECALL_WITH_FULL_SCAN");
+    for (int i = 0; i < AGENT_RECALL_TOP_K + 3; i++) {
+        char want[64];
+        snprintf(want, sizeof want, "Parcel number %d went", i);
+        if (!strstr(all, want))
+            fail_msg("full scan misses \"%s\"", want);
+    }
+    const char *some = tt_json_str(json_array_get(top, 0), "result", "");
+    int in_top = 0;
+    for (const char *p = some; (p = strstr(p, "Parcel number")) != NULL; p++)
+        in_top++;
+    assert_true(in_top <= AGENT_RECALL_TOP_K);
+    json_decref(full);
+    json_decref(top);
+    json_decref(act);
+}
+
 static void
 test_consults_its_documents(void **state)
 {
@@ -293,6 +343,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_recalls_what_it_was_told_earlier, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_recall_with_full_scan, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_consults_its_documents, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_writes_documents_and_keeps_a_calendar, s_setup,
                                         s_teardown),
