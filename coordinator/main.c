@@ -38,6 +38,7 @@ s_usage(FILE *out)
         "  proposition DIR \"CLAIM\"       is a claim true of a run? (Proposition)\n"
         "  stats CONTROL TREATMENT --column NAME   StatisticalTester: t, U, KS, chi-square\n"
         "  empirical SIMULATED REAL --column NAME  simulated answers against real ones\n"
+        "  story DIR --purpose TEXT --out FILE [--continue STORY]   TinyStory\n"
         "  --version, --help\n"
         "\n"
         "Troupe simulates people with an LLM: a coordinator process owns the world and\n"
@@ -74,6 +75,8 @@ main(int argc, char **argv)
         return coord_exp_validate_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "proposition"))
         return coord_exp_proposition_main(argc - 1, argv + 1);
+    if (!strcmp(cmd, "story"))
+        return coord_exp_story_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "stats"))
         return coord_exp_stats_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "empirical"))

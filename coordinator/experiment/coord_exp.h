@@ -6,11 +6,13 @@
  *      stats        StatisticalTester over two runs' (or treatments') answers
  *      empirical    SimulationExperimentEmpiricalValidator: simulated
  *                   answers against real ones
+ *      story        TinyStory.start_story / continue_story over a run's log
  *
- *  validate and proposition make model calls, recorded in DIR/validation.tlog
- *  or DIR/proposition.tlog and served again with --replay (zero calls); stats
- *  and empirical make none. Each prints one JSON document on stdout. Exit 0
- *  success, 1 failure, 2 bad usage or input ("file:line:col: what").
+ *  validate, proposition and story make model calls, recorded in
+ *  DIR/validation.tlog, DIR/proposition.tlog or FILE.tlog (story) and served
+ *  again with --replay (zero calls); stats and empirical make none. Each
+ *  prints one JSON document on stdout (story: the new part of the story).
+ *  Exit 0 success, 1 failure, 2 bad usage or input ("file:line:col: what").
  */
 #ifndef COORD_EXP_H
 #define COORD_EXP_H
@@ -20,5 +22,6 @@ int coord_exp_stats_main(int argc, char **argv);
 int coord_exp_empirical_main(int argc, char **argv);
 int coord_exp_validate_main(int argc, char **argv);
 int coord_exp_proposition_main(int argc, char **argv);
+int coord_exp_story_main(int argc, char **argv);
 
 #endif

@@ -99,8 +99,8 @@ s_csv(const char *path, const char *text, const char *column, coord_exp_sample_t
         } else if (at == wanted) {
             s_add(out, f);
         } else if (at >= ncols) {
-            *errmsg = tt_asprintf("%s:%zu:%zu: a row of more than %zu fields", path, fline,
-                                  fcol, ncols);
+            *errmsg =
+                tt_asprintf("%s:%zu:%zu: a row of more than %zu fields", path, fline, fcol, ncols);
             free(f);
             tt_buf_fini(&names);
             return TT_EINVAL;
@@ -164,8 +164,7 @@ s_json(const char *path, const char *text, const char *column, coord_exp_sample_
         }
     }
     if (!json_is_array(rows)) {
-        *errmsg = tt_asprintf("%s:1:1: expected an array of answers or an extraction table",
-                              path);
+        *errmsg = tt_asprintf("%s:1:1: expected an array of answers or an extraction table", path);
         json_decref(root);
         return TT_EINVAL;
     }
@@ -198,8 +197,7 @@ s_numbers(coord_exp_sample_t *s)
 }
 
 tt_err_t
-coord_exp_sample_load(const char *path, const char *column, coord_exp_sample_t *out,
-                      char **errmsg)
+coord_exp_sample_load(const char *path, const char *column, coord_exp_sample_t *out, char **errmsg)
 {
     *out = (coord_exp_sample_t){0};
     *errmsg = NULL;
@@ -218,8 +216,8 @@ coord_exp_sample_load(const char *path, const char *column, coord_exp_sample_t *
         const char *text = tt_buf_str(&b);
         size_t skip = strspn(text, " \t\r\n");
         bool json = text[skip] == '[' || text[skip] == '{';
-        err = json ? s_json(file, text, column, out, errmsg)
-                   : s_csv(file, text, column, out, errmsg);
+        err =
+            json ? s_json(file, text, column, out, errmsg) : s_csv(file, text, column, out, errmsg);
     }
     tt_buf_fini(&b);
     if (err) {

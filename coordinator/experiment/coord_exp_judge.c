@@ -41,11 +41,10 @@ s_check_answer(const json_t *root, const void *arg, json_t **parsed, char **why)
     s_kind_t kind = (s_kind_t)(uintptr_t)arg;
     const char *key = kind == S_VALIDATE ? "score" : "value";
     json_t *v = json_object_get(root, key);
-    bool ok = kind == S_CHECK    ? json_is_boolean(v)
-              : kind == S_SCORE  ? json_is_integer(v) && json_integer_value(v) >= 0 &&
-                                       json_integer_value(v) <= 9
-                                 : json_is_number(v) && json_number_value(v) >= 0 &&
-                                       json_number_value(v) <= 1;
+    bool ok = kind == S_CHECK ? json_is_boolean(v)
+              : kind == S_SCORE
+                  ? json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) <= 9
+                  : json_is_number(v) && json_number_value(v) >= 0 && json_number_value(v) <= 1;
     if (!ok) {
         *why = tt_strdup(kind == S_CHECK   ? "\"value\" must be true or false"
                          : kind == S_SCORE ? "\"value\" must be an integer from 0 to 9"
@@ -66,9 +65,8 @@ s_request(s_kind_t kind, const char *user, uint64_t seed)
     json_t *msgs = json_pack("[{s:s, s:s}, {s:s, s:s}]", "role", "system", "content", system,
                              "role", "user", "content", user);
     json_t *schema = json_pack("{s:s, s:{s:{s:s}, s:{s:s}}, s:[s,s], s:b}", "type", "object",
-                               "properties", key, "type", type, "justification", "type",
-                               "string", "required", key, "justification",
-                               "additionalProperties", 0);
+                               "properties", key, "type", type, "justification", "type", "string",
+                               "required", key, "justification", "additionalProperties", 0);
     const char *task = kind == S_VALIDATE ? "validation"
                        : kind == S_CHECK  ? "proposition"
                                           : "proposition_score";
@@ -171,16 +169,15 @@ coord_exp_validate(const coord_exp_judge_spec_t *spec, const tt_config_t *cfg, j
         const char *name = keys[k] + strlen("validation/");
         if (res[k]->err) {
             failed++;
-            json_array_append_new(people, json_pack("{s:s, s:n, s:s}", "name", name, "score",
-                                                    "error", res[k]->error_text
-                                                                 ? res[k]->error_text
-                                                                 : tt_strerror(res[k]->err)));
+            json_array_append_new(
+                people,
+                json_pack("{s:s, s:n, s:s}", "name", name, "score", "error",
+                          res[k]->error_text ? res[k]->error_text : tt_strerror(res[k]->err)));
             continue;
         }
         json_array_append_new(people,
                               json_pack("{s:s, s:O, s:s}", "name", name, "score",
-                                        json_object_get(res[k]->parsed, "score"),
-                                        "justification",
+                                        json_object_get(res[k]->parsed, "score"), "justification",
                                         tt_json_str(res[k]->parsed, "justification", "")));
     }
     for (size_t k = 0; k < n; k++) {
@@ -196,8 +193,8 @@ coord_exp_validate(const coord_exp_judge_spec_t *spec, const tt_config_t *cfg, j
         goto fail;
     }
     *doc = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o}", "tool", "TinyPersonValidator", "run",
-                     run->path, "final_hash", run->final_hash, "expectations", spec->text,
-                     "people", people, "llm", s_llm_json(fc));
+                     run->path, "final_hash", run->final_hash, "expectations", spec->text, "people",
+                     people, "llm", s_llm_json(fc));
     err = failed ? TT_EAGENT : TT_OK;
 fail:
     coord_fcalls_close(&fc);
@@ -244,10 +241,9 @@ coord_exp_proposition(const coord_exp_judge_spec_t *spec, const tt_config_t *cfg
     *errmsg = NULL;
     coord_xrun_t *run = NULL;
     coord_fcalls_t *fc = NULL;
-    json_t *sj = json_pack("{s:s, s:s, s:s?, s:b, s:I, s:I}", "run", spec->run_dir,
-                           "proposition", spec->text, "agent", spec->agent, "score", spec->score,
-                           "first_step", (json_int_t)spec->first_step, "last_step",
-                           (json_int_t)spec->last_step);
+    json_t *sj = json_pack("{s:s, s:s, s:s?, s:b, s:I, s:I}", "run", spec->run_dir, "proposition",
+                           spec->text, "agent", spec->agent, "score", spec->score, "first_step",
+                           (json_int_t)spec->first_step, "last_step", (json_int_t)spec->last_step);
     tt_err_t err = s_open(spec, cfg, "proposition", sj, &run, &fc, errmsg);
     if (err)
         goto fail;
@@ -275,9 +271,9 @@ coord_exp_proposition(const coord_exp_judge_spec_t *spec, const tt_config_t *cfg
         err = TT_ELLM;
         goto fail;
     }
-    *doc = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:b, s:O, s:s, s:o}", "tool", "Proposition",
-                     "run", run->path, "final_hash", run->final_hash, "proposition", spec->text,
-                     "agent", spec->agent, "score", spec->score, "value",
+    *doc = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:b, s:O, s:s, s:o}", "tool", "Proposition", "run",
+                     run->path, "final_hash", run->final_hash, "proposition", spec->text, "agent",
+                     spec->agent, "score", spec->score, "value",
                      json_object_get(res->parsed, "value"), "justification",
                      tt_json_str(res->parsed, "justification", ""), "llm", s_llm_json(fc));
     tt_llm_result_destroy(&res);

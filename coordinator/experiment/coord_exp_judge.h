@@ -18,11 +18,11 @@
 
 typedef struct {
     const char *run_dir;
-    const char *agent;    /* NULL: validate every agent / judge the world */
-    const char *text;     /* the expectations, or the proposition */
-    bool score;           /* proposition: 0..9 rather than true/false */
-    uint32_t first_step;  /* proposition: 0 = from the start */
-    uint32_t last_step;   /* proposition: 0 = to the end */
+    const char *agent;   /* NULL: validate every agent / judge the world */
+    const char *text;    /* the expectations, or the proposition */
+    bool score;          /* proposition: 0..9 rather than true/false */
+    uint32_t first_step; /* proposition: 0 = from the start */
+    uint32_t last_step;  /* proposition: 0 = to the end */
     const char *replay_path;
     uint32_t concurrency;
 } coord_exp_judge_spec_t;

@@ -16,11 +16,11 @@
 #include "tt_file.h"
 #include "tt_mem.h"
 
-#define S_EXIT_OK       0
-#define S_EXIT_FAILED   1
-#define S_EXIT_USAGE    2
-#define S_EXPECT_CAP    ((size_t)1 << 20)
-#define S_STEP_MAX      100000000UL
+#define S_EXIT_OK     0
+#define S_EXIT_FAILED 1
+#define S_EXIT_USAGE  2
+#define S_EXPECT_CAP  ((size_t)1 << 20)
+#define S_STEP_MAX    100000000UL
 
 typedef struct {
     const char *cmd;

@@ -69,9 +69,8 @@ coord_exp_mann_whitney(const double *a, size_t na, const double *b, size_t nb,
         return false;
     double z = ((u1 > u2 ? u1 : u2) - mu - 0.5) / sigma;
     double p = 2.0 * gsl_cdf_ugaussian_Q(z);
-    *out = (coord_exp_result_t){.statistic = u1,
-                                .p_value = p > 1 ? 1 : p,
-                                .effect_size = 1.0 - 2.0 * u2 / (fa * fb)};
+    *out = (coord_exp_result_t){
+        .statistic = u1, .p_value = p > 1 ? 1 : p, .effect_size = 1.0 - 2.0 * u2 / (fa * fb)};
     return true;
 }
 
@@ -132,7 +131,10 @@ coord_exp_ks(const double *a, size_t na, const double *b, size_t nb, coord_exp_r
     free(x);
     free(y);
     double p = 1.0 - s_ks_inside(na, nb, d);
-    *out = (coord_exp_result_t){.statistic = d, .p_value = p < 0 ? 0 : p > 1 ? 1 : p,
+    *out = (coord_exp_result_t){.statistic = d,
+                                .p_value = p < 0   ? 0
+                                           : p > 1 ? 1
+                                                   : p,
                                 .effect_size = d};
     return true;
 }

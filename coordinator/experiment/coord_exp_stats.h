@@ -31,14 +31,12 @@ bool coord_exp_welch(const double *a, size_t na, const double *b, size_t nb,
                      coord_exp_result_t *out);
 bool coord_exp_mann_whitney(const double *a, size_t na, const double *b, size_t nb,
                             coord_exp_result_t *out);
-bool coord_exp_ks(const double *a, size_t na, const double *b, size_t nb,
-                  coord_exp_result_t *out);
+bool coord_exp_ks(const double *a, size_t na, const double *b, size_t nb, coord_exp_result_t *out);
 /* Categories: the two samples' labels. False with fewer than two categories. */
 bool coord_exp_chi_square(const char *const *a, size_t na, const char *const *b, size_t nb,
                           coord_exp_result_t *out);
 /* Total variation distance between the two samples' label frequencies, 0..1. */
-double coord_exp_total_variation(const char *const *a, size_t na, const char *const *b,
-                                 size_t nb);
+double coord_exp_total_variation(const char *const *a, size_t na, const char *const *b, size_t nb);
 
 /* {"statistic", "p_value", "effect_size"[, "df"]} with the effect size's
  * name, or null when !ok. Caller owns the result. */

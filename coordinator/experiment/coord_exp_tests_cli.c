@@ -68,8 +68,7 @@ s_usage(const s_opts_t *o, FILE *out)
                   "answers are from real ones."
                 : "TinyTroupe's StatisticalTester: does the treatment's column differ from the\n"
                   "control's?",
-            emp ? ", and both the total variation distance between the answers' frequencies"
-                : "");
+            emp ? ", and both the total variation distance between the answers' frequencies" : "");
 }
 
 static int
@@ -136,16 +135,16 @@ s_tests(const coord_exp_sample_t *a, const coord_exp_sample_t *b, bool empirical
     coord_exp_result_t r;
     bool numeric = a->numeric && b->numeric;
     if (numeric) {
-        json_object_set_new(t, "welch_t",
-                            coord_exp_result_json(coord_exp_welch(a->num, a->n, b->num, b->n, &r),
-                                                  &r, "cohens_d"));
+        json_object_set_new(
+            t, "welch_t",
+            coord_exp_result_json(coord_exp_welch(a->num, a->n, b->num, b->n, &r), &r, "cohens_d"));
         json_object_set_new(
             t, "mann_whitney_u",
             coord_exp_result_json(coord_exp_mann_whitney(a->num, a->n, b->num, b->n, &r), &r,
                                   "rank_biserial_r"));
-        json_object_set_new(t, "ks",
-                            coord_exp_result_json(coord_exp_ks(a->num, a->n, b->num, b->n, &r),
-                                                  &r, "ks_d"));
+        json_object_set_new(
+            t, "ks",
+            coord_exp_result_json(coord_exp_ks(a->num, a->n, b->num, b->n, &r), &r, "ks_d"));
     }
     if (!numeric || empirical) {
         bool ok = coord_exp_chi_square((const char *const *)a->text, a->n,
@@ -175,17 +174,16 @@ s_main(s_opts_t *o, int argc, char **argv)
     }
     bool empirical = !strcmp(o->cmd, "empirical");
     bool numeric = s[0].numeric && s[1].numeric;
-    json_t *doc = json_pack("{s:s, s:s?, s:s, s:o, s:o, s:o}", "tool",
-                            empirical ? "SimulationExperimentEmpiricalValidator"
-                                      : "StatisticalTester",
-                            "column", o->column, "kind", numeric ? "numeric" : "categorical",
-                            o->a_name, s_summary(&s[0]), o->b_name, s_summary(&s[1]), "tests",
-                            s_tests(&s[0], &s[1], empirical));
+    json_t *doc = json_pack(
+        "{s:s, s:s?, s:s, s:o, s:o, s:o}", "tool",
+        empirical ? "SimulationExperimentEmpiricalValidator" : "StatisticalTester", "column",
+        o->column, "kind", numeric ? "numeric" : "categorical", o->a_name, s_summary(&s[0]),
+        o->b_name, s_summary(&s[1]), "tests", s_tests(&s[0], &s[1], empirical));
     if (empirical)
-        json_object_set_new(doc, "total_variation_distance",
-                            json_real(coord_exp_total_variation(
-                                (const char *const *)s[0].text, s[0].n,
-                                (const char *const *)s[1].text, s[1].n)));
+        json_object_set_new(
+            doc, "total_variation_distance",
+            json_real(coord_exp_total_variation((const char *const *)s[0].text, s[0].n,
+                                                (const char *const *)s[1].text, s[1].n)));
     char *text = json_dumps(doc, JSON_INDENT(2) | JSON_REAL_PRECISION(12));
     rc = S_EXIT_OK;
     FILE *f = o->out ? fopen(o->out, "w") : stdout;

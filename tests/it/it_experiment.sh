@@ -135,3 +135,29 @@ assert_contains "$TMP/err1" "broken.csv:2:4: unterminated quoted field"
 assert_contains "$TMP/err2" "a.csv:1:1: no column \"nosuch\""
 assert_contains "$TMP/err3" "no agent \"Nobody\""
 pass "bad input: file:line:col and exit 2"
+
+# --- a story begun and continued twice, each part recorded; a rerun makes no call
+purpose="Find out whether neighbours would share their tools"
+"$COORD" story "$TMP/fg" --purpose "$purpose" --out "$TMP/s1.txt" --quiet >"$TMP/part1"
+"$COORD" story "$TMP/fg" --purpose "$purpose" --continue "$TMP/s1.txt" --out "$TMP/s2.txt" --quiet >/dev/null
+"$COORD" story "$TMP/fg" --purpose "$purpose" --continue "$TMP/s2.txt" --out "$TMP/s3.txt" \
+    --agent "Lisa Carter" --quiet >"$TMP/part3"
+[[ -s "$TMP/part1" && -s "$TMP/part3" ]] || fail "story: no text"
+$PY - "$TMP" <<'PY' || fail "story: each part does not extend the last"
+import sys
+t = sys.argv[1]
+s1, s2, s3 = (open("%s/s%d.txt" % (t, i)).read() for i in (1, 2, 3))
+assert s1.strip() and s2.startswith(s1) and s3.startswith(s2), (s1, s2, s3)
+assert len(s1) < len(s2) < len(s3)
+assert s3.rstrip().endswith(open(t + "/part3").read().strip())
+PY
+"$COORD" story "$TMP/fg" --purpose "$purpose" --continue "$TMP/s2.txt" --out "$TMP/s3b.txt" \
+    --agent "Lisa Carter" --replay "$TMP/s3.txt.tlog" 2>"$TMP/story_err" >/dev/null
+assert_contains "$TMP/story_err" "0 model call(s), 1 replayed"
+cmp -s "$TMP/s3.txt" "$TMP/s3b.txt" || fail "story: the replayed continuation differs"
+set +e
+"$COORD" story "$TMP/fg" --purpose "$purpose" --continue "$TMP/none.txt" --out "$TMP/x" 2>"$TMP/err6"; rc6=$?
+set -e
+[[ $rc6 == 2 ]] || fail "story with a missing --continue file exited $rc6"
+assert_contains "$TMP/err6" "none.txt:1:1:"
+pass "story: begun, continued twice, replayed with zero calls"
