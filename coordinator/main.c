@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "coord_exp.h"
+#include "coord_exp_docx.h"
 #include "coord_extract.h"
 #include "coord_factory.h"
 #include "coord_keys.h"
@@ -39,6 +40,7 @@ s_usage(FILE *out)
         "  stats CONTROL TREATMENT --column NAME   StatisticalTester: t, U, KS, chi-square\n"
         "  empirical SIMULATED REAL --column NAME  simulated answers against real ones\n"
         "  story DIR --purpose TEXT --out FILE [--continue STORY]   TinyStory\n"
+        "  export TEXTFILE --out FILE.docx  ArtifactExporter to Word\n"
         "  --version, --help\n"
         "\n"
         "Troupe simulates people with an LLM: a coordinator process owns the world and\n"
@@ -77,6 +79,8 @@ main(int argc, char **argv)
         return coord_exp_proposition_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "story"))
         return coord_exp_story_main(argc - 1, argv + 1);
+    if (!strcmp(cmd, "export"))
+        return coord_exp_export_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "stats"))
         return coord_exp_stats_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "empirical"))

@@ -161,3 +161,21 @@ set -e
 [[ $rc6 == 2 ]] || fail "story with a missing --continue file exited $rc6"
 assert_contains "$TMP/err6" "none.txt:1:1:"
 pass "story: begun, continued twice, replayed with zero calls"
+
+# --- the story as a .docx (ArtifactExporter) that python3-docx opens with the right text
+$PY -c "import docx" 2>/dev/null || fail "python3-docx is missing (scripts/deps.sh --test installs it)"
+printf '%s\n' 'Tom & Ana say "<hello>" in café' >>"$TMP/s3.txt"
+"$COORD" export "$TMP/s3.txt" --out "$TMP/story.docx" --title "ToolShare: a story"
+$PY - "$TMP" <<'PY' || fail "the .docx does not hold the story"
+import sys, docx
+t = sys.argv[1]
+got = [p.text for p in docx.Document(t + "/story.docx").paragraphs]
+want = ["ToolShare: a story"] + [l for l in open(t + "/s3.txt").read().split("\n") if l]
+assert got == want, (got, want)
+PY
+set +e
+"$COORD" export "$TMP/none.txt" --out "$TMP/x.docx" 2>"$TMP/err7"; rc7=$?
+set -e
+[[ $rc7 == 2 && ! -e "$TMP/x.docx" ]] || fail "export of a missing file exited $rc7"
+assert_contains "$TMP/err7" "none.txt:1:1:"
+pass "export: a .docx that python3-docx reads back"
