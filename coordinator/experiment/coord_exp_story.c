@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "coord_exp.h"
+#include "coord_exp_call.h"
 #include "coord_extract_impl.h"
 #include "coord_factory_calls.h"
 #include "tt_buf.h"
@@ -170,30 +171,20 @@ s_request(const s_opts_t *o, const coord_xrun_t *run, const char *so_far)
 static int
 s_tell(const s_opts_t *o, const tt_config_t *cfg, coord_xrun_t *run, const char *so_far)
 {
-    json_t *spec =
-        json_pack("{s:s, s:s, s:s?, s:s?, s:s}", "run", o->dir, "purpose", o->purpose, "continue",
-                  o->continue_path, "agent", o->agent, "final_hash", run->final_hash);
-    coord_fcalls_opts_t fo = {.kind = "story",
-                              .spec = spec,
-                              .seed = run->seed,
-                              .replay_path = o->shared.replay_path,
-                              .replay_name = "story.tlog",
-                              .reasks = -1};
-    coord_fcalls_t *fc = NULL;
+    json_t *spec = json_pack("{s:s, s:s, s:s?, s:s?, s:s}", "run", o->dir, "purpose", o->purpose,
+                             "continue", o->continue_path, "agent", o->agent, "final_hash",
+                             run->final_hash);
     char *err = NULL, *log_path = tt_asprintf("%s.tlog", o->out);
     tt_llm_result_t *res = NULL;
+    tt_llm_request_t *req = s_request(o, run, so_far);
+    coord_fcalls_stats_t st = {0};
     int rc = S_EXIT_FAILED;
-    tt_err_t e = coord_fcalls_open(cfg, &fo, &fc, &err);
-    if (!e)
-        e = coord_fcalls_begin(fc, log_path, &err);
-    if (!e) {
-        tt_llm_request_t *req = s_request(o, run, so_far);
-        const char *key = so_far[0] ? "story/continue" : "story/start";
-        e = coord_fcalls_run(fc, &req, &key, 1, &res);
-    }
+    tt_err_t e = coord_exp_call_one(cfg, "story", spec, run->seed, o->shared.replay_path,
+                                    log_path, &req, so_far[0] ? "story/continue" : "story/start",
+                                    &res, &st, &err);
     if (e) {
         fprintf(stderr, "coordinator story: %s\n", err ? err : tt_strerror(e));
-        rc = e == TT_ENOTFOUND || e == TT_ECORRUPT || e == TT_EINVAL ? S_EXIT_USAGE : rc;
+        rc = e == TT_EINVAL ? S_EXIT_USAGE : rc;
     } else if (res->err) {
         fprintf(stderr, "coordinator story: the model call failed: %s\n",
                 res->error_text ? res->error_text : tt_strerror(res->err));
@@ -203,8 +194,6 @@ s_tell(const s_opts_t *o, const tt_config_t *cfg, coord_xrun_t *run, const char 
             fprintf(stderr, "coordinator story: cannot write %s\n", o->out);
         } else {
             printf("%s\n", res->content);
-            coord_fcalls_stats_t st;
-            coord_fcalls_stats(fc, &st);
             if (!o->shared.quiet)
                 fprintf(stderr, "story: %s in %s; %llu model call(s), %llu replayed\n",
                         *so_far ? "continued" : "begun", o->out, (unsigned long long)st.calls,
@@ -214,7 +203,6 @@ s_tell(const s_opts_t *o, const tt_config_t *cfg, coord_xrun_t *run, const char 
         free(story);
     }
     tt_llm_result_destroy(&res);
-    coord_fcalls_close(&fc);
     free(log_path);
     free(err);
     json_decref(spec);
