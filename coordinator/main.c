@@ -41,6 +41,7 @@ s_usage(FILE *out)
         "  empirical SIMULATED REAL --column NAME  simulated answers against real ones\n"
         "  story DIR --purpose TEXT --out FILE [--continue STORY]   TinyStory\n"
         "  export TEXTFILE --out FILE.docx  ArtifactExporter to Word\n"
+        "  rewrite enrich|style|normalize TEXTFILE --out FILE   TinyEnricher, TinyStyler\n"
         "  --version, --help\n"
         "\n"
         "Troupe simulates people with an LLM: a coordinator process owns the world and\n"
@@ -79,6 +80,8 @@ main(int argc, char **argv)
         return coord_exp_proposition_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "story"))
         return coord_exp_story_main(argc - 1, argv + 1);
+    if (!strcmp(cmd, "rewrite"))
+        return coord_exp_rewrite_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "export"))
         return coord_exp_export_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "stats"))

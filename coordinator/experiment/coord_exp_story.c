@@ -171,17 +171,17 @@ s_request(const s_opts_t *o, const coord_xrun_t *run, const char *so_far)
 static int
 s_tell(const s_opts_t *o, const tt_config_t *cfg, coord_xrun_t *run, const char *so_far)
 {
-    json_t *spec = json_pack("{s:s, s:s, s:s?, s:s?, s:s}", "run", o->dir, "purpose", o->purpose,
-                             "continue", o->continue_path, "agent", o->agent, "final_hash",
-                             run->final_hash);
+    json_t *spec =
+        json_pack("{s:s, s:s, s:s?, s:s?, s:s}", "run", o->dir, "purpose", o->purpose, "continue",
+                  o->continue_path, "agent", o->agent, "final_hash", run->final_hash);
     char *err = NULL, *log_path = tt_asprintf("%s.tlog", o->out);
     tt_llm_result_t *res = NULL;
     tt_llm_request_t *req = s_request(o, run, so_far);
     coord_fcalls_stats_t st = {0};
     int rc = S_EXIT_FAILED;
-    tt_err_t e = coord_exp_call_one(cfg, "story", spec, run->seed, o->shared.replay_path,
-                                    log_path, &req, so_far[0] ? "story/continue" : "story/start",
-                                    &res, &st, &err);
+    tt_err_t e =
+        coord_exp_call_one(cfg, "story", spec, run->seed, o->shared.replay_path, log_path, &req,
+                           so_far[0] ? "story/continue" : "story/start", &res, &st, &err);
     if (e) {
         fprintf(stderr, "coordinator story: %s\n", err ? err : tt_strerror(e));
         rc = e == TT_EINVAL ? S_EXIT_USAGE : rc;

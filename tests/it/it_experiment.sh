@@ -179,3 +179,22 @@ set -e
 [[ $rc7 == 2 && ! -e "$TMP/x.docx" ]] || fail "export of a missing file exited $rc7"
 assert_contains "$TMP/err7" "none.txt:1:1:"
 pass "export: a .docx that python3-docx reads back"
+
+# --- enrich, style, normalise a text: one recorded call each, replayed for free
+printf 'Meeting notes: ship ToolShare in May.\n' >"$TMP/notes.txt"
+for task in enrich style normalize; do
+    "$COORD" rewrite $task "$TMP/notes.txt" --out "$TMP/$task.txt" --style "formal" --quiet
+    grep -qF "ship ToolShare in May" "$TMP/$task.txt" || fail "$task lost the text"
+    "$COORD" rewrite $task "$TMP/notes.txt" --out "$TMP/$task.again" --style "formal" \
+        --replay "$TMP/$task.txt.tlog" 2>"$TMP/rw_err"
+    assert_contains "$TMP/rw_err" "0 model call(s), 1 replayed"
+    cmp -s "$TMP/$task.txt" "$TMP/$task.again" || fail "$task: the replay differs"
+done
+set +e
+"$COORD" rewrite shout "$TMP/notes.txt" --out "$TMP/x" 2>/dev/null; rc8=$?
+: >"$TMP/empty.txt"
+"$COORD" rewrite enrich "$TMP/empty.txt" --out "$TMP/x" 2>"$TMP/err9"; rc9=$?
+set -e
+[[ "$rc8 $rc9" == "2 2" ]] || fail "rewrite bad input exits: $rc8 $rc9"
+assert_contains "$TMP/err9" "empty.txt:1:1: expected some text"
+pass "rewrite: enrich, style, normalize, each replayed with zero calls"
