@@ -37,6 +37,7 @@ s_usage(FILE *out)
         "  keygen DIR [--clients N]       CURVE certificates for running across machines\n"
         "  validate DIR --agent NAME|--all --expectations TEXT   TinyPersonValidator\n"
         "  proposition DIR \"CLAIM\"       is a claim true of a run? (Proposition)\n"
+        "  assign DIR|--names a,b --seed S   ABRandomizer: people to treatments\n"
         "  stats CONTROL TREATMENT --column NAME   StatisticalTester: t, U, KS, chi-square\n"
         "  empirical SIMULATED REAL --column NAME  simulated answers against real ones\n"
         "  story DIR --purpose TEXT --out FILE [--continue STORY]   TinyStory\n"
@@ -80,6 +81,8 @@ main(int argc, char **argv)
         return coord_exp_proposition_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "story"))
         return coord_exp_story_main(argc - 1, argv + 1);
+    if (!strcmp(cmd, "assign"))
+        return coord_exp_assign_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "rewrite"))
         return coord_exp_rewrite_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "export"))

@@ -8,6 +8,7 @@
  *                   answers against real ones
  *      story        TinyStory.start_story / continue_story over a run's log
  *      rewrite      TinyEnricher, TinyStyler, Normalizer over a text file
+ *      assign       ABRandomizer: people to treatments, seeded and balanced
  *
  *  validate, proposition and story make model calls, recorded in
  *  DIR/validation.tlog, DIR/proposition.tlog or FILE.tlog (story, rewrite) and served
@@ -25,5 +26,6 @@ int coord_exp_validate_main(int argc, char **argv);
 int coord_exp_proposition_main(int argc, char **argv);
 int coord_exp_story_main(int argc, char **argv);
 int coord_exp_rewrite_main(int argc, char **argv);
+int coord_exp_assign_main(int argc, char **argv);
 
 #endif

@@ -7,6 +7,7 @@
 # against a small CSV; bad input is "file:line:col: ..." with exit 2.
 source "$(dirname "$0")/lib.sh"
 PY=/usr/bin/python3
+export COORD
 $PY -c "import scipy" 2>/dev/null || fail "python3-scipy is missing (scripts/deps.sh --test installs it)"
 export TROUPE_LLM=offline
 "$COORD" run "$SRC/examples/scenarios/focus_group.json" --out "$TMP/fg" --quiet 2>/dev/null
@@ -198,3 +199,20 @@ set -e
 [[ "$rc8 $rc9" == "2 2" ]] || fail "rewrite bad input exits: $rc8 $rc9"
 assert_contains "$TMP/err9" "empty.txt:1:1: expected some text"
 pass "rewrite: enrich, style, normalize, each replayed with zero calls"
+
+# --- ABRandomizer: seeded, balanced, the same groups for the same seed
+"$COORD" assign "$TMP/mr" --seed 7 >"$TMP/as1.json"
+"$COORD" assign "$TMP/mr" --seed 7 >"$TMP/as2.json"
+cmp -s "$TMP/as1.json" "$TMP/as2.json" || fail "assign: the same seed gave other groups"
+$PY - "$TMP" <<'PY' || fail "assign: groups are not a balanced partition"
+import json, subprocess, sys
+t = sys.argv[1]
+g = json.load(open(t + "/as1.json"))["groups"]
+people = sum(g.values(), [])
+assert len(people) == len(set(people)) == 6 and sorted(map(len, g.values())) == [3, 3], g
+seeds = {json.dumps(json.loads(subprocess.check_output(
+    [__import__("os").environ["COORD"], "assign", "--names", "a,b,c,d,e,f,g,h",
+     "--seed", str(s)]))["groups"], sort_keys=True) for s in range(6)}
+assert len(seeds) > 1, "every seed gave the same groups"
+PY
+pass "assign: seeded, balanced, reproducible"
