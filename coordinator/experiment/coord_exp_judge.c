@@ -24,10 +24,12 @@ static const char s_system_validate[] =
     "perceived and did in a simulation. Answer with JSON: {\"score\": a number from 0.0 (the "
     "person contradicts the expectations) to 1.0 (the person fits them entirely), "
     "\"justification\": TEXT}.";
-static const char s_system_check[] =
+/* The session's judge asks with the same words (coord_session_judge.c), so
+ * a claim judged live and over the log is the same question. */
+const char coord_exp_system_check[] =
     "You judge whether a proposition about a simulation is true, from what happened. Answer "
     "with JSON: {\"value\": true or false, \"justification\": TEXT}.";
-static const char s_system_score[] =
+const char coord_exp_system_score[] =
     "You judge how true a proposition about a simulation is, from what happened, on a scale "
     "from 0 (certainly false) to 9 (certainly true). Answer with JSON: {\"value\": 0..9, "
     "\"justification\": TEXT}.";
@@ -58,8 +60,8 @@ static tt_llm_request_t *
 s_request(s_kind_t kind, const char *user, uint64_t seed)
 {
     const char *system = kind == S_VALIDATE ? s_system_validate
-                         : kind == S_CHECK  ? s_system_check
-                                            : s_system_score;
+                         : kind == S_CHECK  ? coord_exp_system_check
+                                            : coord_exp_system_score;
     const char *key = kind == S_VALIDATE ? "score" : "value";
     const char *type = kind == S_VALIDATE ? "number" : kind == S_CHECK ? "boolean" : "integer";
     json_t *msgs = json_pack("[{s:s, s:s}, {s:s, s:s}]", "role", "system", "content", system,

@@ -27,6 +27,11 @@ typedef struct {
     uint32_t concurrency;
 } coord_exp_judge_spec_t;
 
+/* Proposition's system messages (check: true/false; score: 0..9), shared
+ * with the live session's judge. */
+extern const char coord_exp_system_check[];
+extern const char coord_exp_system_score[];
+
 /* One call per agent (or one for --all's every agent): *doc (caller owns) is
  * the JSON answer. TT_EINVAL with *errmsg for bad input (unknown agent, no
  * log), TT_EAGENT when some call failed (doc lists it). */
