@@ -216,3 +216,21 @@ seeds = {json.dumps(json.loads(subprocess.check_output(
 assert len(seeds) > 1, "every seed gave the same groups"
 PY
 pass "assign: seeded, balanced, reproducible"
+
+# --- against fakellm over HTTP: the mismatch still scores low, and a replay sends no request
+start_fakellm
+(
+    export OPENAI_BASE_URL=$FAKE_URL/v1 OPENAI_API_KEY=test-key
+    unset TROUPE_LLM
+    exp="A retired astronaut who breeds racing pigeons in Antarctica"
+    "$COORD" validate "$TMP/fg" --agent "Lisa Carter" --expectations "$exp" --llm openai \
+        --quiet >"$TMP/fk_v.json"
+    [[ $(json "$TMP/fk_v.json" "d['people'][0]['score'] <= 0.2 and not d['llm']['offline']") == \
+       True ]] || fail "fakellm validation: $(cat "$TMP/fk_v.json")"
+    before=$(fake_stat requests)
+    "$COORD" validate "$TMP/fg" --agent "Lisa Carter" --expectations "$exp" --llm openai \
+        --quiet --replay "$TMP/fg" >"$TMP/fk_re.json"
+    [[ $(fake_stat requests) == "$before" ]] || fail "the replayed validation sent a request"
+    [[ $(json "$TMP/fk_re.json" "d['llm']['replayed']") == 1 ]] || fail "fakellm replay"
+)
+pass "validate against fakellm: low score for the mismatch, replay sends no request"
