@@ -120,6 +120,10 @@ s_csv(const char *path, const char *text, const char *column, coord_exp_sample_t
         }
     }
     tt_buf_fini(&names);
+    if (header) {
+        *errmsg = tt_asprintf("%s:1:1: empty: expected a header row", path);
+        return TT_EINVAL;
+    }
     return TT_OK;
 }
 

@@ -153,6 +153,7 @@ test_bad_tables_say_where(void **state)
     s_refused(dir, "a,b\n1,2,3\n", "a", "bad.csv:2:5: a row of more than 2 fields");
     s_refused(dir, "[1, 2,\n  oops]", NULL, "bad.csv:2:");
     s_refused(dir, "{\"x\": 1}", NULL, "bad.csv:1:1: expected an array");
+    s_refused(dir, "", "a", "bad.csv:1:1: empty: expected a header row");
     tt_test_rmtree(dir);
     free(dir);
 }
