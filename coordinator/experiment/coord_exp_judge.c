@@ -278,6 +278,11 @@ coord_exp_proposition(const coord_exp_judge_spec_t *spec, const tt_config_t *cfg
                      spec->agent, "score", spec->score, "value",
                      json_object_get(res->parsed, "value"), "justification",
                      tt_json_str(res->parsed, "justification", ""), "llm", s_llm_json(fc));
+    /* the steps judged: null ends mean from the start, to the end */
+    json_object_set_new(*doc, "steps",
+                        json_pack("[o, o]",
+                                  spec->first_step ? json_integer(spec->first_step) : json_null(),
+                                  spec->last_step ? json_integer(spec->last_step) : json_null()));
     tt_llm_result_destroy(&res);
 fail:
     coord_fcalls_close(&fc);

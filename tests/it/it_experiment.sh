@@ -50,7 +50,12 @@ claim="The neighbours discuss ToolShare, the tool library app, borrowing drills 
 $PY -c "import sys; a,b=map(int,sys.argv[1:]); assert 0 <= b < a <= 9, (a,b)" \
     "$(json "$TMP/s_fg.json" "d['value']")" "$(json "$TMP/s_mr.json" "d['value']")" \
     || fail "proposition scores do not order the runs"
-"$COORD" proposition "$TMP/fg" "$claim" --steps 1:1 --agent "Lisa Carter" --quiet >/dev/null
+"$COORD" proposition "$TMP/fg" "$claim" --steps 2: --agent "Lisa Carter" --quiet >"$TMP/p_st.json"
+[[ $(json "$TMP/p_st.json" "(d['steps'], d['agent'])") == "([2, None], 'Lisa Carter')" ]] \
+    || fail "proposition --steps: $(cat "$TMP/p_st.json")"
+"$COORD" proposition "$TMP/fg" "$claim" --steps 99:100 --agent "Lisa Carter" \
+    --quiet >"$TMP/p_none.json"
+[[ $(json "$TMP/p_none.json" "d['value']") == False ]] || fail "a claim about no steps held"
 pass "proposition: true of one run, false of another, scored, replayed with zero calls"
 
 # --- stats: SciPy's numbers; a planted effect found, an A/A experiment not
