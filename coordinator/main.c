@@ -12,6 +12,8 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
+#include "coord_exp.h"
+#include "coord_exp_docx.h"
 #include "coord_extract.h"
 #include "coord_factory.h"
 #include "coord_keys.h"
@@ -33,6 +35,14 @@ s_usage(FILE *out)
         "  factory --count N --out DIR    generate people (`coordinator factory --help`)\n"
         "  extract DIR --objective TEXT   extract results of a run (`coordinator extract --help`)\n"
         "  keygen DIR [--clients N]       CURVE certificates for running across machines\n"
+        "  validate DIR --agent NAME|--all --expectations TEXT   TinyPersonValidator\n"
+        "  proposition DIR \"CLAIM\"       is a claim true of a run? (Proposition)\n"
+        "  assign DIR|--names a,b --seed S   ABRandomizer: people to treatments\n"
+        "  stats CONTROL TREATMENT --column NAME   StatisticalTester: t, U, KS, chi-square\n"
+        "  empirical SIMULATED REAL --column NAME  simulated answers against real ones\n"
+        "  story DIR --purpose TEXT --out FILE [--continue STORY]   TinyStory\n"
+        "  export TEXTFILE --out FILE.docx  ArtifactExporter to Word\n"
+        "  rewrite enrich|style|normalize TEXTFILE --out FILE   TinyEnricher, TinyStyler\n"
         "  --version, --help\n"
         "\n"
         "Troupe simulates people with an LLM: a coordinator process owns the world and\n"
@@ -65,6 +75,22 @@ main(int argc, char **argv)
         return coord_factory_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "extract"))
         return coord_extract_main(argc - 1, argv + 1);
+    if (!strcmp(cmd, "validate"))
+        return coord_exp_validate_main(argc - 1, argv + 1);
+    if (!strcmp(cmd, "proposition"))
+        return coord_exp_proposition_main(argc - 1, argv + 1);
+    if (!strcmp(cmd, "story"))
+        return coord_exp_story_main(argc - 1, argv + 1);
+    if (!strcmp(cmd, "assign"))
+        return coord_exp_assign_main(argc - 1, argv + 1);
+    if (!strcmp(cmd, "rewrite"))
+        return coord_exp_rewrite_main(argc - 1, argv + 1);
+    if (!strcmp(cmd, "export"))
+        return coord_exp_export_main(argc - 1, argv + 1);
+    if (!strcmp(cmd, "stats"))
+        return coord_exp_stats_main(argc - 1, argv + 1);
+    if (!strcmp(cmd, "empirical"))
+        return coord_exp_empirical_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "keygen"))
         return coord_keygen_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "run") || !strcmp(cmd, "serve")) {

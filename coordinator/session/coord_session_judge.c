@@ -12,6 +12,8 @@
 #define TT_LOG_MODULE "session"
 #include "coord_session_impl.h"
 
+#include "coord_exp_judge.h"
+
 #include <string.h>
 
 #include "tt_buf.h"
@@ -22,14 +24,6 @@
 
 #define S_ACCOUNT_CAP ((size_t)1 << 20)
 #define S_MAX_N       100000
-
-static const char s_system_check[] =
-    "You judge whether a proposition about a simulation is true, from what happened. Answer "
-    "with JSON: {\"value\": true or false, \"justification\": TEXT}.";
-static const char s_system_score[] =
-    "You judge how true a proposition about a simulation is, from what happened, on a scale "
-    "from 0 (certainly false) to 9 (certainly true). Answer with JSON: {\"value\": 0..9, "
-    "\"justification\": TEXT}.";
 
 /* Lines of what the agents in `who` (all when NULL) perceived and did. */
 static void
@@ -269,8 +263,8 @@ coord_session_judge(coord_t *c, const json_t *args, coord_session_error_t *e)
     if (tt_json_bool(args, "include_personas", false))
         s_personas(c, who, n_who, &b);
     json_t *msgs = json_pack("[{s:s, s:s}, {s:s, s:s}]", "role", "system", "content",
-                             score ? s_system_score : s_system_check, "role", "user", "content",
-                             tt_buf_str(&b));
+                             score ? coord_exp_system_score : coord_exp_system_check, "role",
+                             "user", "content", tt_buf_str(&b));
     tt_buf_fini(&b);
     json_t *schema =
         json_pack("{s:s, s:{s:{s:s}, s:{s:s}}, s:[s,s], s:b}", "type", "object", "properties",
