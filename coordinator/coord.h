@@ -37,6 +37,13 @@
 #define COORD_TICK_MS      100
 #define COORD_MAX_PEERS    100000
 #define COORD_MAX_RESTARTS 20 /* per agent, per run */
+/* without --slots: slot agentds beyond this many agents, about this many a core */
+#define COORD_AUTO_SLOTS_FROM 256
+/* a tick this late (ms) means the coordinator did not run: see coord_peers_tick */
+#define COORD_STALL_MS 1000
+/* descriptors kept for the log, the transcript, libcurl, the live report */
+#define COORD_SPARE_FDS        64
+#define COORD_AGENTDS_PER_CORE 4
 /* Slots all live peers may offer together (beyond 4 per agent): a peer's
  * slot table is never larger than the population, and hellos past this
  * are refused, so hostile hellos cannot exhaust memory. */
@@ -147,6 +154,8 @@ typedef struct coord {
     size_t owing;      /* agents that have not answered the step in progress */
     size_t scan_from;  /* positions in order before it are acting or answered */
     size_t in_flight;
+    int64_t last_tick_ms; /* when coord_peers_tick last ran */
+    uint32_t stalls;      /* times the coordinator did not run for COORD_STALL_MS */
     size_t max_concurrency;
     size_t pending_judgements;
     bool *intervention_fired; /* once-only interventions that fired */
