@@ -54,6 +54,7 @@ typedef struct {
     uint32_t reasks;
     uint32_t ask_failures; /* failed HTTP attempts of the current ask */
     int64_t retry_at_ms;
+    uint64_t started_seq; /* http_attempts when its transfer started */
     CURL *easy;
     tt_buf_t response;
     tt_llm_watch_t watch; /* stall watch of the running transfer */
@@ -71,8 +72,9 @@ typedef struct {
     zlist_t *running;           /* s_call_t * */
     zlist_t *idle;              /* CURL * kept for reuse */
     uint32_t in_flight;
-    uint32_t limit; /* adaptive in-flight limit, 1..max_concurrent_calls */
-    tt_rng_t rng;   /* backoff jitter only */
+    uint32_t limit;        /* adaptive in-flight limit, 1..max_concurrent_calls */
+    uint64_t last_cut_seq; /* http_attempts when the limit was last lowered */
+    tt_rng_t rng;          /* backoff jitter only */
     tt_llm_stats_t stats;
     bool terminated;
 } s_worker_t;
@@ -180,7 +182,7 @@ s_transfer_start(s_worker_t *w, s_call_t *c)
     curl_multi_add_handle(w->multi, easy);
     zlist_append(w->running, c);
     c->msg->result->attempts++;
-    w->stats.http_attempts++;
+    c->started_seq = ++w->stats.http_attempts;
     if (++w->in_flight > w->stats.max_in_flight)
         w->stats.max_in_flight = w->in_flight;
 }
@@ -209,14 +211,18 @@ s_schedule_retry(s_worker_t *w, s_call_t *c, const tt_llm_reply_t *rep)
 /* Additive increase, multiplicative decrease of the in-flight limit: the
  * server's 429s and rate-limit headers set the pace, not a fixed number. */
 static void
-s_adapt(s_worker_t *w, const tt_llm_reply_t *rep)
+s_adapt(s_worker_t *w, const s_call_t *c, const tt_llm_reply_t *rep)
 {
     uint32_t most = (uint32_t)w->conf->max_concurrent_calls;
     if (rep->rate_limited) {
-        uint32_t half = (w->in_flight + 1) / 2;
-        if (half < w->limit)
-            w->limit = half > 0 ? half : 1;
         w->stats.rate_limited++;
+        /* one cut per window: refusals of calls started before the last cut
+         * say nothing about the lowered limit */
+        uint32_t half = (w->in_flight + 2) / 2; /* in flight when it was refused, halved */
+        if (c->started_seq > w->last_cut_seq && half < w->limit) {
+            w->limit = half;
+            w->last_cut_seq = w->stats.http_attempts;
+        }
         TT_LOG_DEBUG("rate limited: at most %u calls in flight now", w->limit);
     } else if (rep->kind == TT_LLM_REPLY_OK && w->limit < most) {
         w->limit++;
@@ -237,7 +243,7 @@ s_transfer_done(s_worker_t *w, s_call_t *c, CURLcode rc)
     w->in_flight--;
     zlist_remove(w->running, c);
     tt_buf_fini(&c->response);
-    s_adapt(w, &rep);
+    s_adapt(w, c, &rep);
     r->prompt_tokens += rep.prompt_tokens;
     r->completion_tokens += rep.completion_tokens;
 

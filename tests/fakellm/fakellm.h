@@ -56,6 +56,7 @@ typedef struct {
     unsigned max_connections; /* 0 means 4096 */
     const char *model;        /* when set, the only chat model known; others get 404 */
     uint64_t fail_after;      /* when > 0, model requests after this many get 503 */
+    unsigned capacity;        /* when > 0, requests beyond this many in flight get 429 */
 } fakellm_opts_t;
 
 typedef enum {

@@ -41,6 +41,8 @@ static const char s_usage[] =
     "                       model_not_found (default: every name is served)\n"
     "  --fail-after N       answer the first N model requests (chat or embeddings),\n"
     "                       then 503 to every one: a model that goes down mid-run\n"
+    "  --capacity N         at most N requests in flight: the rest get 429 with\n"
+    "                       --retry-after-ms (a rate-limited provider)\n"
     "  --quiet              no counters on stderr at exit\n"
     "  --help               this text\n"
     "\n"
@@ -129,6 +131,10 @@ s_parse(int argc, char **argv, fakellm_opts_t *opts, bool *quiet)
             if (!s_integer(value, 1e15, &n) || n == 0)
                 return s_bad(flag, value);
             opts->fail_after = n;
+        } else if (!strcmp(flag, "--capacity")) {
+            if (!s_integer(value, 1000000, &n) || n == 0)
+                return s_bad(flag, value);
+            opts->capacity = (unsigned)n;
         } else {
             fprintf(stderr, "fakellm: unknown option \"%s\"\n%s", flag, s_synopsis);
             return S_EXIT_USAGE;
