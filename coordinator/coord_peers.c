@@ -253,6 +253,16 @@ s_check_descriptors(const coord_t *c, size_t more, char **errmsg)
 }
 
 tt_err_t
+coord_peers_start(coord_t *c, size_t n_processes, char **errmsg)
+{
+    if (s_check_descriptors(c, n_processes, errmsg))
+        return TT_ENOMEM;
+    size_t now = n_processes < COORD_SPAWN_BATCH ? n_processes : COORD_SPAWN_BATCH;
+    c->respawns += n_processes - now;
+    return coord_peers_spawn(c, now, c->opts.slots, errmsg);
+}
+
+tt_err_t
 coord_peers_spawn(coord_t *c, size_t n_processes, uint32_t slots, char **errmsg)
 {
     tt_err_t err = s_make_token(c, errmsg);
@@ -643,9 +653,10 @@ coord_peers_tick(coord_t *c)
         c->respawns = 0;
     }
     if (c->respawns) {
+        /* a batch a tick: Hellos of the ones started are answered meanwhile */
         char *err = NULL;
-        size_t n = c->respawns;
-        c->respawns = 0;
+        size_t n = c->respawns < COORD_SPAWN_BATCH ? c->respawns : COORD_SPAWN_BATCH;
+        c->respawns -= n;
         if (coord_peers_spawn(c, n, c->opts.slots, &err))
             coord_fail(c, "%s", err);
         free(err);

@@ -476,7 +476,7 @@ s_choose_slots(coord_t *c)
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     size_t procs = (size_t)(cores > 0 ? cores : 1) * COORD_AGENTDS_PER_CORE;
     c->opts.slots = (uint32_t)((c->n_agents + procs - 1) / procs);
-    if (!c->opts.quiet && !c->opts.serve)
+    if (!c->opts.serve) /* --quiet silences the transcript only */
         fprintf(stderr, "coordinator: %zu agents: %zu agentds of %u slots (--slots N to choose)\n",
                 c->n_agents, (c->n_agents + c->opts.slots - 1) / c->opts.slots, c->opts.slots);
 }
@@ -543,7 +543,7 @@ coord_run(const coord_run_opts_t *opts)
     c.placing_since_ms = tt_now_ms();
     if (!c.opts.external) {
         size_t procs = (c.n_agents + c.opts.slots - 1) / c.opts.slots;
-        if (coord_peers_spawn(&c, procs, c.opts.slots, &err)) {
+        if (coord_peers_start(&c, procs, &err)) {
             fprintf(stderr, "coordinator: %s\n", err);
             free(err);
             s_destroy(&c);
