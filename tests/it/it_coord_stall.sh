@@ -12,7 +12,9 @@ cat > "$TMP/crowd.json" <<JSON
  "agents": [{"file": "$SRC/examples/agents/amara_okafor.agent.json", "count": $N}],
  "events": [{"step": 1, "broadcast": "The bus is late again."}]}
 JSON
-set_live=(--set "config.Troupe.LIVENESS_MS=$LIVE_MS" --set config.Troupe.HEARTBEAT_MS=200)
+# a loaded machine (ASan, other suites) may take long to register 300 agents
+set_live=(--set "config.Troupe.LIVENESS_MS=$LIVE_MS" --set config.Troupe.HEARTBEAT_MS=200
+    --set config.Troupe.REGISTER_TIMEOUT_S=600)
 "$COORD" run "$TMP/crowd.json" --out "$TMP/ref" --quiet --slots 50 "${set_live[@]}"
 ref=$(stats "$TMP/ref/sim.tlog" final_hash)
 
