@@ -45,6 +45,8 @@ typedef struct {
     int64_t hello_ms;
     int heartbeat_ms;
     int liveness_ms;
+    bool said_silent; /* the coordinator's silence was reported */
+    int64_t started_ms;
     int heartbeat_timer;
     s_state_t state;
     char instance[40];
@@ -344,11 +346,28 @@ s_on_timer(zloop_t *loop, int timer_id, void *arg)
         l->exit_code = 1;
         return -1;
     }
-    if (now - l->last_heard_ms > 3 * (int64_t)l->liveness_ms) {
-        TT_LOG_WARN("no word from the coordinator for %lld ms: exiting",
-                    (long long)(now - l->last_heard_ms));
+    int welcome_ms = l->opts->welcome_ms > 0 ? l->opts->welcome_ms : AGENT_WELCOME_DEFAULT_MS;
+    if (l->state == S_CONNECTING && now - l->started_ms > welcome_ms) {
+        TT_LOG_WARN("no Welcome from the coordinator within %d ms: exiting", welcome_ms);
         l->exit_code = 1;
         return -1;
+    }
+    /* Silence is not death: a coordinator that is busy or stopped answers
+     * later, and its heartbeats wait in the socket. A local child knows its
+     * coordinator is alive from getppid() and waits for it; a remote agentd
+     * gives up only after AGENT_PATIENCE_LIVENESS times LIVENESS_MS. */
+    int64_t silent = now - l->last_heard_ms;
+    if (!l->opts->parent_pid && silent > AGENT_PATIENCE_LIVENESS * (int64_t)l->liveness_ms) {
+        TT_LOG_WARN("no word from the coordinator for %lld ms: exiting", (long long)silent);
+        l->exit_code = 1;
+        return -1;
+    }
+    if (silent > 3 * (int64_t)l->liveness_ms && !l->said_silent) {
+        TT_LOG_INFO("no word from the coordinator for %lld ms: it is busy or stopped; waiting",
+                    (long long)silent);
+        l->said_silent = true;
+    } else if (silent <= 3 * (int64_t)l->liveness_ms) {
+        l->said_silent = false;
     }
     if (l->state == S_CONNECTING && now - l->hello_ms > l->heartbeat_ms * 4)
         s_send_hello(l);
@@ -402,7 +421,7 @@ agent_loop_run(const agent_loop_opts_t *opts)
     }
     l.loop = zloop_new();
     zloop_reader(l.loop, l.sock, s_on_message, &l);
-    l.last_heard_ms = tt_now_ms();
+    l.last_heard_ms = l.started_ms = tt_now_ms();
     s_send_hello(&l);
     l.heartbeat_timer = zloop_timer(l.loop, (size_t)l.heartbeat_ms, 0, s_on_timer, &l);
     zloop_start(l.loop);

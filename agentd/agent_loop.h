@@ -1,10 +1,11 @@
 /*  agent_loop -- the agentd daemon: one DEALER to the coordinator, N slots.
  *
  *  Lifecycle of a connection: CONNECTING (Hello sent) -> WELCOMED -> agents
- *  assigned to slots, steps answered -> Shutdown, or the coordinator falls
- *  silent for 3 x the liveness interval (or our parent dies, in local mode)
- *  and we exit. One thread owns all state; model calls run on the LLM client's
- *  worker and come back through its pipe.
+ *  assigned to slots, steps answered -> Shutdown, or our parent dies (local
+ *  mode), or a remote coordinator falls silent for AGENT_PATIENCE_LIVENESS x
+ *  the liveness interval, or no Welcome comes within the deadline the
+ *  coordinator gave (--welcome-ms), and we exit. One thread owns all state; model calls run on the
+ * LLM client's worker and come back through its pipe.
  */
 #ifndef AGENT_LOOP_H
 #define AGENT_LOOP_H
@@ -20,7 +21,15 @@ typedef struct {
     const char *server_key; /* CURVE: the coordinator's public key (Z85), or NULL */
     const char *cert_path;  /* CURVE: this agentd's certificate file, or NULL */
     const char *token;      /* local mode: the coordinator's secret for its children */
+    int welcome_ms;         /* give up without a Welcome after this long; 0 = the default */
 } agent_loop_opts_t;
+
+/* A remote agentd (no --parent-pid) exits after this many LIVENESS_MS of
+ * silence from the coordinator; a local child waits as long as its parent
+ * lives (a busy or stopped coordinator is not a dead one). */
+#define AGENT_PATIENCE_LIVENESS 24
+/* Without --welcome-ms: the Welcome is awaited this long. */
+#define AGENT_WELCOME_DEFAULT_MS 60000
 
 /* Exit status of an agentd stopped by an infrastructure fault (its agents'
  * memory cannot be written). */

@@ -40,6 +40,8 @@ s_usage(FILE *out)
             "  --server-key Z85      CURVE: the coordinator's public key (or its .cert file)\n"
             "  --cert FILE           CURVE: this agentd's certificate (secret part beside it)\n"
             "  --parent-pid PID      exit when that process is gone (local mode)\n"
+            "  --welcome-ms MS       exit if not welcomed by the coordinator within MS\n"
+            "                        (default 60000; the coordinator passes its own)\n"
             "  --log-level LEVEL     error, warn, info, debug (default warn)\n"
             "  --dump-memory DIR     print an agent's memory as JSON lines and exit\n"
             "  --version, --help\n"
@@ -92,6 +94,7 @@ main(int argc, char **argv)
                                             {"cert", required_argument, NULL, 'C'},
                                             {"parent-pid", required_argument, NULL, 'p'},
                                             {"log-level", required_argument, NULL, 'l'},
+                                            {"welcome-ms", required_argument, NULL, 'w'},
                                             {"dump-memory", required_argument, NULL, 'm'},
                                             {"version", no_argument, NULL, 'V'},
                                             {"help", no_argument, NULL, 'h'},
@@ -130,6 +133,14 @@ main(int argc, char **argv)
             break;
         case 'C':
             opts.cert_path = optarg;
+            break;
+        case 'w':
+            errno = 0;
+            opts.welcome_ms = (int)strtol(optarg, &end, 10);
+            if (errno || *end || opts.welcome_ms < 1 || opts.welcome_ms > 86400000) {
+                fprintf(stderr, "agentd: --welcome-ms: expected a number from 1 to 86400000\n");
+                return 2;
+            }
             break;
         case 'p':
             opts.parent_pid = (pid_t)strtol(optarg, NULL, 10);

@@ -45,7 +45,10 @@ tt_config_init(tt_config_t *cfg)
     cfg->max_attempts = 5;
     cfg->waiting_time_s = 0; /* TinyTroupe sleeps 1 s before every call; we do not */
     cfg->backoff_factor = 5;
-    cfg->max_concurrent_calls = 4;
+    /* TinyTroupe ships 4; Troupe's default is no cap (dispatch sized to the
+     * population, throttled by the server's 429s and rate-limit headers in
+     * tt_llm_worker). An explicit MAX_CONCURRENT_MODEL_CALLS is honoured. */
+    cfg->max_concurrent_calls = 0;
     cfg->cache_api_calls = false;
     cfg->max_content_display_length = 4000;
     cfg->enable_consolidation = true;

@@ -101,6 +101,8 @@ typedef struct {
     uint64_t prompt_tokens;
     uint64_t completion_tokens;
     uint32_t max_in_flight;
+    uint64_t rate_limited; /* answers that were HTTP 429 or said no requests remain */
+    uint32_t limit;        /* the adaptive in-flight limit now (<= max_concurrent_calls) */
 } tt_llm_stats_t;
 
 /* ------------------------------------------------------------------ requests */

@@ -189,11 +189,12 @@ typedef enum {
 
 typedef struct {
     tt_llm_reply_kind_t kind;
-    tt_err_t err;    /* RETRY/FAIL: the error if this is the last word */
-    char *text;      /* RETRY/FAIL: what happened (no secrets) */
-    int64_t hint_ms; /* RETRY: the server's wait hint, -1 none */
-    char *content;   /* OK chat */
-    float *vectors;  /* OK embed: n_vectors x dim */
+    tt_err_t err;      /* RETRY/FAIL: the error if this is the last word */
+    char *text;        /* RETRY/FAIL: what happened (no secrets) */
+    int64_t hint_ms;   /* RETRY: the server's wait hint, -1 none */
+    bool rate_limited; /* HTTP 429, or x-ratelimit-remaining-requests: 0 */
+    char *content;     /* OK chat */
+    float *vectors;    /* OK embed: n_vectors x dim */
     uint32_t n_vectors, dim;
     uint32_t prompt_tokens, completion_tokens;
 } tt_llm_reply_t;

@@ -7,6 +7,8 @@
  *    - never retry 400, 401, 403, 404, 422, a 429 whose code or type is
  *      insufficient_quota (billing, not load), or a body over the size cap;
  *    - x-should-retry: true/false from the server overrides the status rule.
+ *    - a 429, or x-ratelimit-remaining(-requests): 0, marks the reply
+ *      rate_limited: the worker lowers its in-flight limit (tt_llm_worker).
  *  Server bodies are read defensively: the error code may be a string, a number
  *  or null, the body may be HTML from a proxy. Error texts name the URL without
  *  its query string or user info and never the key (401s do not quote the
@@ -144,6 +146,23 @@ s_hint_ms(CURL *easy)
             ms = (int64_t)secs * 1000;
     }
     return ms > TT_LLM_HINT_CAP_MS ? TT_LLM_HINT_CAP_MS : ms;
+}
+
+/* x-ratelimit-remaining-requests (OpenAI) or x-ratelimit-remaining (others)
+ * says 0: the server's window is used up. */
+static bool
+s_no_requests_left(CURL *easy)
+{
+    static const char *names[] = {"x-ratelimit-remaining-requests", "x-ratelimit-remaining"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        struct curl_header *h;
+        if (curl_easy_header(easy, names[i], 0, CURLH_HEADER, -1, &h) != CURLHE_OK)
+            continue;
+        char *end;
+        long v = strtol(h->value, &end, 10);
+        return end != h->value && v <= 0;
+    }
+    return false;
 }
 
 /* x-should-retry: 1 true, 0 false, -1 absent. */
@@ -431,6 +450,7 @@ tt_llm_reply_judge(const tt_llm_conf_t *conf, const tt_llm_request_t *req, CURL 
     long status = 0;
     curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
     tt_llm_reply_parse(conf, req, status, body, url, out);
+    out->rate_limited = status == 429 || s_no_requests_left(easy);
     if (out->kind == TT_LLM_REPLY_OK)
         return;
     int should = s_should_retry(easy);

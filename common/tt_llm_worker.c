@@ -4,8 +4,11 @@
  *    1. takes new calls from the pipe (non-blocking: the caller wakes a sleeping
  *       curl_multi_poll with curl_multi_wakeup after each send),
  *    2. moves calls whose retry time has come back to the queue,
- *    3. starts queued calls while fewer than max_concurrent_calls transfers are
- *       in flight (the per-process concurrency cap; the rest wait their turn),
+ *    3. starts queued calls while fewer than `limit` transfers are in flight:
+ *       the limit starts at max_concurrent_calls (no limit by default) and
+ *       adapts to the server: a rate-limited reply (HTTP 429 or no requests
+ *       remaining) halves it, each accepted answer raises it by one again,
+ *       never above max_concurrent_calls (the rest wait their turn),
  *    4. drives curl and judges every finished transfer (tt_llm_reply): an
  *       answer is accepted or re-asked, a transient failure gets a retry timer,
  *       a final one ends the call,
@@ -51,6 +54,7 @@ typedef struct {
     uint32_t reasks;
     uint32_t ask_failures; /* failed HTTP attempts of the current ask */
     int64_t retry_at_ms;
+    uint64_t started_seq; /* http_attempts when its transfer started */
     CURL *easy;
     tt_buf_t response;
     tt_llm_watch_t watch; /* stall watch of the running transfer */
@@ -68,7 +72,9 @@ typedef struct {
     zlist_t *running;           /* s_call_t * */
     zlist_t *idle;              /* CURL * kept for reuse */
     uint32_t in_flight;
-    tt_rng_t rng; /* backoff jitter only */
+    uint32_t limit;        /* adaptive in-flight limit, 1..max_concurrent_calls */
+    uint64_t last_cut_seq; /* http_attempts when the limit was last lowered */
+    tt_rng_t rng;          /* backoff jitter only */
     tt_llm_stats_t stats;
     bool terminated;
 } s_worker_t;
@@ -176,7 +182,7 @@ s_transfer_start(s_worker_t *w, s_call_t *c)
     curl_multi_add_handle(w->multi, easy);
     zlist_append(w->running, c);
     c->msg->result->attempts++;
-    w->stats.http_attempts++;
+    c->started_seq = ++w->stats.http_attempts;
     if (++w->in_flight > w->stats.max_in_flight)
         w->stats.max_in_flight = w->in_flight;
 }
@@ -184,7 +190,7 @@ s_transfer_start(s_worker_t *w, s_call_t *c)
 static void
 s_start_queued(s_worker_t *w)
 {
-    while (w->in_flight < (uint32_t)w->conf->max_concurrent_calls && zlist_size(w->queued))
+    while (w->in_flight < w->limit && zlist_size(w->queued))
         s_transfer_start(w, zlist_pop(w->queued));
 }
 
@@ -202,6 +208,28 @@ s_schedule_retry(s_worker_t *w, s_call_t *c, const tt_llm_reply_t *rep)
     zlist_append(w->waiting, c);
 }
 
+/* Additive increase, multiplicative decrease of the in-flight limit: the
+ * server's 429s and rate-limit headers set the pace, not a fixed number. */
+static void
+s_adapt(s_worker_t *w, const s_call_t *c, const tt_llm_reply_t *rep)
+{
+    uint32_t most = (uint32_t)w->conf->max_concurrent_calls;
+    if (rep->rate_limited) {
+        w->stats.rate_limited++;
+        /* one cut per window: refusals of calls started before the last cut
+         * say nothing about the lowered limit */
+        uint32_t half = (w->in_flight + 2) / 2; /* in flight when it was refused, halved */
+        if (c->started_seq > w->last_cut_seq && half < w->limit) {
+            w->limit = half;
+            w->last_cut_seq = w->stats.http_attempts;
+        }
+        TT_LOG_DEBUG("rate limited: at most %u calls in flight now", w->limit);
+    } else if (rep->kind == TT_LLM_REPLY_OK && w->limit < most) {
+        w->limit++;
+    }
+    w->stats.limit = w->limit;
+}
+
 static void
 s_transfer_done(s_worker_t *w, s_call_t *c, CURLcode rc)
 {
@@ -215,6 +243,7 @@ s_transfer_done(s_worker_t *w, s_call_t *c, CURLcode rc)
     w->in_flight--;
     zlist_remove(w->running, c);
     tt_buf_fini(&c->response);
+    s_adapt(w, c, &rep);
     r->prompt_tokens += rep.prompt_tokens;
     r->completion_tokens += rep.completion_tokens;
 
@@ -279,7 +308,7 @@ s_fire_timers(s_worker_t *w)
 static int
 s_poll_timeout(s_worker_t *w)
 {
-    if (zlist_size(w->queued) && w->in_flight < (uint32_t)w->conf->max_concurrent_calls)
+    if (zlist_size(w->queued) && w->in_flight < w->limit)
         return 0;
     int64_t now = tt_now_ms(), wait = TT_LLM_IDLE_POLL_MS;
     for (s_call_t *c = zlist_first(w->waiting); c; c = zlist_next(w->waiting))
@@ -415,6 +444,8 @@ tt_llm_worker_main(void *arg)
                     .sync = args->sync,
                     .multi = args->multi,
                     .cache = args->cache};
+    w.limit = w.conf->max_concurrent_calls > 0 ? (uint32_t)w.conf->max_concurrent_calls : 1;
+    w.stats.limit = w.limit;
     w.headers = tt_llm_http_headers(w.conf);
     w.queued = zlist_new();
     w.waiting = zlist_new();

@@ -37,6 +37,15 @@
 #define COORD_TICK_MS      100
 #define COORD_MAX_PEERS    100000
 #define COORD_MAX_RESTARTS 20 /* per agent, per run */
+/* without --slots: slot agentds beyond this many agents, about this many a core */
+#define COORD_AUTO_SLOTS_FROM  256
+#define COORD_AGENTDS_PER_CORE 4
+/* a tick this late (ms) means the coordinator did not run: see coord_peers_tick */
+#define COORD_STALL_MS 1000
+/* descriptors kept for the log, the transcript, libcurl, the live report */
+#define COORD_SPARE_FDS 64
+/* local agentds started a tick at most (coord_peers_start) */
+#define COORD_SPAWN_BATCH 32
 /* Slots all live peers may offer together (beyond 4 per agent): a peer's
  * slot table is never larger than the population, and hellos past this
  * are refused, so hostile hellos cannot exhaust memory. */
@@ -147,6 +156,8 @@ typedef struct coord {
     size_t owing;      /* agents that have not answered the step in progress */
     size_t scan_from;  /* positions in order before it are acting or answered */
     size_t in_flight;
+    int64_t last_tick_ms; /* when coord_peers_tick last ran */
+    uint32_t stalls;      /* times the coordinator did not run for COORD_STALL_MS */
     size_t max_concurrency;
     size_t pending_judgements;
     bool *intervention_fired; /* once-only interventions that fired */
@@ -170,6 +181,10 @@ typedef struct coord {
 /* ---- coord_peers.c */
 tt_err_t coord_peers_bind(coord_t *c, char **errmsg);
 tt_err_t coord_peers_spawn(coord_t *c, size_t n_processes, uint32_t slots, char **errmsg);
+/* Local mode, at the start: COORD_SPAWN_BATCH agentds now, the rest a batch
+ * a tick (the loop answers Hellos in between); fails early, naming
+ * `ulimit -n`, when the descriptors cannot suffice. */
+tt_err_t coord_peers_start(coord_t *c, size_t n_processes, char **errmsg);
 int coord_peers_on_message(zloop_t *loop, zsock_t *sock, void *arg);
 void coord_peers_tick(coord_t *c);
 tt_err_t coord_send(coord_t *c, coord_peer_t *p, uint32_t agent, uint32_t incarnation,

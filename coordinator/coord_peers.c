@@ -18,6 +18,7 @@
 #include <spawn.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -232,6 +233,35 @@ s_token_ok(const coord_t *c, const Tt__Hello *h)
     return diff == 0;
 }
 
+/* Each local agentd holds a connection (a descriptor) in this process: say
+ * so before starting more than `ulimit -n` allows, rather than fail later
+ * inside the socket layer. */
+static tt_err_t
+s_check_descriptors(const coord_t *c, size_t more, char **errmsg)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+        return TT_OK;
+    size_t need = c->n_peers + more + COORD_SPARE_FDS;
+    if (need <= rl.rlim_cur)
+        return TT_OK;
+    *errmsg = tt_asprintf("%zu agentds need about %zu file descriptors but the limit is %llu: "
+                          "raise it (`ulimit -n %zu`) or host more agents per agentd "
+                          "(--slots N)",
+                          c->n_peers + more, need, (unsigned long long)rl.rlim_cur, need);
+    return TT_ENOMEM;
+}
+
+tt_err_t
+coord_peers_start(coord_t *c, size_t n_processes, char **errmsg)
+{
+    if (s_check_descriptors(c, n_processes, errmsg))
+        return TT_ENOMEM;
+    size_t now = n_processes < COORD_SPAWN_BATCH ? n_processes : COORD_SPAWN_BATCH;
+    c->respawns += n_processes - now;
+    return coord_peers_spawn(c, now, c->opts.slots, errmsg);
+}
+
 tt_err_t
 coord_peers_spawn(coord_t *c, size_t n_processes, uint32_t slots, char **errmsg)
 {
@@ -239,13 +269,19 @@ coord_peers_spawn(coord_t *c, size_t n_processes, uint32_t slots, char **errmsg)
     if (err)
         return err;
     char *agentd = s_agentd_path();
-    char slots_text[16], parent[16];
+    if (s_check_descriptors(c, n_processes, errmsg)) {
+        free(agentd);
+        return TT_ENOMEM;
+    }
+    char slots_text[16], parent[16], welcome[24];
     snprintf(slots_text, sizeof slots_text, "%u", slots);
     snprintf(parent, sizeof parent, "%d", (int)getpid());
+    /* the child waits for its Welcome as long as we wait for its Hello */
+    snprintf(welcome, sizeof welcome, "%lld", (long long)c->config.register_timeout_s * 1000);
     const char *level = tt_log_level >= TT_LOG_LEVEL_INFO ? "info" : "warn";
-    char *const argv[] = {agentd,     "--connect",   c->endpoint,   "--slots",
-                          slots_text, "--data-dir",  c->out_dir,    "--parent-pid",
-                          parent,     "--log-level", (char *)level, NULL};
+    char *const argv[] = {agentd,        "--connect",    c->endpoint,    "--slots", slots_text,
+                          "--data-dir",  c->out_dir,     "--parent-pid", parent,    "--log-level",
+                          (char *)level, "--welcome-ms", welcome,        NULL};
     /* agentds do not inherit the coordinator's blocked SIGUSR1 */
     posix_spawnattr_t attr;
     posix_spawnattr_init(&attr);
@@ -258,6 +294,14 @@ coord_peers_spawn(coord_t *c, size_t n_processes, uint32_t slots, char **errmsg)
     for (size_t i = 0; i < n_processes; i++) {
         pid_t pid;
         int rc = posix_spawn(&pid, agentd, NULL, &attr, argv, envp);
+        if (rc == EMFILE || rc == ENFILE || rc == EAGAIN) {
+            *errmsg = tt_asprintf("cannot start %s: %s (%zu agentds running: raise the limit "
+                                  "with `ulimit -n` / `ulimit -u`, or host more agents per "
+                                  "agentd with --slots N)",
+                                  agentd, strerror(rc), c->n_peers);
+            err = TT_EIO;
+            break;
+        }
         if (rc != 0) {
             *errmsg = tt_asprintf("cannot start %s: %s", agentd, strerror(rc));
             err = TT_EIO;
@@ -590,9 +634,32 @@ s_reap(coord_t *c)
     }
 }
 
+/* Time the coordinator itself did not run (SIGSTOP, a long step's work, a
+ * swapped-out host) counts against no one: every silence and deadline clock
+ * is moved on by the gap, so a stalled coordinator never takes its agentds
+ * for dead, nor their agents for hung, when it runs again. */
+static void
+s_forgive_stall(coord_t *c, int64_t now)
+{
+    int64_t gap = c->last_tick_ms ? now - c->last_tick_ms - COORD_TICK_MS : 0;
+    c->last_tick_ms = now;
+    if (gap < COORD_STALL_MS)
+        return;
+    TT_LOG_WARN("the coordinator did not run for %lld ms: deadlines moved on by as much",
+                (long long)gap);
+    c->stalls++;
+    for (size_t i = 0; i < c->n_peers; i++)
+        c->peers[i].last_seen_ms += gap;
+    for (size_t i = 0; i < c->n_agents; i++) {
+        c->agents[i].dispatched_ms += gap;
+        c->agents[i].placed_ms += gap;
+    }
+}
+
 void
 coord_peers_tick(coord_t *c)
 {
+    s_forgive_stall(c, tt_now_ms());
     s_reap(c);
     /* agents whose agentd died go to free slots; a death may be noticed deep in
      * a send, so placement is retried here rather than there */
@@ -612,9 +679,10 @@ coord_peers_tick(coord_t *c)
         c->respawns = 0;
     }
     if (c->respawns) {
+        /* a batch a tick: Hellos of the ones started are answered meanwhile */
         char *err = NULL;
-        size_t n = c->respawns;
-        c->respawns = 0;
+        size_t n = c->respawns < COORD_SPAWN_BATCH ? c->respawns : COORD_SPAWN_BATCH;
+        c->respawns -= n;
         if (coord_peers_spawn(c, n, c->opts.slots, &err))
             coord_fail(c, "%s", err);
         free(err);

@@ -107,6 +107,10 @@ s_step_fields(const coord_t *c, s_field_t *f, double elapsed)
         coord_results_failures(c->results, &total, &failed, &first);
     if (failed)
         s_add(f, &n, 2, "failed %llu", (unsigned long long)failed);
+    /* the dispatch cap binds: agents wait for a turn, not for the model */
+    if (c->state == COORD_RUN_STEPPING && c->max_concurrency &&
+        c->in_flight >= c->max_concurrency && c->owing > c->in_flight)
+        s_add(f, &n, 2, "capped at %zu in flight (--max-concurrency)", c->max_concurrency);
     uint32_t steps_done = c->committed_step;
     if (steps_done > 0 && c->total_steps > steps_done)
         s_add(f, &n, 3, "ETA %.0f s", elapsed / steps_done * (c->total_steps - steps_done));

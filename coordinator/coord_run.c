@@ -462,14 +462,31 @@ s_destroy(coord_t *c)
     tt_config_fini(&c->config);
 }
 
+/* Without --slots: one agentd per agent up to COORD_AUTO_SLOTS_FROM agents,
+ * beyond that about COORD_AGENTDS_PER_CORE slot agentds per core (a process
+ * per agent of a large population only makes the machine thrash). */
+static void
+s_choose_slots(coord_t *c)
+{
+    if (c->opts.slots > 0)
+        return;
+    c->opts.slots = 1;
+    if (c->opts.external || c->n_agents <= COORD_AUTO_SLOTS_FROM)
+        return;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    size_t procs = (size_t)(cores > 0 ? cores : 1) * COORD_AGENTDS_PER_CORE;
+    c->opts.slots = (uint32_t)((c->n_agents + procs - 1) / procs);
+    if (!c->opts.serve) /* --quiet silences the transcript only */
+        fprintf(stderr, "coordinator: %zu agents: %zu agentds of %u slots (--slots N to choose)\n",
+                c->n_agents, (c->n_agents + c->opts.slots - 1) / c->opts.slots, c->opts.slots);
+}
+
 int
 coord_run(const coord_run_opts_t *opts)
 {
     coord_t c = {0};
     c.signal_fd = -1;
     c.opts = *opts;
-    if (c.opts.slots == 0)
-        c.opts.slots = 1;
     c.exit_code = 1;
     c.started_ms = tt_now_ms();
     int rc = s_setup_config(&c);
@@ -483,6 +500,7 @@ coord_run(const coord_run_opts_t *opts)
         s_destroy(&c);
         return rc;
     }
+    s_choose_slots(&c);
     coord_announce_model(&c.config, "coordinator");
     if (c.state == COORD_RUN_DONE) {
         fprintf(stderr, "coordinator: %s: the run is already complete (%u steps)\n", c.out_dir,
@@ -525,7 +543,7 @@ coord_run(const coord_run_opts_t *opts)
     c.placing_since_ms = tt_now_ms();
     if (!c.opts.external) {
         size_t procs = (c.n_agents + c.opts.slots - 1) / c.opts.slots;
-        if (coord_peers_spawn(&c, procs, c.opts.slots, &err)) {
+        if (coord_peers_start(&c, procs, &err)) {
             fprintf(stderr, "coordinator: %s\n", err);
             free(err);
             s_destroy(&c);
@@ -572,12 +590,15 @@ s_usage(FILE *out)
             "                         what the log records: --resume needs the same --set\n"
             "  --max-failed-steps N   agent-steps that may fail (or time out) in a run that\n"
             "                         still succeeds: a count, or a share such as 5%% (default 0)\n"
-            "  --max-concurrency K    agents acting at once (default MAX_CONCURRENT_MODEL_CALLS)\n"
+            "  --max-concurrency K    agents acting at once (default MAX_CONCURRENT_MODEL_CALLS\n"
+            "                         if config.ini sets it, else no cap: the model's 429s\n"
+            "                         and rate-limit headers set the pace)\n"
             "  --replay OLD.tlog      serve recorded model answers; call the model only from\n"
             "                         the first divergence on\n"
             "  --resume               continue the run in DIR after its last committed step\n"
             "  --config FILE          config.ini to read (default ./config.ini if present)\n"
-            "  --slots N              agents per locally started agentd (default 1)\n"
+            "  --slots N              agents per locally started agentd (default 1; beyond\n"
+            "                         256 agents, about 4 agentds per core)\n"
             "  --listen ENDPOINT      where agentds connect (default tcp://127.0.0.1:*)\n"
             "  --external             start no agentd; wait for agentds to connect\n"
             "  --keys DIR             CURVE keys (from `coordinator keygen DIR`); required to\n"
@@ -851,7 +872,7 @@ s_parse(int argc, char **argv, coord_run_opts_t *o, coord_overrides_t *ov)
 int
 coord_run_main(int argc, char **argv)
 {
-    coord_run_opts_t o = {.steps = -1, .slots = 1, .serve = !strcmp(argv[0], "serve")};
+    coord_run_opts_t o = {.steps = -1, .slots = 0, .serve = !strcmp(argv[0], "serve")};
     coord_overrides_t *ov = coord_overrides_new();
     o.overrides = ov;
     int rc = s_parse(argc, argv, &o, ov);

@@ -130,10 +130,43 @@ class Bench:
             results = json.load(f)
         return out, results, peak
 
+    def run_defaults(self, n, steps, tag):
+        """A run with default options (no --slots, no --max-concurrency, no
+        config), sampled: (results, peak kB of all processes summed, largest
+        record in the log in bytes)."""
+        sc = f"{self.tmp}/{tag}.json"
+        out = f"{self.tmp}/{tag}"
+        shutil.rmtree(out, ignore_errors=True)
+        scenario(sc, n, steps)
+        rss, _, _ = self.coord("run", sc, "--out", out, "--quiet", sample=True, out=out)
+        with open(f"{out}/results.json") as f:
+            results = json.load(f)
+        return results, sum(rss.values()), largest_record(f"{out}/sim.tlog")
+
     def dump(self, log):
         out = subprocess.run([f"{self.bin}/coordinator", "log", "dump", log],
                              capture_output=True, check=True).stdout.decode()
         return [json.loads(l) for l in out.splitlines()]
+
+
+def largest_record(path):
+    """Bytes of the largest frame in a log (16-byte header, then frames of a
+    12-byte head -- magic, length, CRC -- and the payload)."""
+    biggest = 0
+    with open(path, "rb") as f:
+        f.seek(16)
+        while True:
+            head = f.read(12)
+            if len(head) < 12:
+                return biggest
+            length = int.from_bytes(head[4:8], "little")
+            biggest = max(biggest, 12 + length)
+            f.seek(length, 1)
+
+
+def step_s(results):
+    walls = [s["wall_ms"] for s in results["steps"]]
+    return statistics.median(walls) / 1000.0 if walls else None
 
 
 def spread(values):
@@ -233,6 +266,16 @@ def main():
         res["coordinator_rss_kb_1000"] = spread(tp.get("coord_rss_1000", []))["median"]
         res["throughput_spread"] = {k: spread(v) for k, v in tp.items()}
 
+        # scale with default options: 10,000 and 100,000 agents, offline, 5 steps
+        if not quick:
+            for n in (10000, 100000):
+                try:
+                    r, peak_kb, big = b.run_defaults(n, 5, f"scale{n}")
+                    res[f"scale_{n}"] = {"step_s": step_s(r), "peak_kb_all": peak_kb,
+                                         "largest_record_bytes": big, "completed": True}
+                except RuntimeError as e:
+                    res[f"scale_{n}"] = {"completed": False, "error": str(e)[-500:]}
+
         # replay a recorded 100 x 10 log
         rep = []
         for r in range(runs):
@@ -317,7 +360,23 @@ def render(r):
         f"| of which heap and stacks (anonymous PSS), kB | {fmt(r.get('anon_kb_per_slot_agent'), 0)} | |",
         f"| coordinator RSS at 1,000 agents (kB) | {fmt(r['coordinator_rss_kb_1000'], 0)} | |",
         f"| start and register 1,000 agentds (s) | {fmt(r['start_1000_s'])} | |",
-        "", f"({r['seconds']} s; details in bench/results.json)"]
+    ]
+    for n in ("10000", "100000"):
+        sc = r.get(f"scale_{n}")
+        if not sc:
+            continue
+        if not sc.get("completed"):
+            lines.append(f"| {int(n):,} agents, offline, 5 steps, default options | did not complete | completes |")
+            continue
+        peak_gb = sc["peak_kb_all"] / 2**20
+        lines += [
+            f"| {int(n):,} agents, offline, 5 steps, default options: median step (s) | {fmt(sc['step_s'])} | |",
+            f"| {int(n):,} agents: peak memory of all processes (GB) | {fmt(peak_gb)} | <= 20 |",
+            f"| {int(n):,} agents: largest record in the log (bytes) | {fmt(sc['largest_record_bytes'])} | |"]
+    s10, s100 = r.get("scale_10000", {}), r.get("scale_100000", {})
+    if s10.get("step_s") and s100.get("step_s"):
+        lines.append(f"| step time 100,000 / 10,000 agents | {fmt(s100['step_s'] / s10['step_s'])} | <= 12 |")
+    lines += ["", f"({r['seconds']} s; details in bench/results.json)"]
     return "\n".join(lines)
 
 

@@ -58,6 +58,7 @@ typedef struct {
     const char *model;        /* when set, the only chat model known; others get 404 */
     uint64_t fail_after;      /* when > 0, model requests after this many get 503 */
     bool poor_first_turn;     /* agent turns without quality feedback get poor actions */
+    unsigned capacity;        /* when > 0, requests beyond this many in flight get 429 */
 } fakellm_opts_t;
 
 typedef enum {

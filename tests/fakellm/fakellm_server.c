@@ -370,6 +370,15 @@ s_unavailable(fakellm_t *f, const char *url, const json_t *req, s_out_t *out)
         s_set_error(out, 503, "The server is down (fakellm --fail-after).", "server_error", NULL);
         return true;
     }
+    /* a server with room for `capacity` requests at once: the rest get 429 */
+    if (f->opts.capacity && atomic_load(&f->in_flight) > f->opts.capacity) {
+        s_count_fault(f, FAKELLM_FAULT_RATE_LIMIT);
+        s_set_error(out, 429, "Too many requests at once (fakellm --capacity).", "requests",
+                    "rate_limit_exceeded");
+        out->retry_after_ms = f->opts.retry_after_ms;
+        out->retry_after_s = (f->opts.retry_after_ms + 999) / 1000;
+        return true;
+    }
     return false;
 }
 

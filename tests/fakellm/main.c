@@ -44,6 +44,8 @@ static const char s_usage[] =
     "  --poor-first-turn    an agent's turn is first answered with stuttering actions\n"
     "                       (the same words over and over); only a regeneration after\n"
     "                       failed quality checks gets the offline model's own answer\n"
+    "  --capacity N         at most N requests in flight: the rest get 429 with\n"
+    "                       --retry-after-ms (a rate-limited provider)\n"
     "  --quiet              no counters on stderr at exit\n"
     "  --help               this text\n"
     "\n"
@@ -135,6 +137,10 @@ s_parse(int argc, char **argv, fakellm_opts_t *opts, bool *quiet)
             if (!s_integer(value, 1e15, &n) || n == 0)
                 return s_bad(flag, value);
             opts->fail_after = n;
+        } else if (!strcmp(flag, "--capacity")) {
+            if (!s_integer(value, 1000000, &n) || n == 0)
+                return s_bad(flag, value);
+            opts->capacity = (unsigned)n;
         } else {
             fprintf(stderr, "fakellm: unknown option \"%s\"\n%s", flag, s_synopsis);
             return S_EXIT_USAGE;

@@ -97,12 +97,43 @@ test_many_calls_run_in_parallel(void **state)
     fakellm_stop(&fake);
 }
 
+/* No cap (the default): a server with room for 8 calls at once refuses the
+ * rest with 429; the worker lowers its limit to the server's pace and every
+ * call still completes. */
+static void
+test_rate_limits_set_the_pace(void **state)
+{
+    fakellm_opts_t opts = {.latency_ms = 100, .capacity = 8, .retry_after_ms = 50};
+    fakellm_t *fake = fakellm_start(&opts);
+    tt_config_t cfg;
+    tt_config_init(&cfg);
+    fakellm_config_client(fake, &cfg);
+    cfg.max_concurrent_calls = 0; /* no limit */
+    cfg.max_attempts = 50;
+    cfg.timeout_s = 20;
+    tt_llm_t *llm = NULL;
+    assert_int_equal(tt_llm_new(&cfg, &llm), TT_OK);
+    int64_t ms = s_burst(llm, 64);
+    tt_llm_stats_t st;
+    tt_llm_stats(llm, &st);
+    print_message("64 calls, no cap, server room for 8: %lld ms, %llu rate-limited, limit %u\n",
+                  (long long)ms, (unsigned long long)st.rate_limited, st.limit);
+    assert_true(st.rate_limited > 0);
+    assert_true(st.limit < 64); /* lowered from no limit */
+    /* a refused call is retried: fewer refusals than one per call and attempt */
+    assert_true(st.rate_limited < 64 * 10);
+    tt_llm_destroy(&llm);
+    tt_config_fini(&cfg);
+    fakellm_stop(&fake);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cap_is_never_exceeded),
         cmocka_unit_test(test_many_calls_run_in_parallel),
+        cmocka_unit_test(test_rate_limits_set_the_pace),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
