@@ -36,7 +36,8 @@
 
 typedef struct {
     FILE *out;
-    const Tt__AgentStep *recorded; /* the agent's part of step N */
+    const Tt__AgentStep *recorded; /* the agent's part of step N, while it runs */
+    size_t n_recorded;             /* its exchanges */
     size_t seen;                   /* requests printed */
     size_t mismatched;
 } s_watch_t;
@@ -179,6 +180,7 @@ s_step(agent_t *a, tt_llm_t *llm, tt_tlog_t *log, uint32_t step, s_watch_t *w, F
         agent_turn_t *t = agent_turn_new(a, llm, &st, step);
         if (w) {
             w->recorded = as;
+            w->n_recorded = as->n_exchanges;
             agent_turn_set_observer(t, s_on_request, w);
         }
         bool done = agent_turn_run(t);
@@ -190,6 +192,8 @@ s_step(agent_t *a, tt_llm_t *llm, tt_tlog_t *log, uint32_t step, s_watch_t *w, F
         }
         agent_turn_destroy(&t);
     }
+    if (w)
+        w->recorded = NULL; /* freed with body */
     tt_wire_free_body(&body);
     return ok;
 }
@@ -227,10 +231,9 @@ s_rebuild(tt_tlog_t *log, const tt_tlog_entry_t *begin, long index, uint32_t ste
     s_watch_t w = {.out = out};
     if (!s_step(a, llm, log, step, &w, err))
         goto fail;
-    size_t recorded = w.recorded ? w.recorded->n_exchanges : 0;
     fprintf(out, "%s, step %u: %zu request(s) rebuilt, %zu recorded, %zu mismatched\n", a->name,
-            step, w.seen, recorded, w.mismatched);
-    rc = w.mismatched || w.seen != recorded ? S_EXIT_FAILED : S_EXIT_OK;
+            step, w.seen, w.n_recorded, w.mismatched);
+    rc = w.mismatched || w.seen != w.n_recorded ? S_EXIT_FAILED : S_EXIT_OK;
 fail:
     free(msg);
     tt_llm_destroy(&llm);
