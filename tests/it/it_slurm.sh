@@ -16,7 +16,7 @@ command -v sbatch >/dev/null || fail "slurm-wlm is not installed (scripts/deps.s
 [[ $(id -u) -eq 0 ]] || fail "configuring a Slurm cluster needs root (or set TT_SKIP_SLURM=1)"
 "$SRC/tests/slurm/setup.sh" || fail "the single-node Slurm cluster did not come up"
 SC=$SRC/examples/scenarios/focus_group.json
-STEPS=120
+STEPS=200
 start_fakellm --latency-ms 25
 export OPENAI_BASE_URL=$FAKE_URL/v1 OPENAI_API_KEY=sk-slurm-test-secret
 "$COORD" run "$SC" --out "$TMP/local" --steps $STEPS --quiet --no-progress 2>/dev/null
@@ -46,11 +46,14 @@ wait_state "$a" RUNNING 120
 wait_state "$b" RUNNING 120
 pass "two jobs running at once on one node ($a, $b)"
 
-wait_for_step "$TMP/a/sim.tlog" 10 120 || fail "job a did not reach step 10"
 node=$(hostname -s)
-for j in "$a" "$b"; do
-    ls -d "/tmp/troupe-$j-$node"/* >/dev/null 2>&1 || fail "job $j: no memory in /tmp/troupe-$j-$node"
+for j in a b; do
+    wait_for_step "$TMP/$j/sim.tlog" 5 120
+    id=$([[ $j == a ]] && echo "$a" || echo "$b")
+    [[ $(stats "$TMP/$j/sim.tlog" complete) == False ]] || fail "job $j ended before it could be looked at"
+    ls -d "/tmp/troupe-$id-$node"/* >/dev/null 2>&1 || fail "job $j: no memory in /tmp/troupe-$id-$node"
 done
+wait_for_step "$TMP/a/sim.tlog" 10 120
 [[ ! -e "$TMP/a/nodes" ]] || fail "agent memory in the output directory"
 keys=$TMP/a/.keys-$a
 [[ $(stat -c %a "$keys") == 700 ]] || fail "the job's key directory is $(stat -c %a "$keys"), want 700"
