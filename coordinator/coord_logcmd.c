@@ -35,7 +35,7 @@
 #define S_OPT_JSON    1u
 #define S_OPT_COMPACT 2u
 #define S_OPT_HTML    4u
-#define S_OPT_MANY    8u /* more logs than npos, up to S_POS_MAX (report) */
+#define S_OPT_MANY    8u  /* more logs than npos, up to S_POS_MAX (report) */
 #define S_OPT_AGENT   16u /* --agent NAME --step N (prompt) */
 #define S_POS_MAX     8
 

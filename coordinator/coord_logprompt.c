@@ -62,8 +62,8 @@ s_on_request(const tt_llm_t *llm, const tt_llm_request_t *req, const uint8_t dig
     fprintf(w->out, "request %zu (%s): digest %s: %s\n%s\n\n", w->seen + 1,
             x && x->purpose ? x->purpose : "?", tt_hex(digest, TT_SHA256_LEN, hex),
             same ? "digest matches"
-                 : x ? "DIGEST MISMATCH (the log recorded another request)"
-                     : "DIGEST MISMATCH (the log recorded no request here)",
+            : x  ? "DIGEST MISMATCH (the log recorded another request)"
+                 : "DIGEST MISMATCH (the log recorded no request here)",
             pretty ? pretty : text);
     free(pretty);
     json_decref(j);
@@ -101,8 +101,8 @@ s_llm(const agent_t *a, tt_llm_t **llm, char **errmsg)
 
 /* The Assign a coordinator would send this agent, from SimBegin. */
 static tt_err_t
-s_agent(const Tt__SimBegin *b, const uint8_t run_id[TT_SHA256_LEN], size_t index,
-        const char *dir, agent_t **out, char **errmsg)
+s_agent(const Tt__SimBegin *b, const uint8_t run_id[TT_SHA256_LEN], size_t index, const char *dir,
+        agent_t **out, char **errmsg)
 {
     const Tt__AgentInfo *info = b->agents[index];
     json_t *cfg = info->agent_config_json ? json_loads(info->agent_config_json, 0, NULL) : NULL;
