@@ -92,6 +92,8 @@ agent_turn_call(agent_turn_t *t, tt_llm_request_t **req)
 {
     uint8_t digest[TT_SHA256_LEN];
     tt_llm_request_digest(t->llm, *req, digest);
+    if (t->observe)
+        t->observe(t->llm, *req, digest, t->observe_arg);
     const Tt__Step *st = t->step;
     for (size_t i = 0; i < st->n_recorded; i++) {
         if (t->recorded_used[i] || memcmp(st->recorded[i]->request_digest.data, digest, 32))
@@ -769,6 +771,13 @@ agent_turn_new(agent_t *a, tt_llm_t *llm, const Tt__Step *step, uint64_t id)
     if (step->perceive_only)
         t->failed = true; /* a failed step rebuilt: what was perceived, nothing done */
     return t;
+}
+
+void
+agent_turn_set_observer(agent_turn_t *t, agent_turn_observe_fn *fn, void *arg)
+{
+    t->observe = fn;
+    t->observe_arg = arg;
 }
 
 bool

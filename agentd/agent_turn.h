@@ -28,6 +28,13 @@ typedef struct agent_turn agent_turn_t;
 agent_turn_t *agent_turn_new(agent_t *a, tt_llm_t *llm, const Tt__Step *step, uint64_t id);
 void agent_turn_destroy(agent_turn_t **self_p);
 
+/* Sees each model call the turn makes, in order, before it is served or
+ * submitted: the request (borrowed for the call) and its digest under llm.
+ * `coordinator log prompt` prints the requests a rebuilt turn makes. */
+typedef void agent_turn_observe_fn(const tt_llm_t *llm, const tt_llm_request_t *req,
+                                   const uint8_t digest[TT_SHA256_LEN], void *arg);
+void agent_turn_set_observer(agent_turn_t *t, agent_turn_observe_fn *fn, void *arg);
+
 /* Advance until the turn waits for a model call or finishes. True = finished. */
 bool agent_turn_run(agent_turn_t *t);
 /* Feed the result of this turn's pending call (takes ownership), then run on.

@@ -32,6 +32,8 @@ struct agent_turn {
     int64_t started_ms;
     tt_llm_result_t *result; /* the last call's result, being consumed */
     bool *recorded_used;
+    agent_turn_observe_fn *observe; /* NULL: nobody watches the calls */
+    void *observe_arg;
     /* what the turn accumulates */
     json_t *stimuli;        /* [{type, content, source}] */
     json_t *stimulus_items; /* episodic items (objects), written at commit */

@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "coord_logprompt.h"
 #include "coord_logreport.h"
 #include "tt_hash.h"
 #include "tt_json.h"
@@ -34,7 +35,8 @@
 #define S_OPT_JSON    1u
 #define S_OPT_COMPACT 2u
 #define S_OPT_HTML    4u
-#define S_OPT_MANY    8u /* more logs than npos, up to S_POS_MAX (report) */
+#define S_OPT_MANY    8u  /* more logs than npos, up to S_POS_MAX (report) */
+#define S_OPT_AGENT   16u /* --agent NAME --step N (prompt) */
 #define S_POS_MAX     8
 
 typedef struct {
@@ -45,6 +47,8 @@ typedef struct {
     bool compact;
     const char *html;       /* --html OUT */
     const char *extraction; /* --extraction FILE (report) */
+    const char *agent;      /* --agent NAME (prompt) */
+    const char *step;       /* --step N (prompt) */
 } s_args_t;
 
 typedef struct {
@@ -65,6 +69,7 @@ static const char s_usage[] =
     "  diff A B                name the first divergent record (exit 0 same, 1 different)\n"
     "  verify LOG [--json]     check framing and hash chain (exit 0 sound, 1 broken)\n"
     "  report LOG... --html OUT  the run (or runs side by side) as one HTML page\n"
+    "  prompt LOG --agent NAME --step N  the requests that agent sent in that step\n"
     "\n"
     "`coordinator log COMMAND --help` describes one command. Exit 2: bad usage or an\n"
     "unreadable file.\n";
@@ -102,6 +107,11 @@ s_parse(const s_cmd_t *cmd, int argc, char **argv, s_args_t *a, FILE *err)
             if (i + 1 >= argc)
                 return s_usage_error(err, cmd, "missing value for", arg);
             a->extraction = argv[++i];
+        } else if (options && (cmd->opts & S_OPT_AGENT) &&
+                   (strcmp(arg, "--agent") == 0 || strcmp(arg, "--step") == 0)) {
+            if (i + 1 >= argc)
+                return s_usage_error(err, cmd, "missing value for", arg);
+            *(arg[2] == 'a' ? &a->agent : &a->step) = argv[++i];
         } else if (options && strcmp(arg, "--") == 0)
             options = false;
         else if (options && arg[0] == '-' && arg[1])
@@ -113,6 +123,8 @@ s_parse(const s_cmd_t *cmd, int argc, char **argv, s_args_t *a, FILE *err)
     }
     if (!a->help && a->npos < cmd->npos)
         return s_usage_error(err, cmd, "missing argument", NULL);
+    if (!a->help && (cmd->opts & S_OPT_AGENT) && (!a->agent || !a->step))
+        return s_usage_error(err, cmd, "missing option", a->agent ? "--step N" : "--agent NAME");
     if (!a->help && (cmd->opts & S_OPT_HTML) && (!a->html || !*a->html))
         return s_usage_error(err, cmd, "missing option", "--html OUT");
     return S_EXIT_OK;
@@ -744,6 +756,12 @@ coord_logcmd_diff(const char *a, const char *b, FILE *out, FILE *err)
     return s_cmd_diff(&pair, out, err);
 }
 
+static int
+s_cmd_prompt(const s_args_t *a, FILE *out, FILE *err)
+{
+    return coord_logprompt_run(a->pos[0], a->agent, a->step, out, err);
+}
+
 /* ----------------------------------------------------------------- dispatch */
 
 static const s_cmd_t s_cmds[] = {
@@ -785,6 +803,15 @@ static const s_cmd_t s_cmds[] = {
      "(through OUT.html.tmp). Exit 1 when it cannot be written, 2 when a log or an\n"
      "extraction is unreadable.\n",
      s_cmd_report},
+    {"prompt", 1, S_OPT_AGENT,
+     "usage: coordinator log prompt LOG --agent NAME --step N\n"
+     "Rebuild the agent from the log (its memory is a function of the log, rebuilt\n"
+     "in a temporary directory) and print every model request it sent in step N --\n"
+     "turn, follow-ups, consolidation, embeddings -- as the canonical JSON its digest\n"
+     "covers, each followed by \"digest matches\" or a mismatch. No model is called.\n"
+     "Exit 0 when every digest matches the log's, 1 on a mismatch or when the step\n"
+     "cannot be rebuilt, 2 on bad usage or an unreadable log.\n",
+     s_cmd_prompt},
 };
 
 int

@@ -64,6 +64,9 @@ s_fill_begin(coord_t *c, Tt__SimBegin *b, Tt__AgentInfo **infos, char **personas
         infos[i]->name = (char *)c->agents[i].name;
         personas[i] = tt_persona_spec_text(s->agents[i].persona);
         infos[i]->persona_json = personas[i];
+        json_t *own = coord_scenario_agent_config(s, i);
+        infos[i]->agent_config_json = tt_json_compact(own);
+        json_decref(own);
     }
     b->n_agents = s->n_agents;
     b->agents = infos;
@@ -107,6 +110,7 @@ coord_record_begin(coord_t *c, char **errmsg)
         *errmsg = tt_asprintf("%s: cannot write: %s", tt_tlog_path(c->log), tt_strerror(err));
     }
     for (size_t i = 0; i < n; i++) {
+        free(infos[i]->agent_config_json);
         free(infos[i]);
         free(personas[i]);
     }
