@@ -10,7 +10,9 @@ TMP=$(mktemp -d /tmp/tt-it-XXXXXX)
 PIDS=()
 cleanup() {
     for p in "${PIDS[@]:-}"; do [[ -n "$p" ]] && kill -9 "$p" 2>/dev/null || true; done
-    pkill -9 -f -- "--data-dir $TMP" 2>/dev/null || true
+    # everything started with this test's directory on its command line: a
+    # coordinator left running after a failure would hold ctest's output pipe
+    pkill -9 -f -- "$TMP" 2>/dev/null || true
     [[ -n "${TT_KEEP:-}" ]] && echo "kept $TMP" >&2 || rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -47,16 +49,17 @@ start_fakellm() {
 }
 fake_stat() { curl -s "$FAKE_URL/stats" | python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
 
-# wait_for_step LOG N [TIMEOUT_S]: until the log holds N committed steps.
+# wait_for_step LOG N [TIMEOUT_S]: until the log holds N committed steps
+# (default deadline 300 s: a loaded machine may take that long to start a run).
 # Reads the log while it is being written (a partial tail is ignored).
 wait_for_step() {
-    local deadline=$((SECONDS + ${3:-60})) got=0
+    local deadline=$((SECONDS + ${3:-300})) got=0
     while [[ $SECONDS -lt $deadline ]]; do
         if [[ -s "$1" ]]; then
             got=$("$COORD" log stats --compact "$1" 2>/dev/null | grep -o '"steps":[0-9]*' | cut -d: -f2)
             [[ ${got:-0} -ge $2 ]] && return 0
         fi
-        sleep 0.02
+        sleep 0.05
     done
     fail "$1 did not reach step $2 (at ${got:-0})"
 }
