@@ -14,11 +14,13 @@ OPENAI_API_KEY=$CANARY OPENAI_BASE_URL=$FAKE_URL/v1 TROUPE_LOG_LEVEL=debug \
     "$COORD" run "$SC" --out "$TMP/run" --llm openai --steps 200 >"$TMP/stdout" 2>"$TMP/stderr" &
 coord=$!
 wait_for_step "$TMP/run/sim.tlog" 2
-# listeners of our processes: only loopback
+# listeners of this run's processes (the coordinator and its agentds, not
+# other runs on the machine): only loopback
 ss -ltnpH > "$TMP/ss" || true
-ours=$(grep -E "\"(coordinator|agentd)\"" "$TMP/ss" || true)
+pids=$(printf '%s\n' "$coord" $(pgrep -f -- "--data-dir $TMP/run" || true) | sed 's/^/pid=/;s/$/,/')
+ours=$(grep -F "$pids" "$TMP/ss" || true)
 [[ -n "$ours" ]] || fail "no listener of the coordinator found with ss"
-! grep -E "\"(coordinator|agentd)\"" "$TMP/ss" | awk '{print $4}' | grep -vqE '^(127\.|\[::1\]|localhost)' \
+! awk '{print $4}' <<< "$ours" | grep -vqE '^(127\.|\[::1\]|localhost)' \
     || fail "listening beyond loopback: $ours"
 # no key in any command line
 for p in $coord $(pgrep -f -- "--data-dir $TMP/run" || true); do
