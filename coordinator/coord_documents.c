@@ -174,8 +174,8 @@ s_cut(const char *text, size_t len)
     return cut;
 }
 
-static void
-s_append_parts(const char *name, const char *text, size_t len, json_t *docs)
+void
+coord_documents_add_text(const char *name, const char *text, size_t len, json_t *docs)
 {
     size_t parts = 0;
     for (size_t at = 0; at < len; parts++)
@@ -217,7 +217,7 @@ coord_documents_read(const char *file, const char *name, json_t *docs, size_t *t
         err = TT_EINVAL;
     }
     if (!err) {
-        s_append_parts(name, tt_buf_str(&b), b.len, docs);
+        coord_documents_add_text(name, tt_buf_str(&b), b.len, docs);
         *total += b.len;
     }
     tt_buf_fini(&b);

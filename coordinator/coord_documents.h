@@ -18,6 +18,7 @@
 
 #define COORD_DOCUMENT_CHUNK    ((size_t)1 << 20)  /* bytes of text in one document */
 #define COORD_DOCUMENT_FILE_CAP ((size_t)64 << 20) /* bytes of a file, or of a DOCX's XML */
+#define COORD_DOCUMENTS_AGENT_CAP ((size_t)8 << 20) /* the text of all of one agent's documents */
 
 /* True for the file names read as documents (by extension, any case). */
 bool coord_documents_supported(const char *name);
@@ -28,5 +29,9 @@ bool coord_documents_supported(const char *name);
  * (caller frees) saying what. */
 tt_err_t coord_documents_read(const char *file, const char *name, json_t *docs, size_t *total,
                               char **why);
+
+/* Append text (UTF-8, len bytes) to docs as one {"name", "text"} object, or as
+ * one per part when it is longer than COORD_DOCUMENT_CHUNK. */
+void coord_documents_add_text(const char *name, const char *text, size_t len, json_t *docs);
 
 #endif

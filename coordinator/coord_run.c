@@ -10,6 +10,7 @@
 #include "coord_check.h"
 #include "coord_factory.h"
 #include "coord_live.h"
+#include "coord_web.h"
 #include "coord_session_http.h"
 
 #include <errno.h>
@@ -175,28 +176,51 @@ s_make_output_dir(const coord_t *c)
     return 0;
 }
 
+/* name inside the replayed run's directory (--replay DIR/sim.tlog), when
+ * there is one and it exists; else NULL. Caller frees. */
+static char *
+s_replayed(const coord_t *c, const char *name)
+{
+    if (!c->opts.replay_path)
+        return NULL;
+    char *copy = tt_strdup(c->opts.replay_path);
+    char *slash = strrchr(copy, '/');
+    char *path = tt_asprintf("%s/%s", slash ? (*slash = '\0', copy) : ".", name);
+    free(copy);
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        free(path);
+        return NULL;
+    }
+    return path;
+}
+
 /* The scenario's "factory" people, made in OUT/factory (kept there on
  * --resume; served from the replayed run's factory directory on --replay).
  * *folder is that directory. */
 static int
 s_run_factory(coord_t *c, char **folder)
 {
-    char *replay_dir = NULL;
-    if (c->opts.replay_path) {
-        char *copy = tt_strdup(c->opts.replay_path);
-        char *slash = strrchr(copy, '/');
-        replay_dir = tt_asprintf("%s/factory", slash ? (*slash = '\0', copy) : ".");
-        free(copy);
-        struct stat st;
-        if (stat(replay_dir, &st) != 0) {
-            free(replay_dir);
-            replay_dir = NULL;
-        }
-    }
+    char *replay_dir = s_replayed(c, "factory");
     char *err = NULL;
     tt_err_t rc =
         coord_factory_for_scenario_text(c->opts.scenario_path, c->scenario_text, c->out_dir,
                                         replay_dir, &c->config, c->opts.quiet, folder, &err);
+    free(replay_dir);
+    if (rc)
+        fprintf(stderr, "coordinator: %s\n", err ? err : tt_strerror(rc));
+    free(err);
+    return !rc ? 0 : rc == TT_EINVAL ? 2 : 1;
+}
+
+/* The agents' "web" pages, read into OUT/web (kept there on --resume; served
+ * from the replayed run's directory on --replay). */
+static int
+s_read_web(coord_t *c)
+{
+    char *replay_dir = s_replayed(c, ".");
+    char *err = NULL;
+    tt_err_t rc = coord_web_ground(c->scenario, c->out_dir, replay_dir, c->config.timeout_s, &err);
     free(replay_dir);
     if (rc)
         fprintf(stderr, "coordinator: %s\n", err ? err : tt_strerror(rc));
@@ -258,6 +282,11 @@ s_setup_scenario(coord_t *c)
         if (!rc)
             rc = s_load_scenario(c, folder);
         free(folder);
+    }
+    if (!rc && coord_web_needed(c->scenario)) {
+        rc = s_make_output_dir(c);
+        if (!rc)
+            rc = s_read_web(c);
     }
     if (rc)
         return rc;

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 
 #include "coord_documents.h"
+#include "coord_web.h"
 #include "tt_buf.h"
 #include "tt_file.h"
 #include "tt_json.h"
@@ -26,7 +27,6 @@
 #include "tt_mem.h"
 #include "tt_time.h"
 
-#define S_DOCS_CAP ((size_t)8 << 20) /* the text of all documents of one agent */
 
 typedef struct {
     const tt_jdoc_t *doc;
@@ -166,7 +166,7 @@ s_read_documents(s_ctx_t *c, const char *path, const char *folder, json_t **out)
         char *why = NULL;
         if (coord_documents_read(file, name, docs, &total, &why))
             ok = s_failf(c, path, "%s: %s", name, why);
-        else if (total > S_DOCS_CAP)
+        else if (total > COORD_DOCUMENTS_AGENT_CAP)
             ok = s_fail(c, path, "documents larger than 8 MiB in total");
         free(why);
         free(file);
@@ -178,6 +178,40 @@ s_read_documents(s_ctx_t *c, const char *path, const char *folder, json_t **out)
         return false;
     }
     *out = docs;
+    return true;
+}
+
+/* The "web" pages of an agent entry (TinyTroupe's read_documents_from_web),
+ * falling back to the scenario-level list: checked here, read by coord_web. */
+static bool
+s_web_urls(s_ctx_t *c, const json_t *entry, const char *path, json_t **out)
+{
+    char at[256];
+    json_t *web = json_object_get(entry, "web");
+    snprintf(at, sizeof at, "%s%sweb", path, *path ? "." : "");
+    if (!web) {
+        web = json_object_get(tt_jdoc_root(c->doc), "web");
+        snprintf(at, sizeof at, "web");
+    }
+    *out = json_array();
+    if (!web)
+        return true;
+    if (!json_is_array(web) || json_array_size(web) > COORD_WEB_MAX_PAGES)
+        return s_failf(c, at, "\"web\" must be a list of at most %d page addresses",
+                       COORD_WEB_MAX_PAGES);
+    size_t i;
+    json_t *u;
+    json_array_foreach(web, i, u)
+    {
+        const char *url = json_string_value(u);
+        if (!url || !coord_web_url_ok(url)) {
+            char item[300];
+            snprintf(item, sizeof item, "%s[%zu]", at, i);
+            return s_failf(c, item, "expected an http:// or https:// address of at most %d bytes",
+                           COORD_WEB_MAX_URL);
+        }
+        json_array_append(*out, u);
+    }
     return true;
 }
 
@@ -196,6 +230,8 @@ s_agent_options(s_ctx_t *c, const json_t *entry, const char *path, coord_agent_s
         tools = json_object_get(root, "tools");
     if (!docs)
         docs = json_object_get(root, "documents");
+    if (!s_web_urls(c, entry, path, &a->web))
+        return false;
     if (fac && !json_is_array(fac))
         return s_fail(c, path, "\"faculties\" must be a list such as [\"recall\"]");
     if (tools && !json_is_array(tools))
@@ -209,7 +245,7 @@ s_agent_options(s_ctx_t *c, const json_t *entry, const char *path, coord_agent_s
         return false;
     if (!a->documents)
         a->documents = json_array();
-    if (json_array_size(a->documents) && !json_array_size(fac)) {
+    if ((json_array_size(a->documents) || json_array_size(a->web)) && !json_array_size(fac)) {
         /* documents are only useful with the faculty that reads them */
         json_decref(a->faculties);
         a->faculties = json_pack("[s,s]", "recall", "documents");
@@ -353,12 +389,12 @@ static bool s_load_agent_list(s_ctx_t *c, const json_t *agents, bool factory);
 static bool s_known_keys(s_ctx_t *c, const json_t *obj, const char *path, const char *const *known);
 
 /* The keys of each kind of agent entry (examples/scenario.schema.json). */
-static const char *s_file_keys[] = {"file",  "name",      "count",     "fragments",
-                                    "tools", "faculties", "documents", NULL};
-static const char *s_folder_keys[] = {"folder",    "fragments", "tools",
-                                      "faculties", "documents", NULL};
-static const char *s_inline_keys[] = {"type",  "persona",   "name",      "fragments",
-                                      "tools", "faculties", "documents", NULL};
+static const char *s_file_keys[] = {"file",      "name",      "count", "fragments", "tools",
+                                    "faculties", "documents", "web",   NULL};
+static const char *s_folder_keys[] = {"folder",    "fragments", "tools", "faculties",
+                                      "documents", "web",       NULL};
+static const char *s_inline_keys[] = {"type",      "persona",   "name", "fragments", "tools",
+                                      "faculties", "documents", "web",  NULL};
 
 static bool
 s_load_agents(s_ctx_t *c, const json_t *agents)
@@ -875,6 +911,7 @@ static const char *s_top_keys[] = {"name",
                                    "faculties",
                                    "tools",
                                    "documents",
+                                   "web",
                                    "agents",
                                    "custom_faculties",
                                    "events",
@@ -1037,6 +1074,7 @@ coord_scenario_add_agent(coord_scenario_t *s, tt_persona_t **p, char **errmsg)
     a->faculties = json_pack("[s]", "recall");
     a->tools = json_array();
     a->documents = json_array();
+    a->web = json_array();
     json_object_set_new(s->by_name, name, json_integer((json_int_t)s->n_agents));
     s->n_agents++;
     return TT_OK;
@@ -1053,6 +1091,7 @@ coord_scenario_destroy(coord_scenario_t **self_p)
         json_decref(s->agents[i].faculties);
         json_decref(s->agents[i].tools);
         json_decref(s->agents[i].documents);
+        json_decref(s->agents[i].web);
     }
     free(s->agents);
     json_decref(s->by_name);

@@ -77,6 +77,7 @@ typedef struct {
     json_t *faculties; /* ["recall", "documents", "<custom name>"] */
     json_t *tools;     /* ["word_processor", "calendar"] */
     json_t *documents; /* [{"name","text"}] read from the documents folder */
+    json_t *web;       /* ["http(s)://..."]: pages read by coord_web_ground */
 } coord_agent_spec_t;
 
 typedef struct {
