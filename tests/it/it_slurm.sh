@@ -44,6 +44,7 @@ b=$(submit b)
 JOBS=("$a" "$b")
 wait_state "$a" RUNNING 120
 wait_state "$b" RUNNING 120
+[[ $(state "$a") == RUNNING ]] || fail "job $a ended before job $b started"
 pass "two jobs running at once on one node ($a, $b)"
 
 node=$(hostname -s)
@@ -61,15 +62,26 @@ keys=$TMP/a/.keys-$a
 pa=$(grep -o "$node:[0-9]*" "$TMP/a.out" | head -1)
 pb=$(grep -o "$node:[0-9]*" "$TMP/b.out" | head -1)
 [[ -n "$pa" && "$pa" != "$pb" ]] || fail "the jobs share a port ($pa, $pb)"
-grep -q -- --insecure "$TMP/a.out" && fail "a job ran --insecure"
+for j in a b; do # CURVE: the job's keys on both sides, as their command lines show
+    id=$([[ $j == a ]] && echo "$a" || echo "$b")
+    pgrep -af -- "coordinator run .* --out $TMP/$j " | grep -qF -- "--keys $TMP/$j/.keys-$id" ||
+        fail "job $j: no coordinator running with --keys $TMP/$j/.keys-$id"
+    pgrep -af -- "--data-dir /tmp/troupe-$id-$node" | grep -qF -- "--server-key $TMP/$j/.keys-$id/server.cert" ||
+        fail "job $j: no agentd running with the job's server key"
+done
 pass "each job: its own port ($pa, $pb), CURVE keys in a 0700 directory, memory on node-local /tmp"
 
 at=$(stats "$TMP/a/sim.tlog" steps)
 scontrol requeue "$a" || fail "scontrol requeue failed"
 echo "requeued job $a after step $at"
 # Slurm holds a requeued job for a while (BeginTime): a site waits, a test does not
-wait_state "$a" PENDING 60
-scontrol update JobId="$a" StartTime=now || true
+restarts() { scontrol show job "$1" -o 2>/dev/null | grep -o 'Restarts=[0-9]*' | cut -d= -f2; }
+deadline=$((SECONDS + 60))
+until [[ $(restarts "$a") -ge 1 && $(state "$a") =~ ^(PENDING|CONFIGURING|RUNNING|COMPLETED)$ ]]; do
+    [[ $SECONDS -lt $deadline ]] || fail "job $a: not requeued within 60 s (state $(state "$a"))"
+    sleep 0.2
+done
+[[ $(state "$a") == PENDING ]] && { scontrol update JobId="$a" StartTime=now || true; }
 deadline=$((SECONDS + 300))
 until [[ $(state "$a") == COMPLETED && $(state "$b") == COMPLETED ]]; do
     s=$(state "$a")
