@@ -2,12 +2,13 @@
 # A real single-node Slurm cluster (Debian's slurm-wlm and munge, configured by
 # tests/slurm/setup.sh) runs scripts/cluster/troupe.sbatch as a site would:
 #  - two jobs at once on the one node, each on a port of its own, each with
-#    CURVE keys it made itself (a private 0700 directory, gone after the job);
+#    CURVE keys it made itself (a private 0700 directory, named in the running
+#    coordinator's and agentd's command lines, gone after the job);
 #  - agent memory on node-local storage (/tmp/troupe-JOBID-HOST), not in the
 #    output directory, removed when the agentd ends;
-#  - one job requeued mid-run (`scontrol requeue`): it runs again, resumes from
-#    its log and ends with the final hash of an uninterrupted local run, as does
-#    the other job.
+#  - one job requeued mid-run (`scontrol requeue` after step 20; its coordinator
+#    must say it was interrupted): it runs again, resumes from its log and ends
+#    with the final hash of an uninterrupted local run, as does the other job.
 # The model is fakellm with a little latency, so a run lasts long enough to be
 # requeued in the middle.
 source "$(dirname "$0")/lib.sh"
