@@ -70,15 +70,29 @@ s_dump(const char *dir)
     return 0;
 }
 
-/* --server-key accepts the Z85 key itself or a public certificate file. */
+/* --server-key accepts a public certificate file or the Z85 key itself. A file
+ * that exists is read as a certificate first: a path can be 40 characters long
+ * too (a Slurm job's /tmp/.../server.cert was), and a path taken for a key makes
+ * every CURVE handshake fail without a word on either side. On failure *why says
+ * what is wrong with ARG. */
 static char *
-s_server_key(const char *arg)
+s_server_key(const char *arg, const char **why)
 {
-    if (strlen(arg) == 40)
-        return strdup(arg);
-    zcert_t *cert = zcert_load(arg);
-    if (!cert)
+    struct stat st;
+    if (stat(arg, &st) != 0) {
+        uint8_t raw[32];
+        size_t n = strlen(arg);
+        bool cert_name = n >= 5 && !strcmp(arg + n - 5, ".cert");
+        if (n == 40 && !cert_name && zmq_z85_decode(raw, arg))
+            return strdup(arg);
+        *why = n == 40 && !cert_name ? "not a Z85 key" : strerror(errno);
         return NULL;
+    }
+    zcert_t *cert = zcert_load(arg);
+    if (!cert) {
+        *why = access(arg, R_OK) != 0 ? strerror(errno) : "not a CURVE certificate";
+        return NULL;
+    }
     char *key = strdup(zcert_public_txt(cert));
     zcert_destroy(&cert);
     return key;
@@ -125,9 +139,10 @@ main(int argc, char **argv)
             break;
         case 'k':
             free(server_key);
-            server_key = s_server_key(optarg);
+            const char *why = NULL;
+            server_key = s_server_key(optarg, &why);
             if (!server_key) {
-                fprintf(stderr, "agentd: --server-key: not a Z85 key or certificate: %s\n", optarg);
+                fprintf(stderr, "agentd: --server-key %s: %s\n", optarg, why);
                 return 2;
             }
             break;
