@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "agent_loop.h"
+#include "tt_cert.h"
 #include "tt_log.h"
 #include "tt_memory.h"
 #include "tt_wire.h"
@@ -70,18 +71,36 @@ s_dump(const char *dir)
     return 0;
 }
 
-/* --server-key accepts the Z85 key itself or a public certificate file. */
+/* --server-key accepts the Z85 key itself or a public certificate file;
+ * on failure *why says which and why (caller frees). */
 static char *
-s_server_key(const char *arg)
+s_server_key(const char *arg, char **why)
 {
-    if (strlen(arg) == 40)
+    *why = NULL;
+    if (strlen(arg) == 40 && zmq_z85_decode((uint8_t[32]){0}, arg))
         return strdup(arg);
-    zcert_t *cert = zcert_load(arg);
+    zcert_t *cert = tt_cert_load(arg, false, why);
     if (!cert)
         return NULL;
     char *key = strdup(zcert_public_txt(cert));
     zcert_destroy(&cert);
     return key;
+}
+
+/* --cert must name a certificate whose secret part this user can read: a
+ * service that cannot read it says so here, once, instead of retrying. */
+static bool
+s_cert_ok(const char *path)
+{
+    char *why = NULL;
+    zcert_t *cert = tt_cert_load(path, true, &why);
+    if (!cert) {
+        fprintf(stderr, "agentd: --cert: %s\n", why);
+        free(why);
+        return false;
+    }
+    zcert_destroy(&cert);
+    return true;
 }
 
 int
@@ -123,15 +142,20 @@ main(int argc, char **argv)
         case 'd':
             opts.data_dir = optarg;
             break;
-        case 'k':
+        case 'k': {
+            char *why;
             free(server_key);
-            server_key = s_server_key(optarg);
+            server_key = s_server_key(optarg, &why);
             if (!server_key) {
-                fprintf(stderr, "agentd: --server-key: not a Z85 key or certificate: %s\n", optarg);
+                fprintf(stderr, "agentd: --server-key: %s\n", why);
+                free(why);
                 return 2;
             }
             break;
+        }
         case 'C':
+            if (!s_cert_ok(optarg))
+                return 2;
             opts.cert_path = optarg;
             break;
         case 'w':
