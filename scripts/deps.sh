@@ -11,7 +11,8 @@ packages=(build-essential cmake pkg-config libzmq3-dev libczmq-dev libprotobuf-c
           libpoppler-glib-dev libzip-dev libxml2-dev libgsl-dev)
 if [[ "${1:-}" == "--test" ]]; then
     packages+=(lmdb-utils iproute2 procps curl python3 chromium clang libclang-rt-14-dev valgrind
-               slurm-wlm munge python3-pytest python3-pandas python3-scipy python3-docx)
+               slurm-wlm munge python3-pytest python3-pandas python3-scipy python3-docx
+               systemd)
 fi
 
 missing=()
