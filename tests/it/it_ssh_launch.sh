@@ -24,6 +24,7 @@ while [[ $# -gt 0 ]]; do
 done
 host=$1
 shift
+[[ $host == down ]] && { echo "ssh: connect to host down port 22: Connection refused" >&2; exit 255; }
 touch "$FAKE_HOSTS/.active/$BASHPID"
 ls "$FAKE_HOSTS/.active" | wc -l >>"$FAKE_HOSTS/.overlap"
 sleep "${FAKE_SSH_DELAY:-0}"
@@ -64,7 +65,7 @@ register_s=$(TROUPE_SSH_PARALLEL=3 "$LAUNCH" --print-timeout "$TMP/a.hosts")
 coord=$!
 PIDS+=("$coord")
 : >"$FAKE_HOSTS/.overlap"
-FAKE_SSH_DELAY=1 TROUPE_SSH_PARALLEL=3 TROUPE_RUN_ID=runA \
+FAKE_SSH_DELAY=2 TROUPE_SSH_PARALLEL=3 TROUPE_RUN_ID=runA \
     "$LAUNCH" "$TMP/a.hosts" "tcp://127.0.0.1:$port" "$TMP/keys" >"$TMP/launch-a.out" 2>&1 \
     || { cat "$TMP/launch-a.out"; fail "launch-ssh.sh failed"; }
 cat "$TMP/launch-a.out"
@@ -112,3 +113,16 @@ kill -0 "$bystander" 2>/dev/null || fail "stop-ssh.sh killed a process that is n
 "$STOP" runC >/dev/null
 [[ $(count runC) -eq 0 ]] || fail "run C's agentds survived stop-ssh.sh"
 pass "stop-ssh.sh stopped run B's agentds only (run C and a bystander left alive)"
+
+# --- a host that cannot be reached: said, the others started, exit status 1
+printf 'h1 1\ndown 1\nh3 1\n' >"$TMP/d.hosts"
+rc=0
+TROUPE_RUN_ID=runD "$LAUNCH" "$TMP/d.hosts" "$dead" >"$TMP/d.out" 2>&1 || rc=$?
+[[ $rc -ne 0 ]] || fail "a launch with an unreachable host exited 0"
+assert_contains "$TMP/d.out" "agentd 2 on down NOT started: ssh exited 255: ssh: connect to host down port 22: Connection refused"
+assert_contains "$TMP/d.out" "2 agentd(s) started, 1 failed"
+[[ $(cut -d' ' -f1 "$TMP/troupe-run-runD.hosts" | tr '\n' ' ') == "h1 h3 " ]] || fail "run D's record is not h1 h3"
+"$STOP" runD >/dev/null
+[[ $(count runD) -eq 0 ]] || fail "run D's agentds survived stop-ssh.sh"
+pass "an unreachable host is reported with ssh's error; the others start; exit status $rc"
+
