@@ -101,7 +101,7 @@ else
     # its people are files beside it: ../../../examples/agents from scenarios/
     mkdir -p "$SD/examples" && cp -r "$SRC/examples/agents" "$SD/examples/"
     sed -e "s|^TROUPE_LISTEN=.*|TROUPE_LISTEN=tcp://127.0.0.1:$port|" \
-        -e "s|^TROUPE_OPTIONS=.*|TROUPE_OPTIONS=--steps 3 --llm offline|" \
+        -e "s|^TROUPE_OPTIONS=\(.*\)|TROUPE_OPTIONS=\1 --steps 3 --llm offline|" \
         "$UNITS/troupe-coordinator.env.example" >"$SD/coordinator.env"
     sed -i "s|/etc/troupe/|$SD/etc/troupe/|g" "$SD/coordinator.env"
     sed -e "s|^TROUPE_COORDINATOR=.*|TROUPE_COORDINATOR=tcp://127.0.0.1:$port|" \
