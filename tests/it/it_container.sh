@@ -35,6 +35,18 @@ for b in coordinator agentd; do
     done
 done
 pass "the runtime stage installs the package of every library coordinator and agentd link"
+runtime_pkgs=$(sed -n '/^FROM \${BASE}$/,/^COPY/p' "$SRC/Containerfile" |
+    sed -n '/install -y/,/rm -rf/p' | tr -s ' \\\n' '\n' | grep -E '^[a-z0-9][a-z0-9.+-]+$' |
+    grep -vxE 'apt-get|install|rm|update|DEBIAN_FRONTEND=noninteractive' || true)
+[[ $(wc -w <<<"$runtime_pkgs") -ge 10 ]] || fail "cannot read the runtime stage's package list"
+if apt-cache show libc6 >/dev/null 2>&1; then
+    for p in $runtime_pkgs; do
+        apt-cache show "$p" >/dev/null 2>&1 || fail "the Containerfile installs $p, which Debian does not have"
+    done
+    pass "every package of the runtime stage is a Debian package ($(wc -w <<<"$runtime_pkgs"))"
+else
+    echo "SKIP (part): apt has no package lists here; the runtime package names were not looked up"
+fi
 
 # --- the entry point
 EP=$SRC/scripts/cluster/container-entrypoint.sh
