@@ -119,7 +119,7 @@ main(int argc, char **argv)
                                             {"help", no_argument, NULL, 'h'},
                                             {NULL, 0, NULL, 0}};
     agent_loop_opts_t opts = {.slots = 1, .data_dir = "troupe-data"};
-    char *server_key = NULL;
+    const char *server_key_arg = NULL;
     tt_log_set_role("agentd");
     const char *env_level = getenv("TROUPE_LOG_LEVEL");
     if (env_level)
@@ -142,17 +142,9 @@ main(int argc, char **argv)
         case 'd':
             opts.data_dir = optarg;
             break;
-        case 'k': {
-            char *why;
-            free(server_key);
-            server_key = s_server_key(optarg, &why);
-            if (!server_key) {
-                fprintf(stderr, "agentd: --server-key: %s\n", why);
-                free(why);
-                return 2;
-            }
+        case 'k':
+            server_key_arg = optarg; /* loaded after the options: nothing to free before */
             break;
-        }
         case 'C':
             if (!s_cert_ok(optarg))
                 return 2;
@@ -194,6 +186,16 @@ main(int argc, char **argv)
         s_usage(stderr);
         return 2;
     }
+    char *server_key = NULL;
+    if (server_key_arg) {
+        char *why;
+        server_key = s_server_key(server_key_arg, &why);
+        if (!server_key) {
+            fprintf(stderr, "agentd: --server-key: %s\n", why);
+            free(why);
+            return 2;
+        }
+    }
     opts.server_key = server_key;
     /* taken out of the environment, so nothing this process starts inherits it */
     char *token = getenv(TT_SPAWN_TOKEN_ENV) ? strdup(getenv(TT_SPAWN_TOKEN_ENV)) : NULL;
@@ -209,8 +211,11 @@ main(int argc, char **argv)
     prctl(PR_SET_DUMPABLE, 0);
     if (opts.parent_pid) {
         prctl(PR_SET_PDEATHSIG, SIGTERM);
-        if (getppid() != opts.parent_pid)
+        if (getppid() != opts.parent_pid) {
+            free(server_key);
+            free(token);
             return 1;
+        }
     }
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
