@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "agent_loop.h"
+#include "tt_cert.h"
 #include "tt_log.h"
 #include "tt_memory.h"
 #include "tt_wire.h"
@@ -74,10 +75,11 @@ s_dump(const char *dir)
  * that exists is read as a certificate first: a path can be 40 characters long
  * too (a Slurm job's /tmp/.../server.cert was), and a path taken for a key makes
  * every CURVE handshake fail without a word on either side. On failure *why says
- * what is wrong with ARG. */
+ * what is wrong with ARG (caller frees). */
 static char *
-s_server_key(const char *arg, const char **why)
+s_server_key(const char *arg, char **why)
 {
+    *why = NULL;
     struct stat st;
     if (stat(arg, &st) != 0) {
         uint8_t raw[32];
@@ -85,17 +87,33 @@ s_server_key(const char *arg, const char **why)
         bool cert_name = n >= 5 && !strcmp(arg + n - 5, ".cert");
         if (n == 40 && !cert_name && zmq_z85_decode(raw, arg))
             return strdup(arg);
-        *why = n == 40 && !cert_name ? "not a Z85 key" : strerror(errno);
-        return NULL;
+        if (n == 40 && !cert_name) {
+            *why = tt_asprintf("%s: not a Z85 key", arg);
+            return NULL;
+        }
     }
-    zcert_t *cert = zcert_load(arg);
-    if (!cert) {
-        *why = access(arg, R_OK) != 0 ? strerror(errno) : "not a CURVE certificate";
+    zcert_t *cert = tt_cert_load(arg, false, why);
+    if (!cert)
         return NULL;
-    }
     char *key = strdup(zcert_public_txt(cert));
     zcert_destroy(&cert);
     return key;
+}
+
+/* --cert must name a certificate whose secret part this user can read: a
+ * service that cannot read it says so here, once, instead of retrying. */
+static bool
+s_cert_ok(const char *path)
+{
+    char *why = NULL;
+    zcert_t *cert = tt_cert_load(path, true, &why);
+    if (!cert) {
+        fprintf(stderr, "agentd: --cert: %s\n", why);
+        free(why);
+        return false;
+    }
+    zcert_destroy(&cert);
+    return true;
 }
 
 int
@@ -114,7 +132,7 @@ main(int argc, char **argv)
                                             {"help", no_argument, NULL, 'h'},
                                             {NULL, 0, NULL, 0}};
     agent_loop_opts_t opts = {.slots = 1, .data_dir = "troupe-data"};
-    char *server_key = NULL;
+    const char *server_key_arg = NULL;
     tt_log_set_role("agentd");
     const char *env_level = getenv("TROUPE_LOG_LEVEL");
     if (env_level)
@@ -138,15 +156,11 @@ main(int argc, char **argv)
             opts.data_dir = optarg;
             break;
         case 'k':
-            free(server_key);
-            const char *why = NULL;
-            server_key = s_server_key(optarg, &why);
-            if (!server_key) {
-                fprintf(stderr, "agentd: --server-key %s: %s\n", optarg, why);
-                return 2;
-            }
+            server_key_arg = optarg; /* loaded after the options: nothing to free before */
             break;
         case 'C':
+            if (!s_cert_ok(optarg))
+                return 2;
             opts.cert_path = optarg;
             break;
         case 'w':
@@ -185,6 +199,16 @@ main(int argc, char **argv)
         s_usage(stderr);
         return 2;
     }
+    char *server_key = NULL;
+    if (server_key_arg) {
+        char *why;
+        server_key = s_server_key(server_key_arg, &why);
+        if (!server_key) {
+            fprintf(stderr, "agentd: --server-key: %s\n", why);
+            free(why);
+            return 2;
+        }
+    }
     opts.server_key = server_key;
     /* taken out of the environment, so nothing this process starts inherits it */
     char *token = getenv(TT_SPAWN_TOKEN_ENV) ? strdup(getenv(TT_SPAWN_TOKEN_ENV)) : NULL;
@@ -200,8 +224,11 @@ main(int argc, char **argv)
     prctl(PR_SET_DUMPABLE, 0);
     if (opts.parent_pid) {
         prctl(PR_SET_PDEATHSIG, SIGTERM);
-        if (getppid() != opts.parent_pid)
+        if (getppid() != opts.parent_pid) {
+            free(server_key);
+            free(token);
             return 1;
+        }
     }
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {

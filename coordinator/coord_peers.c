@@ -22,6 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "tt_cert.h"
 #include "tt_log.h"
 #include "tt_mem.h"
 #include "tt_time.h"
@@ -144,13 +145,15 @@ s_secure(coord_t *c, char **errmsg)
                               c->opts.listen);
         return TT_ESECURITY;
     }
-    char *server_path = tt_asprintf("%s/server.cert_secret", c->opts.keys_dir);
-    zcert_t *cert = zcert_load(server_path);
+    char *server_path = tt_asprintf("%s/server.cert", c->opts.keys_dir);
+    char *why = NULL;
+    zcert_t *cert = tt_cert_load(server_path, true, &why);
     free(server_path);
     if (!cert) {
-        *errmsg = tt_asprintf("%s/server.cert_secret: cannot load the server certificate (make "
-                              "one with `coordinator keygen %s`)",
-                              c->opts.keys_dir, c->opts.keys_dir);
+        *errmsg = tt_asprintf("%s (the server certificate; make one with `coordinator keygen "
+                              "%s`)",
+                              why, c->opts.keys_dir);
+        free(why);
         return TT_ESECURITY;
     }
     char *clients = tt_asprintf("%s/clients", c->opts.keys_dir);

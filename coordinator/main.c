@@ -34,7 +34,7 @@ s_usage(FILE *out)
         "  log COMMAND LOG ...            inspect a log: stats, dump, diff, verify, report\n"
         "  factory --count N --out DIR    generate people (`coordinator factory --help`)\n"
         "  extract DIR --objective TEXT   extract results of a run (`coordinator extract --help`)\n"
-        "  keygen DIR [--clients N]       CURVE certificates for running across machines\n"
+        "  keygen DIR [--clients N] [--group G]   CURVE certificates for running across machines\n"
         "  validate DIR --agent NAME|--all --expectations TEXT   TinyPersonValidator\n"
         "  proposition DIR \"CLAIM\"       is a claim true of a run? (Proposition)\n"
         "  assign DIR|--names a,b --seed S   ABRandomizer: people to treatments\n"
