@@ -20,6 +20,7 @@
 #include "agent_loop.h"
 #include "tt_cert.h"
 #include "tt_log.h"
+#include "tt_mem.h"
 #include "tt_memory.h"
 #include "tt_wire.h"
 
