@@ -39,5 +39,7 @@ bad() { # bad VALUE REASON: agentd refuses VALUE with exit 2, saying REASON
 }
 bad "$keys/missing.cert" "No such file or directory"
 bad "${z85:0:39}\"" "not a Z85 key"
-bad "$keys/agents" "not a CURVE certificate"
+bad "$keys/agents" "not a regular file"
+echo "not a certificate" > "$TMP/garbage.cert"
+bad "$TMP/garbage.cert" "not a CURVE certificate"
 pass "--server-key: a 40-character certificate path and a Z85 key both connect; bad values are named"
