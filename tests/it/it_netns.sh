@@ -37,17 +37,17 @@ for i in 1 2 3 4; do
 done
 # wait_listen NS ADDR:PORT [TIMEOUT_S]: until something in NS listens there
 wait_listen() {
-    local deadline=$((SECONDS + ${3:-10}))
+    local deadline=$((SECONDS + ${3:-120}))
     while [[ $SECONDS -lt $deadline ]]; do
         ip netns exec "$1" ss -ltnH src "$2" 2>/dev/null | grep -q . && return 0
         sleep 0.02
     done
-    fail "nothing listens on $2 in $1 after ${3:-10} s"
+    fail "nothing listens on $2 in $1 after ${3:-120} s"
 }
 # can host 2 reach host 1? (a plain TCP connection: ping may not be installed)
-ip netns exec "${P}h1" python3 -c "import socket; s = socket.create_server(('$NET.1', 5554)); s.settimeout(5); s.accept()" &
+ip netns exec "${P}h1" python3 -c "import socket; s = socket.create_server(('$NET.1', 5554)); s.settimeout(120); s.accept()" &
 wait_listen "${P}h1" "$NET.1:5554"
-ip netns exec "${P}h2" timeout 3 bash -c "exec 3<>/dev/tcp/$NET.1/5554" || fail "hosts cannot reach each other"
+ip netns exec "${P}h2" timeout 60 bash -c "exec 3<>/dev/tcp/$NET.1/5554" || fail "hosts cannot reach each other"
 wait
 
 SC=$SRC/examples/scenarios/focus_group.json
@@ -61,7 +61,7 @@ run_cluster() { # run_cluster OUT [KILL_AT_STEP]
     ip netns exec "${P}h1" "$COORD" run "$SC" --out "$out" --steps $STEPS --quiet \
         --listen "$ENDPOINT" --external --keys "$TMP/keys" 2>"$out.err" &
     local coord=$!
-    wait_listen "${P}h1" "${ENDPOINT#tcp://}" 30
+    wait_listen "${P}h1" "${ENDPOINT#tcp://}"
     ip netns exec "${P}h1" ss -ltn > "$out.ss"
     for i in 2 3 4; do
         ip netns exec "${P}h$i" "$AGENTD" --connect "$ENDPOINT" --slots 2 --data-dir "$out-h$i" \
