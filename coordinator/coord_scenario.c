@@ -734,6 +734,9 @@ s_load_event(s_ctx_t *c, const json_t *e, const char *path, coord_event_t *ev)
         ev->context = ctx ? json_incref(ctx) : NULL;
         if (ctx && !json_is_array(ctx))
             return s_fail(c, path, "\"context\" must be a list of strings");
+        if (ctx && json_dumpb(ctx, NULL, 0, JSON_COMPACT) > TT_LIMIT_STIMULUS)
+            return s_failf(c, path, "\"context\" is more than %zu bytes (TT_LIMIT_STIMULUS)",
+                           TT_LIMIT_STIMULUS);
         return s_get_string(c, e, "location", path, true, &ev->location) &&
                s_target_list(c, json_object_get(e, "move"), path, &ev->targets, &ev->n_targets);
     }

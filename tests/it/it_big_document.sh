@@ -39,9 +39,10 @@ assert_contains "$TMP/a/transcript.txt" "harbour_minutes.txt (part 1 of 5)"
 assert_contains "$TMP/a/transcript.txt" "the night ferry keeps running"
 assert_contains "$TMP/a/transcript.txt" "until 23:50."
 # the log keeps the parts as the agentd got them: at most 1 MiB, cut after a line
-"$COORD" log dump "$TMP/a/sim.tlog" | head -1 | python3 -c '
+"$COORD" log dump "$TMP/a/sim.tlog" > "$TMP/dump"
+python3 - "$TMP/dump" <<'PY' || fail "the parts are not what the loader promises"
 import json, sys
-begin = json.loads(sys.stdin.readline())["body"]["begin"]
+begin = json.loads(open(sys.argv[1]).readline())["body"]["begin"]
 cfg = json.loads(begin["agents"][0]["agent_config_json"])
 parts = cfg["documents"]
 assert len(parts) == 5, [d["name"] for d in parts]
@@ -49,7 +50,7 @@ for d in parts:
     n = len(d["text"].encode())
     assert 0 < n <= 1 << 20, (d["name"], n)
     assert d["text"].endswith("\n"), (d["name"], "not cut at a line end")
-' || fail "the parts are not what the loader promises"
+PY
 # every part is in the agent's memory
 "$AGENTD" --dump-memory "$TMP/a/agents/Lisa Carter" > "$TMP/memory" 2> /dev/null
 for p in 1 2 3 4 5; do
