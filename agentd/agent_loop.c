@@ -63,6 +63,29 @@ s_send(s_loop_t *l, Tt__Envelope *env)
         TT_LOG_WARN("cannot send %s: %s", tt_wire_body_name(env), tt_strerror(err));
 }
 
+/* The turn's answers are bounded (TT_LIMIT_TURN_ANSWERS) so its Actions fit
+ * a frame; should they not, the coordinator is told the step failed and why,
+ * rather than left waiting for an answer that was never sent. */
+static void
+s_send_actions(s_loop_t *l, Tt__Envelope *env)
+{
+    env->seq = ++l->seq;
+    tt_err_t err = tt_wire_send(l->sock, NULL, env);
+    if (err != TT_ETOOBIG) {
+        if (err)
+            TT_LOG_WARN("cannot send actions: %s", tt_strerror(err));
+        return;
+    }
+    Tt__Actions failed = TT__ACTIONS__INIT;
+    failed.step = env->actions->step;
+    failed.error = tt_asprintf("the turn's answer is %zu bytes, more than a wire frame (%zu)",
+                               tt__envelope__get_packed_size(env), TT_LIMIT_FRAME);
+    TT_LOG_WARN("%s", failed.error);
+    env->actions = &failed;
+    s_send(l, env);
+    free(failed.error);
+}
+
 static void
 s_send_hello(s_loop_t *l)
 {
@@ -178,7 +201,7 @@ s_finish_turn(s_loop_t *l, s_slot_t *s)
         env.incarnation = s->incarnation;
         env.body_case = TT__ENVELOPE__BODY_ACTIONS;
         env.actions = agent_turn_answer(s->turn);
-        s_send(l, &env);
+        s_send_actions(l, &env);
     }
     agent_turn_destroy(&s->turn);
     tt_wire_free(&s->step_env);

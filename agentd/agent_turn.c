@@ -23,6 +23,7 @@
 #include "agent_quality.h"
 #include "tt_hash.h"
 #include "tt_json.h"
+#include "tt_limits.h"
 #include "tt_log.h"
 #include "tt_mem.h"
 #include "tt_offline.h"
@@ -133,6 +134,19 @@ agent_turn_take(agent_turn_t *t)
         tt_llm_result_destroy(&r);
         return NULL;
     }
+    /* Each answer is under RESPONSE_CAP_KB; many of them (regenerations,
+     * follow-ups) could still outgrow the frame that carries the turn back. */
+    size_t len = r->content ? strlen(r->content) : 0;
+    if (len > TT_LIMIT_TURN_ANSWERS - t->answer_bytes) {
+        agent_turn_fail(t,
+                        "%s call failed: the model's answers in this turn exceeded %zu bytes "
+                        "(%zu before this one of %zu)",
+                        r->purpose ? r->purpose : "model", TT_LIMIT_TURN_ANSWERS, t->answer_bytes,
+                        len);
+        tt_llm_result_destroy(&r);
+        return NULL;
+    }
+    t->answer_bytes += len;
     s_record(t, r);
     return r;
 }

@@ -64,6 +64,7 @@ struct agent_turn {
     Tt__Exchange **exchanges;
     Tt__ExchangeTelemetry **telemetry;
     size_t n_exchanges;
+    size_t answer_bytes; /* of the exchanges: at most TT_LIMIT_TURN_ANSWERS */
 };
 
 /* Record a failure: the turn commits what it has and answers with the error. */

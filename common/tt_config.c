@@ -19,6 +19,7 @@
 #include "tt_buf.h"
 #include "tt_file.h"
 #include "tt_json.h"
+#include "tt_limits.h"
 #include "tt_mem.h"
 
 void
@@ -74,7 +75,7 @@ tt_config_init(tt_config_t *cfg)
     cfg->liveness_ms = 5000;
     cfg->step_timeout_s = 600;
     cfg->register_timeout_s = 60;
-    cfg->response_cap_kb = 8192;
+    cfg->response_cap_kb = (int)(TT_LIMIT_RESPONSE_DEFAULT / 1024);
     snprintf(cfg->provider, sizeof cfg->provider, "offline");
     tt_config_load_env(cfg);
 }
@@ -255,7 +256,7 @@ static const s_key_t s_keys[] = {
     {"Troupe", "LIVENESS_MS", S_INT, S_OFF(liveness_ms), 50, 3600000},
     {"Troupe", "STEP_TIMEOUT_S", S_INT, S_OFF(step_timeout_s), 1, 86400},
     {"Troupe", "REGISTER_TIMEOUT_S", S_INT, S_OFF(register_timeout_s), 1, 86400},
-    {"Troupe", "RESPONSE_CAP_KB", S_INT, S_OFF(response_cap_kb), 1, 1 << 20},
+    {"Troupe", "RESPONSE_CAP_KB", S_INT, S_OFF(response_cap_kb), 1, TT_LIMIT_RESPONSE / 1024},
 };
 
 static bool

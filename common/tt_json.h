@@ -16,11 +16,12 @@
 
 #include "tt_buf.h"
 #include "tt_err.h"
+#include "tt_limits.h"
 
 typedef struct tt_jdoc tt_jdoc_t;
 
 /* Largest JSON file a loader accepts (scenario, persona, population). */
-#define TT_JSON_FILE_CAP ((size_t)16 << 20)
+#define TT_JSON_FILE_CAP TT_LIMIT_JSON_FILE
 
 /* Load and parse a file. On failure returns TT_EINVAL/TT_ENOTFOUND/TT_ETOOBIG
  * and sets *errmsg to "path:line:col: message" (caller frees). Duplicate keys

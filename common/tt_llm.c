@@ -25,6 +25,7 @@
 #include "tt_json.h"
 #include "tt_llm_cache.h"
 #include "tt_llm_impl.h"
+#include "tt_limits.h"
 #include "tt_log.h"
 #include "tt_mem.h"
 #include "tt_offline.h"
@@ -336,7 +337,10 @@ tt_llm_conf_init(tt_llm_conf_t *c, const tt_config_t *cfg)
     c->backoff_factor = cfg->backoff_factor;
     /* 0 is MAX_CONCURRENT_MODEL_CALLS=0 or NONE: no limit */
     c->max_concurrent_calls = cfg->max_concurrent_calls > 0 ? cfg->max_concurrent_calls : INT_MAX;
-    c->response_cap = (size_t)(cfg->response_cap_kb > 0 ? cfg->response_cap_kb : 8192) * 1024;
+    c->response_cap =
+        cfg->response_cap_kb > 0 ? (size_t)cfg->response_cap_kb * 1024 : TT_LIMIT_RESPONSE_DEFAULT;
+    if (c->response_cap > TT_LIMIT_RESPONSE) /* what a turn's Actions can carry */
+        c->response_cap = TT_LIMIT_RESPONSE;
     c->action_max_attempts = cfg->action_max_attempts > 0 ? cfg->action_max_attempts : 0;
     c->cache_api_calls = cfg->cache_api_calls && !local;
     c->cache_file_name =

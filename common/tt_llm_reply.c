@@ -24,6 +24,7 @@
 
 #include "tt_json.h"
 #include "tt_llm_impl.h"
+#include "tt_limits.h"
 #include "tt_log.h"
 #include "tt_mem.h"
 
@@ -439,8 +440,8 @@ tt_llm_reply_judge(const tt_llm_conf_t *conf, const tt_llm_request_t *req, CURL 
     }
     if (rc == CURLE_WRITE_ERROR || rc == CURLE_FILESIZE_EXCEEDED) {
         s_set(out, TT_LLM_REPLY_FAIL, TT_ETOOBIG,
-              "the answer from %s is larger than RESPONSE_CAP_KB (%zu KB)", url,
-              conf->response_cap / 1024);
+              "the answer from %s exceeded %zu bytes (RESPONSE_CAP_KB=%zu, at most %zu)", url,
+              conf->response_cap, conf->response_cap / 1024, TT_LIMIT_RESPONSE / 1024);
         return;
     }
     if (rc != CURLE_OK) {

@@ -7,6 +7,7 @@
 
 #include "tt_buf.h"
 #include "tt_hash.h"
+#include "tt_limits.h"
 #include "tt_mem.h"
 #include "tt_merge.h"
 
@@ -64,6 +65,36 @@ tt_persona_dirname(const char *name)
     return d;
 }
 
+/* A persona is sent whole in every prompt: at most TT_LIMIT_PERSONA bytes of
+ * compact JSON. Over it, name the largest of its keys, where the bulk is. */
+static bool
+s_size_ok(const tt_jdoc_t *doc, const char *path, const json_t *obj, char **errmsg)
+{
+    size_t total = json_dumpb(obj, NULL, 0, JSON_COMPACT);
+    if (total <= TT_LIMIT_PERSONA)
+        return true;
+    const char *key, *biggest = NULL;
+    size_t most = 0;
+    json_t *v;
+    json_object_foreach((json_t *)obj, key, v)
+    {
+        size_t n = json_dumpb(v, NULL, 0, JSON_COMPACT | JSON_ENCODE_ANY);
+        if (n > most) {
+            most = n;
+            biggest = key;
+        }
+    }
+    char sub[512];
+    snprintf(sub, sizeof sub, "%s%spersona%s%s", path, *path ? "." : "", biggest ? "." : "",
+             biggest ? biggest : "");
+    *errmsg = tt_jdoc_errorf(doc, sub,
+                             "the persona is %zu bytes as JSON (this value %zu), more than "
+                             "the %zu a persona may have (TT_LIMIT_PERSONA: it goes whole into "
+                             "every prompt); put long texts in a documents folder",
+                             total, most, TT_LIMIT_PERSONA);
+    return false;
+}
+
 static tt_err_t
 s_from_value(const tt_jdoc_t *doc, const char *path, const json_t *spec, const char *want_type,
              json_t **persona, char **errmsg)
@@ -98,8 +129,7 @@ s_from_value(const tt_jdoc_t *doc, const char *path, const json_t *spec, const c
             return TT_EINVAL;
         }
     }
-    *persona = json_deep_copy(obj);
-    return TT_OK;
+    return s_size_ok(doc, path, obj, errmsg) ? (*persona = json_deep_copy(obj), TT_OK) : TT_EINVAL;
 }
 
 static tt_persona_t *

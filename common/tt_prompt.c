@@ -5,9 +5,10 @@
 
 #include "tt_buf.h"
 #include "tt_json.h"
+#include "tt_limits.h"
 #include "tt_mem.h"
 
-#define S_PROMPT_CAP ((size_t)1 << 20)
+#define S_PROMPT_CAP TT_LIMIT_PROMPT
 
 static const char s_rules[] =
     "You are a person taking part in a simulation of everyday life. Be that person: think, "

@@ -33,8 +33,9 @@
 #include "troupe.pb-c.h"
 #include "tt_err.h"
 #include "tt_hash.h"
+#include "tt_limits.h"
 
-#define TT_TLOG_MAX_RECORD ((uint32_t)256 << 20) /* larger frames are corrupt */
+#define TT_TLOG_MAX_RECORD ((uint32_t)TT_LIMIT_RECORD) /* larger frames are corrupt */
 
 typedef struct tt_tlog tt_tlog_t;
 

@@ -13,9 +13,9 @@
 #include "tt_log.h"
 #include "tt_mem.h"
 
-#define S_MAX_TEXT     ((size_t)4 << 20) /* any single string field */
-#define S_MAX_REPEATED 100000            /* any repeated field */
-#define S_MAX_DEPTH    8                 /* messages inside messages: the schema has 4 */
+#define S_MAX_TEXT     TT_LIMIT_TEXT /* any single string field (tt_limits.h) */
+#define S_MAX_REPEATED 100000        /* any repeated field */
+#define S_MAX_DEPTH    8             /* messages inside messages: the schema has 4 */
 
 tt_err_t
 tt_wire_send(zsock_t *sock, zframe_t *routing_id, Tt__Envelope *env)

@@ -17,9 +17,10 @@
 
 #include "troupe.pb-c.h"
 #include "tt_err.h"
+#include "tt_limits.h"
 
 #define TT_PROTOCOL_VERSION 1
-#define TT_WIRE_MAX_FRAME   ((size_t)32 << 20)
+#define TT_WIRE_MAX_FRAME   TT_LIMIT_FRAME
 /* Local mode: the environment variable through which a coordinator hands the
  * agentds it starts a per-run secret, which they send in Hello.token; a hello
  * without it is refused, so no other local process can take agents. */

@@ -15,10 +15,10 @@
 #include <stddef.h>
 
 #include "tt_err.h"
+#include "tt_limits.h"
 
-#define COORD_DOCUMENT_CHUNK    ((size_t)1 << 20)  /* bytes of text in one document */
-#define COORD_DOCUMENT_FILE_CAP ((size_t)64 << 20) /* bytes of a file, or of a DOCX's XML */
-#define COORD_DOCUMENTS_AGENT_CAP ((size_t)8 << 20) /* the text of all of one agent's documents */
+#define COORD_DOCUMENT_CHUNK    TT_LIMIT_DOCUMENT_PART /* bytes of text in one document */
+#define COORD_DOCUMENT_FILE_CAP TT_LIMIT_DOCUMENT_FILE /* bytes of a file, or of a DOCX's XML */
 
 /* True for the file names read as documents (by extension, any case). */
 bool coord_documents_supported(const char *name);

@@ -23,10 +23,10 @@
 #include "tt_buf.h"
 #include "tt_file.h"
 #include "tt_json.h"
+#include "tt_limits.h"
 #include "tt_log.h"
 #include "tt_mem.h"
 #include "tt_time.h"
-
 
 typedef struct {
     const tt_jdoc_t *doc;
@@ -35,6 +35,7 @@ typedef struct {
     size_t agents_alloc;
     const char *generated_dir; /* the factory's people, if any */
     bool session;              /* a session's start: agents may come later */
+    size_t begin_bytes;        /* of every agent's payload, as SimBegin records it */
 } s_ctx_t;
 
 static const char *s_stimulus_types[] = {
@@ -89,6 +90,26 @@ s_get_string(s_ctx_t *c, const json_t *obj, const char *key, const char *path, b
     free(*out);
     *out = tt_strdup(json_string_value(v));
     return true;
+}
+
+/* A string that becomes what agents perceive (a scripted event, an
+ * intervention's effect): at most TT_LIMIT_STIMULUS bytes. */
+static bool
+s_get_text(s_ctx_t *c, const json_t *obj, const char *key, const char *path, bool required,
+           char **out)
+{
+    if (!s_get_string(c, obj, key, path, required, out))
+        return false;
+    size_t len = *out ? strlen(*out) : 0;
+    if (len <= TT_LIMIT_STIMULUS)
+        return true;
+    char sub[256];
+    snprintf(sub, sizeof sub, "%s%s%s", path, *path ? "." : "", key);
+    return s_failf(c, sub,
+                   "this text is %zu bytes, more than the %zu a stimulus may have "
+                   "(TT_LIMIT_STIMULUS: every agent it reaches gets it whole in its prompt and "
+                   "its log); give long texts to agents as documents",
+                   len, TT_LIMIT_STIMULUS);
 }
 
 static bool
@@ -166,8 +187,11 @@ s_read_documents(s_ctx_t *c, const char *path, const char *folder, json_t **out)
         char *why = NULL;
         if (coord_documents_read(file, name, docs, &total, &why))
             ok = s_failf(c, path, "%s: %s", name, why);
-        else if (total > COORD_DOCUMENTS_AGENT_CAP)
-            ok = s_fail(c, path, "documents larger than 8 MiB in total");
+        else if (total > TT_LIMIT_DOCUMENTS)
+            ok = s_failf(c, path,
+                         "the documents are more than %zu MiB of text (TT_LIMIT_DOCUMENTS, what "
+                         "one agent may hold) once %s is read",
+                         TT_LIMIT_DOCUMENTS / TT_MIB, name);
         free(why);
         free(file);
     }
@@ -282,6 +306,44 @@ s_apply_fragments(s_ctx_t *c, const json_t *entry, const char *path, tt_persona_
     return true;
 }
 
+/* What an agentd is sent (Assign) and the log records (SimBegin) for this
+ * agent must fit there: refuse it here, named, rather than fail to deliver it. */
+size_t
+coord_scenario_agent_payload(const coord_agent_spec_t *a)
+{
+    return json_dumpb(tt_persona_json(a->persona), NULL, 0, JSON_COMPACT) +
+           json_dumpb(a->documents, NULL, 0, JSON_COMPACT) +
+           json_dumpb(a->faculties, NULL, 0, JSON_COMPACT) +
+           json_dumpb(a->tools, NULL, 0, JSON_COMPACT);
+}
+
+static bool
+s_payload_ok(s_ctx_t *c, const char *path, const coord_agent_spec_t *a)
+{
+    const char *name = tt_persona_name(a->persona);
+    size_t persona = json_dumpb(tt_persona_json(a->persona), NULL, 0, JSON_COMPACT);
+    if (persona > TT_LIMIT_PERSONA)
+        return s_failf(c, path,
+                       "agent \"%s\": with its fragments the persona is %zu bytes as JSON, more "
+                       "than the %zu a persona may have (TT_LIMIT_PERSONA: it goes whole into "
+                       "every prompt)",
+                       name, persona, TT_LIMIT_PERSONA);
+    size_t payload = coord_scenario_agent_payload(a);
+    if (payload > TT_LIMIT_AGENT_PAYLOAD)
+        return s_failf(c, path,
+                       "agent \"%s\": its persona and documents are %zu bytes as sent to its "
+                       "agentd, more than %zu (TT_LIMIT_AGENT_PAYLOAD, one wire frame)",
+                       name, payload, TT_LIMIT_AGENT_PAYLOAD);
+    c->begin_bytes += payload;
+    if (c->begin_bytes > TT_LIMIT_BEGIN_AGENTS)
+        return s_failf(c, path,
+                       "with agent \"%s\" the agents' personas and documents are %zu bytes, "
+                       "more than the %zu MiB the log's first record may hold "
+                       "(TT_LIMIT_BEGIN_AGENTS); give fewer agents the documents",
+                       name, c->begin_bytes, TT_LIMIT_BEGIN_AGENTS / TT_MIB);
+    return true;
+}
+
 static bool
 s_add_persona(s_ctx_t *c, tt_persona_t *p, const json_t *entry, const char *path)
 {
@@ -291,7 +353,8 @@ s_add_persona(s_ctx_t *c, tt_persona_t *p, const json_t *entry, const char *path
     }
     coord_agent_spec_t *a = s_new_agent(c);
     a->persona = p;
-    if (!s_apply_fragments(c, entry, path, p) || !s_agent_options(c, entry, path, a))
+    if (!s_apply_fragments(c, entry, path, p) || !s_agent_options(c, entry, path, a) ||
+        !s_payload_ok(c, path, a))
         return false;
     /* names must be unique: the world routes by name */
     const char *name = tt_persona_name(p);
@@ -694,7 +757,7 @@ s_load_event(s_ctx_t *c, const json_t *e, const char *path, coord_event_t *ev)
             continue;
         ev->kind = COORD_EVENT_STIMULUS;
         ev->stimulus = tt_strdup(broadcasts[i].stimulus);
-        return s_get_string(c, e, broadcasts[i].key, path, true, &ev->content) &&
+        return s_get_text(c, e, broadcasts[i].key, path, true, &ev->content) &&
                s_target_list(c, json_object_get(e, "to"), path, &ev->targets, &ev->n_targets);
     }
     if (json_object_get(e, "broadcast_context")) {
@@ -702,6 +765,10 @@ s_load_event(s_ctx_t *c, const json_t *e, const char *path, coord_event_t *ev)
         ev->context = json_incref(json_object_get(e, "broadcast_context"));
         if (!json_is_array(ev->context))
             return s_fail(c, path, "\"broadcast_context\" must be a list of strings");
+        if (json_dumpb(ev->context, NULL, 0, JSON_COMPACT) > TT_LIMIT_STIMULUS)
+            return s_failf(c, path,
+                           "\"broadcast_context\" is more than %zu bytes (TT_LIMIT_STIMULUS)",
+                           TT_LIMIT_STIMULUS);
         return s_target_list(c, json_object_get(e, "to"), path, &ev->targets, &ev->n_targets);
     }
     if (json_object_get(e, "move")) {
@@ -710,6 +777,9 @@ s_load_event(s_ctx_t *c, const json_t *e, const char *path, coord_event_t *ev)
         ev->context = ctx ? json_incref(ctx) : NULL;
         if (ctx && !json_is_array(ctx))
             return s_fail(c, path, "\"context\" must be a list of strings");
+        if (ctx && json_dumpb(ctx, NULL, 0, JSON_COMPACT) > TT_LIMIT_STIMULUS)
+            return s_failf(c, path, "\"context\" is more than %zu bytes (TT_LIMIT_STIMULUS)",
+                           TT_LIMIT_STIMULUS);
         return s_get_string(c, e, "location", path, true, &ev->location) &&
                s_target_list(c, json_object_get(e, "move"), path, &ev->targets, &ev->n_targets);
     }
@@ -717,7 +787,7 @@ s_load_event(s_ctx_t *c, const json_t *e, const char *path, coord_event_t *ev)
         ev->kind = COORD_EVENT_STIMULUS;
         ev->stimulus = tt_strdup("CONVERSATION");
         if (!s_get_string(c, e, "stimulus", path, false, &ev->stimulus) ||
-            !s_get_string(c, e, "content", path, true, &ev->content))
+            !s_get_text(c, e, "content", path, true, &ev->content))
             return false;
         if (!s_is_stimulus(ev->stimulus))
             return s_fail(c, path,
@@ -802,7 +872,7 @@ s_load_intervention(s_ctx_t *c, const json_t *e, const char *path, coord_interve
     iv->stimulus = tt_strdup("CONVERSATION");
     iv->source = tt_strdup("");
     if (!s_get_string(c, eff, "stimulus", sub, false, &iv->stimulus) ||
-        !s_get_string(c, eff, "content", sub, true, &iv->content) ||
+        !s_get_text(c, eff, "content", sub, true, &iv->content) ||
         !s_get_string(c, eff, "source", sub, false, &iv->source))
         return false;
     if (!s_is_stimulus(iv->stimulus))

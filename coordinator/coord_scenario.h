@@ -136,6 +136,9 @@ tt_err_t coord_scenario_add_agent(coord_scenario_t *s, tt_persona_t **p, char **
 void coord_scenario_destroy(coord_scenario_t **self_p);
 /* Index of the agent with this exact name, or -1. */
 long coord_scenario_find(const coord_scenario_t *s, const char *name);
+/* Bytes of what an agentd is sent and SimBegin records for the agent: persona,
+ * documents, faculties and tools as compact JSON (see tt_limits.h). */
+size_t coord_scenario_agent_payload(const coord_agent_spec_t *a);
 /* The secret-free agent settings that travel in Assign for agent i (caller owns). */
 json_t *coord_scenario_agent_config(const coord_scenario_t *s, size_t i);
 

@@ -20,6 +20,7 @@
 #include "tt_buf.h"
 #include "tt_file.h"
 #include "tt_hash.h"
+#include "tt_limits.h"
 #include "tt_json.h"
 #include "tt_log.h"
 #include "tt_mem.h"
@@ -78,7 +79,7 @@ s_fetch(const char *url, double timeout_s, tt_buf_t *body, char **type, char **w
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_USERAGENT, "troupe-grounding");
     curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
-    curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)COORD_WEB_BODY_CAP);
+    curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)TT_LIMIT_WEB_PAGE);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, s_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, body);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, reason);
@@ -89,7 +90,7 @@ s_fetch(const char *url, double timeout_s, tt_buf_t *body, char **type, char **w
     curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &ctype);
     tt_err_t err = TT_OK;
     if (rc == CURLE_WRITE_ERROR || rc == CURLE_FILESIZE_EXCEEDED) {
-        *why = tt_asprintf("the page is larger than %zu MiB", COORD_WEB_BODY_CAP >> 20);
+        *why = tt_asprintf("the page is larger than %zu MiB", TT_LIMIT_WEB_PAGE / TT_MIB);
         err = TT_EINVAL;
     } else if (rc != CURLE_OK) {
         *why = tt_strdup(*reason ? reason : curl_easy_strerror(rc));
@@ -246,8 +247,8 @@ static tt_err_t
 s_download(const char *url, double timeout_s, char **text, size_t *len, char **why)
 {
     tt_buf_t body, out;
-    tt_buf_init(&body, COORD_WEB_BODY_CAP);
-    tt_buf_init(&out, COORD_WEB_BODY_CAP);
+    tt_buf_init(&body, TT_LIMIT_WEB_PAGE);
+    tt_buf_init(&out, TT_LIMIT_WEB_PAGE);
     char *type = NULL;
     tt_err_t err = s_fetch(url, timeout_s, &body, &type, why);
     if (!err && (!type || s_is_html(type)))
@@ -287,7 +288,7 @@ static tt_err_t
 s_kept(const char *file, char **text, size_t *len, char **why)
 {
     tt_buf_t b;
-    tt_buf_init(&b, COORD_WEB_BODY_CAP);
+    tt_buf_init(&b, TT_LIMIT_WEB_PAGE);
     tt_err_t err = tt_read_file(file, &b, why);
     if (!err && !tt_utf8_valid(tt_buf_str(&b), b.len)) {
         *why = tt_strdup("not valid UTF-8 text");
@@ -365,6 +366,40 @@ s_documents_size(const json_t *docs)
     return total;
 }
 
+/* With its pages an agent must still fit what carries it (tt_limits.h), as
+ * the loader checked without them. */
+static tt_err_t
+s_check_sizes(const coord_scenario_t *s, char **why)
+{
+    size_t begin = 0;
+    for (size_t i = 0; i < s->n_agents; i++) {
+        const coord_agent_spec_t *a = &s->agents[i];
+        const char *name = tt_persona_name(a->persona);
+        size_t payload = coord_scenario_agent_payload(a);
+        begin += payload;
+        if (s_documents_size(a->documents) > TT_LIMIT_DOCUMENTS) {
+            *why = tt_asprintf("%s: documents and web pages more than %zu MiB of text "
+                               "(TT_LIMIT_DOCUMENTS)",
+                               name, TT_LIMIT_DOCUMENTS / TT_MIB);
+            return TT_EINVAL;
+        }
+        if (payload > TT_LIMIT_AGENT_PAYLOAD) {
+            *why = tt_asprintf("%s: with its web pages its persona and documents are %zu bytes, "
+                               "more than %zu (TT_LIMIT_AGENT_PAYLOAD, one wire frame)",
+                               name, payload, TT_LIMIT_AGENT_PAYLOAD);
+            return TT_EINVAL;
+        }
+    }
+    if (begin > TT_LIMIT_BEGIN_AGENTS) {
+        *why = tt_asprintf("with their web pages the agents' personas and documents are %zu "
+                           "bytes, more than the %zu MiB the log's first record may hold "
+                           "(TT_LIMIT_BEGIN_AGENTS); give fewer agents the pages",
+                           begin, TT_LIMIT_BEGIN_AGENTS / TT_MIB);
+        return TT_EINVAL;
+    }
+    return TT_OK;
+}
+
 tt_err_t
 coord_web_ground(coord_scenario_t *s, const char *out_dir, const char *replay_dir, double timeout_s,
                  char **why)
@@ -398,12 +433,9 @@ coord_web_ground(coord_scenario_t *s, const char *out_dir, const char *replay_di
             coord_documents_add_text(url, json_string_value(text), json_string_length(text),
                                      a->documents);
         }
-        if (!err && s_documents_size(a->documents) > COORD_DOCUMENTS_AGENT_CAP) {
-            *why = tt_asprintf("%s: documents and web pages larger than %zu MiB in total",
-                               tt_persona_name(a->persona), COORD_DOCUMENTS_AGENT_CAP >> 20);
-            err = TT_EINVAL;
-        }
     }
+    if (!err)
+        err = s_check_sizes(s, why);
     json_decref(pages);
     free(dir);
     return err;

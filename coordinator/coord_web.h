@@ -19,9 +19,8 @@
 #include "coord_scenario.h"
 #include "tt_err.h"
 
-#define COORD_WEB_MAX_PAGES 64                 /* addresses in one "web" list */
-#define COORD_WEB_MAX_URL   2048               /* bytes of one address */
-#define COORD_WEB_BODY_CAP  ((size_t)16 << 20) /* bytes of one page as served */
+#define COORD_WEB_MAX_PAGES 64   /* addresses in one "web" list */
+#define COORD_WEB_MAX_URL   2048 /* bytes of one address */
 
 /* True for an address a "web" list may hold: http:// or https://, no control
  * characters or spaces, at most COORD_WEB_MAX_URL bytes. */
@@ -35,7 +34,7 @@ bool coord_web_needed(const coord_scenario_t *s);
  * the network, waiting at most timeout_s per page. Errors: TT_EIO (a page
  * cannot be fetched or kept; *why names the address, the HTTP status or
  * curl's reason), TT_EINVAL (a page is not text or HTML, or an agent's
- * documents grow past COORD_DOCUMENTS_AGENT_CAP). Caller frees *why. */
+ * an agent with its pages passes a limit of tt_limits.h). Caller frees *why. */
 tt_err_t coord_web_ground(coord_scenario_t *s, const char *out_dir, const char *replay_dir,
                           double timeout_s, char **why);
 

@@ -24,9 +24,10 @@
 
 #include "coord_scenario.h"
 #include "troupe.pb-c.h"
+#include "tt_limits.h"
 
-#define COORD_MAX_ACCESSIBLE 12 /* names listed in a prompt */
-#define COORD_MAX_INBOX      30 /* stimuli per agent per step; later ones are dropped */
+#define COORD_MAX_ACCESSIBLE 12             /* names listed in a prompt */
+#define COORD_MAX_INBOX      TT_LIMIT_INBOX /* stimuli per agent per step; later ones dropped */
 
 typedef struct coord_world coord_world_t;
 

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "tt_json.h"
+#include "tt_limits.h"
 #include "tt_log.h"
 #include "tt_mem.h"
 #include "tt_time.h"
@@ -372,6 +373,13 @@ coord_session_make_stimulus(coord_t *c, const json_t *args, coord_session_error_
                            "\"type\": %s is not a stimulus (CONVERSATION, THOUGHT, VISUAL, "
                            "SOCIAL, INTERNAL_GOAL_FORMULATION, LOCATION)",
                            type);
+        return NULL;
+    }
+    if (strlen(content) > TT_LIMIT_STIMULUS) {
+        coord_session_fail(e, 400, "bad_request",
+                           "\"content\" is %zu bytes, more than the %zu a stimulus may have "
+                           "(TT_LIMIT_STIMULUS); give long texts to agents as documents",
+                           strlen(content), TT_LIMIT_STIMULUS);
         return NULL;
     }
     return json_pack("{s:s, s:s, s:s, s:s}", "agent", c->agents[agent].name, "type", type,

@@ -59,6 +59,7 @@ typedef struct {
     uint64_t fail_after;      /* when > 0, model requests after this many get 503 */
     bool poor_first_turn;     /* agent turns without quality feedback get poor actions */
     unsigned capacity;        /* when > 0, requests beyond this many in flight get 429 */
+    size_t pad_answers;       /* when > 0, chat answers padded with spaces to this size */
 } fakellm_opts_t;
 
 typedef enum {

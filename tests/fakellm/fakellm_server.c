@@ -279,6 +279,19 @@ s_scripted_content(const fakellm_script_t *sc, char *content)
     return out;
 }
 
+/* content, then spaces up to size bytes: still the same JSON, only larger. */
+static char *
+s_padded(char *content, size_t size)
+{
+    size_t len = strlen(content);
+    if (len >= size)
+        return content;
+    content = tt_realloc(content, size + 1);
+    memset(content + len, ' ', size - len);
+    content[size] = '\0';
+    return content;
+}
+
 static void
 s_chat(fakellm_t *f, const json_t *req, const uint8_t digest[32], fakellm_fault_t *fault,
        const fakellm_script_t *sc, s_out_t *out)
@@ -298,6 +311,8 @@ s_chat(fakellm_t *f, const json_t *req, const uint8_t digest[32], fakellm_fault_
     }
     if (sc)
         ans.content = s_scripted_content(sc, ans.content);
+    else if (f->opts.pad_answers)
+        ans.content = s_padded(ans.content, f->opts.pad_answers);
     atomic_fetch_add(&f->chat, 1);
     atomic_fetch_add(&f->prompt_tokens, ans.prompt_tokens);
     atomic_fetch_add(&f->completion_tokens, ans.completion_tokens);

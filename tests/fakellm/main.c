@@ -21,7 +21,8 @@
 static const char s_usage[] =
     "Usage: fakellm --port P [--latency-ms L] [--fault-rate R] [--seed S]\n"
     "               [--stall-ms MS] [--retry-after-ms MS] [--max-connections N]\n"
-    "               [--model NAME] [--fail-after N] [--poor-first-turn] [--quiet]\n"
+    "               [--model NAME] [--fail-after N] [--poor-first-turn]\n"
+    "               [--capacity N] [--pad-answers BYTES] [--quiet]\n"
     "\n"
     "An OpenAI-compatible LLM server on 127.0.0.1 for tests and benchmarks. Answers come\n"
     "from Troupe's offline model; faults are drawn from (seed, request body, retry count).\n"
@@ -46,6 +47,8 @@ static const char s_usage[] =
     "                       failed quality checks gets the offline model's own answer\n"
     "  --capacity N         at most N requests in flight: the rest get 429 with\n"
     "                       --retry-after-ms (a rate-limited provider)\n"
+    "  --pad-answers BYTES  pad every chat answer's content with spaces to BYTES\n"
+    "                       (the same JSON, only larger: a model that rambles)\n"
     "  --quiet              no counters on stderr at exit\n"
     "  --help               this text\n"
     "\n"
@@ -106,6 +109,10 @@ s_parse(int argc, char **argv, fakellm_opts_t *opts, bool *quiet)
             if (!s_integer(value, 65535, &n))
                 return s_bad(flag, value);
             opts->port = (uint16_t)n;
+        } else if (!strcmp(flag, "--pad-answers")) {
+            if (!s_integer(value, (double)(1 << 30), &n))
+                return s_bad(flag, value);
+            opts->pad_answers = (size_t)n;
         } else if (!strcmp(flag, "--latency-ms")) {
             if (!s_integer(value, 3600000, &n))
                 return s_bad(flag, value);

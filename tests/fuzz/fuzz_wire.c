@@ -22,7 +22,7 @@
 #include "tt_persona.h"
 #include "tt_wire.h"
 
-#define S_MAX_TEXT     ((size_t)4 << 20) /* what tt_wire.c promises */
+#define S_MAX_TEXT     TT_LIMIT_TEXT /* what tt_wire.c promises */
 #define S_MAX_REPEATED 100000
 #define S_MAX_DEPTH    16
 

@@ -102,6 +102,9 @@ refused '{"command":"agent.act","agent":"Nobody"}' 404 unknown_agent
 refused '{"command":"agent.define","agent":"Lisa Carter","key":"age.years","value":3}' 400 bad_request
 refused '{"command":"agent.define","agent":"Lisa Carter","key":"a..b","value":3}' 400 bad_request
 refused '{"command":"agent.stimulus","agent":"Lisa Carter","type":"SMELL","content":"x"}' 400 bad_request
+long=$(printf 'a%.0s' $(seq 1 20000))$(printf 'b%.0s' $(seq 1 20000)) # 40 KB: over TT_LIMIT_STIMULUS
+refused "{\"command\":\"agent.stimulus\",\"agent\":\"Lisa Carter\",\"content\":\"$long\",\"type\":\"THOUGHT\"}" 400 bad_request
+assert_contains "$TMP/reply" "TT_LIMIT_STIMULUS"
 refused "{\"command\":\"agent.create\",\"spec\":\"$AGENTS/lisa_carter.agent.json\"}" 409 conflict
 refused '{"command":"no.such"}' 400 bad_request
 refused '{"command": "status", ' 400 bad_request

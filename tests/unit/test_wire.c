@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <czmq.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "tt_wire.h"
@@ -168,6 +169,71 @@ test_record_body_round_trip(void **state)
     assert_int_equal(tt_wire_decode_body(bad, sizeof bad, &got), TT_ECORRUPT);
 }
 
+/* An answer as large as the model client accepts (TT_LIMIT_RESPONSE) is
+ * carried in an agent's Actions over a real socket; a string over
+ * TT_LIMIT_TEXT is refused, and a frame over TT_LIMIT_FRAME is not sent. */
+static Tt__Envelope *
+s_actions_with_answer(Tt__Envelope *env, Tt__Actions *a, Tt__Exchange *x, Tt__Exchange **xs,
+                      uint8_t digest[32], char *answer)
+{
+    tt__exchange__init(x);
+    x->request_digest.data = digest;
+    x->request_digest.len = 32;
+    x->response = answer;
+    xs[0] = x;
+    tt__actions__init(a);
+    a->step = 1;
+    a->n_exchanges = 1;
+    a->exchanges = xs;
+    tt__envelope__init(env);
+    env->seq = 1;
+    env->body_case = TT__ENVELOPE__BODY_ACTIONS;
+    env->actions = a;
+    return env;
+}
+
+static void
+test_limits_agree(void **state)
+{
+    (void)state;
+    zsock_t *router = zsock_new_router("inproc://wire-limits");
+    zsock_t *dealer = zsock_new_dealer(">inproc://wire-limits");
+    zsock_set_maxmsgsize(router, (int64_t)TT_WIRE_MAX_FRAME);
+    size_t n = TT_LIMIT_RESPONSE;
+    char *answer = malloc(TT_LIMIT_TEXT + 2);
+    memset(answer, ' ', TT_LIMIT_TEXT + 1);
+    answer[0] = '{';
+    answer[n] = '\0';
+    uint8_t digest[32] = {0};
+    Tt__Envelope env;
+    Tt__Actions a;
+    Tt__Exchange x, *xs[1];
+    s_actions_with_answer(&env, &a, &x, xs, digest, answer);
+    assert_int_equal(tt_wire_send(dealer, NULL, &env), TT_OK);
+    zframe_t *id = NULL;
+    Tt__Envelope *got = NULL;
+    assert_int_equal(tt_wire_recv(router, &id, &got), TT_OK);
+    assert_int_equal(strlen(got->actions->exchanges[0]->response), n);
+    tt_wire_free(&got);
+    zframe_destroy(&id);
+    /* one byte over the string limit: packed, sent, refused on receipt */
+    answer[n] = ' ';
+    answer[TT_LIMIT_TEXT + 1] = '\0';
+    size_t len = tt__envelope__get_packed_size(&env);
+    uint8_t *buf = malloc(len);
+    tt__envelope__pack(&env, buf);
+    assert_int_equal(tt_wire_decode(buf, len, &got), TT_EPROTO);
+    free(buf);
+    /* over the frame: tt_wire_send refuses before anything leaves */
+    Tt__Exchange y = x, *two[2] = {&x, &y};
+    a.n_exchanges = 2;
+    a.exchanges = two;
+    assert_int_equal(tt_wire_send(dealer, NULL, &env), TT_ETOOBIG);
+    free(answer);
+    zsock_destroy(&dealer);
+    zsock_destroy(&router);
+}
+
 int
 main(void)
 {
@@ -177,6 +243,7 @@ main(void)
         cmocka_unit_test(test_decode_refuses_bad_text_and_digests),
         cmocka_unit_test(test_router_reports_unreachable_peer),
         cmocka_unit_test(test_record_body_round_trip),
+        cmocka_unit_test(test_limits_agree),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
