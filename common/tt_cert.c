@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tt_buf.h"
 #include "tt_file.h"
 #include "tt_mem.h"
 
@@ -32,6 +33,30 @@ s_readable(const char *path, char **why)
     return true;
 }
 
+/* A ZPL certificate holds a line `public-key = "<40 Z85 characters>"`. Files
+ * without one are refused here: zcert_load leaks on a file it cannot parse. */
+static bool
+s_has_public_key(const char *path)
+{
+    tt_buf_t b;
+    tt_buf_init(&b, 64 << 10);
+    char *why = NULL;
+    bool ok = false;
+    if (tt_read_file(path, &b, &why) == TT_OK) {
+        for (const char *p = tt_buf_str(&b); !ok && (p = strstr(p, "public-key")) != NULL;) {
+            p += strlen("public-key");
+            p += strspn(p, " \t");
+            if (*p++ != '=')
+                continue;
+            p += strspn(p, " \t");
+            ok = *p == '"' && strlen(p) > 41 && p[41] == '"' && !memchr(p + 1, '"', 40);
+        }
+    }
+    free(why);
+    tt_buf_fini(&b);
+    return ok;
+}
+
 zcert_t *
 tt_cert_load(const char *path, bool need_secret, char **why)
 {
@@ -41,7 +66,7 @@ tt_cert_load(const char *path, bool need_secret, char **why)
     /* zcert_load reads the secret file when it can, else the public one */
     if (!s_readable(need_secret ? secret : path, why))
         goto done;
-    cert = zcert_load(path);
+    cert = s_has_public_key(need_secret ? secret : path) ? zcert_load(path) : NULL;
     if (!cert) {
         *why = tt_asprintf("%s: not a CURVE certificate", need_secret ? secret : path);
     } else if (need_secret && !strcmp(zcert_secret_txt(cert), S_NO_KEY)) {
