@@ -1,0 +1,103 @@
+/*  tt_memory_guard -- reads of a mapped LMDB file that cannot take the
+ *  process down.
+ *
+ *  LMDB 0.9 trusts its pages. A damaged page can make it assert (abort), read
+ *  past the map (SIGSEGV), or touch a part of the file that is no longer
+ *  there (SIGBUS: the file was cut under the map). tt_memory_impl_guarded()
+ *  runs a read inside a sigsetjmp frame: SIGSEGV and SIGBUS handlers, and
+ *  LMDB's assert callback, jump back to it when the fault happens on the
+ *  guarded thread, and the read returns TT_MEMORY_RC_FAULT instead.
+ *
+ *  Why this is sound enough: a read transaction holds no lock and allocates
+ *  nothing inside LMDB's page walk, so abandoning it mid-walk leaves only the
+ *  transaction and its cursors to release, which the caller does. Writes are
+ *  never guarded (a writer holds the writer mutex and a dirty page list); they
+ *  only walk trees that the open-time verification has read whole.
+ *
+ *  Faults on unguarded threads, or outside a guard, go to the handler that was
+ *  there before (ASan's, or the default action), so crashes elsewhere keep
+ *  their usual report. The handlers are installed once, at the first guard.
+ */
+#define TT_LOG_MODULE "memory"
+#include "tt_memory_impl.h"
+
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+
+#include "tt_log.h"
+
+/* The current guard of this thread; initial-exec so that the handler reads it
+ * without a lazy TLS allocation. */
+static __thread sigjmp_buf *s_jump __attribute__((tls_model("initial-exec")));
+static struct sigaction s_old_segv, s_old_bus;
+static pthread_once_t s_once = PTHREAD_ONCE_INIT;
+
+static void
+s_on_fault(int sig, siginfo_t *info, void *uc)
+{
+    if (s_jump)
+        siglongjmp(*s_jump, sig);
+    const struct sigaction *old = sig == SIGBUS ? &s_old_bus : &s_old_segv;
+    if ((old->sa_flags & SA_SIGINFO) && old->sa_sigaction) {
+        old->sa_sigaction(sig, info, uc);
+        return;
+    }
+    if (!(old->sa_flags & SA_SIGINFO) && old->sa_handler != SIG_DFL && old->sa_handler != SIG_IGN) {
+        old->sa_handler(sig);
+        return;
+    }
+    /* the default action: put it back; the faulting access runs again */
+    sigaction(sig, old, NULL);
+}
+
+static void
+s_install(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = s_on_fault;
+    /* NODEFER: the jump leaves the handler without restoring a mask, so the
+     * signal must not be blocked while it runs */
+    sa.sa_flags = SA_SIGINFO | SA_NODEFER | SA_ONSTACK;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGSEGV, &sa, &s_old_segv);
+    sigaction(SIGBUS, &sa, &s_old_bus);
+}
+
+static void
+s_on_assert(MDB_env *env, const char *msg)
+{
+    if (!s_jump)
+        return; /* LMDB aborts, as it would have */
+    TT_LOG_ERROR("lmdb: %s", msg);
+    siglongjmp(*s_jump, SIGABRT);
+}
+
+void
+tt_memory_impl_guard_env(MDB_env *env)
+{
+    mdb_env_set_assert(env, s_on_assert);
+}
+
+int
+tt_memory_impl_guarded(tt_memory_t *m, tt_memory_guarded_fn *fn, void *ctx)
+{
+    pthread_once(&s_once, s_install);
+    sigjmp_buf jump;
+    sigjmp_buf *volatile outer = s_jump; /* guards nest */
+    int sig = sigsetjmp(jump, 0);
+    if (sig != 0) {
+        s_jump = outer;
+        TT_LOG_ERROR("%s: a read of the map faulted (%s): the file is damaged",
+                     tt_memory_impl_path(m),
+                     sig == SIGBUS    ? "SIGBUS"
+                     : sig == SIGSEGV ? "SIGSEGV"
+                                      : "LMDB assertion");
+        return TT_MEMORY_RC_FAULT;
+    }
+    s_jump = &jump;
+    int rc = fn(m, ctx);
+    s_jump = outer;
+    return rc;
+}
