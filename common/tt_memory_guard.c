@@ -16,12 +16,12 @@
  *
  *  Faults on unguarded threads, or outside a guard, go to the handler that was
  *  there before (ASan's, or the default action), so crashes elsewhere keep
- *  their usual report. The handlers are installed once, at the first guard.
+ *  their usual report. The handlers are put in front at each guard (two
+ *  sigaction calls; guards are per open, not per read).
  */
 #define TT_LOG_MODULE "memory"
 #include "tt_memory_impl.h"
 
-#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 
@@ -31,7 +31,6 @@
  * without a lazy TLS allocation. */
 static __thread sigjmp_buf *s_jump __attribute__((tls_model("initial-exec")));
 static struct sigaction s_old_segv, s_old_bus;
-static pthread_once_t s_once = PTHREAD_ONCE_INIT;
 
 static void
 s_on_fault(int sig, siginfo_t *info, void *uc)
@@ -51,9 +50,15 @@ s_on_fault(int sig, siginfo_t *info, void *uc)
     sigaction(sig, old, NULL);
 }
 
+/* Ours in front of whatever handles sig now (which becomes *old), unless it
+ * is ours already. */
 static void
-s_install(void)
+s_install_one(int sig, struct sigaction *old)
 {
+    struct sigaction cur;
+    if (sigaction(sig, NULL, &cur) == 0 && (cur.sa_flags & SA_SIGINFO) &&
+        cur.sa_sigaction == s_on_fault)
+        return;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_sigaction = s_on_fault;
@@ -61,8 +66,16 @@ s_install(void)
      * signal must not be blocked while it runs */
     sa.sa_flags = SA_SIGINFO | SA_NODEFER | SA_ONSTACK;
     sigemptyset(&sa.sa_mask);
-    sigaction(SIGSEGV, &sa, &s_old_segv);
-    sigaction(SIGBUS, &sa, &s_old_bus);
+    sigaction(sig, &sa, old);
+}
+
+/* Checked at every guard, not once: a handler installed since (a test
+ * harness's, a library's) would otherwise take the fault. */
+static void
+s_install(void)
+{
+    s_install_one(SIGSEGV, &s_old_segv);
+    s_install_one(SIGBUS, &s_old_bus);
 }
 
 static void
@@ -83,7 +96,7 @@ tt_memory_impl_guard_env(MDB_env *env)
 int
 tt_memory_impl_guarded(tt_memory_t *m, tt_memory_guarded_fn *fn, void *ctx)
 {
-    pthread_once(&s_once, s_install);
+    s_install();
     sigjmp_buf jump;
     sigjmp_buf *volatile outer = s_jump; /* guards nest */
     int sig = sigsetjmp(jump, 0);
