@@ -14,6 +14,16 @@
  *  never guarded (a writer holds the writer mutex and a dirty page list); they
  *  only walk trees that the open-time verification has read whole.
  *
+ *  What is guarded: the open-time verification (tt_memory_impl_verify), which
+ *  reads every live page of a memory that was already on disk. The reads of a
+ *  running agent are not: a file damaged or cut under the map while its agent
+ *  runs can still kill that agentd (SIGBUS, an LMDB assertion). That ends in
+ *  the same place, by a longer road: the coordinator restarts the agentd, the
+ *  open finds the cut (tt_memory_check.c, before mapping) or the damage (the
+ *  verification, guarded), the memory is discarded and rebuilt from the log.
+ *  A checksum mismatch on a running agent's read needs no fault: it marks the
+ *  handle damaged (tt_memory_sum.c).
+ *
  *  Faults on unguarded threads, or outside a guard, go to the handler that was
  *  there before (ASan's, or the default action), so crashes elsewhere keep
  *  their usual report. The handlers are put in front at each guard (two
