@@ -40,8 +40,8 @@ typedef enum {
  * format 2 prefixes every value with one (tt_memory_sum.c). */
 #define TT_MEMORY_META_FORMAT "format"
 #define TT_MEMORY_FORMAT      "2"
-/* every value: [u32 CRC32C][payload]; what the readers see is the payload */
-#define TT_MEMORY_SUM_LEN 4
+/* every value: [8-byte SipHash][payload]; what the readers see is the payload */
+#define TT_MEMORY_SUM_LEN 8
 /* Our own codes beside LMDB's (which are -30799..-30780); both mean damage
  * and are translated into TT_ECORRUPT at the edge. */
 #define TT_MEMORY_RC_BADSUM (-30600) /* a value fails its checksum or its shape */
