@@ -164,8 +164,11 @@ s_memory_setup(agent_t *a, const Tt__Assign *as, char **errmsg)
         err = s_prepare_memory(a, as, errmsg);
         if (!err)
             s_load_state(a);
-        if (!tt_memory_damaged(a->memory) || attempt > 0)
-            return err ? err : tt_memory_damaged(a->memory);
+        if (!tt_memory_damaged(a->memory) || attempt > 0) {
+            if (!err && (err = tt_memory_damaged(a->memory)) != TT_OK)
+                *errmsg = tt_asprintf("%s: memory in %s is damaged again", a->name, a->dir);
+            return err;
+        }
         TT_LOG_WARN("%s: memory in %s is damaged: discarding it (rebuilt from the log)", a->name,
                     a->dir);
         free(*errmsg);
