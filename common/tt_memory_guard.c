@@ -73,8 +73,10 @@ s_install_one(int sig, struct sigaction *old)
     memset(&sa, 0, sizeof sa);
     sa.sa_sigaction = s_on_fault;
     /* NODEFER: the jump leaves the handler without restoring a mask, so the
-     * signal must not be blocked while it runs */
-    sa.sa_flags = SA_SIGINFO | SA_NODEFER | SA_ONSTACK;
+     * signal must not be blocked while it runs. Not ONSTACK: on the thread's
+     * own stack the jump unwinds the frames it abandons (ASan unpoisons them;
+     * from an alternate stack it would unpoison that one instead) */
+    sa.sa_flags = SA_SIGINFO | SA_NODEFER;
     sigemptyset(&sa.sa_mask);
     sigaction(sig, &sa, old);
 }
