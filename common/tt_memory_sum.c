@@ -124,28 +124,9 @@ typedef struct {
     MDB_txn *txn;
     MDB_cursor *cur; /* released by the caller, even after a fault */
     MDB_dbi dbi[TT_MEMORY_DB_COUNT];
-    uint64_t last_pg;   /* the last page the file uses */
-    const uint8_t *map; /* the map: every key and value must lie inside it */
-    size_t map_size;
-    bool empty; /* no databases yet: a file killed before its first write */
+    uint64_t last_pg; /* the last page the file uses */
+    bool empty;       /* no databases yet: a file killed before its first write */
 } s_verify_t;
-
-/* Does what LMDB handed back lie inside the map? A damaged node can point
- * anywhere; nothing is read through such a pointer. */
-static bool
-s_in_map(const s_verify_t *v, const MDB_val *x)
-{
-    const uint8_t *p = x->mv_data;
-    return p >= v->map && x->mv_size <= v->map_size &&
-           (size_t)(p - v->map) <= v->map_size - x->mv_size;
-}
-
-static int
-s_outside_map(tt_memory_t *m, const char *what)
-{
-    TT_LOG_ERROR("%s: damaged: %s points outside the file", tt_memory_impl_path(m), what);
-    return TT_MEMORY_RC_BADSUM;
-}
 
 /* Is this key the shape its database uses? */
 static bool
@@ -181,8 +162,6 @@ s_verify_db(tt_memory_t *m, s_verify_t *v, tt_memory_db_t db)
     tt_memory_vec_t vec;
     for (rc = mdb_cursor_get(v->cur, &key, &val, MDB_FIRST); rc == MDB_SUCCESS;
          rc = mdb_cursor_get(v->cur, &key, &val, MDB_NEXT), n++) {
-        if (!s_in_map(v, &key) || !s_in_map(v, &val))
-            return s_outside_map(m, tt_memory_impl_db_name(db));
         if (!s_key_ok(db, &key)) {
             s_note_damage(m, db, &key, "has a malformed key");
             return TT_MEMORY_RC_BADSUM;
@@ -219,8 +198,6 @@ s_verify_free(tt_memory_t *m, s_verify_t *v)
     MDB_val key, val;
     for (rc = mdb_cursor_get(v->cur, &key, &val, MDB_FIRST); rc == MDB_SUCCESS;
          rc = mdb_cursor_get(v->cur, &key, &val, MDB_NEXT)) {
-        if (!s_in_map(v, &key) || !s_in_map(v, &val))
-            return s_outside_map(m, "the free-page list");
         size_t words = val.mv_size / sizeof(size_t);
         size_t count = 0;
         if (val.mv_size % sizeof(size_t) == 0 && words > 0)
@@ -256,8 +233,6 @@ s_verify_names(tt_memory_t *m, s_verify_t *v)
     MDB_val key, val;
     for (rc = mdb_cursor_get(v->cur, &key, &val, MDB_FIRST); rc == MDB_SUCCESS;
          rc = mdb_cursor_get(v->cur, &key, &val, MDB_NEXT)) {
-        if (!s_in_map(v, &key))
-            return s_outside_map(m, "the list of databases");
         int found = -1;
         for (int i = 0; i < TT_MEMORY_DB_COUNT && found < 0; i++) {
             const char *name = tt_memory_impl_db_name((tt_memory_db_t)i);
@@ -337,8 +312,6 @@ tt_memory_impl_verify(tt_memory_t *m)
     if (rc != MDB_SUCCESS)
         return rc;
     v.last_pg = info.me_last_pgno;
-    v.map = info.me_mapaddr;
-    v.map_size = info.me_mapsize;
     rc = tt_memory_impl_guarded(m, s_verify_all, &v);
     if (v.cur)
         mdb_cursor_close(v.cur); /* left open by a failed or faulted pass */
