@@ -56,6 +56,7 @@ s_prepare_memory(agent_t *a, const Tt__Assign *as, char **errmsg)
                     tt_memory_last_step(a->memory), as->committed_step);
         err = tt_memory_rollback(a->memory, as->committed_step);
     }
+    free(a->owner);
     a->owner = tt_asprintf("%s/%u", run_hex, a->incarnation);
     if (!err)
         err = tt_memory_claim(a->memory, a->owner);
@@ -129,6 +130,58 @@ s_load_state(agent_t *a)
     json_decref(st);
 }
 
+/* Forget what s_load_state read (before loading again). */
+static void
+s_unload_state(agent_t *a)
+{
+    for (size_t i = 0; i < a->window.n_first; i++)
+        free(a->window.first[i]);
+    for (size_t i = 0; i < a->window.n_last; i++)
+        free(a->window.last[i]);
+    memset(&a->window, 0, sizeof a->window);
+    agent_episode_reset(a);
+    json_decref(a->cognitive);
+    json_decref(a->calendar);
+    json_decref(a->last_action);
+    a->cognitive = a->calendar = a->last_action = NULL;
+    tt_free(&a->location);
+    a->episode_events = a->episode_start = 0;
+}
+
+/* Open, prepare and load the memory. Damage the open-time check missed but a
+ * read found (the handle says so) gets the same treatment as damage found at
+ * open: the memory is discarded and this is done once more, from empty. */
+static tt_err_t
+s_memory_setup(agent_t *a, const Tt__Assign *as, char **errmsg)
+{
+    for (int attempt = 0;; attempt++) {
+        tt_err_t err = s_open_memory(a);
+        if (err) {
+            *errmsg =
+                tt_asprintf("%s: cannot open memory in %s: %s", a->name, a->dir, tt_strerror(err));
+            return err;
+        }
+        err = s_prepare_memory(a, as, errmsg);
+        if (!err)
+            s_load_state(a);
+        if (!tt_memory_damaged(a->memory) || attempt > 0) {
+            if (!err && (err = tt_memory_damaged(a->memory)) != TT_OK)
+                *errmsg = tt_asprintf("%s: memory in %s is damaged again", a->name, a->dir);
+            return err;
+        }
+        TT_LOG_WARN("%s: memory in %s is damaged: discarding it (rebuilt from the log)", a->name,
+                    a->dir);
+        free(*errmsg);
+        *errmsg = NULL;
+        s_unload_state(a);
+        tt_memory_close(&a->memory);
+        if ((err = tt_memory_discard(a->dir)) != TT_OK) {
+            *errmsg = tt_asprintf("%s: cannot discard memory in %s", a->name, a->dir);
+            return err;
+        }
+    }
+}
+
 tt_err_t
 agent_new(const Tt__Assign *as, uint32_t index, uint32_t incarnation, const char *data_dir,
           agent_t **out, char **errmsg)
@@ -175,16 +228,12 @@ agent_new(const Tt__Assign *as, uint32_t index, uint32_t incarnation, const char
     }
     tt_buf_fini(&defs);
     tt_buf_fini(&cons);
-    if (!err && (err = s_open_memory(a)) != TT_OK)
-        *errmsg =
-            tt_asprintf("%s: cannot open memory in %s: %s", a->name, a->dir, tt_strerror(err));
     if (!err)
-        err = s_prepare_memory(a, as, errmsg);
+        err = s_memory_setup(a, as, errmsg);
     if (err) {
         agent_destroy(&a);
         return err;
     }
-    s_load_state(a);
     *out = a;
     return TT_OK;
 }
@@ -200,16 +249,8 @@ agent_destroy(agent_t **self_p)
     tt_config_fini(&a->config);
     json_decref(a->agent_config);
     json_decref(a->turn_schema);
-    agent_episode_reset(a);
-    json_decref(a->cognitive);
-    json_decref(a->calendar);
-    json_decref(a->last_action);
-    for (size_t i = 0; i < a->window.n_first; i++)
-        free(a->window.first[i]);
-    for (size_t i = 0; i < a->window.n_last; i++)
-        free(a->window.last[i]);
+    s_unload_state(a);
     free(a->system_prompt);
-    free(a->location);
     free(a->name);
     free(a->dir);
     free(a->documents_dir);

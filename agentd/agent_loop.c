@@ -186,7 +186,17 @@ static void
 s_finish_turn(s_loop_t *l, s_slot_t *s)
 {
     tt_err_t broken = agent_turn_memory_error(s->turn);
-    if (broken) {
+    if (!broken)
+        broken = tt_memory_damaged(s->agent->memory);
+    if (broken == TT_ECORRUPT) {
+        /* read back damaged: the turn may have seen wrong data, so it is not
+         * answered; the memory goes, and the agent is rebuilt from the log */
+        TT_LOG_ERROR("%s: memory in %s is damaged: discarding it and stopping this agentd",
+                     s->agent->name, s->agent->dir);
+        tt_memory_discard(s->agent->dir);
+        l->exit_code = AGENT_EXIT_INFRA;
+        l->broken = true;
+    } else if (broken) {
         /* an agent whose memory cannot be written cannot go on, and its
          * step must not be recorded as its doing: this agentd stops, so the
          * coordinator sees it die, moves its agents and rebuilds them */

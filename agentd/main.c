@@ -65,6 +65,10 @@ s_dump(const char *dir)
     if (!err)
         err = tt_memory_dump(m, stdout);
     tt_memory_close(&m);
+    if (err == TT_ECORRUPT) {
+        fprintf(stderr, "agentd: %s: damaged (or of an older format): not dumped\n", dir);
+        return 1;
+    }
     if (err) {
         fprintf(stderr, "agentd: %s: %s\n", dir, tt_strerror(err));
         return 1;

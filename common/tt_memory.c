@@ -93,18 +93,33 @@ s_translate(int rc)
     case MDB_PAGE_NOTFOUND:
     case MDB_INVALID:
     case MDB_VERSION_MISMATCH:
+    case TT_MEMORY_RC_BADSUM:
+    case TT_MEMORY_RC_FAULT:
         return TT_ECORRUPT;
     default:
         return rc > 0 ? tt_err_from_errno(rc) : TT_EDB;
     }
 }
 
+static const char *
+s_strerror(int rc)
+{
+    if (rc == TT_MEMORY_RC_BADSUM)
+        return "damaged: a stored value fails its checksum";
+    if (rc == TT_MEMORY_RC_FAULT)
+        return "damaged: reading the file faulted";
+    return mdb_strerror(rc);
+}
+
 tt_err_t
-tt_memory_impl_err(const tt_memory_t *m, int rc, const char *what)
+tt_memory_impl_err(tt_memory_t *m, int rc, const char *what)
 {
     if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND)
-        TT_LOG_ERROR("%s: %s: %s", tt_memory_impl_path(m), what, mdb_strerror(rc));
-    return s_translate(rc);
+        TT_LOG_ERROR("%s: %s: %s", tt_memory_impl_path(m), what, s_strerror(rc));
+    tt_err_t err = s_translate(rc);
+    if (err == TT_ECORRUPT)
+        m->damaged = TT_ECORRUPT; /* MDB_CORRUPTED, a missing page, a bad checksum */
+    return err;
 }
 
 const char *
@@ -286,14 +301,31 @@ s_mkdirs(const char *dir)
     return err;
 }
 
+/* Open (create) the databases; a new memory gets the format key. One that
+ * holds data but no format key predates checksums: refused as damaged. */
 static int
 s_apply_open_dbs(tt_memory_t *m, MDB_txn *txn, void *ctx, tt_err_t *refused)
 {
+    size_t entries = 0;
     for (int i = 0; i < TT_MEMORY_DB_COUNT; i++) {
+        MDB_stat st;
         int rc = mdb_dbi_open(txn, s_db_names[i], MDB_CREATE, &m->dbi[i]);
+        if (rc == MDB_SUCCESS)
+            rc = mdb_stat(txn, m->dbi[i], &st);
         if (rc != MDB_SUCCESS)
             return rc;
+        entries += st.ms_entries;
     }
+    MDB_val key = tt_memory_impl_text_val(TT_MEMORY_META_FORMAT), val;
+    int rc = mdb_get(txn, m->dbi[TT_MEMORY_DB_META], &key, &val);
+    if (rc != MDB_NOTFOUND)
+        return rc; /* present: tt_memory_impl_verify has checked it */
+    if (entries == 0)
+        return tt_memory_impl_put(m, txn, TT_MEMORY_DB_META, &key, TT_MEMORY_FORMAT,
+                                  strlen(TT_MEMORY_FORMAT));
+    TT_LOG_ERROR("%s: a memory without a format key (format 1, no checksums): not used",
+                 tt_memory_impl_path(m));
+    *refused = TT_ECORRUPT;
     return MDB_SUCCESS;
 }
 
@@ -301,7 +333,7 @@ int
 tt_memory_impl_last_step(tt_memory_t *m, MDB_txn *txn, uint32_t *step)
 {
     MDB_val key = tt_memory_impl_text_val(TT_MEMORY_META_LAST_STEP), val;
-    int rc = mdb_get(txn, m->dbi[TT_MEMORY_DB_META], &key, &val);
+    int rc = tt_memory_impl_get(m, txn, TT_MEMORY_DB_META, &key, &val);
     *step = rc == MDB_SUCCESS && val.mv_size == 4 ? tt_memory_impl_be32_get(val.mv_data) : 0;
     return rc == MDB_NOTFOUND ? MDB_SUCCESS : rc;
 }
@@ -318,9 +350,10 @@ s_load_last_step(tt_memory_t *m)
     return tt_memory_impl_err(m, rc, "read last_step");
 }
 
-/* Everything after mdb_env_open: stale readers, databases, last_step, map. */
+/* Everything after mdb_env_open: stale readers, the verification of a file
+ * that was already there, databases, last_step, map. */
 static tt_err_t
-s_open_finish(tt_memory_t *m)
+s_open_finish(tt_memory_t *m, bool existed)
 {
     int dead = 0;
     int rc = mdb_reader_check(m->env, &dead);
@@ -330,6 +363,8 @@ s_open_finish(tt_memory_t *m)
         TT_LOG_INFO("%s: cleared %d stale reader slot(s)", tt_memory_impl_path(m), dead);
     else
         TT_LOG_DEBUG("%s: no stale readers", tt_memory_impl_path(m));
+    if (existed && (rc = tt_memory_impl_verify(m)) != MDB_SUCCESS)
+        return tt_memory_impl_err(m, rc, "verify");
     tt_err_t err = tt_memory_impl_write(m, s_apply_open_dbs, NULL, "open databases");
     if (err == TT_OK)
         err = s_load_last_step(m);
@@ -349,10 +384,15 @@ tt_memory_open(const char *dir, tt_memory_t **out)
     err = tt_memory_impl_check_file(dir);
     if (err != TT_OK)
         return err;
+    char *file = tt_asprintf("%s/data.mdb", dir);
+    struct stat st;
+    bool existed = stat(file, &st) == 0 && st.st_size > 0;
+    free(file);
     tt_memory_t *m = tt_new(tt_memory_t);
     const char *what = "mdb_env_create";
     int rc = mdb_env_create(&m->env);
     if (rc == MDB_SUCCESS) {
+        tt_memory_impl_guard_env(m->env);
         what = "mdb_env_set_maxdbs";
         rc = mdb_env_set_maxdbs(m->env, TT_MEMORY_DB_COUNT);
     }
@@ -372,7 +412,7 @@ tt_memory_open(const char *dir, tt_memory_t **out)
         mdb_env_close(m->env);
         m->env = NULL;
     } else {
-        err = s_open_finish(m);
+        err = s_open_finish(m, existed);
     }
     if (err != TT_OK) {
         tt_memory_close(&m);
@@ -414,6 +454,13 @@ tt_memory_close(tt_memory_t **self_p)
     }
     free(m);
     *self_p = NULL;
+}
+
+tt_err_t
+tt_memory_damaged(const tt_memory_t *m)
+{
+    TT_ASSERT(m);
+    return m->damaged;
 }
 
 uint32_t

@@ -18,6 +18,14 @@
  *  guarantees; stale reader slots are cleared on open; MDB_MAP_FULL grows the
  *  map and retries.
  *
+ *  Damage: every value is stored with a checksum of its database, key and
+ *  bytes (memory format 2, meta "format"), verified on every read; a memory
+ *  already on disk is verified whole when it is opened (tt_memory_open says
+ *  TT_ECORRUPT). A read that finds damage later returns TT_ECORRUPT and marks
+ *  the handle damaged: from then on tt_memory_damaged() says so and every
+ *  commit is refused, so nothing computed from damaged memory is stored. The
+ *  owner of a damaged memory discards it and rebuilds it from the log.
+ *
  *  Fencing: a restarted agent claims the environment with a new owner token;
  *  a commit whose owner token is not the stored one fails with TT_ESTALE, so a
  *  stale process that wakes up (SIGCONT) cannot write over its successor.
@@ -43,13 +51,18 @@ typedef struct {
 } tt_memory_hit_t;
 
 /* Open (creating dir and environment, mode 0700/0600) and clear stale readers.
- * TT_ECORRUPT: the file is damaged and was not handed to LMDB. */
+ * An environment already on disk is verified whole first (every checksum,
+ * key and count). TT_ECORRUPT: the file is damaged, or of an older format
+ * without checksums; nothing of it is used. */
 tt_err_t tt_memory_open(const char *dir, tt_memory_t **out);
 void tt_memory_close(tt_memory_t **self_p);
 /* Remove a damaged memory's files (tt_memory_open said TT_ECORRUPT), so the
  * next open starts empty and the agent is rebuilt from the log. */
 tt_err_t tt_memory_discard(const char *dir);
 
+/* TT_ECORRUPT once a read (or the open) found damage, else TT_OK. Sticky:
+ * the handle is only fit for tt_memory_close, then tt_memory_discard. */
+tt_err_t tt_memory_damaged(const tt_memory_t *m);
 /* Last committed step (0 = nothing committed). */
 uint32_t tt_memory_last_step(const tt_memory_t *m);
 /* Take ownership: write owner (e.g. "<run id hex>/<incarnation>"). */

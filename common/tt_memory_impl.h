@@ -36,6 +36,16 @@ typedef enum {
 /* meta keys that commit and claim own; last_step is a u32 BE, the rest text */
 #define TT_MEMORY_META_LAST_STEP "last_step"
 #define TT_MEMORY_META_OWNER     "owner"
+/* meta "format": the layout of values. Format 1 (no key) had no checksums;
+ * format 2 prefixes every value with one (tt_memory_sum.c). */
+#define TT_MEMORY_META_FORMAT "format"
+#define TT_MEMORY_FORMAT      "2"
+/* every value: [8-byte SipHash][payload]; what the readers see is the payload */
+#define TT_MEMORY_SUM_LEN 8
+/* Our own codes beside LMDB's (which are -30799..-30780); both mean damage
+ * and are translated into TT_ECORRUPT at the edge. */
+#define TT_MEMORY_RC_BADSUM (-30600) /* a value fails its checksum or its shape */
+#define TT_MEMORY_RC_FAULT  (-30601) /* a guarded read faulted: SIGSEGV, SIGBUS, assert */
 /* room for any key: LMDB's default limit is 511 bytes */
 #define TT_MEMORY_KEY_MAX 512
 
@@ -46,6 +56,7 @@ struct tt_memory {
     MDB_txn *rtxn;
     MDB_dbi dbi[TT_MEMORY_DB_COUNT];
     uint32_t last_step; /* cache of meta last_step, refreshed by every write */
+    tt_err_t damaged;   /* TT_ECORRUPT once any read found damage; sticky */
 };
 
 /* A vector value split into its parts; pointers into the map, valid until the
@@ -74,7 +85,7 @@ const char *tt_memory_impl_path(const tt_memory_t *m);
 const char *tt_memory_impl_db_name(tt_memory_db_t db);
 /* Translate an MDB_* or errno code into a tt_err_t, logging it (with what was
  * being done) unless it is MDB_NOTFOUND. The one place foreign codes cross. */
-tt_err_t tt_memory_impl_err(const tt_memory_t *m, int rc, const char *what);
+tt_err_t tt_memory_impl_err(tt_memory_t *m, int rc, const char *what);
 /* Start the handle's read transaction (renew, or begin; adopts a map grown by
  * another process). Returns an MDB code; on success *txn is m->rtxn. */
 int tt_memory_impl_read_begin(tt_memory_t *m, MDB_txn **txn);
@@ -118,6 +129,35 @@ tt_memory_impl_state_key(uint8_t key[TT_MEMORY_STATE_KEY_LEN], uint32_t step)
     memcpy(key, TT_MEMORY_STATE_PREFIX, 4);
     tt_memory_impl_be32_put(key + 4, step);
 }
+
+/* ---- checksums (tt_memory_sum.c). All return MDB codes. */
+/* mdb_put with MDB_RESERVE of a len-byte payload; *payload is where to write
+ * it, then seal it (before any other write in txn). */
+int tt_memory_impl_reserve(tt_memory_t *m, MDB_txn *txn, tt_memory_db_t db, MDB_val *key,
+                           size_t len, uint8_t **payload);
+void tt_memory_impl_seal(tt_memory_db_t db, const MDB_val *key, uint8_t *payload, size_t len);
+/* Store data (len bytes) under key with its checksum. */
+int tt_memory_impl_put(tt_memory_t *m, MDB_txn *txn, tt_memory_db_t db, MDB_val *key,
+                       const void *data, size_t len);
+/* Check val (read under key from db) and strip its checksum: on success val
+ * is the payload; TT_MEMORY_RC_BADSUM (logged, the handle marked damaged)
+ * if it does not match. */
+int tt_memory_impl_unseal(tt_memory_t *m, tt_memory_db_t db, const MDB_val *key, MDB_val *val);
+/* mdb_get then unseal. */
+int tt_memory_impl_get(tt_memory_t *m, MDB_txn *txn, tt_memory_db_t db, MDB_val *key, MDB_val *val);
+/* The open-time pass over a file already on disk: names, format, every key,
+ * checksum and count, the free list; guarded. */
+int tt_memory_impl_verify(tt_memory_t *m);
+
+/* ---- the guard (tt_memory_guard.c) */
+typedef int(tt_memory_guarded_fn)(tt_memory_t *m, void *ctx);
+/* Run fn; a SIGSEGV, SIGBUS or LMDB assertion inside it returns
+ * TT_MEMORY_RC_FAULT (logged). fn must keep whatever it must release (an
+ * open cursor) in ctx, not in locals, so the caller can release it after a
+ * fault; the read transaction is the caller's to drop. */
+int tt_memory_impl_guarded(tt_memory_t *m, tt_memory_guarded_fn *fn, void *ctx);
+/* Route env's assertions to the guard (once, at create). */
+void tt_memory_impl_guard_env(MDB_env *env);
 
 /* data.mdb in dir checked before LMDB maps it (tt_memory_check.c):
  * TT_ECORRUPT, logged with the reason, if it is damaged. */

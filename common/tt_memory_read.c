@@ -133,7 +133,7 @@ tt_memory_meta_get(tt_memory_t *m, const char *key, char **value)
     int rc = tt_memory_impl_read_begin(m, &txn);
     if (rc == MDB_SUCCESS) {
         MDB_val k = {strlen(key), (void *)key}, v;
-        rc = mdb_get(txn, m->dbi[TT_MEMORY_DB_META], &k, &v);
+        rc = tt_memory_impl_get(m, txn, TT_MEMORY_DB_META, &k, &v);
         if (rc == MDB_SUCCESS && strcmp(key, TT_MEMORY_META_LAST_STEP) == 0 && v.mv_size == 4)
             *value = tt_asprintf("%u", tt_memory_impl_be32_get(v.mv_data));
         else if (rc == MDB_SUCCESS)
@@ -185,6 +185,8 @@ tt_memory_state(tt_memory_t *m, char **cognitive_json)
         MDB_val k, v;
         rc = mdb_cursor_get(cur, &k, &v, MDB_LAST); /* "cog/" + BE step: last = newest */
         if (rc == MDB_SUCCESS)
+            rc = tt_memory_impl_unseal(m, TT_MEMORY_DB_STATE, &k, &v);
+        if (rc == MDB_SUCCESS)
             *cognitive_json = s_copy(&v);
         mdb_cursor_close(cur);
     }
@@ -197,24 +199,27 @@ tt_memory_state(tt_memory_t *m, char **cognitive_json)
 /* n values from the cursor, starting with op first then op next, into dst
  * (from the back if backwards). */
 static int
-s_collect(MDB_cursor *cur, MDB_cursor_op first, MDB_cursor_op next, char **dst, size_t n,
-          bool backwards)
+s_collect(tt_memory_t *m, MDB_cursor *cur, MDB_cursor_op first, MDB_cursor_op next, char **dst,
+          size_t n, bool backwards)
 {
     MDB_val k, v;
     for (size_t i = 0; i < n; i++) {
         int rc = mdb_cursor_get(cur, &k, &v, i ? next : first);
         if (rc != MDB_SUCCESS)
             return rc == MDB_NOTFOUND ? MDB_CORRUPTED : rc; /* fewer than counted */
+        if ((rc = tt_memory_impl_unseal(m, TT_MEMORY_DB_EPISODIC, &k, &v)) != MDB_SUCCESS)
+            return rc;
         dst[backwards ? n - 1 - i : i] = s_copy(&v);
     }
     return MDB_SUCCESS;
 }
 
 static int
-s_window(MDB_txn *txn, MDB_dbi dbi, size_t first_n, size_t last_n, char ***items, size_t *n)
+s_window(tt_memory_t *m, MDB_txn *txn, size_t first_n, size_t last_n, char ***items, size_t *n)
 {
     MDB_stat st;
     MDB_cursor *cur;
+    MDB_dbi dbi = m->dbi[TT_MEMORY_DB_EPISODIC];
     int rc = mdb_stat(txn, dbi, &st);
     if (rc == MDB_SUCCESS)
         rc = mdb_cursor_open(txn, dbi, &cur);
@@ -225,9 +230,9 @@ s_window(MDB_txn *txn, MDB_dbi dbi, size_t first_n, size_t last_n, char ***items
     last_n = last_n < total - first_n ? last_n : total - first_n;
     *n = first_n + last_n;
     *items = *n ? tt_calloc(*n, sizeof **items) : NULL;
-    rc = s_collect(cur, MDB_FIRST, MDB_NEXT, *items, first_n, false);
+    rc = s_collect(m, cur, MDB_FIRST, MDB_NEXT, *items, first_n, false);
     if (rc == MDB_SUCCESS)
-        rc = s_collect(cur, MDB_LAST, MDB_PREV, *items + first_n, last_n, true);
+        rc = s_collect(m, cur, MDB_LAST, MDB_PREV, *items + first_n, last_n, true);
     mdb_cursor_close(cur);
     return rc;
 }
@@ -243,7 +248,7 @@ tt_memory_episodes(tt_memory_t *m, size_t first_n, size_t last_n, char ***items,
     MDB_txn *txn;
     int rc = tt_memory_impl_read_begin(m, &txn);
     if (rc == MDB_SUCCESS) {
-        rc = s_window(txn, m->dbi[TT_MEMORY_DB_EPISODIC], first_n, last_n, &out, &n);
+        rc = s_window(m, txn, first_n, last_n, &out, &n);
         tt_memory_impl_read_end(m);
     }
     tt_memory_strv_t v = {out, n, n};
@@ -268,8 +273,11 @@ tt_memory_episodes_since(tt_memory_t *m, uint32_t from_step, char ***items, size
         tt_memory_impl_step_key(from, from_step, 0);
         MDB_val k = {sizeof from, from}, val;
         for (rc = mdb_cursor_get(cur, &k, &val, MDB_SET_RANGE); rc == MDB_SUCCESS;
-             rc = mdb_cursor_get(cur, &k, &val, MDB_NEXT))
+             rc = mdb_cursor_get(cur, &k, &val, MDB_NEXT)) {
+            if ((rc = tt_memory_impl_unseal(m, TT_MEMORY_DB_EPISODIC, &k, &val)) != MDB_SUCCESS)
+                break;
             s_strv_push(&v, s_copy(&val));
+        }
         mdb_cursor_close(cur);
     }
     tt_memory_impl_read_end(m);
@@ -328,7 +336,8 @@ s_offer(tt_memory_cand_t *top, size_t *n, size_t k, float score, const MDB_val *
 }
 
 static int
-s_scan(MDB_cursor *cur, const float *q, uint32_t dim, tt_memory_cand_t *top, size_t k, size_t *n)
+s_scan(tt_memory_t *m, tt_memory_db_t db, MDB_cursor *cur, const float *q, uint32_t dim,
+       tt_memory_cand_t *top, size_t k, size_t *n)
 {
     float q_norm = 0;
     for (uint32_t i = 0; i < dim; i++)
@@ -339,7 +348,11 @@ s_scan(MDB_cursor *cur, const float *q, uint32_t dim, tt_memory_cand_t *top, siz
     int rc;
     for (rc = mdb_cursor_get(cur, &key, &val, MDB_FIRST); rc == MDB_SUCCESS;
          rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT)) {
-        if (!tt_memory_impl_vec_split(&val, &vec) || vec.dim != dim)
+        if ((rc = tt_memory_impl_unseal(m, db, &key, &val)) != MDB_SUCCESS)
+            return rc;
+        if (!tt_memory_impl_vec_split(&val, &vec))
+            return TT_MEMORY_RC_BADSUM; /* sealed by us, yet not a vector */
+        if (vec.dim != dim)
             continue;
         s_offer(top, n, k, s_cosine(q, q_norm, vec.floats, dim), &key, &vec);
     }
@@ -370,11 +383,12 @@ tt_memory_search(tt_memory_t *m, bool docs, const float *q, uint32_t dim, size_t
     int rc = tt_memory_impl_read_begin(m, &txn);
     if (rc != MDB_SUCCESS)
         return tt_memory_impl_err(m, rc, "search");
-    rc = mdb_cursor_open(txn, m->dbi[docs ? TT_MEMORY_DB_DOCS : TT_MEMORY_DB_SEMANTIC], &cur);
+    tt_memory_db_t db = docs ? TT_MEMORY_DB_DOCS : TT_MEMORY_DB_SEMANTIC;
+    rc = mdb_cursor_open(txn, m->dbi[db], &cur);
     if (rc == MDB_SUCCESS) {
         tt_memory_cand_t *top = tt_malloc(top_k * sizeof *top);
         size_t n = 0;
-        rc = s_scan(cur, q, dim, top, top_k, &n);
+        rc = s_scan(m, db, cur, q, dim, top, top_k, &n);
         for (size_t i = 0; rc == MDB_SUCCESS && i < n; i++) /* copy before the reset */
             s_hit_fill(&hits[i], &top[i], docs);
         *n_hits = rc == MDB_SUCCESS ? n : 0;
@@ -456,15 +470,18 @@ s_doc_first(MDB_cursor *cur, const char *name, MDB_val *key, MDB_val *val)
 }
 
 static int
-s_doc_concat(MDB_cursor *cur, const char *name, tt_buf_t *buf, tt_err_t *too_big)
+s_doc_concat(tt_memory_t *m, MDB_cursor *cur, const char *name, tt_buf_t *buf, tt_err_t *too_big)
 {
     MDB_val key, val;
     size_t len = strlen(name) + 1 + TT_MEMORY_CHUNK_LEN;
     int rc = s_doc_first(cur, name, &key, &val);
     while (rc == MDB_SUCCESS) {
         tt_memory_vec_t vec;
-        if (tt_memory_impl_vec_split(&val, &vec) &&
-            (*too_big = tt_buf_add(buf, vec.text, vec.text_len)) != TT_OK)
+        if ((rc = tt_memory_impl_unseal(m, TT_MEMORY_DB_DOCS, &key, &val)) != MDB_SUCCESS)
+            return rc;
+        if (!tt_memory_impl_vec_split(&val, &vec))
+            return TT_MEMORY_RC_BADSUM;
+        if ((*too_big = tt_buf_add(buf, vec.text, vec.text_len)) != TT_OK)
             return MDB_SUCCESS;
         rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT);
         if (rc == MDB_SUCCESS && (key.mv_size != len || memcmp(key.mv_data, name, len - 4) != 0))
@@ -487,7 +504,7 @@ tt_memory_document_text(tt_memory_t *m, const char *name, char **text)
     if (rc == MDB_SUCCESS) {
         rc = mdb_cursor_open(txn, m->dbi[TT_MEMORY_DB_DOCS], &cur);
         if (rc == MDB_SUCCESS) {
-            rc = s_doc_concat(cur, name, &buf, &too_big);
+            rc = s_doc_concat(m, cur, name, &buf, &too_big);
             mdb_cursor_close(cur);
         }
         tt_memory_impl_read_end(m);
@@ -608,6 +625,8 @@ s_dump_db(tt_memory_t *m, MDB_txn *txn, tt_memory_db_t db, FILE *out)
         return rc;
     for (rc = mdb_cursor_get(cur, &key, &val, MDB_FIRST); rc == MDB_SUCCESS;
          rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT)) {
+        if ((rc = tt_memory_impl_unseal(m, db, &key, &val)) != MDB_SUCCESS)
+            break;
         json_t *line = s_dump_line(db, &key, &val);
         if (json_dumpf(line, out, JSON_COMPACT) != 0 || fputc('\n', out) == EOF)
             rc = EIO;

@@ -57,15 +57,15 @@ s_put_last_step(tt_memory_t *m, MDB_txn *txn, uint32_t step)
 {
     uint8_t buf[4];
     tt_memory_impl_be32_put(buf, step);
-    MDB_val key = tt_memory_impl_text_val(TT_MEMORY_META_LAST_STEP), val = {sizeof buf, buf};
-    return mdb_put(txn, m->dbi[TT_MEMORY_DB_META], &key, &val, 0);
+    MDB_val key = tt_memory_impl_text_val(TT_MEMORY_META_LAST_STEP);
+    return tt_memory_impl_put(m, txn, TT_MEMORY_DB_META, &key, buf, sizeof buf);
 }
 
 static int
 s_apply_claim(tt_memory_t *m, MDB_txn *txn, void *ctx, tt_err_t *refused)
 {
-    MDB_val key = tt_memory_impl_text_val(TT_MEMORY_META_OWNER), val = tt_memory_impl_text_val(ctx);
-    return mdb_put(txn, m->dbi[TT_MEMORY_DB_META], &key, &val, 0);
+    MDB_val key = tt_memory_impl_text_val(TT_MEMORY_META_OWNER);
+    return tt_memory_impl_put(m, txn, TT_MEMORY_DB_META, &key, ctx, strlen(ctx));
 }
 
 tt_err_t
@@ -79,7 +79,7 @@ static int
 s_apply_wipe(tt_memory_t *m, MDB_txn *txn, void *ctx, tt_err_t *refused)
 {
     MDB_val key = tt_memory_impl_text_val(TT_MEMORY_META_OWNER), val;
-    int rc = mdb_get(txn, m->dbi[TT_MEMORY_DB_META], &key, &val);
+    int rc = tt_memory_impl_get(m, txn, TT_MEMORY_DB_META, &key, &val);
     if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND)
         return rc;
     /* copied: the owner's page is freed by the drop below */
@@ -90,8 +90,12 @@ s_apply_wipe(tt_memory_t *m, MDB_txn *txn, void *ctx, tt_err_t *refused)
     for (int i = 0; i < TT_MEMORY_DB_COUNT && rc == MDB_SUCCESS; i++)
         rc = mdb_drop(txn, m->dbi[i], 0);
     if (rc == MDB_SUCCESS && owner.mv_data)
-        rc = mdb_put(txn, m->dbi[TT_MEMORY_DB_META], &key, &owner, 0);
+        rc = tt_memory_impl_put(m, txn, TT_MEMORY_DB_META, &key, owner.mv_data, owner.mv_size);
     free(owner.mv_data);
+    MDB_val format = tt_memory_impl_text_val(TT_MEMORY_META_FORMAT);
+    if (rc == MDB_SUCCESS)
+        rc = tt_memory_impl_put(m, txn, TT_MEMORY_DB_META, &format, TT_MEMORY_FORMAT,
+                                strlen(TT_MEMORY_FORMAT));
     return rc;
 }
 
@@ -240,7 +244,7 @@ tt_memory_batch_meta(tt_memory_batch_t *b, const char *key, const char *value)
 {
     /* last_step and owner belong to commit and claim */
     TT_ASSERT(key && *key && strcmp(key, TT_MEMORY_META_LAST_STEP) != 0 &&
-              strcmp(key, TT_MEMORY_META_OWNER) != 0);
+              strcmp(key, TT_MEMORY_META_OWNER) != 0 && strcmp(key, TT_MEMORY_META_FORMAT) != 0);
     tt_memory_entry_t *e = s_batch_add(b, TT_MEMORY_ENTRY_META, value);
     e->name = tt_strdup(key);
 }
@@ -257,7 +261,7 @@ static int
 s_check_owner(tt_memory_t *m, MDB_txn *txn, const char *owner, tt_err_t *refused)
 {
     MDB_val key = tt_memory_impl_text_val(TT_MEMORY_META_OWNER), val = {0, ""};
-    int rc = mdb_get(txn, m->dbi[TT_MEMORY_DB_META], &key, &val);
+    int rc = tt_memory_impl_get(m, txn, TT_MEMORY_DB_META, &key, &val);
     if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND)
         return rc;
     size_t len = strlen(owner);
@@ -294,18 +298,21 @@ s_next_seq(MDB_txn *txn, MDB_dbi dbi, uint32_t step, uint32_t *seq)
 }
 
 static int
-s_put_vector(MDB_txn *txn, MDB_dbi dbi, MDB_val *key, const tt_memory_entry_t *e)
+s_put_vector(tt_memory_t *m, MDB_txn *txn, tt_memory_db_t db, MDB_val *key,
+             const tt_memory_entry_t *e)
 {
     size_t vlen = (size_t)e->dim * sizeof(float), tlen = strlen(e->text);
-    MDB_val val = {TT_MEMORY_VEC_HDR_LEN + vlen + tlen, NULL};
-    int rc = mdb_put(txn, dbi, key, &val, MDB_RESERVE);
+    size_t len = TT_MEMORY_VEC_HDR_LEN + vlen + tlen;
+    MDB_val k = *key;
+    uint8_t *p;
+    int rc = tt_memory_impl_reserve(m, txn, db, &k, len, &p);
     if (rc != MDB_SUCCESS)
         return rc;
-    uint8_t *p = val.mv_data;
     memcpy(p, &e->dim, TT_MEMORY_VEC_HDR_LEN);
     if (vlen)
         memcpy(p + TT_MEMORY_VEC_HDR_LEN, e->vec, vlen);
     memcpy(p + TT_MEMORY_VEC_HDR_LEN + vlen, e->text, tlen);
+    tt_memory_impl_seal(db, key, p, len);
     return MDB_SUCCESS;
 }
 
@@ -313,24 +320,25 @@ static int
 s_put_entry(tt_memory_t *m, MDB_txn *txn, tt_memory_commit_t *c, const tt_memory_entry_t *e)
 {
     uint8_t buf[TT_MEMORY_KEY_MAX];
-    MDB_val key = {0, buf}, val = tt_memory_impl_text_val(e->text);
+    MDB_val key = {0, buf};
+    size_t len = strlen(e->text);
     switch (e->kind) {
     case TT_MEMORY_ENTRY_EPISODE:
         tt_memory_impl_step_key(buf, c->batch->step, c->seq[0]++);
         key.mv_size = TT_MEMORY_STEP_KEY_LEN;
-        return mdb_put(txn, m->dbi[TT_MEMORY_DB_EPISODIC], &key, &val, 0);
+        return tt_memory_impl_put(m, txn, TT_MEMORY_DB_EPISODIC, &key, e->text, len);
     case TT_MEMORY_ENTRY_SEMANTIC:
         tt_memory_impl_step_key(buf, c->batch->step, c->seq[1]++);
         key.mv_size = TT_MEMORY_STEP_KEY_LEN;
-        return s_put_vector(txn, m->dbi[TT_MEMORY_DB_SEMANTIC], &key, e);
+        return s_put_vector(m, txn, TT_MEMORY_DB_SEMANTIC, &key, e);
     case TT_MEMORY_ENTRY_DOCUMENT:
         key.mv_size = strlen(e->name) + 1 + TT_MEMORY_CHUNK_LEN; /* checked by s_check_batch */
         memcpy(buf, e->name, key.mv_size - TT_MEMORY_CHUNK_LEN);
         tt_memory_impl_be32_put(buf + key.mv_size - TT_MEMORY_CHUNK_LEN, e->chunk);
-        return s_put_vector(txn, m->dbi[TT_MEMORY_DB_DOCS], &key, e);
+        return s_put_vector(m, txn, TT_MEMORY_DB_DOCS, &key, e);
     case TT_MEMORY_ENTRY_META:
         key = tt_memory_impl_text_val(e->name);
-        return mdb_put(txn, m->dbi[TT_MEMORY_DB_META], &key, &val, 0);
+        return tt_memory_impl_put(m, txn, TT_MEMORY_DB_META, &key, e->text, len);
     }
     return EINVAL;
 }
@@ -386,8 +394,8 @@ s_apply_batch(tt_memory_t *m, MDB_txn *txn, void *ctx, tt_err_t *refused)
     if (b->state) {
         uint8_t buf[TT_MEMORY_STATE_KEY_LEN];
         tt_memory_impl_state_key(buf, b->step);
-        MDB_val key = {sizeof buf, buf}, val = tt_memory_impl_text_val(b->state);
-        rc = mdb_put(txn, m->dbi[TT_MEMORY_DB_STATE], &key, &val, 0);
+        MDB_val key = {sizeof buf, buf};
+        rc = tt_memory_impl_put(m, txn, TT_MEMORY_DB_STATE, &key, b->state, strlen(b->state));
     }
     return rc == MDB_SUCCESS ? s_put_last_step(m, txn, b->step) : rc;
 }
@@ -396,6 +404,13 @@ tt_err_t
 tt_memory_commit(tt_memory_t *m, tt_memory_batch_t **b, const char *owner)
 {
     TT_ASSERT(m && b && *b);
+    if (m->damaged) {
+        /* a step computed from damaged memory must not land */
+        TT_LOG_ERROR("%s: commit of step %u refused: the memory is damaged", tt_memory_impl_path(m),
+                     (*b)->step);
+        tt_memory_batch_destroy(b);
+        return m->damaged;
+    }
     tt_memory_commit_t c = {.batch = *b, .owner = owner};
     tt_err_t err = tt_memory_impl_write(m, s_apply_batch, &c, "commit");
     if (err == TT_OK)

@@ -124,7 +124,7 @@ pass "resume refuses another seed, provider, model or config; the same settings 
 # its start, a cut data.mdb (SIGBUS if mapped) or random meta pages are found
 # before LMDB maps the file; `agentd --dump-memory` says so (exit 1), and a
 # --resume discards it and rebuilds the agent from the log: the run ends as an
-# undamaged resume does. (Flipped bytes in data pages are not detected yet.)
+# undamaged resume does. (Flipped bytes in data pages: it_memory_damage.sh.)
 d=$TMP/damage-clean
 "$COORD" run "$SC" --out "$d" --steps 2 --quiet 2>/dev/null
 "$COORD" run "$SC" --out "$d" --steps 4 --quiet --resume 2>/dev/null

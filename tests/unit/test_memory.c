@@ -1043,7 +1043,7 @@ test_dump_is_json_lines(void **state)
     fclose(out);
     assert_true(len > 0 && buf[len - 1] == '\n');
 
-    const int want[5] = {3, 1, 2, 1, 3}; /* meta: owner, last_step, run_id */
+    const int want[5] = {3, 1, 2, 1, 4}; /* meta: format, owner, last_step, run_id */
     int count[5] = {0};
     for (char *line = buf, *nl; (nl = strchr(line, '\n')) != NULL; line = nl + 1) {
         json_error_t err;

@@ -1,0 +1,128 @@
+/*  tt_memory_guard -- reads of a mapped LMDB file that cannot take the
+ *  process down.
+ *
+ *  LMDB 0.9 trusts its pages. A damaged page can make it assert (abort), read
+ *  past the map (SIGSEGV), or touch a part of the file that is no longer
+ *  there (SIGBUS: the file was cut under the map). tt_memory_impl_guarded()
+ *  runs a read inside a sigsetjmp frame: SIGSEGV and SIGBUS handlers, and
+ *  LMDB's assert callback, jump back to it when the fault happens on the
+ *  guarded thread, and the read returns TT_MEMORY_RC_FAULT instead.
+ *
+ *  Why this is sound enough: a read transaction holds no lock and allocates
+ *  nothing inside LMDB's page walk, so abandoning it mid-walk leaves only the
+ *  transaction and its cursors to release, which the caller does. Writes are
+ *  never guarded (a writer holds the writer mutex and a dirty page list); they
+ *  only walk trees that the open-time verification has read whole.
+ *
+ *  What is guarded: the open-time verification (tt_memory_impl_verify), which
+ *  reads every live page of a memory that was already on disk. The reads of a
+ *  running agent are not: a file damaged or cut under the map while its agent
+ *  runs can still kill that agentd (SIGBUS, an LMDB assertion). That ends in
+ *  the same place, by a longer road: the coordinator restarts the agentd, the
+ *  open finds the cut (tt_memory_check.c, before mapping) or the damage (the
+ *  verification, guarded), the memory is discarded and rebuilt from the log.
+ *  A checksum mismatch on a running agent's read needs no fault: it marks the
+ *  handle damaged (tt_memory_sum.c).
+ *
+ *  Faults on unguarded threads, or outside a guard, go to the handler that was
+ *  there before (ASan's, or the default action), so crashes elsewhere keep
+ *  their usual report. The handlers are put in front at each guard (two
+ *  sigaction calls; guards are per open, not per read).
+ */
+#define TT_LOG_MODULE "memory"
+#include "tt_memory_impl.h"
+
+#include <setjmp.h>
+#include <signal.h>
+
+#include "tt_log.h"
+
+/* The current guard of this thread; initial-exec so that the handler reads it
+ * without a lazy TLS allocation. */
+static __thread sigjmp_buf *s_jump __attribute__((tls_model("initial-exec")));
+static struct sigaction s_old_segv, s_old_bus;
+
+static void
+s_on_fault(int sig, siginfo_t *info, void *uc)
+{
+    if (s_jump)
+        siglongjmp(*s_jump, sig);
+    const struct sigaction *old = sig == SIGBUS ? &s_old_bus : &s_old_segv;
+    if ((old->sa_flags & SA_SIGINFO) && old->sa_sigaction) {
+        old->sa_sigaction(sig, info, uc);
+        return;
+    }
+    if (!(old->sa_flags & SA_SIGINFO) && old->sa_handler != SIG_DFL && old->sa_handler != SIG_IGN) {
+        old->sa_handler(sig);
+        return;
+    }
+    /* the default action: put it back; the faulting access runs again */
+    sigaction(sig, old, NULL);
+}
+
+/* Ours in front of whatever handles sig now (which becomes *old), unless it
+ * is ours already. */
+static void
+s_install_one(int sig, struct sigaction *old)
+{
+    struct sigaction cur;
+    if (sigaction(sig, NULL, &cur) == 0 && (cur.sa_flags & SA_SIGINFO) &&
+        cur.sa_sigaction == s_on_fault)
+        return;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = s_on_fault;
+    /* NODEFER: the jump leaves the handler without restoring a mask, so the
+     * signal must not be blocked while it runs. Not ONSTACK: on the thread's
+     * own stack the jump unwinds the frames it abandons (ASan unpoisons them;
+     * from an alternate stack it would unpoison that one instead) */
+    sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+    sigemptyset(&sa.sa_mask);
+    sigaction(sig, &sa, old);
+}
+
+/* Checked at every guard, not once: a handler installed since (a test
+ * harness's, a library's) would otherwise take the fault. */
+static void
+s_install(void)
+{
+    s_install_one(SIGSEGV, &s_old_segv);
+    s_install_one(SIGBUS, &s_old_bus);
+}
+
+static void
+s_on_assert(MDB_env *env, const char *msg)
+{
+    if (!s_jump)
+        return; /* LMDB aborts, as it would have */
+    TT_LOG_ERROR("lmdb: %s", msg);
+    siglongjmp(*s_jump, SIGABRT);
+}
+
+void
+tt_memory_impl_guard_env(MDB_env *env)
+{
+    mdb_env_set_assert(env, s_on_assert);
+}
+
+int
+tt_memory_impl_guarded(tt_memory_t *m, tt_memory_guarded_fn *fn, void *ctx)
+{
+    s_install();
+    sigjmp_buf jump;
+    sigjmp_buf *volatile outer = s_jump; /* guards nest */
+    int sig = sigsetjmp(jump, 0);
+    if (sig != 0) {
+        s_jump = outer;
+        TT_LOG_ERROR("%s: a read of the map faulted (%s): the file is damaged",
+                     tt_memory_impl_path(m),
+                     sig == SIGBUS    ? "SIGBUS"
+                     : sig == SIGSEGV ? "SIGSEGV"
+                                      : "LMDB assertion");
+        return TT_MEMORY_RC_FAULT;
+    }
+    s_jump = &jump;
+    int rc = fn(m, ctx);
+    s_jump = outer;
+    return rc;
+}
