@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "coord_extract_impl.h"
+#include "coord_cli.h"
 #include "tt_file.h"
 #include "tt_hash.h"
 #include "tt_json.h"
@@ -426,19 +427,8 @@ s_usage(FILE *out)
             "on stderr), 2 bad usage or bad input.\n");
 }
 
-static int s_bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int
-s_bad(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "coordinator extract: ");
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\n(see `coordinator extract --help`)\n");
-    va_end(ap);
-    return S_EXIT_USAGE;
-}
+/* bad usage: says so, exit 2 */
+#define s_bad(...) coord_cli_bad("extract", __VA_ARGS__)
 
 typedef struct {
     coord_extract_spec_t spec;

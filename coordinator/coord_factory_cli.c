@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "coord_factory.h"
+#include "coord_cli.h"
 #include "tt_mem.h"
 
 #define S_EXIT_OK     0
@@ -62,19 +63,8 @@ s_usage(FILE *out)
             COORD_FACTORY_MAX_COUNT, COORD_FACTORY_DEFAULT_SEED);
 }
 
-static int s_bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int
-s_bad(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "coordinator factory: ");
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\n(see `coordinator factory --help`)\n");
-    va_end(ap);
-    return S_EXIT_USAGE;
-}
+/* bad usage: says so, exit 2 */
+#define s_bad(...) coord_cli_bad("factory", __VA_ARGS__)
 
 static bool
 s_number(const char *text, unsigned long long max, unsigned long long *out)

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "coord_exp.h"
+#include "coord_cli.h"
 #include "coord_extract_impl.h"
 #include "tt_mem.h"
 
@@ -21,19 +22,8 @@
 #define S_MAX_GROUPS   64
 #define S_DEFAULT_SEED 42
 
-static int s_bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int
-s_bad(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "coordinator assign: ");
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\n(see `coordinator assign --help`)\n");
-    va_end(ap);
-    return S_EXIT_USAGE;
-}
+/* bad usage: says so, exit 2 */
+#define s_bad(...) coord_cli_bad("assign", __VA_ARGS__)
 
 /* "a,b,c" -> a JSON array of non-empty, distinct names; NULL when bad. */
 static json_t *

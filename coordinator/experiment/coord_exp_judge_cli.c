@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "coord_exp.h"
+#include "coord_cli.h"
 #include "coord_exp_judge.h"
 #include "coord_factory_calls.h"
 #include "tt_buf.h"
@@ -30,19 +31,7 @@ typedef struct {
     char *text_owned; /* expectations read from a file */
 } s_opts_t;
 
-static int s_bad(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int
-s_bad(const char *cmd, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "coordinator %s: ", cmd);
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\n(see `coordinator %s --help`)\n", cmd);
-    va_end(ap);
-    return S_EXIT_USAGE;
-}
+#define s_bad coord_cli_bad /* (cmd, fmt, ...): bad usage, exit 2 */
 
 static void
 s_usage(const char *cmd, FILE *out)

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "coord_exp.h"
+#include "coord_cli.h"
 #include "coord_exp_call.h"
 #include "tt_buf.h"
 #include "tt_file.h"
@@ -43,19 +44,8 @@ static const s_task_t s_tasks[] = {
      "requirements"},
 };
 
-static int s_bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int
-s_bad(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "coordinator rewrite: ");
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\n(see `coordinator rewrite --help`)\n");
-    va_end(ap);
-    return S_EXIT_USAGE;
-}
+/* bad usage: says so, exit 2 */
+#define s_bad(...) coord_cli_bad("rewrite", __VA_ARGS__)
 
 static void
 s_usage(FILE *out)

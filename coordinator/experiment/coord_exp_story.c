@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "coord_exp.h"
+#include "coord_cli.h"
 #include "coord_exp_call.h"
 #include "coord_extract_impl.h"
 #include "coord_factory_calls.h"
@@ -41,19 +42,8 @@ typedef struct {
     coord_fcalls_cli_t shared;
 } s_opts_t;
 
-static int s_bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int
-s_bad(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "coordinator story: ");
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\n(see `coordinator story --help`)\n");
-    va_end(ap);
-    return S_EXIT_USAGE;
-}
+/* bad usage: says so, exit 2 */
+#define s_bad(...) coord_cli_bad("story", __VA_ARGS__)
 
 static void
 s_usage(FILE *out)

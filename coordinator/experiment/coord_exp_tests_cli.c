@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "coord_exp.h"
+#include "coord_cli.h"
 #include "coord_exp_data.h"
 #include "coord_exp_stats.h"
 #include "tt_mem.h"
@@ -29,19 +30,7 @@ typedef struct {
     const char *out;
 } s_opts_t;
 
-static int s_bad(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int
-s_bad(const char *cmd, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "coordinator %s: ", cmd);
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\n(see `coordinator %s --help`)\n", cmd);
-    va_end(ap);
-    return S_EXIT_USAGE;
-}
+#define s_bad coord_cli_bad /* (cmd, fmt, ...): bad usage, exit 2 */
 
 static void
 s_usage(const s_opts_t *o, FILE *out)
