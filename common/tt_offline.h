@@ -39,4 +39,7 @@ uint32_t tt_tokens_estimate(const char *text);
 /* Tokens of a whole chat message list, with a small per-message overhead. */
 uint32_t tt_tokens_messages(const json_t *messages);
 
+/* The content of the last user message ("" without one). Borrowed. */
+const char *tt_offline_last_user(const json_t *messages);
+
 #endif

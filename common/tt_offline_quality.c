@@ -23,20 +23,6 @@ char *tt_offline_action_correction(const json_t *messages, uint64_t seed);
 #define S_MAX_WORDS 256
 #define S_WORD_MAX  48
 
-static const char *
-s_last_user(const json_t *messages)
-{
-    const char *user = "";
-    size_t i;
-    json_t *m;
-    json_array_foreach(messages, i, m)
-    {
-        if (!strcmp(tt_json_str(m, "role", ""), "user"))
-            user = tt_json_str(m, "content", "");
-    }
-    return user;
-}
-
 /* The JSON array after the "ACTIONS:" line. Caller owns (an empty array when
  * there is none). */
 static json_t *
@@ -108,7 +94,7 @@ char *
 tt_offline_action_quality(const json_t *messages, uint64_t seed)
 {
     (void)seed;
-    const char *user = s_last_user(messages);
+    const char *user = tt_offline_last_user(messages);
     json_t *acts = s_actions(user);
     int score = TT_QUALITY_MAX_SCORE;
     size_t i;
@@ -158,7 +144,7 @@ char *
 tt_offline_action_correction(const json_t *messages, uint64_t seed)
 {
     (void)seed;
-    json_t *acts = s_actions(s_last_user(messages));
+    json_t *acts = s_actions(tt_offline_last_user(messages));
     json_t *out = json_array();
     size_t i;
     json_t *a;

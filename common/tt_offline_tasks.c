@@ -19,9 +19,8 @@ char *tt_offline_proposition_score(const json_t *messages, uint64_t seed);
 char *tt_offline_validation(const json_t *messages, uint64_t seed);
 char *tt_offline_rewrite(const char *task, const json_t *messages, uint64_t seed);
 
-/* The last user message. Borrowed. */
-static const char *
-s_user(const json_t *messages)
+const char *
+tt_offline_last_user(const json_t *messages)
 {
     const char *user = "";
     size_t i;
@@ -40,7 +39,7 @@ s_user(const json_t *messages)
 static double
 s_cover(const json_t *messages, size_t max_words)
 {
-    const char *user = s_user(messages);
+    const char *user = tt_offline_last_user(messages);
     const char *nl = strstr(user, "\n\n");
     char *claim = nl ? tt_strndup(user, (size_t)(nl - user)) : tt_strdup(user);
     const char *account = nl ? nl + 2 : "";
@@ -104,7 +103,7 @@ char *
 tt_offline_rewrite(const char *task, const json_t *messages, uint64_t seed)
 {
     (void)seed;
-    const char *user = s_user(messages);
+    const char *user = tt_offline_last_user(messages);
     char words[8][TT_TEXT_WORD_MAX];
     size_t n = tt_text_keywords(user, NULL, words, 8);
     if (!strcmp(task, "story")) {
