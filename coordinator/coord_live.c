@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "coord_logprompt.h"
 #include "coord_logreport.h"
 #include "tt_log.h"
 #include "tt_mem.h"
@@ -35,7 +36,7 @@ s_answer(struct MHD_Connection *conn, unsigned status, const char *type, char *b
     }
     MHD_add_response_header(resp, "Content-Type", type);
     MHD_add_response_header(resp, "Cache-Control", "no-store");
-    if (status == 200)
+    if (status == 200 && !strncmp(type, "text/html", 9))
         MHD_add_response_header(resp, "Refresh", S_REFRESH_S);
     enum MHD_Result r = MHD_queue_response(conn, status, resp);
     MHD_destroy_response(resp);
@@ -75,6 +76,37 @@ s_page(coord_live_t *l, size_t *len, const char **why)
     return body;
 }
 
+/* GET /prompt?agent=NAME&step=N: that agent's requests in that step, rebuilt
+ * from the log as `coordinator log prompt` prints them. */
+static enum MHD_Result
+s_prompt(coord_live_t *l, struct MHD_Connection *conn)
+{
+    const char *agent = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "agent");
+    const char *step = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "step");
+    if (!agent || !*agent || !step || !*step)
+        return s_text(conn, 400, "give agent=NAME and step=N\n");
+    char *out_text = NULL, *err_text = NULL;
+    size_t out_len = 0, err_len = 0;
+    FILE *out = open_memstream(&out_text, &out_len);
+    FILE *err = open_memstream(&err_text, &err_len);
+    int rc = out && err ? coord_logprompt_run(l->log, agent, step, out, err) : 1;
+    if (out)
+        fclose(out);
+    if (err)
+        fclose(err);
+    enum MHD_Result r;
+    if (rc == 0) {
+        r = s_answer(conn, 200, "text/plain; charset=utf-8", out_text, out_len);
+        out_text = NULL;
+    } else {
+        r = s_text(conn, rc == 2 ? 400 : 500,
+                   err_text && *err_text ? err_text : "cannot rebuild\n");
+    }
+    free(out_text);
+    free(err_text);
+    return r;
+}
+
 static enum MHD_Result
 s_access(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
          const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
@@ -86,6 +118,8 @@ s_access(void *cls, struct MHD_Connection *conn, const char *url, const char *me
     coord_live_t *l = cls;
     if (strcmp(method, "GET") && strcmp(method, "HEAD"))
         return s_text(conn, 405, "GET / only\n");
+    if (!strcmp(url, "/prompt"))
+        return s_prompt(l, conn);
     if (strcmp(url, "/"))
         return s_text(conn, 404, "the report is at /\n");
     size_t len = 0;

@@ -295,11 +295,26 @@
     return el;
   }
 
-  function turnEl(t, acts) {
+  /* The requests of a turn, on demand: served by `run --serve-report` (the
+   * live report rebuilds them from the log), else the command that prints them. */
+  function promptsEl(t, no) {
+    const name = nameOf(t.a);
+    if (/^https?:$/.test(location.protocol)) {
+      const q = 'prompt?agent=' + encodeURIComponent(name) + '&step=' + no;
+      return h('a', { class: 'prompts', href: q, target: '_blank', rel: 'noopener',
+        text: 'prompts' });
+    }
+    const cmd = 'coordinator log prompt ' + RUN.log + " --agent '" + name.replace(/'/g, "'\\''") +
+      "' --step " + no;
+    return h('details', { class: 'prompts' }, h('summary', null, 'prompts'), h('code', { text: cmd }));
+  }
+
+  function turnEl(t, acts, no) {
     const cls = 'entry turn' + (t.st ? ' failed' : '');
     const el = h('article', { class: cls, 'data-agent': nameOf(t.a) });
     const head = h('header', { class: 'turn-head' }, avatar(t.a), whoBtn(t.a));
     if (t.x) head.append(h('span', { class: 'turn-meta', text: turnMeta(t.x) }));
+    if (t.x && t.x[0]) head.append(promptsEl(t, no));
     el.append(head);
     if (t.cs && (t.cs[1] || t.cs[2])) el.append(mindEl(t.cs));
     const list = h('ol', { class: 'acts' });
@@ -339,8 +354,8 @@
     return el;
   }
 
-  function entryEl(e) {
-    if (e.k === 'turn') return turnEl(e.t, e.acts);
+  function entryEl(e, no) {
+    if (e.k === 'turn') return turnEl(e.t, e.acts, no);
     if (e.k === 'world') return worldEl(e.w);
     if (e.k === 'iv') return ivEl(e.iv);
     return h('div', { class: 'entry checkpoint' }, 'Checkpoint \u201c' + e.cp.name + '\u201d');
@@ -376,7 +391,7 @@
     const more = h('button', { type: 'button', class: 'btn chunk-more' });
     const next = () => {
       const frag = document.createDocumentFragment();
-      for (const e of list.slice(at, at + CHUNK)) frag.append(entryEl(e));
+      for (const e of list.slice(at, at + CHUNK)) frag.append(entryEl(e, no));
       at = Math.min(at + CHUNK, list.length);
       more.remove();
       sh.body.append(frag);

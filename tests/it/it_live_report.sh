@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `coordinator run --serve-report PORT`: the report of the run in progress, on
 # loopback, rebuilt from the log as steps commit (a slow model keeps the run
-# going long enough to see it grow); only GET / is served, and nothing is
+# going long enough to see it grow); only GET / (and a turn's prompts, GET
+# /prompt) is served, and nothing is
 # left listening once the run ends.
 source "$(dirname "$0")/lib.sh"
 start_fakellm --latency-ms 150
@@ -40,7 +41,18 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$URL")
 [[ $code == 405 ]] || fail "POST got HTTP $code"
 code=$(curl -s -o /dev/null -w '%{http_code}' "${URL}secrets")
 [[ $code == 404 ]] || fail "another path got HTTP $code"
+# a turn's prompts on demand: the page links them, the server rebuilds them
+assert_contains "$TMP/page.html" "prompt?agent="
+code=$(curl -s --max-time 120 -o "$TMP/live-prompt" -w '%{http_code}' \
+    "${URL}prompt?agent=Lisa%20Carter&step=1")
+[[ $code == 200 ]] || fail "prompt of Lisa Carter, step 1: HTTP $code ($(cat "$TMP/live-prompt"))"
+code=$(curl -s -o "$TMP/bad-prompt" -w '%{http_code}' "${URL}prompt?agent=Nobody&step=1")
+[[ $code == 400 ]] || fail "prompt of an unknown agent: HTTP $code"
 wait "$RUN" || fail "the run exited $?"
+"$COORD" log prompt "$TMP/run/sim.tlog" --agent "Lisa Carter" --step 1 > "$TMP/cli-prompt"
+[[ -s $TMP/cli-prompt ]] || fail "log prompt printed nothing"
+cmp -s "$TMP/live-prompt" "$TMP/cli-prompt" || fail "the live report's prompts differ from log prompt's"
+pass "a turn's prompts on demand, the same as log prompt prints; an unknown agent is a 400"
 if curl -s --max-time 5 -o /dev/null "$URL"; then fail "the live report still answers after the run"; fi
 [[ ! -e "$TMP/run/.live-report.html" ]] || fail "the live page's file was left behind"
-pass "only GET / is served, and nothing after the run"
+pass "only GET / and /prompt are served, and nothing after the run"
