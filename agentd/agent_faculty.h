@@ -22,10 +22,11 @@
 #include "tt_buf.h"
 #include "tt_memory.h"
 
-#define AGENT_RECALL_TOP_K    5
-#define AGENT_FULL_SCAN_BYTES ((size_t)64 << 10) /* what a RECALL_WITH_FULL_SCAN returns at most   \
-                                                  */
-#define AGENT_CONSULT_MAX 6000                   /* bytes of a document shown to the agent */
+#define AGENT_RECALL_TOP_K 5
+#define AGENT_FULL_SCAN_BYTES                                                                      \
+    ((size_t)64 << 10)         /* what a RECALL_WITH_FULL_SCAN returns at most                     \
+                                */
+#define AGENT_CONSULT_MAX 6000 /* bytes of a document shown to the agent */
 
 /* Fill the agent's rules and the prompt's definitions/constraints from its
  * faculties, tools and custom faculties (agent->agent_config). Unknown names

@@ -23,19 +23,19 @@
 
 #include "tt_log.h"
 
-#define S_MAGIC 0xBEEFC0DEu
-#define S_VERSION 1u
-#define S_P_META 0x08u
-#define S_OFF_PGNO 0     /* mp_pgno, 8 bytes */
-#define S_OFF_FLAGS 10   /* mp_flags, 2 bytes */
-#define S_OFF_MAGIC 16   /* mm_magic, 4 */
-#define S_OFF_VERSION 20 /* mm_version, 4 */
-#define S_OFF_DBS 40     /* mm_dbs[2], 48 bytes each; dbs[0].md_pad = page size */
-#define S_DB_SIZE 48
-#define S_DB_ROOT 40     /* md_root inside an MDB_db */
-#define S_OFF_LAST_PG 136
-#define S_OFF_TXNID 144
-#define S_META_SIZE 152
+#define S_MAGIC        0xBEEFC0DEu
+#define S_VERSION      1u
+#define S_P_META       0x08u
+#define S_OFF_PGNO     0  /* mp_pgno, 8 bytes */
+#define S_OFF_FLAGS    10 /* mp_flags, 2 bytes */
+#define S_OFF_MAGIC    16 /* mm_magic, 4 */
+#define S_OFF_VERSION  20 /* mm_version, 4 */
+#define S_OFF_DBS      40 /* mm_dbs[2], 48 bytes each; dbs[0].md_pad = page size */
+#define S_DB_SIZE      48
+#define S_DB_ROOT      40 /* md_root inside an MDB_db */
+#define S_OFF_LAST_PG  136
+#define S_OFF_TXNID    144
+#define S_META_SIZE    152
 #define S_INVALID_PGNO UINT64_MAX
 
 typedef struct {

@@ -38,8 +38,8 @@ typedef struct {
 } coord_extract_spec_t;
 
 typedef struct {
-    uint32_t rows;   /* agents (or 1 for the world) */
-    uint32_t failed; /* rows whose extraction failed */
+    uint32_t rows;    /* agents (or 1 for the world) */
+    uint32_t failed;  /* rows whose extraction failed */
     const char *base; /* "extraction" or "world-extraction": the files written */
     coord_fcalls_stats_t llm;
 } coord_extract_report_t;

@@ -30,8 +30,8 @@ char *coord_report_results_beside(const char *log_path);
 
 /* Load the extraction file at path into data (from coord_report_data_json)
  * as "extraction"; an extraction.json takes the world's answer from a
- * world-extraction.json of the same run beside it. TT_EIO (unreadable) or TT_EINVAL (not an extraction), with
- * *errmsg saying why (caller frees); data is then unchanged. */
+ * world-extraction.json of the same run beside it. TT_EIO (unreadable) or TT_EINVAL (not an
+ * extraction), with *errmsg saying why (caller frees); data is then unchanged. */
 tt_err_t coord_report_results_attach(json_t *data, const char *path, char **errmsg);
 
 /* A run's summary for "compare", from its data (only read). divergence is

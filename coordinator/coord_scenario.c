@@ -966,30 +966,11 @@ s_load_custom_faculties(s_ctx_t *c, const json_t *list)
 
 /* The keys a scenario and its world may have (examples/scenario.schema.json):
  * anything else is a typo worth an error, not a silent default. */
-static const char *s_top_keys[] = {"name",
-                                   "seed",
-                                   "world",
-                                   "steps",
-                                   "run",
-                                   "run_minutes",
-                                   "run_hours",
-                                   "run_days",
-                                   "run_weeks",
-                                   "run_months",
-                                   "run_years",
-                                   "skip",
-                                   "faculties",
-                                   "tools",
-                                   "documents",
-                                   "web",
-                                   "agents",
-                                   "custom_faculties",
-                                   "events",
-                                   "interventions",
-                                   "checkpoints",
-                                   "factory",
-                                   "extract",
-                                   NULL};
+static const char *s_top_keys[] = {
+    "name",      "seed",          "world",       "steps",      "run",       "run_minutes",
+    "run_hours", "run_days",      "run_weeks",   "run_months", "run_years", "skip",
+    "faculties", "tools",         "documents",   "web",        "agents",    "custom_faculties",
+    "events",    "interventions", "checkpoints", "factory",    "extract",   NULL};
 static const char *s_world_keys[] = {"name",
                                      "start",
                                      "step",
