@@ -6,7 +6,8 @@ OUT=$TMP/run
     2>"$TMP/err" &
 CPID=$!
 PIDS+=("$CPID")
-for _ in $(seq 100); do
+deadline=$((SECONDS + 120))
+while [[ $SECONDS -lt $deadline ]]; do
     n=$({ pgrep -f -- "--data-dir $OUT" || true; } | wc -l)
     [[ $n -ge 4 ]] && break
     sleep 0.05
@@ -14,7 +15,8 @@ done
 [[ $n -ge 4 ]] || fail "agentds did not start ($n)"
 sleep 0.5
 kill -9 "$CPID"
-for _ in $(seq 100); do
+deadline=$((SECONDS + 120))
+while [[ $SECONDS -lt $deadline ]]; do
     [[ -z "$(pgrep -f -- "--data-dir $OUT" || true)" ]] && break
     sleep 0.05
 done
