@@ -1,15 +1,19 @@
 /*  coord_results -- aggregate committed steps into results.json and results.csv.
  *
- *  Per-agent totals are kept as they go; the CSV rows are streamed to a
- *  temporary file and renamed at the end, so a crash never leaves a half CSV
- *  beside a complete log (a resumed run rewrites both).
+ *  Per-agent totals are kept as they go. CSV rows go to an anonymous spool
+ *  file (tmpfile) as steps commit, so the coordinator's memory does not grow
+ *  with the rows of a long or large run (100,000 agents x 5 steps is ~3 GB of
+ *  CSV); at the end the spool is copied to results.csv.tmp, with persona
+ *  cells added, and renamed, so a crash never leaves a half CSV beside a
+ *  complete log (a resumed run rewrites both).
  *
  *  results.csv is ready to analyse: each action row carries the stimulus it
  *  answered (the last one the agent perceived in that step) and the agent's
  *  persona as columns (flattened names such as "persona.occupation.title";
  *  short scalar values only, lists joined with "; "), so a pandas groupby
  *  by age or occupation needs no join. Persona cells are added when the file
- *  is written: rows remember their agent and where they end.
+ *  is written (a session can add agents, and columns, later): rows remember
+ *  their agent and where they end in the spool.
  */
 #define TT_LOG_MODULE "results"
 #include "coord_results.h"
@@ -17,6 +21,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tt_buf.h"
 #include "tt_file.h"
@@ -39,11 +44,13 @@ typedef struct {
 
 typedef struct {
     uint32_t agent;
-    size_t end; /* offset of the row's end (before CRLF) in csv */
+    uint64_t end; /* offset of the row's end in the spool */
 } s_row_t;
 
-#define S_PERSONA_CELL_MAX 200         /* longer values stay out of the CSV */
-#define S_PERSONA_CSV_CAP  (512 << 20) /* past this, rows go without persona columns */
+#define S_PERSONA_CELL_MAX 200                   /* longer values stay out of the CSV */
+#define S_PERSONA_CSV_CAP  ((uint64_t)512 << 20) /* past this, rows go without persona columns */
+#define S_CSV_HEADER       "step,datetime,agent,type,target,content,stimulus_type,stimulus"
+#define S_ROW_MAX          ((size_t)96 << 20) /* a row: a frame's worth of quotes, doubled */
 
 struct coord_results {
     json_t *identity;
@@ -51,7 +58,10 @@ struct coord_results {
     size_t n;
     json_t *steps;
     json_t *notes;
-    tt_buf_t csv; /* header and rows without persona columns */
+    FILE *spool; /* rows without persona columns, each CRLF + fields */
+    uint64_t spool_len;
+    int spool_errno; /* the first failed spool write, 0 when none */
+    tt_buf_t row;    /* the row being built */
     uint64_t agent_steps;
     uint64_t failed_steps;
     char *first_failure;
@@ -144,8 +154,9 @@ coord_results_new(const Tt__SimBegin *b)
     }
     r->steps = json_array();
     r->notes = json_object();
-    tt_buf_init(&r->csv, (size_t)1 << 30);
-    tt_buf_adds(&r->csv, "step,datetime,agent,type,target,content,stimulus_type,stimulus");
+    tt_buf_init(&r->row, S_ROW_MAX);
+    r->spool = tmpfile();
+    r->spool_errno = r->spool ? 0 : errno;
     return r;
 }
 
@@ -177,7 +188,9 @@ coord_results_destroy(coord_results_t **self_p)
     json_decref(r->steps);
     json_decref(r->notes);
     free(r->first_failure);
-    tt_buf_fini(&r->csv);
+    tt_buf_fini(&r->row);
+    if (r->spool)
+        fclose(r->spool);
     free(r);
     *self_p = NULL;
 }
@@ -202,15 +215,20 @@ s_csv_field(tt_buf_t *b, const char *text, bool first)
     }
 }
 
+/* Spool the row built in r->row. */
 static void
 s_add_row(coord_results_t *r, uint32_t agent)
 {
+    if (!r->spool_errno && fwrite(r->row.data, 1, r->row.len, r->spool) != r->row.len)
+        r->spool_errno = errno ? errno : EIO;
+    r->spool_len += r->row.len;
+    tt_buf_reset(&r->row);
     if (r->n_rows == r->rows_alloc) {
         r->rows_alloc = r->rows_alloc ? 2 * r->rows_alloc : 256;
         r->rows = tt_realloc(r->rows, r->rows_alloc * sizeof *r->rows);
     }
     r->rows[r->n_rows].agent = agent;
-    r->rows[r->n_rows++].end = r->csv.len;
+    r->rows[r->n_rows++].end = r->spool_len;
 }
 
 void
@@ -242,15 +260,16 @@ coord_results_add_step(coord_results_t *r, const Tt__StepCommit *sc, const Tt__T
                                             : NULL;
             char step[16];
             snprintf(step, sizeof step, "%u", sc->step);
-            tt_buf_adds(&r->csv, "\r\n");
-            s_csv_field(&r->csv, step, true);
-            s_csv_field(&r->csv, sc->datetime, false);
-            s_csv_field(&r->csv, a->name, false);
-            s_csv_field(&r->csv, act->type, false);
-            s_csv_field(&r->csv, act->target ? act->target : "", false);
-            s_csv_field(&r->csv, act->content, false);
-            s_csv_field(&r->csv, heard ? heard->type : "", false);
-            s_csv_field(&r->csv, heard ? heard->content : "", false);
+            tt_buf_t *row = &r->row;
+            tt_buf_adds(row, "\r\n");
+            s_csv_field(row, step, true);
+            s_csv_field(row, sc->datetime, false);
+            s_csv_field(row, a->name, false);
+            s_csv_field(row, act->type, false);
+            s_csv_field(row, act->target ? act->target : "", false);
+            s_csv_field(row, act->content, false);
+            s_csv_field(row, heard ? heard->type : "", false);
+            s_csv_field(row, heard ? heard->content : "", false);
             s_add_row(r, as->agent);
         }
     }
@@ -314,9 +333,23 @@ coord_results_note(coord_results_t *r, const char *key, const char *text)
     json_object_set_new(r->notes, key, json_string(text));
 }
 
-/* The CSV with persona columns: every column any agent has, in first-seen order. */
-static char *
-s_csv_text(const coord_results_t *r, size_t *len)
+/* Copy the next n bytes of in to out. */
+static bool
+s_copy(FILE *in, FILE *out, uint64_t n)
+{
+    char buf[1 << 16];
+    while (n > 0) {
+        size_t want = n < sizeof buf ? (size_t)n : sizeof buf;
+        if (fread(buf, 1, want, in) != want || fwrite(buf, 1, want, out) != want)
+            return false;
+        n -= want;
+    }
+    return true;
+}
+
+/* Every persona column any agent has, in first-seen order. */
+static json_t *
+s_persona_columns(const coord_results_t *r)
 {
     json_t *cols = json_array(), *seen = json_object();
     for (size_t i = 0; i < r->n; i++) {
@@ -330,31 +363,58 @@ s_csv_text(const coord_results_t *r, size_t *len)
             }
         }
     }
+    json_decref(seen);
+    return cols;
+}
+
+/* results.csv from the spool: the header, then each row with its agent's
+ * persona cells. TT_EIO with errno set when it cannot be written. */
+static tt_err_t
+s_write_csv(coord_results_t *r, const char *path)
+{
+    if (r->spool_errno || fflush(r->spool) != 0 || fseeko(r->spool, 0, SEEK_SET) != 0) {
+        errno = r->spool_errno ? r->spool_errno : errno;
+        return TT_EIO;
+    }
+    json_t *cols = s_persona_columns(r);
     size_t n_cols = json_array_size(cols);
-    tt_buf_t out;
-    tt_buf_init(&out, (size_t)2 << 30);
-    /* the header is everything before the first row's CRLF */
-    const char *first_row = strstr(tt_buf_str(&r->csv), "\r\n");
-    size_t header_end = first_row ? (size_t)(first_row - tt_buf_str(&r->csv)) : r->csv.len;
-    bool with_persona = n_cols && r->csv.len + r->n_rows * n_cols * 16 < S_PERSONA_CSV_CAP;
-    tt_buf_add(&out, r->csv.data, header_end);
+    bool with_persona = n_cols && r->spool_len + r->n_rows * n_cols * 16 < S_PERSONA_CSV_CAP;
+    char *tmp = tt_asprintf("%s.tmp", path);
+    FILE *out = fopen(tmp, "we");
+    tt_buf_t cells;
+    tt_buf_init(&cells, S_ROW_MAX);
+    tt_buf_adds(&cells, S_CSV_HEADER);
     for (size_t c = 0; with_persona && c < n_cols; c++)
-        s_csv_field(&out, json_string_value(json_array_get(cols, c)), false);
-    size_t from = header_end;
-    for (size_t k = 0; k < r->n_rows; k++) {
-        tt_buf_add(&out, r->csv.data + from, r->rows[k].end - from);
+        s_csv_field(&cells, json_string_value(json_array_get(cols, c)), false);
+    bool ok = out && fwrite(cells.data, 1, cells.len, out) == cells.len;
+    uint64_t from = 0;
+    for (size_t k = 0; ok && k < r->n_rows; k++) {
+        ok = s_copy(r->spool, out, r->rows[k].end - from);
         from = r->rows[k].end;
+        tt_buf_reset(&cells);
         const json_t *persona =
             r->rows[k].agent < r->n ? r->agents[r->rows[k].agent].persona : NULL;
         for (size_t c = 0; with_persona && c < n_cols; c++)
-            s_csv_field(&out, tt_json_str(persona, json_string_value(json_array_get(cols, c)), ""),
+            s_csv_field(&cells,
+                        tt_json_str(persona, json_string_value(json_array_get(cols, c)), ""),
                         false);
+        ok = ok && fwrite(cells.data, 1, cells.len, out) == cells.len;
     }
-    tt_buf_adds(&out, "\r\n");
+    ok = ok && fputs("\r\n", out) >= 0 && fflush(out) == 0 && fsync(fileno(out)) == 0;
+    if (out)
+        ok = fclose(out) == 0 && ok;
+    ok = ok && rename(tmp, path) == 0;
+    int saved = errno;
+    if (!ok)
+        unlink(tmp);
+    /* rows may follow (a session writes results more than once): back to the end */
+    if (fseeko(r->spool, 0, SEEK_END) != 0 && !r->spool_errno)
+        r->spool_errno = errno;
+    tt_buf_fini(&cells);
     json_decref(cols);
-    json_decref(seen);
-    *len = out.len;
-    return tt_buf_take(&out);
+    free(tmp);
+    errno = saved;
+    return ok ? TT_OK : TT_EIO;
 }
 
 tt_err_t
@@ -387,11 +447,8 @@ coord_results_write(coord_results_t *r, const char *dir, const char *final_hash,
     char *csv_path = tt_asprintf("%s/results.csv", dir);
     const char *failed = json_path;
     tt_err_t err = tt_write_file(json_path, text, strlen(text), 0644);
-    size_t csv_len = 0;
-    char *csv = err ? NULL : s_csv_text(r, &csv_len);
-    if (!err && (err = tt_write_file(csv_path, csv, csv_len, 0644)) != TT_OK)
+    if (!err && (err = s_write_csv(r, csv_path)) != TT_OK)
         failed = csv_path;
-    free(csv);
     if (err)
         TT_LOG_ERROR("cannot write %s: %s", failed, strerror(errno));
     free(text);
