@@ -63,6 +63,8 @@ s_record(agent_turn_t *t, const tt_llm_result_t *r)
     tm->completion_tokens = r->completion_tokens;
     tm->replayed = r->replayed;
     tm->cached = r->cached;
+    tm->has_rate_limited = r->rate_limited > 0;
+    tm->rate_limited = r->rate_limited;
     tm->model = tt_strdup(tt_llm_model(t->llm));
     t->exchanges[t->n_exchanges] = x;
     t->telemetry[t->n_exchanges++] = tm;

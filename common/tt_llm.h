@@ -87,6 +87,8 @@ typedef struct {
     uint32_t latency_ms;        /* submit to completion */
     uint32_t prompt_tokens;     /* summed over attempts; when cached, what the */
     uint32_t completion_tokens; /* answer cost when it was made (not spent again) */
+    uint32_t rate_limited;      /* answers to its attempts that were rate limited
+                                   (HTTP 429, or no requests left) */
     bool cached;                /* served from the API cache */
     bool replayed;              /* served from recorded content (tt_llm_result_replay) */
 } tt_llm_result_t;

@@ -244,6 +244,7 @@ s_transfer_done(s_worker_t *w, s_call_t *c, CURLcode rc)
     zlist_remove(w->running, c);
     tt_buf_fini(&c->response);
     s_adapt(w, c, &rep);
+    r->rate_limited += rep.rate_limited;
     r->prompt_tokens += rep.prompt_tokens;
     r->completion_tokens += rep.completion_tokens;
 

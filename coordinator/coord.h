@@ -167,6 +167,7 @@ typedef struct coord {
     int64_t placing_since_ms;
     uint64_t llm_calls;
     uint64_t tokens;
+    uint64_t rate_limited; /* model answers of this step that were rate limited */
     bool divergence_reported;
     char *divergence;
     bool already_complete;     /* --resume of a finished run: write nothing */

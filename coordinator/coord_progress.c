@@ -111,6 +111,10 @@ s_step_fields(const coord_t *c, s_field_t *f, double elapsed)
     if (c->state == COORD_RUN_STEPPING && c->max_concurrency &&
         c->in_flight >= c->max_concurrency && c->owing > c->in_flight)
         s_add(f, &n, 2, "capped at %zu in flight (--max-concurrency)", c->max_concurrency);
+    /* the server's rate limit binds: agentds halve their calls in flight */
+    if (c->state == COORD_RUN_STEPPING && c->rate_limited)
+        s_add(f, &n, 2, "rate limited by the model server: %llu answers (HTTP 429)",
+              (unsigned long long)c->rate_limited);
     uint32_t steps_done = c->committed_step;
     if (steps_done > 0 && c->total_steps > steps_done)
         s_add(f, &n, 3, "ETA %.0f s", elapsed / steps_done * (c->total_steps - steps_done));

@@ -273,6 +273,7 @@ coord_results_add_step(coord_results_t *r, const Tt__StepCommit *sc, const Tt__T
             s_add_row(r, as->agent);
         }
     }
+    uint64_t rate_limited = 0;
     for (size_t k = 0; tel && k < tel->n_agents; k++) {
         const Tt__AgentTelemetry *t = tel->agents[k];
         if (t->agent >= r->n)
@@ -280,6 +281,7 @@ coord_results_add_step(coord_results_t *r, const Tt__StepCommit *sc, const Tt__T
         s_agent_t *a = &r->agents[t->agent];
         for (size_t i = 0; i < t->n_exchanges; i++) {
             const Tt__ExchangeTelemetry *x = t->exchanges[i];
+            rate_limited += x->rate_limited;
             if (x->replayed) {
                 a->replayed++;
                 continue;
@@ -292,10 +294,14 @@ coord_results_add_step(coord_results_t *r, const Tt__StepCommit *sc, const Tt__T
                 a->latency_max_ms = x->latency_ms;
         }
     }
-    json_array_append_new(r->steps, json_pack("{s:i, s:s, s:i, s:i, s:i}", "step", (int)sc->step,
-                                              "datetime", sc->datetime, "wall_ms",
-                                              tel && tel->has_wall_ms ? (int)tel->wall_ms : 0,
-                                              "agents_ok", (int)ok, "agents_failed", (int)failed));
+    json_t *entry =
+        json_pack("{s:i, s:s, s:i, s:i, s:i}", "step", (int)sc->step, "datetime", sc->datetime,
+                  "wall_ms", tel && tel->has_wall_ms ? (int)tel->wall_ms : 0, "agents_ok", (int)ok,
+                  "agents_failed", (int)failed);
+    /* the model server's rate limit set the pace of this step */
+    if (rate_limited)
+        json_object_set_new(entry, "rate_limited", json_integer((json_int_t)rate_limited));
+    json_array_append_new(r->steps, entry);
 }
 
 void

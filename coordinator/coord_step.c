@@ -243,6 +243,7 @@ coord_step_begin(coord_t *c)
 {
     c->step = c->committed_step + 1;
     c->step_started_ms = tt_now_ms();
+    c->rate_limited = 0;
     json_array_clear(c->fired_now);
     if (c->session)
         coord_session_begin_step(c);
@@ -380,6 +381,7 @@ coord_step_on_actions(coord_t *c, coord_agent_t *a, Tt__Envelope **envp)
         const Tt__ExchangeTelemetry *t = m->telemetry[i];
         c->llm_calls += !t->replayed && !t->cached;
         c->tokens += t->prompt_tokens + t->completion_tokens;
+        c->rate_limited += t->rate_limited;
     }
     if (c->scenario->mode == COORD_MODE_SEQUENTIAL) {
         coord_world_route(c->world, a->index, m->actions, m->n_actions);

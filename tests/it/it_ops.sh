@@ -122,10 +122,10 @@ pass "--set: bad key paths and values are exit 2 with a clear message"
 # the terminal: under a pseudo-terminal 60 columns wide, the status line is
 # drawn (also with --quiet) and fits; --no-progress and a redirected stderr
 # have none; the transcript on stdout wraps at 60, the file stays at 100
-on_tty() { # OUT COMMAND...: run in a 60x20 pseudo-terminal, output in OUT
+on_tty() { # OUT COMMAND...: run in a 60x20 pseudo-terminal (TTY_COLS wide), output in OUT
     local out=$1
     shift
-    TERM=xterm script -qec "stty cols 60 rows 20; $*" /dev/null >"$out"
+    TERM=xterm script -qec "stty cols ${TTY_COLS:-60} rows 20; $*" /dev/null >"$out"
 }
 printf '{"name":"Hall","world":{"name":"Hall","start":"2026-03-01T09:00:00","step":"PT10M"},
  "agents":[{"file":"%s","count":20}],"steps":3,
@@ -164,3 +164,23 @@ assert max(len(l) for l in filed) > 60, "the file must keep its 100 columns"
 print(f"{len(status)} status lines, the widest {max(len(s) for s in status)} columns")
 PY
 pass "terminal: progress with --quiet fits 60 columns, none when not wanted; transcript wraps at 60"
+
+# a server's rate limit is said where it binds: fakellm answers 429 beyond 3
+# requests in flight; 20 agents ask at once. The status line (100 columns) names
+# it, results.json counts it per step, and the run still completes.
+start_fakellm --latency-ms 300 --capacity 3
+TTY_COLS=100 on_tty "$TMP/tty_rl.out" "OPENAI_BASE_URL='$FAKE_URL/v1' '$COORD' run '$TMP/hall.json' --out '$TMP/tty_rl' --slots 10 --quiet --steps 2"
+python3 - "$TMP" <<'PY'
+import json, sys
+tmp = sys.argv[1]
+raw = open(f"{tmp}/tty_rl.out", "rb").read().decode("utf-8", "replace")
+status = [p.rstrip("\r\n") for p in raw.split("\r\x1b[K") if p.startswith("step ")]
+limited = [s for s in status if "rate limited by the model server" in s]
+assert limited, f"no status line named the rate limit: {status[-3:]}"
+res = json.load(open(f"{tmp}/tty_rl/results.json"))
+assert res["status"] == "completed", res["status"]
+counted = sum(s.get("rate_limited", 0) for s in res["steps"])
+assert counted > 0, res["steps"]
+print(f"{len(limited)} status lines named the rate limit; results.json counts {counted} answers")
+PY
+pass "a server's rate limit (HTTP 429) is named on the status line and counted per step"
