@@ -14,11 +14,16 @@ the median of several runs, with its spread (min..max); nothing here asserts.
   4. prompt tokens per agent-step once agents remember 30+ events
   5. peak RSS per agentd, per agent in slot mode, coordinator at 1,000 agents
   6. time to start and register 1,000 agentds
+  7. at the model's pace over HTTP: 10,000 agents at 2 s latency and 200 agents
+     with default options (no flags, no config) at 100 ms: step wall / floor,
+     Troupe's own CPU per agent-step (coordinator + agentds) and fakellm's CPU
+     per request (so that fakellm is seen not to be what is measured)
 """
 import argparse
 import json
 import os
 import platform
+import resource
 import shutil
 import signal
 import statistics
@@ -27,6 +32,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 AGENTS = ["lisa_carter", "oscar_ramos", "marcos_oliveira", "amara_okafor"]
@@ -108,7 +114,7 @@ class Bench:
     def fakellm(self, latency_ms):
         self.stop_fakellm()
         self.fake = subprocess.Popen([f"{self.bin}/fakellm", "--port", "0", "--latency-ms",
-                                      str(latency_ms), "--max-connections", "4096", "--quiet"],
+                                      str(latency_ms), "--max-connections", "16384", "--quiet"],
                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         port = self.fake.stdout.readline().decode().strip()
         return f"http://127.0.0.1:{port}/v1"
@@ -177,6 +183,22 @@ def spread(values):
             "runs": len(values)}
 
 
+def floor_ratio(b, out, res, latency_ms):
+    """Median over a run's steps of wall / floor, the floor being the latency
+    x the longest chain of model calls one agent made in that step."""
+    walls = {s["step"]: s["wall_ms"] for s in res["steps"]}
+    per_step = []
+    for rec in b.dump(f"{out}/sim.tlog"):
+        if rec["kind"] != "step":
+            continue
+        step = rec["body"]["step"]["step"]
+        chain = max((sum(1 for x in a.get("exchanges", []) if not x.get("replayed"))
+                     for a in rec["telemetry"].get("agents", [])), default=0)
+        if chain:
+            per_step.append(walls[step] / (chain * latency_ms))
+    return statistics.median(per_step) if per_step else None
+
+
 def step_efficiency(b, n, latency_ms, runs, *extra):
     """Median over runs of the median over steps of wall / floor."""
     url = b.fakellm(latency_ms)
@@ -184,19 +206,43 @@ def step_efficiency(b, n, latency_ms, runs, *extra):
     for r in range(runs):
         out, res, _ = b.run(n, 4, f"eff{n}-{r}", "--llm", "openai", *extra,
                             env={"OPENAI_BASE_URL": url})
-        walls = {s["step"]: s["wall_ms"] for s in res["steps"]}
-        per_step = []
-        for rec in b.dump(f"{out}/sim.tlog"):
-            if rec["kind"] != "step":
-                continue
-            step = rec["body"]["step"]["step"]
-            chain = max((sum(1 for x in a.get("exchanges", []) if not x.get("replayed"))
-                         for a in rec["telemetry"].get("agents", [])), default=0)
-            if chain:
-                per_step.append(walls[step] / (chain * latency_ms))
-        ratios.append(statistics.median(per_step))
+        ratios.append(floor_ratio(b, out, res, latency_ms))
     b.stop_fakellm()
     return spread(ratios)
+
+
+def proc_cpu_s(pid):
+    """CPU seconds (user + system) a live process has used."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def http_pace(b, n, steps, latency_ms, defaults):
+    """n agents against fakellm over HTTP: wall / floor, Troupe's CPU seconds
+    per agent-step (the coordinator and the agentds it reaped) and fakellm's
+    CPU milliseconds per request. defaults: no option beyond --llm openai."""
+    url = b.fakellm(latency_ms)
+    sc, out = f"{b.tmp}/pace{n}.json", f"{b.tmp}/pace{n}"
+    shutil.rmtree(out, ignore_errors=True)
+    scenario(sc, n, steps)
+    extra = [] if defaults else ["--max-concurrency", str(n)]
+    fake_before = proc_cpu_s(b.fake.pid)
+    mine = resource.getrusage(resource.RUSAGE_CHILDREN)
+    b.coord("run", sc, "--out", out, "--quiet", "--llm", "openai", *extra,
+            env={"OPENAI_BASE_URL": url})
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    fake_cpu = proc_cpu_s(b.fake.pid) - fake_before
+    with urllib.request.urlopen(f"{url[:-3]}/stats") as f:
+        requests = json.load(f)["requests"]
+    b.stop_fakellm()
+    with open(f"{out}/results.json") as f:
+        res = json.load(f)
+    cpu = (after.ru_utime - mine.ru_utime) + (after.ru_stime - mine.ru_stime)
+    return {"ratio": floor_ratio(b, out, res, latency_ms), "step_s": step_s(res),
+            "cpu_ms_per_agent_step": 1000.0 * cpu / max(1, res["agent_steps"]),
+            "fakellm_cpu_ms_per_request": 1000.0 * fake_cpu / max(1, requests),
+            "requests": requests}
 
 
 def throughput(results, n):
@@ -275,6 +321,11 @@ def main():
                                          "largest_record_bytes": big, "completed": True}
                 except RuntimeError as e:
                     res[f"scale_{n}"] = {"completed": False, "error": str(e)[-500:]}
+
+        # at the model's pace over HTTP
+        res["pace_200_defaults"] = http_pace(b, 200, 4, 100, defaults=True)
+        if not quick:
+            res["pace_10000"] = http_pace(b, 10000, 3, 2000, defaults=False)
 
         # replay a recorded 100 x 10 log
         rep = []
@@ -373,6 +424,14 @@ def render(r):
             f"| {int(n):,} agents, offline, 5 steps, default options: median step (s) | {fmt(sc['step_s'])} | |",
             f"| {int(n):,} agents: peak memory of all processes (GB) | {fmt(peak_gb)} | <= 20 |",
             f"| {int(n):,} agents: largest record in the log (bytes) | {fmt(sc['largest_record_bytes'])} | |"]
+    for key, what in (("pace_200_defaults", "200 agents, default options (no flags, no config), 100 ms"),
+                      ("pace_10000", "10,000 agents, 2 s")):
+        p = r.get(key)
+        if p:
+            lines += [
+                f"| step wall time / LLM floor, {what} | {fmt(p['ratio'])} | <= 1.50 |",
+                f"| {what}: Troupe's CPU per agent-step (coordinator + agentds, ms) | {fmt(p['cpu_ms_per_agent_step'])} | |",
+                f"| {what}: fakellm's CPU per request (ms) | {fmt(p['fakellm_cpu_ms_per_request'])} | |"]
     s10, s100 = r.get("scale_10000", {}), r.get("scale_100000", {})
     if s10.get("step_s") and s100.get("step_s"):
         lines.append(f"| step time 100,000 / 10,000 agents | {fmt(s100['step_s'] / s10['step_s'])} | <= 12 |")
