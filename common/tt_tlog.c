@@ -36,13 +36,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "tt_buf.h"
 #include "tt_log.h"
 #include "tt_mem.h"
 #include "tt_wire.h"
 
 #define S_HEADER_LEN   16
 #define S_NAME_LEN     10 /* "TROUPELOG" and its NUL */
-#define S_VERSION      1
+#define S_VERSION      2  /* written; 1 (no Part records) is still read */
+#define S_VERSION_MIN  1
 #define S_FRAME_HEAD   12 /* magic, length, crc */
 #define S_MAGIC        0x524C5454u
 #define S_WINDOW       ((size_t)1 << 20)
@@ -61,10 +63,15 @@ struct tt_tlog {
     char *path;
     int fd;
     tt_tlog_mode_t mode;
-    s_slot_t *slots;
-    uint64_t count;
+    uint16_t version;
+    s_slot_t *slots; /* every frame: whole records' and pending Parts' */
+    uint64_t n_slots;
     uint64_t alloc;
-    uint64_t end;       /* end of the last whole record: where the next one goes */
+    uint64_t *recs; /* per logical record: the slot of its last frame */
+    uint64_t count;
+    uint64_t recs_alloc;
+    uint64_t pending;   /* Part frames appended since the last record */
+    uint64_t end;       /* end of the last frame written: where the next one goes */
     uint64_t cut_bytes; /* torn tail found at open */
     uint8_t *frame;     /* reusable frame buffer for append and read */
     size_t frame_alloc;
@@ -203,12 +210,18 @@ s_frame_at(s_reader_t *r, uint64_t off, const uint8_t **payload, uint32_t *len,
     return TT_OK;
 }
 
+/* What the scanner needs of a frame's body to fold Parts. */
+typedef struct {
+    Tt__RecordBody__KindCase kind;
+    uint32_t parts;
+} s_shape_t;
+
 /* Decode a CRC-valid payload, check its chain link, compute its hash. Returns
  * NULL when sound, else what is wrong. On success body and telemetry (if asked
- * for) are the caller's. */
+ * for) are the caller's, and shape says the body's kind and parts. */
 static const char *
 s_record_check(const uint8_t *payload, size_t len, const uint8_t *prev, uint8_t hash[TT_SHA256_LEN],
-               Tt__RecordBody **body, Tt__Telemetry **telemetry)
+               Tt__RecordBody **body, Tt__Telemetry **telemetry, s_shape_t *shape)
 {
     Tt__Record *rec = NULL;
     Tt__RecordBody *b = NULL;
@@ -221,6 +234,8 @@ s_record_check(const uint8_t *payload, size_t len, const uint8_t *prev, uint8_t 
         what = "record body does not decode";
     if (!what) {
         s_chain_hash(rec->prev_hash.data, rec->body.data, rec->body.len, hash);
+        shape->kind = b->kind_case;
+        shape->parts = b->has_parts ? b->parts : 0;
         if (telemetry) {
             *telemetry = rec->telemetry; /* detached: freed on its own */
             rec->telemetry = NULL;
@@ -291,13 +306,47 @@ s_find_frame(s_reader_t *r, uint64_t from, uint64_t *found)
 static void
 s_slot_push(tt_tlog_t *log, uint64_t offset, const uint8_t hash[TT_SHA256_LEN])
 {
-    if (log->count == log->alloc) {
+    if (log->n_slots == log->alloc) {
         log->alloc = log->alloc ? log->alloc * 2 : 64;
         log->slots = tt_realloc(log->slots, log->alloc * sizeof *log->slots);
     }
-    log->slots[log->count].offset = offset;
-    memcpy(log->slots[log->count].hash, hash, TT_SHA256_LEN);
-    log->count++;
+    log->slots[log->n_slots].offset = offset;
+    memcpy(log->slots[log->n_slots].hash, hash, TT_SHA256_LEN);
+    log->n_slots++;
+}
+
+/* The frame just pushed ends a logical record. */
+static void
+s_rec_push(tt_tlog_t *log)
+{
+    if (log->count == log->recs_alloc) {
+        log->recs_alloc = log->recs_alloc ? log->recs_alloc * 2 : 64;
+        log->recs = tt_realloc(log->recs, log->recs_alloc * sizeof *log->recs);
+    }
+    log->recs[log->count++] = log->n_slots - 1;
+    log->pending = 0;
+}
+
+/* First slot of record index (its first Part, or the record itself). */
+static uint64_t
+s_first_slot(const tt_tlog_t *log, uint64_t index)
+{
+    return index ? log->recs[index - 1] + 1 : 0;
+}
+
+/* Can a frame of this shape follow `pending` Part frames? NULL if so. */
+static const char *
+s_shape_check(uint16_t version, const s_shape_t *shape, uint64_t pending)
+{
+    bool foldable =
+        shape->kind == TT__RECORD_BODY__KIND_BEGIN || shape->kind == TT__RECORD_BODY__KIND_STEP;
+    if (shape->kind == TT__RECORD_BODY__KIND_PART)
+        return version < 2 ? "a Part record in a version 1 log" : NULL;
+    if ((pending || shape->parts) && !foldable)
+        return "Part records before a record that cannot have parts";
+    if (shape->parts != pending)
+        return "the record's parts count is not the number of Part records before it";
+    return NULL;
 }
 
 /* The header: a prefix of it in a short file is a torn creation. */
@@ -320,14 +369,17 @@ s_scan_header(s_reader_t *r, tt_tlog_verify_t *rep)
     if (memcmp(head, s_header, S_NAME_LEN) != 0) {
         rep->corrupt = true;
         snprintf(rep->message, sizeof rep->message, "bad header: not a troupe log");
-    } else if (version != S_VERSION) {
+    } else if (version < S_VERSION_MIN || version > S_VERSION) {
         rep->corrupt = true;
-        snprintf(rep->message, sizeof rep->message, "unsupported log format version %u", version);
+        snprintf(rep->message, sizeof rep->message,
+                 "unsupported log format version %u (this coordinator reads %d and %d)", version,
+                 S_VERSION_MIN, S_VERSION);
     } else if (memcmp(head + S_NAME_LEN + 2, s_header + S_NAME_LEN + 2, 4) != 0) {
         rep->corrupt = true;
         snprintf(rep->message, sizeof rep->message, "bad header: reserved bytes are not zero");
     } else {
         rep->valid_bytes = S_HEADER_LEN;
+        rep->version = version;
     }
     return TT_OK;
 }
@@ -361,8 +413,25 @@ s_classify(s_reader_t *r, uint64_t off, const char *what, bool crc_valid, tt_tlo
     return TT_OK;
 }
 
+/* Part frames after the last whole record, with no damage after them: an
+ * append that never wrote its record. Like a torn tail, they are cut (APPEND)
+ * or ignored (READ). */
+static void
+s_dangling_parts(tt_tlog_verify_t *rep, uint64_t pending, uint64_t off)
+{
+    rep->torn_tail = true;
+    rep->bad_index = rep->records;
+    rep->bad_offset = off;
+    snprintf(rep->message, sizeof rep->message,
+             "record %" PRIu64 " at byte %" PRIu64 ": %" PRIu64
+             " Part records with no record after them (an unfinished write)",
+             rep->records, off, pending);
+}
+
 /* Walk the whole file. Fills rep; if log is set, fills its index too. TT_EIO
- * only when the file cannot be read; damage is reported, not returned. */
+ * only when the file cannot be read; damage is reported, not returned.
+ * valid_bytes and records count whole logical records: Part frames belong to
+ * the record after them. */
 static tt_err_t
 s_scan(int fd, tt_tlog_t *log, tt_tlog_verify_t *rep)
 {
@@ -373,20 +442,25 @@ s_scan(int fd, tt_tlog_t *log, tt_tlog_verify_t *rep)
     s_reader_t r = {.fd = fd, .size = (uint64_t)st.st_size};
     rep->bytes = r.size;
     tt_err_t err = r.size > 0 ? s_scan_header(&r, rep) : TT_OK;
-    uint8_t prev[TT_SHA256_LEN];
+    uint8_t prev[TT_SHA256_LEN]; /* the last frame's hash: the chain */
     memcpy(prev, s_zero_hash, TT_SHA256_LEN);
-    uint64_t off = rep->valid_bytes;
-    while (!err && rep->valid_bytes > 0 && off < r.size) {
+    memcpy(rep->final_hash, s_zero_hash, TT_SHA256_LEN);
+    uint64_t off = rep->valid_bytes, pending = 0, pending_off = 0;
+    bool header_ok = rep->valid_bytes > 0;
+    while (!err && header_ok && off < r.size) {
         const uint8_t *payload = NULL;
         uint32_t len = 0;
         s_frame_state_t state;
+        s_shape_t shape = {0};
         uint8_t hash[TT_SHA256_LEN];
         if ((err = s_frame_at(&r, off, &payload, &len, &state)) != TT_OK)
             break;
         bool crc_valid = state == S_FRAME_GOOD;
         const char *what = s_frame_what[state];
         if (crc_valid)
-            what = s_record_check(payload, len, prev, hash, NULL, NULL);
+            what = s_record_check(payload, len, prev, hash, NULL, NULL, &shape);
+        if (crc_valid && !what)
+            what = s_shape_check(rep->version, &shape, pending);
         if (what) {
             err = s_classify(&r, off, what, crc_valid, rep);
             break;
@@ -394,11 +468,23 @@ s_scan(int fd, tt_tlog_t *log, tt_tlog_verify_t *rep)
         if (log)
             s_slot_push(log, off, hash);
         memcpy(prev, hash, TT_SHA256_LEN);
-        rep->records++;
+        if (shape.kind == TT__RECORD_BODY__KIND_PART) {
+            pending_off = pending++ ? pending_off : off;
+            off += S_FRAME_HEAD + len;
+            continue;
+        }
         off += S_FRAME_HEAD + len;
+        pending = 0;
+        if (log)
+            s_rec_push(log);
+        memcpy(rep->final_hash, hash, TT_SHA256_LEN);
+        rep->records++;
         rep->valid_bytes = off;
     }
-    memcpy(rep->final_hash, prev, TT_SHA256_LEN);
+    if (!err && pending && !rep->torn_tail && !rep->corrupt)
+        s_dangling_parts(rep, pending, pending_off);
+    if (log) /* dangling Parts are not part of the log */
+        log->n_slots = log->count ? log->recs[log->count - 1] + 1 : 0;
     free(r.buf);
     return err;
 }
@@ -532,6 +618,7 @@ tt_tlog_open(const char *path, tt_tlog_mode_t mode, tt_tlog_t **out, char **errm
     }
     log->end = rep.valid_bytes;
     log->cut_bytes = rep.bytes - rep.valid_bytes;
+    log->version = rep.version ? rep.version : S_VERSION; /* a new file gets this one */
     if (mode == TT_TLOG_APPEND && (err = s_prepare_append(log, &rep, errmsg)) != TT_OK)
         goto fail;
     *out = log;
@@ -550,6 +637,7 @@ tt_tlog_close(tt_tlog_t **self_p)
     if (log->fd >= 0)
         close(log->fd); /* releases the lock */
     free(log->slots);
+    free(log->recs);
     free(log->frame);
     free(log->path);
     free(log);
@@ -582,7 +670,8 @@ s_build_frame(tt_tlog_t *log, const Tt__RecordBody *body, const Tt__Telemetry *t
         free(body_bytes);
         return 0;
     }
-    const uint8_t *prev = tt_tlog_last_hash(log);
+    /* the chain runs through every frame, Parts included */
+    const uint8_t *prev = log->n_slots ? log->slots[log->n_slots - 1].hash : s_zero_hash;
     s_chain_hash(prev, body_bytes, body_len, hash);
     Tt__Record rec = TT__RECORD__INIT;
     rec.prev_hash.len = TT_SHA256_LEN;
@@ -606,13 +695,10 @@ s_build_frame(tt_tlog_t *log, const Tt__RecordBody *body, const Tt__Telemetry *t
     return S_FRAME_HEAD + len;
 }
 
-tt_err_t
-tt_tlog_append(tt_tlog_t *log, const Tt__RecordBody *body, const Tt__Telemetry *telemetry,
-               bool sync)
+/* Frame body and write it after the last frame. */
+static tt_err_t
+s_write_frame(tt_tlog_t *log, const Tt__RecordBody *body, const Tt__Telemetry *telemetry, bool sync)
 {
-    TT_ASSERT(log && body);
-    if (log->mode != TT_TLOG_APPEND || body->kind_case == TT__RECORD_BODY__KIND__NOT_SET)
-        return TT_EINVAL;
     if (log->dirty && s_cut(log) != TT_OK)
         return TT_EIO;
     uint8_t hash[TT_SHA256_LEN];
@@ -632,6 +718,70 @@ tt_tlog_append(tt_tlog_t *log, const Tt__RecordBody *body, const Tt__Telemetry *
     s_slot_push(log, log->end, hash);
     log->end += n;
     return TT_OK;
+}
+
+tt_err_t
+tt_tlog_append(tt_tlog_t *log, const Tt__RecordBody *body, const Tt__Telemetry *telemetry,
+               bool sync)
+{
+    TT_ASSERT(log && body);
+    if (log->mode != TT_TLOG_APPEND || body->kind_case == TT__RECORD_BODY__KIND__NOT_SET ||
+        body->kind_case == TT__RECORD_BODY__KIND_PART)
+        return TT_EINVAL;
+    s_shape_t shape = {.kind = body->kind_case, .parts = (uint32_t)log->pending};
+    if (s_shape_check(log->version, &shape, log->pending))
+        return TT_EINVAL; /* Parts pending before a record that cannot take them */
+    Tt__RecordBody whole = *body;
+    whole.has_parts = log->pending > 0;
+    whole.parts = (uint32_t)log->pending;
+    tt_err_t err = s_write_frame(log, &whole, telemetry, sync);
+    if (!err)
+        s_rec_push(log);
+    return err;
+}
+
+tt_err_t
+tt_tlog_append_part(tt_tlog_t *log, const uint8_t *bytes, size_t len,
+                    const Tt__Telemetry *telemetry)
+{
+    TT_ASSERT(log && (bytes || !len));
+    if (log->mode != TT_TLOG_APPEND || log->version < 2)
+        return TT_EINVAL;
+    Tt__Part part = TT__PART__INIT;
+    part.bytes.data = (uint8_t *)bytes;
+    part.bytes.len = len;
+    Tt__RecordBody body = TT__RECORD_BODY__INIT;
+    body.kind_case = TT__RECORD_BODY__KIND_PART;
+    body.part = &part;
+    tt_err_t err = s_write_frame(log, &body, telemetry, false);
+    if (!err)
+        log->pending++;
+    return err;
+}
+
+tt_err_t
+tt_tlog_drop_parts(tt_tlog_t *log)
+{
+    if (log->mode != TT_TLOG_APPEND)
+        return TT_EINVAL;
+    if (!log->pending)
+        return TT_OK;
+    log->n_slots -= log->pending;
+    log->end = log->slots[log->n_slots].offset;
+    log->pending = 0;
+    return s_cut(log);
+}
+
+uint64_t
+tt_tlog_pending_parts(const tt_tlog_t *log)
+{
+    return log->pending;
+}
+
+uint16_t
+tt_tlog_version(const tt_tlog_t *log)
+{
+    return log->version;
 }
 
 tt_err_t
@@ -655,7 +805,7 @@ tt_tlog_count(const tt_tlog_t *log)
 const uint8_t *
 tt_tlog_last_hash(const tt_tlog_t *log)
 {
-    return log->count ? log->slots[log->count - 1].hash : s_zero_hash;
+    return log->count ? log->slots[log->recs[log->count - 1]].hash : s_zero_hash;
 }
 
 uint64_t
@@ -670,9 +820,10 @@ tt_tlog_path(const tt_tlog_t *log)
     return log->path;
 }
 
-/* Check one whole frame read back from the file against the index. */
+/* Check frame slot j, read back from the file, against the index. */
 static const char *
-s_read_check(tt_tlog_t *log, uint64_t index, const uint8_t *frame, size_t n, tt_tlog_entry_t *entry)
+s_read_check(tt_tlog_t *log, uint64_t j, const uint8_t *frame, size_t n, Tt__RecordBody **body,
+             Tt__Telemetry **telemetry)
 {
     if (n < S_FRAME_HEAD || s_le32(frame) != S_MAGIC)
         return "bad frame magic";
@@ -681,15 +832,78 @@ s_read_check(tt_tlog_t *log, uint64_t index, const uint8_t *frame, size_t n, tt_
         return "frame length changed since open";
     if (s_frame_crc(frame + 4, frame + S_FRAME_HEAD, len) != s_le32(frame + 8))
         return "bad CRC";
-    const uint8_t *prev = index ? log->slots[index - 1].hash : s_zero_hash;
-    const char *what = s_record_check(frame + S_FRAME_HEAD, len, prev, entry->hash, &entry->body,
-                                      &entry->telemetry);
+    const uint8_t *prev = j ? log->slots[j - 1].hash : s_zero_hash;
+    uint8_t hash[TT_SHA256_LEN];
+    s_shape_t shape;
+    const char *what =
+        s_record_check(frame + S_FRAME_HEAD, len, prev, hash, body, telemetry, &shape);
     if (what)
         return what;
-    if (memcmp(entry->hash, log->slots[index].hash, TT_SHA256_LEN) != 0)
+    if (memcmp(hash, log->slots[j].hash, TT_SHA256_LEN) != 0)
         return "hash changed since open";
-    memcpy(entry->prev_hash, prev, TT_SHA256_LEN);
     return NULL;
+}
+
+/* Keep a frame's telemetry for the fold: packed, since Telemetry messages
+ * concatenate like the bodies' inner messages (repeated agents append). */
+static void
+s_keep_telemetry(tt_buf_t *tels, Tt__Telemetry **t)
+{
+    if (!*t)
+        return;
+    size_t n = tt__telemetry__get_packed_size(*t);
+    uint8_t *packed = tt_malloc(n ? n : 1);
+    tt__telemetry__pack(*t, packed);
+    tt_buf_add(tels, packed, n);
+    free(packed);
+    tt__telemetry__free_unpacked(*t, NULL);
+    *t = NULL;
+}
+
+/* Check and fold the frames first..last (buf holds them all, n bytes) into
+ * entry: the Parts' bytes go in front of the record's inner message. */
+static const char *
+s_read_frames(tt_tlog_t *log, uint64_t first, uint64_t last, const uint8_t *buf, size_t n,
+              tt_tlog_entry_t *entry)
+{
+    tt_buf_t parts, tels;
+    tt_buf_init(&parts, SIZE_MAX);
+    tt_buf_init(&tels, SIZE_MAX);
+    const char *what = NULL;
+    size_t pos = 0;
+    for (uint64_t j = first; j <= last && !what; j++) {
+        uint64_t end = j + 1 < log->n_slots ? log->slots[j + 1].offset : log->end;
+        size_t fn = (size_t)(end - log->slots[j].offset);
+        Tt__RecordBody *b = NULL;
+        Tt__Telemetry *t = NULL;
+        what = fn <= n - pos ? s_read_check(log, j, buf + pos, fn, &b, &t) : "file shrank";
+        pos += fn;
+        if (what)
+            break;
+        if (j == last) {
+            entry->body = b;
+        } else if (b->kind_case != TT__RECORD_BODY__KIND_PART) {
+            what = "a record where a Part was indexed";
+        } else {
+            tt_buf_add(&parts, b->part->bytes.data, b->part->bytes.len);
+        }
+        if (j != last)
+            tt_wire_free_body(&b);
+        if (first == last)
+            entry->telemetry = t;
+        else
+            s_keep_telemetry(&tels, &t);
+    }
+    if (!what && first < last) {
+        if (tt_wire_fold_body(entry->body, (const uint8_t *)parts.data, parts.len) != TT_OK)
+            what = "the record and its Parts do not decode together";
+        else if (tels.len &&
+                 !(entry->telemetry = tt__telemetry__unpack(NULL, tels.len, (uint8_t *)tels.data)))
+            what = "the telemetry of the record and its Parts does not decode together";
+    }
+    tt_buf_fini(&parts);
+    tt_buf_fini(&tels);
+    return what;
 }
 
 tt_err_t
@@ -698,8 +912,9 @@ tt_tlog_read(tt_tlog_t *log, uint64_t index, tt_tlog_entry_t *entry)
     memset(entry, 0, sizeof *entry);
     if (index >= log->count)
         return TT_EINVAL;
-    uint64_t off = log->slots[index].offset;
-    uint64_t end = index + 1 < log->count ? log->slots[index + 1].offset : log->end;
+    uint64_t first = s_first_slot(log, index), last = log->recs[index];
+    uint64_t off = log->slots[first].offset;
+    uint64_t end = last + 1 < log->n_slots ? log->slots[last + 1].offset : log->end;
     size_t n = (size_t)(end - off), got;
     uint8_t *frame = s_frame_buf(log, n);
     if (s_pread_full(log->fd, frame, n, off, &got) != TT_OK || got != n) {
@@ -707,7 +922,7 @@ tt_tlog_read(tt_tlog_t *log, uint64_t index, tt_tlog_entry_t *entry)
                      got != n ? "file shrank" : strerror(errno));
         return TT_EIO;
     }
-    const char *what = s_read_check(log, index, frame, n, entry);
+    const char *what = s_read_frames(log, first, last, frame, n, entry);
     if (what) {
         TT_LOG_ERROR("%s: record %" PRIu64 " at byte %" PRIu64 ": %s", log->path, index, off, what);
         tt_tlog_entry_fini(entry);
@@ -715,6 +930,8 @@ tt_tlog_read(tt_tlog_t *log, uint64_t index, tt_tlog_entry_t *entry)
     }
     entry->index = index;
     entry->offset = off;
+    memcpy(entry->hash, log->slots[last].hash, TT_SHA256_LEN);
+    memcpy(entry->prev_hash, first ? log->slots[first - 1].hash : s_zero_hash, TT_SHA256_LEN);
     return TT_OK;
 }
 
@@ -732,12 +949,16 @@ tt_tlog_truncate(tt_tlog_t *log, uint64_t index)
 {
     if (log->mode != TT_TLOG_APPEND || index > log->count)
         return TT_EINVAL;
-    if (index == log->count && !log->dirty)
+    if (index == log->count && !log->pending && !log->dirty)
         return TT_OK;
     /* On failure the records may or may not be gone from the file; they are
-     * gone from the log, and the next append retries the cut. */
-    log->end = index < log->count ? log->slots[index].offset : log->end;
+     * gone from the log, and the next append retries the cut. A record goes
+     * with its Parts, and Parts pending after the last record go too. */
+    uint64_t first = s_first_slot(log, index);
+    log->end = first < log->n_slots ? log->slots[first].offset : log->end;
+    log->n_slots = first;
     log->count = index;
+    log->pending = 0;
     return s_cut(log);
 }
 

@@ -301,6 +301,37 @@ tt_wire_free_body(Tt__RecordBody **body)
     *body = NULL;
 }
 
+tt_err_t
+tt_wire_fold_body(Tt__RecordBody *body, const uint8_t *parts, size_t len)
+{
+    ProtobufCMessage **inner;
+    const ProtobufCMessageDescriptor *desc;
+    if (body->kind_case == TT__RECORD_BODY__KIND_BEGIN) {
+        inner = (ProtobufCMessage **)&body->begin;
+        desc = &tt__sim_begin__descriptor;
+    } else if (body->kind_case == TT__RECORD_BODY__KIND_STEP) {
+        inner = (ProtobufCMessage **)&body->step;
+        desc = &tt__step_commit__descriptor;
+    } else {
+        return TT_EINVAL;
+    }
+    /* repeated fields concatenate: this is the message the Parts were cut from */
+    size_t tail = protobuf_c_message_get_packed_size(*inner);
+    uint8_t *whole = tt_malloc(len + tail + 1);
+    if (len)
+        memcpy(whole, parts, len);
+    protobuf_c_message_pack(*inner, whole + len);
+    ProtobufCMessage *folded = protobuf_c_message_unpack(desc, NULL, len + tail, whole);
+    free(whole);
+    if (!folded)
+        return TT_ECORRUPT;
+    protobuf_c_message_free_unpacked(*inner, NULL);
+    *inner = folded;
+    body->has_parts = false;
+    body->parts = 0;
+    return TT_OK;
+}
+
 const char *
 tt_wire_body_name(const Tt__Envelope *env)
 {
