@@ -285,12 +285,13 @@ tt_tlog_append(tt_tlog_t *log, const Tt__RecordBody *body, const Tt__Telemetry *
     if (log->mode != TT_TLOG_APPEND || body->kind_case == TT__RECORD_BODY__KIND__NOT_SET ||
         body->kind_case == TT__RECORD_BODY__KIND_PART)
         return TT_EINVAL;
-    tt_tlog_shape_t shape = {.kind = body->kind_case, .parts = (uint32_t)log->pending};
-    if (tt_tlog_impl_shape_check(log->version, &shape, log->pending))
+    tt_tlog_shape_t shape = {.kind = body->kind_case, .parts = (uint32_t)log->run.parts};
+    tt_tlog_run_t run = log->run;
+    if (tt_tlog_impl_shape_check(log->version, &shape, &run))
         return TT_EINVAL; /* Parts pending before a record that cannot take them */
     Tt__RecordBody whole = *body;
-    whole.has_parts = log->pending > 0;
-    whole.parts = (uint32_t)log->pending;
+    whole.has_parts = log->run.parts > 0;
+    whole.parts = (uint32_t)log->run.parts;
     tt_err_t err = s_write_frame(log, &whole, telemetry, sync);
     if (!err)
         tt_tlog_impl_rec_push(log);
@@ -304,6 +305,13 @@ tt_tlog_append_part(tt_tlog_t *log, const uint8_t *bytes, size_t len,
     TT_ASSERT(log && (bytes || !len));
     if (log->mode != TT_TLOG_APPEND || log->version < 2)
         return TT_EINVAL;
+    /* what open would refuse is never written: entries that do not decode,
+     * or of another record than the Parts before */
+    tt_tlog_shape_t shape = {.kind = TT__RECORD_BODY__KIND_PART};
+    tt_tlog_run_t run = log->run;
+    if (tt_wire_part_check(bytes, len, &shape.part_of) != TT_OK ||
+        tt_tlog_impl_shape_check(log->version, &shape, &run))
+        return TT_EINVAL;
     Tt__Part part = TT__PART__INIT;
     part.bytes.data = (uint8_t *)bytes;
     part.bytes.len = len;
@@ -312,7 +320,7 @@ tt_tlog_append_part(tt_tlog_t *log, const uint8_t *bytes, size_t len,
     body.part = &part;
     tt_err_t err = s_write_frame(log, &body, telemetry, false);
     if (!err)
-        log->pending++;
+        log->run = run;
     return err;
 }
 
@@ -321,18 +329,18 @@ tt_tlog_drop_parts(tt_tlog_t *log)
 {
     if (log->mode != TT_TLOG_APPEND)
         return TT_EINVAL;
-    if (!log->pending)
+    if (!log->run.parts)
         return TT_OK;
-    log->n_slots -= log->pending;
+    log->n_slots -= log->run.parts;
     log->end = log->slots[log->n_slots].offset;
-    log->pending = 0;
+    log->run = (tt_tlog_run_t){0};
     return s_cut(log);
 }
 
 uint64_t
 tt_tlog_pending_parts(const tt_tlog_t *log)
 {
-    return log->pending;
+    return log->run.parts;
 }
 
 uint16_t
@@ -508,7 +516,7 @@ tt_tlog_truncate(tt_tlog_t *log, uint64_t index)
 {
     if (log->mode != TT_TLOG_APPEND || index > log->count)
         return TT_EINVAL;
-    if (index == log->count && !log->pending && !log->dirty)
+    if (index == log->count && !log->run.parts && !log->dirty)
         return TT_OK;
     /* On failure the records may or may not be gone from the file; they are
      * gone from the log, and the next append retries the cut. A record goes
@@ -517,7 +525,7 @@ tt_tlog_truncate(tt_tlog_t *log, uint64_t index)
     log->end = first < log->n_slots ? log->slots[first].offset : log->end;
     log->n_slots = first;
     log->count = index;
-    log->pending = 0;
+    log->run = (tt_tlog_run_t){0};
     return s_cut(log);
 }
 

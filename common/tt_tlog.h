@@ -91,7 +91,9 @@ tt_err_t tt_tlog_append(tt_tlog_t *log, const Tt__RecordBody *body, const Tt__Te
  * encoded field entries of its inner message (tag, length, message), copied.
  * telemetry (may be NULL) is merged into the record's likewise. Not synced:
  * the record's append syncs. TT_EINVAL on a READ or a version 1 log (write
- * the record whole then); TT_EIO and TT_ETOOBIG as tt_tlog_append. */
+ * the record whole then), or for bytes that are not whole AgentStep or
+ * AgentInfo entries of the same record as the Parts before (see
+ * tt_wire_part_check); TT_EIO and TT_ETOOBIG as tt_tlog_append. */
 tt_err_t tt_tlog_append_part(tt_tlog_t *log, const uint8_t *bytes, size_t len,
                              const Tt__Telemetry *telemetry);
 /* Parts appended with no record after them yet. */

@@ -24,6 +24,19 @@
 extern const uint8_t tt_tlog_impl_header[TT_TLOG_HEADER_LEN];
 extern const uint8_t tt_tlog_impl_zero_hash[TT_SHA256_LEN];
 
+/* What the scanner needs of a frame's body to fold Parts. */
+typedef struct {
+    Tt__RecordBody__KindCase kind;
+    uint32_t parts;
+    Tt__RecordBody__KindCase part_of; /* a Part: whose entries it holds */
+} tt_tlog_shape_t;
+
+/* The Part frames since the last record: how many, and whose. */
+typedef struct {
+    uint64_t parts;
+    Tt__RecordBody__KindCase of;
+} tt_tlog_run_t;
+
 typedef struct {
     uint64_t offset;
     uint8_t hash[TT_SHA256_LEN];
@@ -40,19 +53,13 @@ struct tt_tlog {
     uint64_t *recs; /* per logical record: the slot of its last frame */
     uint64_t count;
     uint64_t recs_alloc;
-    uint64_t pending;   /* Part frames appended since the last record */
+    tt_tlog_run_t run;  /* Part frames appended since the last record */
     uint64_t end;       /* end of the last frame written: where the next one goes */
     uint64_t cut_bytes; /* torn tail found at open */
     uint8_t *frame;     /* reusable frame buffer for append and read */
     size_t frame_alloc;
     bool dirty; /* a failed write may have left bytes after end */
 };
-
-/* What the scanner needs of a frame's body to fold Parts. */
-typedef struct {
-    Tt__RecordBody__KindCase kind;
-    uint32_t parts;
-} tt_tlog_shape_t;
 
 uint32_t tt_tlog_impl_le32(const uint8_t *p);
 /* CRC32C over the length bytes and the payload, as a frame carries it. */
@@ -68,9 +75,10 @@ tt_err_t tt_tlog_impl_pread_full(int fd, uint8_t *buf, size_t n, uint64_t off, s
 const char *tt_tlog_impl_record_check(const uint8_t *payload, size_t len, const uint8_t *prev,
                                       uint8_t hash[TT_SHA256_LEN], Tt__RecordBody **body,
                                       Tt__Telemetry **telemetry, tt_tlog_shape_t *shape);
-/* Can a frame of this shape follow `pending` Part frames? NULL if so. */
+/* Can a frame of this shape follow the Parts of run? NULL if so, and run
+ * then takes the frame in (a Part joins it, a record ends it). */
 const char *tt_tlog_impl_shape_check(uint16_t version, const tt_tlog_shape_t *shape,
-                                     uint64_t pending);
+                                     tt_tlog_run_t *run);
 /* Index a frame; the frame just indexed ends a logical record. */
 void tt_tlog_impl_slot_push(tt_tlog_t *log, uint64_t offset, const uint8_t hash[TT_SHA256_LEN]);
 void tt_tlog_impl_rec_push(tt_tlog_t *log);

@@ -184,6 +184,11 @@ tt_tlog_impl_record_check(const uint8_t *payload, size_t len, const uint8_t *pre
         tt_tlog_impl_chain_hash(rec->prev_hash.data, rec->body.data, rec->body.len, hash);
         shape->kind = b->kind_case;
         shape->parts = b->has_parts ? b->parts : 0;
+        if (b->kind_case == TT__RECORD_BODY__KIND_PART &&
+            tt_wire_part_check(b->part->bytes.data, b->part->bytes.len, &shape->part_of))
+            what = "a Part whose entries do not decode";
+    }
+    if (!what) {
         if (telemetry) {
             *telemetry = rec->telemetry; /* detached: freed on its own */
             rec->telemetry = NULL;
@@ -272,21 +277,30 @@ tt_tlog_impl_rec_push(tt_tlog_t *log)
         log->recs = tt_realloc(log->recs, log->recs_alloc * sizeof *log->recs);
     }
     log->recs[log->count++] = log->n_slots - 1;
-    log->pending = 0;
+    log->run = (tt_tlog_run_t){0};
 }
 
-/* Can a frame of this shape follow `pending` Part frames? NULL if so. */
 const char *
-tt_tlog_impl_shape_check(uint16_t version, const tt_tlog_shape_t *shape, uint64_t pending)
+tt_tlog_impl_shape_check(uint16_t version, const tt_tlog_shape_t *shape, tt_tlog_run_t *run)
 {
     bool foldable =
         shape->kind == TT__RECORD_BODY__KIND_BEGIN || shape->kind == TT__RECORD_BODY__KIND_STEP;
-    if (shape->kind == TT__RECORD_BODY__KIND_PART)
-        return version < 2 ? "a Part record in a version 1 log" : NULL;
-    if ((pending || shape->parts) && !foldable)
+    if (shape->kind == TT__RECORD_BODY__KIND_PART) {
+        if (version < 2)
+            return "a Part record in a version 1 log";
+        if (shape->part_of && run->of && shape->part_of != run->of)
+            return "Part records of two kinds of record";
+        run->parts++;
+        run->of = shape->part_of ? shape->part_of : run->of;
+        return NULL;
+    }
+    if ((run->parts || shape->parts) && !foldable)
         return "Part records before a record that cannot have parts";
-    if (shape->parts != pending)
+    if (shape->parts != run->parts)
         return "the record's parts count is not the number of Part records before it";
+    if (run->of && run->of != shape->kind)
+        return "Part records of another kind of record before it";
+    *run = (tt_tlog_run_t){0};
     return NULL;
 }
 
@@ -387,7 +401,8 @@ tt_tlog_impl_scan(int fd, tt_tlog_t *log, tt_tlog_verify_t *rep)
     uint8_t prev[TT_SHA256_LEN]; /* the last frame's hash: the chain */
     memcpy(prev, tt_tlog_impl_zero_hash, TT_SHA256_LEN);
     memcpy(rep->final_hash, tt_tlog_impl_zero_hash, TT_SHA256_LEN);
-    uint64_t off = rep->valid_bytes, pending = 0, pending_off = 0;
+    uint64_t off = rep->valid_bytes, pending_off = 0;
+    tt_tlog_run_t run = {0};
     bool header_ok = rep->valid_bytes > 0;
     while (!err && header_ok && off < r.size) {
         const uint8_t *payload = NULL;
@@ -402,7 +417,7 @@ tt_tlog_impl_scan(int fd, tt_tlog_t *log, tt_tlog_verify_t *rep)
         if (crc_valid)
             what = tt_tlog_impl_record_check(payload, len, prev, hash, NULL, NULL, &shape);
         if (crc_valid && !what)
-            what = tt_tlog_impl_shape_check(rep->version, &shape, pending);
+            what = tt_tlog_impl_shape_check(rep->version, &shape, &run);
         if (what) {
             err = s_classify(&r, off, what, crc_valid, rep);
             break;
@@ -411,20 +426,19 @@ tt_tlog_impl_scan(int fd, tt_tlog_t *log, tt_tlog_verify_t *rep)
             tt_tlog_impl_slot_push(log, off, hash);
         memcpy(prev, hash, TT_SHA256_LEN);
         if (shape.kind == TT__RECORD_BODY__KIND_PART) {
-            pending_off = pending++ ? pending_off : off;
+            pending_off = run.parts > 1 ? pending_off : off;
             off += TT_TLOG_FRAME_HEAD + len;
             continue;
         }
         off += TT_TLOG_FRAME_HEAD + len;
-        pending = 0;
         if (log)
             tt_tlog_impl_rec_push(log);
         memcpy(rep->final_hash, hash, TT_SHA256_LEN);
         rep->records++;
         rep->valid_bytes = off;
     }
-    if (!err && pending && !rep->torn_tail && !rep->corrupt)
-        s_dangling_parts(rep, pending, pending_off);
+    if (!err && run.parts && !rep->torn_tail && !rep->corrupt)
+        s_dangling_parts(rep, run.parts, pending_off);
     if (log) /* dangling Parts are not part of the log */
         log->n_slots = log->count ? log->recs[log->count - 1] + 1 : 0;
     free(r.buf);
