@@ -100,6 +100,7 @@ coord_record_part(coord_t *c, uint32_t field, const ProtobufCMessage *msg, Tt__A
     coord_parts_t *p = &c->parts;
     if (tt_tlog_version(c->log) < 2) { /* an old log is written as it was */
         free(tel);
+        p->encoded++; /* handed over; it goes in the record itself */
         return TT_OK;
     }
     if (!p->buf.cap)

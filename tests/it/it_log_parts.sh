@@ -5,6 +5,7 @@
 # commands read the records whole, --replay gives the same final hash with no
 # model call, and a coordinator killed while a step's Parts are being written
 # resumes to the uninterrupted run's final hash (the dangling Parts are cut).
+# A version 1 log (before Parts) is resumed as version 1.
 source "$(dirname "$0")/lib.sh"
 N=1500
 STEPS=3
@@ -116,4 +117,21 @@ run --out "$d" --resume
 [[ $(stats "$d/sim.tlog" final_hash) == "$ref" ]] || fail "resume after a kill at step $at: different final hash"
 "$COORD" log verify "$d/sim.tlog" >/dev/null || fail "the resumed log does not verify"
 cmp -s "$TMP/ref/transcript.txt" "$d/transcript.txt" || fail "transcript differs after resume"
-pass "$N agents: $records records in $nframes frames ($kinds), largest $largest bytes; replay and resume (killed at step $at, $how) give the same final hash"
+# a version 1 log (a small run's log is one with its header's version set to
+# 1) is read, resumed, and goes on as version 1 with whole records
+FG=$SRC/examples/scenarios/focus_group.json
+"$COORD" run "$FG" --out "$TMP/fg" --steps 120 --quiet 2>/dev/null
+fg_ref=$(stats "$TMP/fg/sim.tlog" final_hash)
+"$COORD" run "$FG" --out "$TMP/fg1" --steps 120 --quiet 2>/dev/null &
+pid=$!
+wait_for_step "$TMP/fg1/sim.tlog" 20
+kill -9 "$pid"
+wait "$pid" 2>/dev/null || true
+[[ $(stats "$TMP/fg1/sim.tlog" complete) == False ]] || fail "the small run finished before the kill"
+printf '\x01' | dd of="$TMP/fg1/sim.tlog" bs=1 seek=10 conv=notrunc status=none
+timeout 300 "$COORD" run "$FG" --out "$TMP/fg1" --steps 120 --resume --quiet 2>/dev/null ||
+    fail "resuming a version 1 log failed or hung"
+[[ $(od -An -tu1 -j10 -N1 "$TMP/fg1/sim.tlog" | tr -d ' ') == 1 ]] || fail "the version 1 log changed version"
+[[ $(stats "$TMP/fg1/sim.tlog" final_hash) == "$fg_ref" ]] || fail "version 1 resume: different final hash"
+
+pass "$N agents: $records records in $nframes frames ($kinds), largest $largest bytes; replay and resume (killed at step $at, $how) give the same final hash; a version 1 log resumes as version 1"
