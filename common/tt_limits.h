@@ -17,7 +17,8 @@
  *      TT_LIMIT_RESPONSE       the largest model answer (RESPONSE_CAP_KB's max)
  *      TT_LIMIT_PROMPT         one prompt part an agent builds
  *       >= TT_LIMIT_PERSONA + TT_LIMIT_INBOX * TT_LIMIT_STIMULUS + the rest
- *      TT_LIMIT_RECORD         one log record (SimBegin holds every agent)
+ *      TT_LIMIT_RECORD         one log frame (a record's agents go in Parts of
+ *                              TT_LIMIT_RECORD_PART, see tt_tlog.h)
  *       > TT_LIMIT_BEGIN_AGENTS  all agents' payloads + the scenario text
  *
  *  The doors: TT_LIMIT_JSON_FILE (any JSON file read), TT_LIMIT_DOCUMENT_FILE
@@ -39,6 +40,10 @@
 #define TT_LIMIT_ENVELOPE (1 * TT_MIB)  /* envelope, names, config, actions */
 #define TT_LIMIT_TEXT     (TT_LIMIT_FRAME - TT_LIMIT_ENVELOPE)
 #define TT_LIMIT_RECORD   (256 * TT_MIB) /* a log frame; larger ones are corrupt */
+/* A record that grows with the population (SimBegin, StepCommit) goes to the
+ * log in Parts: one is closed at the first agent entry that takes it to this
+ * size, so a frame is at most this plus one agent's entry. */
+#define TT_LIMIT_RECORD_PART (1 * TT_MIB)
 
 /* Persona + agent config (with its documents) as compact JSON, together, in
  * one Assign; the run's own config travels in the envelope's room. */

@@ -1,31 +1,19 @@
-/*  tt_tlog -- the transaction log: framing, hash chain, open-time scan, index.
+/*  tt_tlog -- the transaction log: open, append, read, truncate, verify.
  *
- *  One scanner serves tt_tlog_open and tt_tlog_verify. It walks the frames from
- *  the header on, reading through a 1 MiB window so a long log costs a few
- *  hundred syscalls, not two per record. For each frame it checks magic, length
- *  (bounded by TT_TLOG_MAX_RECORD and by what is left of the file), CRC32C, that
- *  the payload decodes as a Record whose body decodes as a RecordBody, and that
- *  prev_hash is the hash of the record before. The first frame that fails
- *  stops the walk, and the scanner decides what kind of failure it is:
- *
- *    - a frame that is short or fails its CRC is what a crash leaves behind.
- *      If no CRC-valid frame starts anywhere after it, it is a torn tail; if
- *      one does, bytes in the middle were damaged and the log is corrupt.
- *    - a frame that passes its CRC but does not decode or does not chain was
- *      written that way (a bug or a hand), not torn by a crash: corrupt, so it
- *      is refused instead of silently cut.
- *
- *  The index keeps each record's offset and hash (40 bytes a record), so a read
- *  is one pread and can re-check the chain on both sides without a second read.
+ *  The scan that opens a file and builds the index is in tt_tlog_scan.c. The
+ *  index keeps each frame's offset and hash (40 bytes a frame) and each
+ *  record's last frame (8 bytes a record), so a read is one pread of the
+ *  record's frames, Parts and all, and can re-check the chain on both sides
+ *  without a second read.
  *
  *  An append packs the record, assembles header and payload in one reusable
- *  buffer and writes it with one pwrite at the known end of the last whole
- *  record. If the write or its sync fails, the file is cut back to that end,
- *  so the log on disk is always a sequence of whole records.
+ *  buffer and writes it with one pwrite at the known end of the last frame. If
+ *  the write or its sync fails, the file is cut back to that end, so the log on
+ *  disk is always a sequence of whole frames; Parts not yet followed by their
+ *  record are cut by the next open for append, or by tt_tlog_drop_parts.
  */
-#define _GNU_SOURCE   /* memmem */
 #define TT_LOG_MODULE "tlog"
-#include "tt_tlog.h"
+#include "tt_tlog_impl.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -36,56 +24,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "tt_buf.h"
 #include "tt_log.h"
 #include "tt_mem.h"
 #include "tt_wire.h"
-
-#define S_HEADER_LEN   16
-#define S_NAME_LEN     10 /* "TROUPELOG" and its NUL */
-#define S_VERSION      1
-#define S_FRAME_HEAD   12 /* magic, length, crc */
-#define S_MAGIC        0x524C5454u
-#define S_WINDOW       ((size_t)1 << 20)
-#define S_SEARCH_SLACK ((uint64_t)256 << 20) /* CRC work allowed beyond the file size */
-
-static const uint8_t s_header[S_HEADER_LEN] = {'T', 'R', 'O',       'U', 'P', 'E', 'L', 'O',
-                                               'G', 0,   S_VERSION, 0,   0,   0,   0,   0};
-static const uint8_t s_zero_hash[TT_SHA256_LEN];
-
-typedef struct {
-    uint64_t offset;
-    uint8_t hash[TT_SHA256_LEN];
-} s_slot_t;
-
-struct tt_tlog {
-    char *path;
-    int fd;
-    tt_tlog_mode_t mode;
-    s_slot_t *slots;
-    uint64_t count;
-    uint64_t alloc;
-    uint64_t end;       /* end of the last whole record: where the next one goes */
-    uint64_t cut_bytes; /* torn tail found at open */
-    uint8_t *frame;     /* reusable frame buffer for append and read */
-    size_t frame_alloc;
-    bool dirty; /* a failed write may have left bytes after end */
-};
-
-/* A read-ahead window over the file, for the scanner. */
-typedef struct {
-    int fd;
-    uint64_t size;
-    uint8_t *buf;
-    size_t alloc;
-    uint64_t base; /* file offset of buf[0] */
-    size_t len;
-} s_reader_t;
-
-static uint32_t
-s_le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
 
 static void
 s_put_le32(uint8_t *p, uint32_t v)
@@ -96,311 +38,11 @@ s_put_le32(uint8_t *p, uint32_t v)
     p[3] = (uint8_t)(v >> 24);
 }
 
-static uint32_t
-s_frame_crc(const uint8_t *len_bytes, const uint8_t *payload, size_t len)
+/* First slot of record index (its first Part, or the record itself). */
+static uint64_t
+s_first_slot(const tt_tlog_t *log, uint64_t index)
 {
-    return tt_crc32c(tt_crc32c(0, len_bytes, 4), payload, len);
-}
-
-static void
-s_chain_hash(const uint8_t *prev, const uint8_t *body, size_t len, uint8_t out[TT_SHA256_LEN])
-{
-    tt_sha256_t h;
-    tt_sha256_init(&h);
-    tt_sha256_update(&h, prev, TT_SHA256_LEN);
-    tt_sha256_update(&h, body, len);
-    tt_sha256_final(&h, out);
-}
-
-/* Read exactly n bytes at off; TT_EIO on error, *got < n at end of file. */
-static tt_err_t
-s_pread_full(int fd, uint8_t *buf, size_t n, uint64_t off, size_t *got)
-{
-    *got = 0;
-    while (*got < n) {
-        ssize_t k = pread(fd, buf + *got, n - *got, (off_t)(off + *got));
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k < 0)
-            return TT_EIO;
-        if (k == 0)
-            break;
-        *got += (size_t)k;
-    }
-    return TT_OK;
-}
-
-/* Point *out at file bytes [off, off+n), or NULL if the file ends before. */
-static tt_err_t
-s_reader_get(s_reader_t *r, uint64_t off, size_t n, const uint8_t **out)
-{
-    *out = NULL;
-    if (off > r->size || n > r->size - off)
-        return TT_OK;
-    if (off >= r->base && off - r->base + n <= r->len) {
-        *out = r->buf + (off - r->base);
-        return TT_OK;
-    }
-    size_t want = n > S_WINDOW ? n : S_WINDOW;
-    if (want > r->size - off)
-        want = (size_t)(r->size - off);
-    if (want > r->alloc) {
-        r->buf = tt_realloc(r->buf, want);
-        r->alloc = want;
-    }
-    r->len = 0;
-    size_t got;
-    if (s_pread_full(r->fd, r->buf, want, off, &got) != TT_OK)
-        return TT_EIO;
-    r->base = off;
-    r->len = got;
-    if (got >= n)
-        *out = r->buf;
-    return TT_OK;
-}
-
-typedef enum {
-    S_FRAME_GOOD = 0,
-    S_FRAME_SHORT_HEAD,
-    S_FRAME_BAD_MAGIC,
-    S_FRAME_TOO_LONG,
-    S_FRAME_PARTIAL,
-    S_FRAME_BAD_CRC,
-} s_frame_state_t;
-
-static const char *const s_frame_what[] = {
-    [S_FRAME_GOOD] = "good frame",           [S_FRAME_SHORT_HEAD] = "partial frame header",
-    [S_FRAME_BAD_MAGIC] = "bad frame magic", [S_FRAME_TOO_LONG] = "frame length over the limit",
-    [S_FRAME_PARTIAL] = "partial frame",     [S_FRAME_BAD_CRC] = "bad CRC",
-};
-
-/* Check the frame at off: magic, bounded length, CRC. On S_FRAME_GOOD
- * payload and len describe it; len is also set for S_FRAME_BAD_CRC. */
-static tt_err_t
-s_frame_at(s_reader_t *r, uint64_t off, const uint8_t **payload, uint32_t *len,
-           s_frame_state_t *state)
-{
-    const uint8_t *head;
-    *state = S_FRAME_SHORT_HEAD;
-    *len = 0;
-    tt_err_t err = s_reader_get(r, off, S_FRAME_HEAD, &head);
-    if (err || !head)
-        return err;
-    *state = S_FRAME_BAD_MAGIC;
-    if (s_le32(head) != S_MAGIC)
-        return TT_OK;
-    uint32_t n = s_le32(head + 4);
-    uint32_t crc = s_le32(head + 8);
-    uint8_t len_bytes[4];
-    memcpy(len_bytes, head + 4, 4);
-    *state = n > TT_TLOG_MAX_RECORD ? S_FRAME_TOO_LONG : S_FRAME_PARTIAL;
-    if (n > TT_TLOG_MAX_RECORD || n > r->size - off - S_FRAME_HEAD)
-        return TT_OK;
-    if ((err = s_reader_get(r, off + S_FRAME_HEAD, n, payload)) != TT_OK || !*payload)
-        return err;
-    *len = n;
-    *state = s_frame_crc(len_bytes, *payload, n) == crc ? S_FRAME_GOOD : S_FRAME_BAD_CRC;
-    return TT_OK;
-}
-
-/* Decode a CRC-valid payload, check its chain link, compute its hash. Returns
- * NULL when sound, else what is wrong. On success body and telemetry (if asked
- * for) are the caller's. */
-static const char *
-s_record_check(const uint8_t *payload, size_t len, const uint8_t *prev, uint8_t hash[TT_SHA256_LEN],
-               Tt__RecordBody **body, Tt__Telemetry **telemetry)
-{
-    Tt__Record *rec = NULL;
-    Tt__RecordBody *b = NULL;
-    const char *what = NULL;
-    if (tt_wire_decode_record(payload, len, &rec) != TT_OK)
-        return "record does not decode";
-    if (memcmp(rec->prev_hash.data, prev, TT_SHA256_LEN) != 0)
-        what = "hash chain broken (prev_hash is not the previous record's hash)";
-    else if (tt_wire_decode_body(rec->body.data, rec->body.len, &b) != TT_OK)
-        what = "record body does not decode";
-    if (!what) {
-        s_chain_hash(rec->prev_hash.data, rec->body.data, rec->body.len, hash);
-        if (telemetry) {
-            *telemetry = rec->telemetry; /* detached: freed on its own */
-            rec->telemetry = NULL;
-        }
-        if (body)
-            *body = b;
-        else
-            tt_wire_free_body(&b);
-    }
-    tt_wire_free_record(&rec);
-    return what;
-}
-
-/* Bytes from off on that the window already holds, refilling it when fewer
- * than want are there. *avail is 0 at the end of the file. */
-static tt_err_t
-s_reader_span(s_reader_t *r, uint64_t off, size_t want, const uint8_t **out, size_t *avail)
-{
-    *avail = 0;
-    if (off >= r->base && off - r->base + want <= r->len) {
-        *out = r->buf + (off - r->base);
-        *avail = (size_t)(r->base + r->len - off);
-        return TT_OK;
-    }
-    size_t n = (size_t)(r->size - off < S_WINDOW ? r->size - off : S_WINDOW);
-    tt_err_t err = s_reader_get(r, off, n < want ? n : want, out);
-    if (!err && *out)
-        *avail = (size_t)(r->base + r->len - off);
-    return err;
-}
-
-/* Is there a CRC-valid frame starting anywhere in [from, size)? Each candidate
- * costs a header check, or a CRC over its length when the header is plausible;
- * past a budget of CRC work the answer is a cautious yes. */
-static tt_err_t
-s_find_frame(s_reader_t *r, uint64_t from, uint64_t *found)
-{
-    static const uint8_t magic[4] = {0x54, 0x54, 0x4C, 0x52};
-    uint64_t budget = r->size + S_SEARCH_SLACK;
-    *found = UINT64_MAX;
-    for (uint64_t pos = from; pos + S_FRAME_HEAD <= r->size;) {
-        const uint8_t *win;
-        size_t n;
-        tt_err_t err = s_reader_span(r, pos, S_FRAME_HEAD, &win, &n);
-        if (err || n < S_FRAME_HEAD)
-            return err;
-        const uint8_t *hit = memmem(win, n, magic, sizeof magic);
-        if (!hit) {
-            pos += n - (sizeof magic - 1);
-            continue;
-        }
-        uint64_t at = pos + (uint64_t)(hit - win);
-        const uint8_t *payload;
-        uint32_t len;
-        s_frame_state_t state;
-        if ((err = s_frame_at(r, at, &payload, &len, &state)) != TT_OK)
-            return err;
-        if (state == S_FRAME_GOOD || (state == S_FRAME_BAD_CRC && len > budget)) {
-            *found = at;
-            return TT_OK;
-        }
-        budget -= len;
-        pos = at + 1;
-    }
-    return TT_OK;
-}
-
-static void
-s_slot_push(tt_tlog_t *log, uint64_t offset, const uint8_t hash[TT_SHA256_LEN])
-{
-    if (log->count == log->alloc) {
-        log->alloc = log->alloc ? log->alloc * 2 : 64;
-        log->slots = tt_realloc(log->slots, log->alloc * sizeof *log->slots);
-    }
-    log->slots[log->count].offset = offset;
-    memcpy(log->slots[log->count].hash, hash, TT_SHA256_LEN);
-    log->count++;
-}
-
-/* The header: a prefix of it in a short file is a torn creation. */
-static tt_err_t
-s_scan_header(s_reader_t *r, tt_tlog_verify_t *rep)
-{
-    const uint8_t *head;
-    size_t n = r->size < S_HEADER_LEN ? (size_t)r->size : S_HEADER_LEN;
-    if (s_reader_get(r, 0, n, &head) != TT_OK || !head)
-        return TT_EIO; /* the file shrank under us, or cannot be read */
-    if (n < S_HEADER_LEN) {
-        bool prefix = memcmp(head, s_header, n) == 0;
-        rep->torn_tail = prefix;
-        rep->corrupt = !prefix;
-        snprintf(rep->message, sizeof rep->message, "%s",
-                 prefix ? "partial header" : "bad header: not a troupe log");
-        return TT_OK;
-    }
-    uint16_t version = (uint16_t)(head[S_NAME_LEN] | head[S_NAME_LEN + 1] << 8);
-    if (memcmp(head, s_header, S_NAME_LEN) != 0) {
-        rep->corrupt = true;
-        snprintf(rep->message, sizeof rep->message, "bad header: not a troupe log");
-    } else if (version != S_VERSION) {
-        rep->corrupt = true;
-        snprintf(rep->message, sizeof rep->message, "unsupported log format version %u", version);
-    } else if (memcmp(head + S_NAME_LEN + 2, s_header + S_NAME_LEN + 2, 4) != 0) {
-        rep->corrupt = true;
-        snprintf(rep->message, sizeof rep->message, "bad header: reserved bytes are not zero");
-    } else {
-        rep->valid_bytes = S_HEADER_LEN;
-    }
-    return TT_OK;
-}
-
-/* A bad frame at off: torn tail, or corruption if a valid frame follows. */
-static tt_err_t
-s_classify(s_reader_t *r, uint64_t off, const char *what, bool crc_valid, tt_tlog_verify_t *rep)
-{
-    uint64_t next = UINT64_MAX;
-    tt_err_t err = crc_valid ? TT_OK : s_find_frame(r, off + 1, &next);
-    if (err)
-        return err;
-    rep->bad_index = rep->records;
-    rep->bad_offset = off;
-    if (crc_valid || next != UINT64_MAX) {
-        rep->corrupt = true;
-        if (next != UINT64_MAX)
-            snprintf(rep->message, sizeof rep->message,
-                     "record %" PRIu64 " at byte %" PRIu64 ": %s; a valid frame follows at byte "
-                     "%" PRIu64,
-                     rep->records, off, what, next);
-        else
-            snprintf(rep->message, sizeof rep->message,
-                     "record %" PRIu64 " at byte %" PRIu64 ": %s", rep->records, off, what);
-    } else {
-        rep->torn_tail = true;
-        snprintf(rep->message, sizeof rep->message,
-                 "record %" PRIu64 " at byte %" PRIu64 ": %s (%" PRIu64 " bytes to the end)",
-                 rep->records, off, what, r->size - off);
-    }
-    return TT_OK;
-}
-
-/* Walk the whole file. Fills rep; if log is set, fills its index too. TT_EIO
- * only when the file cannot be read; damage is reported, not returned. */
-static tt_err_t
-s_scan(int fd, tt_tlog_t *log, tt_tlog_verify_t *rep)
-{
-    memset(rep, 0, sizeof *rep);
-    struct stat st;
-    if (fstat(fd, &st) != 0)
-        return TT_EIO;
-    s_reader_t r = {.fd = fd, .size = (uint64_t)st.st_size};
-    rep->bytes = r.size;
-    tt_err_t err = r.size > 0 ? s_scan_header(&r, rep) : TT_OK;
-    uint8_t prev[TT_SHA256_LEN];
-    memcpy(prev, s_zero_hash, TT_SHA256_LEN);
-    uint64_t off = rep->valid_bytes;
-    while (!err && rep->valid_bytes > 0 && off < r.size) {
-        const uint8_t *payload = NULL;
-        uint32_t len = 0;
-        s_frame_state_t state;
-        uint8_t hash[TT_SHA256_LEN];
-        if ((err = s_frame_at(&r, off, &payload, &len, &state)) != TT_OK)
-            break;
-        bool crc_valid = state == S_FRAME_GOOD;
-        const char *what = s_frame_what[state];
-        if (crc_valid)
-            what = s_record_check(payload, len, prev, hash, NULL, NULL);
-        if (what) {
-            err = s_classify(&r, off, what, crc_valid, rep);
-            break;
-        }
-        if (log)
-            s_slot_push(log, off, hash);
-        memcpy(prev, hash, TT_SHA256_LEN);
-        rep->records++;
-        off += S_FRAME_HEAD + len;
-        rep->valid_bytes = off;
-    }
-    memcpy(rep->final_hash, prev, TT_SHA256_LEN);
-    free(r.buf);
-    return err;
+    return index ? log->recs[index - 1] + 1 : 0;
 }
 
 /* Set *errmsg (if wanted) to "path: what detail" and return err. */
@@ -489,12 +131,13 @@ s_cut(tt_tlog_t *log)
 static tt_err_t
 s_prepare_append(tt_tlog_t *log, const tt_tlog_verify_t *rep, char **errmsg)
 {
-    if (rep->valid_bytes < S_HEADER_LEN) {
-        if (ftruncate(log->fd, 0) != 0 || s_pwrite_full(log->fd, s_header, S_HEADER_LEN, 0) ||
+    if (rep->valid_bytes < TT_TLOG_HEADER_LEN) {
+        if (ftruncate(log->fd, 0) != 0 ||
+            s_pwrite_full(log->fd, tt_tlog_impl_header, TT_TLOG_HEADER_LEN, 0) ||
             fdatasync(log->fd) != 0)
             return s_fail(TT_EIO, errmsg, log->path, "cannot write header: ", strerror(errno));
         s_sync_dir(log->path);
-        log->end = S_HEADER_LEN;
+        log->end = TT_TLOG_HEADER_LEN;
         return TT_OK;
     }
     if (log->cut_bytes > 0) {
@@ -522,7 +165,7 @@ tt_tlog_open(const char *path, tt_tlog_mode_t mode, tt_tlog_t **out, char **errm
     log->fd = fd;
     log->mode = mode;
     tt_tlog_verify_t rep;
-    if ((err = s_scan(fd, log, &rep)) != TT_OK) {
+    if ((err = tt_tlog_impl_scan(fd, log, &rep)) != TT_OK) {
         err = s_fail(TT_EIO, errmsg, path, "read failed: ", strerror(errno));
         goto fail;
     }
@@ -532,6 +175,7 @@ tt_tlog_open(const char *path, tt_tlog_mode_t mode, tt_tlog_t **out, char **errm
     }
     log->end = rep.valid_bytes;
     log->cut_bytes = rep.bytes - rep.valid_bytes;
+    log->version = rep.version ? rep.version : TT_TLOG_VERSION; /* a new file gets this one */
     if (mode == TT_TLOG_APPEND && (err = s_prepare_append(log, &rep, errmsg)) != TT_OK)
         goto fail;
     *out = log;
@@ -550,6 +194,7 @@ tt_tlog_close(tt_tlog_t **self_p)
     if (log->fd >= 0)
         close(log->fd); /* releases the lock */
     free(log->slots);
+    free(log->recs);
     free(log->frame);
     free(log->path);
     free(log);
@@ -582,8 +227,9 @@ s_build_frame(tt_tlog_t *log, const Tt__RecordBody *body, const Tt__Telemetry *t
         free(body_bytes);
         return 0;
     }
-    const uint8_t *prev = tt_tlog_last_hash(log);
-    s_chain_hash(prev, body_bytes, body_len, hash);
+    /* the chain runs through every frame, Parts included */
+    const uint8_t *prev = log->n_slots ? log->slots[log->n_slots - 1].hash : tt_tlog_impl_zero_hash;
+    tt_tlog_impl_chain_hash(prev, body_bytes, body_len, hash);
     Tt__Record rec = TT__RECORD__INIT;
     rec.prev_hash.len = TT_SHA256_LEN;
     rec.prev_hash.data = (uint8_t *)prev;
@@ -597,22 +243,19 @@ s_build_frame(tt_tlog_t *log, const Tt__RecordBody *body, const Tt__Telemetry *t
         *err = TT_ETOOBIG;
         return 0;
     }
-    uint8_t *frame = s_frame_buf(log, S_FRAME_HEAD + len);
-    s_put_le32(frame, S_MAGIC);
+    uint8_t *frame = s_frame_buf(log, TT_TLOG_FRAME_HEAD + len);
+    s_put_le32(frame, TT_TLOG_MAGIC);
     s_put_le32(frame + 4, (uint32_t)len);
-    memcpy(frame + S_FRAME_HEAD, payload, len);
-    s_put_le32(frame + 8, s_frame_crc(frame + 4, payload, len));
+    memcpy(frame + TT_TLOG_FRAME_HEAD, payload, len);
+    s_put_le32(frame + 8, tt_tlog_impl_frame_crc(frame + 4, payload, len));
     free(payload);
-    return S_FRAME_HEAD + len;
+    return TT_TLOG_FRAME_HEAD + len;
 }
 
-tt_err_t
-tt_tlog_append(tt_tlog_t *log, const Tt__RecordBody *body, const Tt__Telemetry *telemetry,
-               bool sync)
+/* Frame body and write it after the last frame. */
+static tt_err_t
+s_write_frame(tt_tlog_t *log, const Tt__RecordBody *body, const Tt__Telemetry *telemetry, bool sync)
 {
-    TT_ASSERT(log && body);
-    if (log->mode != TT_TLOG_APPEND || body->kind_case == TT__RECORD_BODY__KIND__NOT_SET)
-        return TT_EINVAL;
     if (log->dirty && s_cut(log) != TT_OK)
         return TT_EIO;
     uint8_t hash[TT_SHA256_LEN];
@@ -629,9 +272,81 @@ tt_tlog_append(tt_tlog_t *log, const Tt__RecordBody *body, const Tt__Telemetry *
         s_cut(log);
         return TT_EIO;
     }
-    s_slot_push(log, log->end, hash);
+    tt_tlog_impl_slot_push(log, log->end, hash);
     log->end += n;
     return TT_OK;
+}
+
+tt_err_t
+tt_tlog_append(tt_tlog_t *log, const Tt__RecordBody *body, const Tt__Telemetry *telemetry,
+               bool sync)
+{
+    TT_ASSERT(log && body);
+    if (log->mode != TT_TLOG_APPEND || body->kind_case == TT__RECORD_BODY__KIND__NOT_SET ||
+        body->kind_case == TT__RECORD_BODY__KIND_PART)
+        return TT_EINVAL;
+    tt_tlog_shape_t shape = {.kind = body->kind_case, .parts = (uint32_t)log->run.parts};
+    tt_tlog_run_t run = log->run;
+    if (tt_tlog_impl_shape_check(log->version, &shape, &run))
+        return TT_EINVAL; /* Parts pending before a record that cannot take them */
+    Tt__RecordBody whole = *body;
+    whole.has_parts = log->run.parts > 0;
+    whole.parts = (uint32_t)log->run.parts;
+    tt_err_t err = s_write_frame(log, &whole, telemetry, sync);
+    if (!err)
+        tt_tlog_impl_rec_push(log);
+    return err;
+}
+
+tt_err_t
+tt_tlog_append_part(tt_tlog_t *log, const uint8_t *bytes, size_t len,
+                    const Tt__Telemetry *telemetry)
+{
+    TT_ASSERT(log && (bytes || !len));
+    if (log->mode != TT_TLOG_APPEND || log->version < 2)
+        return TT_EINVAL;
+    /* what open would refuse is never written: entries that do not decode,
+     * or of another record than the Parts before */
+    tt_tlog_shape_t shape = {.kind = TT__RECORD_BODY__KIND_PART};
+    tt_tlog_run_t run = log->run;
+    if (tt_wire_part_check(bytes, len, &shape.part_of) != TT_OK ||
+        tt_tlog_impl_shape_check(log->version, &shape, &run))
+        return TT_EINVAL;
+    Tt__Part part = TT__PART__INIT;
+    part.bytes.data = (uint8_t *)bytes;
+    part.bytes.len = len;
+    Tt__RecordBody body = TT__RECORD_BODY__INIT;
+    body.kind_case = TT__RECORD_BODY__KIND_PART;
+    body.part = &part;
+    tt_err_t err = s_write_frame(log, &body, telemetry, false);
+    if (!err)
+        log->run = run;
+    return err;
+}
+
+tt_err_t
+tt_tlog_drop_parts(tt_tlog_t *log)
+{
+    if (log->mode != TT_TLOG_APPEND)
+        return TT_EINVAL;
+    if (!log->run.parts)
+        return TT_OK;
+    log->n_slots -= log->run.parts;
+    log->end = log->slots[log->n_slots].offset;
+    log->run = (tt_tlog_run_t){0};
+    return s_cut(log);
+}
+
+uint64_t
+tt_tlog_pending_parts(const tt_tlog_t *log)
+{
+    return log->run.parts;
+}
+
+uint16_t
+tt_tlog_version(const tt_tlog_t *log)
+{
+    return log->version;
 }
 
 tt_err_t
@@ -655,7 +370,7 @@ tt_tlog_count(const tt_tlog_t *log)
 const uint8_t *
 tt_tlog_last_hash(const tt_tlog_t *log)
 {
-    return log->count ? log->slots[log->count - 1].hash : s_zero_hash;
+    return log->count ? log->slots[log->recs[log->count - 1]].hash : tt_tlog_impl_zero_hash;
 }
 
 uint64_t
@@ -670,26 +385,91 @@ tt_tlog_path(const tt_tlog_t *log)
     return log->path;
 }
 
-/* Check one whole frame read back from the file against the index. */
+/* Check frame slot j, read back from the file, against the index. */
 static const char *
-s_read_check(tt_tlog_t *log, uint64_t index, const uint8_t *frame, size_t n, tt_tlog_entry_t *entry)
+s_read_check(tt_tlog_t *log, uint64_t j, const uint8_t *frame, size_t n, Tt__RecordBody **body,
+             Tt__Telemetry **telemetry)
 {
-    if (n < S_FRAME_HEAD || s_le32(frame) != S_MAGIC)
+    if (n < TT_TLOG_FRAME_HEAD || tt_tlog_impl_le32(frame) != TT_TLOG_MAGIC)
         return "bad frame magic";
-    uint32_t len = s_le32(frame + 4);
-    if (len != n - S_FRAME_HEAD)
+    uint32_t len = tt_tlog_impl_le32(frame + 4);
+    if (len != n - TT_TLOG_FRAME_HEAD)
         return "frame length changed since open";
-    if (s_frame_crc(frame + 4, frame + S_FRAME_HEAD, len) != s_le32(frame + 8))
+    if (tt_tlog_impl_frame_crc(frame + 4, frame + TT_TLOG_FRAME_HEAD, len) !=
+        tt_tlog_impl_le32(frame + 8))
         return "bad CRC";
-    const uint8_t *prev = index ? log->slots[index - 1].hash : s_zero_hash;
-    const char *what = s_record_check(frame + S_FRAME_HEAD, len, prev, entry->hash, &entry->body,
-                                      &entry->telemetry);
+    const uint8_t *prev = j ? log->slots[j - 1].hash : tt_tlog_impl_zero_hash;
+    uint8_t hash[TT_SHA256_LEN];
+    tt_tlog_shape_t shape;
+    const char *what = tt_tlog_impl_record_check(frame + TT_TLOG_FRAME_HEAD, len, prev, hash, body,
+                                                 telemetry, &shape);
     if (what)
         return what;
-    if (memcmp(entry->hash, log->slots[index].hash, TT_SHA256_LEN) != 0)
+    if (memcmp(hash, log->slots[j].hash, TT_SHA256_LEN) != 0)
         return "hash changed since open";
-    memcpy(entry->prev_hash, prev, TT_SHA256_LEN);
     return NULL;
+}
+
+/* Keep a frame's telemetry for the fold: packed, since Telemetry messages
+ * concatenate like the bodies' inner messages (repeated agents append). */
+static void
+s_keep_telemetry(tt_buf_t *tels, Tt__Telemetry **t)
+{
+    if (!*t)
+        return;
+    size_t n = tt__telemetry__get_packed_size(*t);
+    uint8_t *packed = tt_malloc(n ? n : 1);
+    tt__telemetry__pack(*t, packed);
+    tt_buf_add(tels, packed, n);
+    free(packed);
+    tt__telemetry__free_unpacked(*t, NULL);
+    *t = NULL;
+}
+
+/* Check and fold the frames first..last (buf holds them all, n bytes) into
+ * entry: the Parts' bytes go in front of the record's inner message. */
+static const char *
+s_read_frames(tt_tlog_t *log, uint64_t first, uint64_t last, const uint8_t *buf, size_t n,
+              tt_tlog_entry_t *entry)
+{
+    tt_buf_t parts, tels;
+    tt_buf_init(&parts, SIZE_MAX);
+    tt_buf_init(&tels, SIZE_MAX);
+    const char *what = NULL;
+    size_t pos = 0;
+    for (uint64_t j = first; j <= last && !what; j++) {
+        uint64_t end = j + 1 < log->n_slots ? log->slots[j + 1].offset : log->end;
+        size_t fn = (size_t)(end - log->slots[j].offset);
+        Tt__RecordBody *b = NULL;
+        Tt__Telemetry *t = NULL;
+        what = fn <= n - pos ? s_read_check(log, j, buf + pos, fn, &b, &t) : "file shrank";
+        pos += fn;
+        if (what)
+            break;
+        if (j == last) {
+            entry->body = b;
+        } else if (b->kind_case != TT__RECORD_BODY__KIND_PART) {
+            what = "a record where a Part was indexed";
+        } else {
+            tt_buf_add(&parts, b->part->bytes.data, b->part->bytes.len);
+        }
+        if (j != last)
+            tt_wire_free_body(&b);
+        if (first == last)
+            entry->telemetry = t;
+        else
+            s_keep_telemetry(&tels, &t);
+    }
+    if (!what && first < last) {
+        if (tt_wire_fold_body(entry->body, (const uint8_t *)parts.data, parts.len) != TT_OK)
+            what = "the record and its Parts do not decode together";
+        else if (tels.len &&
+                 !(entry->telemetry = tt__telemetry__unpack(NULL, tels.len, (uint8_t *)tels.data)))
+            what = "the telemetry of the record and its Parts does not decode together";
+    }
+    tt_buf_fini(&parts);
+    tt_buf_fini(&tels);
+    return what;
 }
 
 tt_err_t
@@ -698,16 +478,17 @@ tt_tlog_read(tt_tlog_t *log, uint64_t index, tt_tlog_entry_t *entry)
     memset(entry, 0, sizeof *entry);
     if (index >= log->count)
         return TT_EINVAL;
-    uint64_t off = log->slots[index].offset;
-    uint64_t end = index + 1 < log->count ? log->slots[index + 1].offset : log->end;
+    uint64_t first = s_first_slot(log, index), last = log->recs[index];
+    uint64_t off = log->slots[first].offset;
+    uint64_t end = last + 1 < log->n_slots ? log->slots[last + 1].offset : log->end;
     size_t n = (size_t)(end - off), got;
     uint8_t *frame = s_frame_buf(log, n);
-    if (s_pread_full(log->fd, frame, n, off, &got) != TT_OK || got != n) {
+    if (tt_tlog_impl_pread_full(log->fd, frame, n, off, &got) != TT_OK || got != n) {
         TT_LOG_ERROR("%s: cannot read record %" PRIu64 ": %s", log->path, index,
                      got != n ? "file shrank" : strerror(errno));
         return TT_EIO;
     }
-    const char *what = s_read_check(log, index, frame, n, entry);
+    const char *what = s_read_frames(log, first, last, frame, n, entry);
     if (what) {
         TT_LOG_ERROR("%s: record %" PRIu64 " at byte %" PRIu64 ": %s", log->path, index, off, what);
         tt_tlog_entry_fini(entry);
@@ -715,6 +496,9 @@ tt_tlog_read(tt_tlog_t *log, uint64_t index, tt_tlog_entry_t *entry)
     }
     entry->index = index;
     entry->offset = off;
+    memcpy(entry->hash, log->slots[last].hash, TT_SHA256_LEN);
+    memcpy(entry->prev_hash, first ? log->slots[first - 1].hash : tt_tlog_impl_zero_hash,
+           TT_SHA256_LEN);
     return TT_OK;
 }
 
@@ -732,12 +516,16 @@ tt_tlog_truncate(tt_tlog_t *log, uint64_t index)
 {
     if (log->mode != TT_TLOG_APPEND || index > log->count)
         return TT_EINVAL;
-    if (index == log->count && !log->dirty)
+    if (index == log->count && !log->run.parts && !log->dirty)
         return TT_OK;
     /* On failure the records may or may not be gone from the file; they are
-     * gone from the log, and the next append retries the cut. */
-    log->end = index < log->count ? log->slots[index].offset : log->end;
+     * gone from the log, and the next append retries the cut. A record goes
+     * with its Parts, and Parts pending after the last record go too. */
+    uint64_t first = s_first_slot(log, index);
+    log->end = first < log->n_slots ? log->slots[first].offset : log->end;
+    log->n_slots = first;
     log->count = index;
+    log->run = (tt_tlog_run_t){0};
     return s_cut(log);
 }
 
@@ -753,7 +541,7 @@ tt_tlog_verify(const char *path, tt_tlog_verify_t *report)
         free(errmsg);
         return err;
     }
-    err = s_scan(fd, NULL, report);
+    err = tt_tlog_impl_scan(fd, NULL, report);
     close(fd);
     if (err)
         snprintf(report->message, sizeof report->message, "%s: read failed", path);

@@ -301,6 +301,79 @@ tt_wire_free_body(Tt__RecordBody **body)
     *body = NULL;
 }
 
+/* A protobuf varint at bytes[*at], bounded by len. */
+static bool
+s_varint(const uint8_t *bytes, size_t len, size_t *at, uint64_t *v)
+{
+    *v = 0;
+    for (unsigned shift = 0; *at < len && shift < 64; shift += 7) {
+        uint8_t b = bytes[(*at)++];
+        *v |= (uint64_t)(b & 0x7F) << shift;
+        if (b < 0x80)
+            return true;
+    }
+    return false;
+}
+
+tt_err_t
+tt_wire_part_check(const uint8_t *bytes, size_t len, Tt__RecordBody__KindCase *kind)
+{
+    *kind = TT__RECORD_BODY__KIND__NOT_SET;
+    for (size_t at = 0; at < len;) {
+        uint64_t tag, n;
+        if (!s_varint(bytes, len, &at, &tag) || !s_varint(bytes, len, &at, &n) || n > len - at)
+            return TT_ECORRUPT;
+        Tt__RecordBody__KindCase k = tag == (3 << 3 | PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED)
+                                         ? TT__RECORD_BODY__KIND_STEP
+                                     : tag == (7 << 3 | PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED)
+                                         ? TT__RECORD_BODY__KIND_BEGIN
+                                         : TT__RECORD_BODY__KIND__NOT_SET;
+        if (k == TT__RECORD_BODY__KIND__NOT_SET || (*kind && *kind != k))
+            return TT_ECORRUPT;
+        *kind = k;
+        const ProtobufCMessageDescriptor *desc = k == TT__RECORD_BODY__KIND_STEP
+                                                     ? &tt__agent_step__descriptor
+                                                     : &tt__agent_info__descriptor;
+        ProtobufCMessage *m = protobuf_c_message_unpack(desc, NULL, (size_t)n, bytes + at);
+        if (!m)
+            return TT_ECORRUPT;
+        protobuf_c_message_free_unpacked(m, NULL);
+        at += (size_t)n;
+    }
+    return TT_OK;
+}
+
+tt_err_t
+tt_wire_fold_body(Tt__RecordBody *body, const uint8_t *parts, size_t len)
+{
+    ProtobufCMessage **inner;
+    const ProtobufCMessageDescriptor *desc;
+    if (body->kind_case == TT__RECORD_BODY__KIND_BEGIN) {
+        inner = (ProtobufCMessage **)&body->begin;
+        desc = &tt__sim_begin__descriptor;
+    } else if (body->kind_case == TT__RECORD_BODY__KIND_STEP) {
+        inner = (ProtobufCMessage **)&body->step;
+        desc = &tt__step_commit__descriptor;
+    } else {
+        return TT_EINVAL;
+    }
+    /* repeated fields concatenate: this is the message the Parts were cut from */
+    size_t tail = protobuf_c_message_get_packed_size(*inner);
+    uint8_t *whole = tt_malloc(len + tail + 1);
+    if (len)
+        memcpy(whole, parts, len);
+    protobuf_c_message_pack(*inner, whole + len);
+    ProtobufCMessage *folded = protobuf_c_message_unpack(desc, NULL, len + tail, whole);
+    free(whole);
+    if (!folded)
+        return TT_ECORRUPT;
+    protobuf_c_message_free_unpacked(*inner, NULL);
+    *inner = folded;
+    body->has_parts = false;
+    body->parts = 0;
+    return TT_OK;
+}
+
 const char *
 tt_wire_body_name(const Tt__Envelope *env)
 {

@@ -50,6 +50,17 @@ tt_err_t tt_wire_decode_record(const uint8_t *data, size_t len, Tt__Record **rec
 void tt_wire_free_record(Tt__Record **rec);
 tt_err_t tt_wire_decode_body(const uint8_t *data, size_t len, Tt__RecordBody **body);
 void tt_wire_free_body(Tt__RecordBody **body);
+/* Fold a logical record's Parts into its last frame's body: the inner message
+ * (SimBegin or StepCommit) is unpacked again from parts || pack(inner), so the
+ * Parts' AgentInfo or AgentStep entries come first, and body->parts is
+ * cleared. TT_EINVAL for a kind that has no parts, TT_ECORRUPT when the
+ * result does not decode (body is then unchanged). */
+tt_err_t tt_wire_fold_body(Tt__RecordBody *body, const uint8_t *parts, size_t len);
+/* Check a Part's bytes: whole entries of one record's agents, AgentStep
+ * entries of a StepCommit (field 3) or AgentInfo entries of a SimBegin (field
+ * 7), each decoding. *kind says whose (KIND__NOT_SET for an empty Part).
+ * TT_ECORRUPT otherwise. A record whose Parts pass folds (tt_wire_fold_body). */
+tt_err_t tt_wire_part_check(const uint8_t *bytes, size_t len, Tt__RecordBody__KindCase *kind);
 
 /* Name of an envelope body for logs ("step", "actions", ...). */
 const char *tt_wire_body_name(const Tt__Envelope *env);

@@ -29,6 +29,7 @@
 #include "coord_transcript.h"
 #include "coord_world.h"
 #include "troupe.pb-c.h"
+#include "tt_buf.h"
 #include "tt_config.h"
 #include "tt_hash.h"
 #include "tt_llm.h"
@@ -108,6 +109,18 @@ typedef enum {
     COORD_RUN_IDLE, /* a session between commands */
 } coord_run_state_t;
 
+/* A record's entries on their way to the log as Parts (coord_record_part):
+ * boundaries depend only on the entries, so the log does not depend on when
+ * they came. */
+typedef struct {
+    tt_buf_t buf;              /* encoded entries not yet in a Part */
+    Tt__AgentTelemetry **tels; /* their telemetry */
+    size_t n_tels;
+    size_t tels_alloc;
+    size_t written; /* entries in Parts in the log */
+    size_t encoded; /* entries in Parts or in buf */
+} coord_parts_t;
+
 typedef struct coord {
     coord_run_opts_t opts;
     tt_config_t config;
@@ -150,11 +163,12 @@ typedef struct coord {
     uint32_t total_steps;
     uint32_t step; /* the step in progress */
     int64_t step_started_ms;
-    uint32_t *order;   /* acting order of the step in progress */
-    size_t n_order;    /* agents acting in it (all of them, but in a session) */
-    size_t order_next; /* next in order to dispatch */
-    size_t owing;      /* agents that have not answered the step in progress */
-    size_t scan_from;  /* positions in order before it are acting or answered */
+    uint32_t *order;     /* acting order of the step in progress */
+    size_t n_order;      /* agents acting in it (all of them, but in a session) */
+    size_t order_next;   /* next in order to dispatch */
+    size_t owing;        /* agents that have not answered the step in progress */
+    size_t scan_from;    /* positions in order before it are acting or answered */
+    coord_parts_t parts; /* the record being written in Parts (coord_record_part) */
     size_t in_flight;
     int64_t last_tick_ms; /* when coord_peers_tick last ran */
     uint32_t stalls;      /* times the coordinator did not run for COORD_STALL_MS */
@@ -216,6 +230,17 @@ void coord_step_tick(coord_t *c);
 int coord_step_on_judgement(zloop_t *loop, zsock_t *pipe, void *arg);
 
 /* ---- coord_record.c */
+/* Add the next entry (field number field, message msg) of the record being
+ * written: it goes to the log in a Part once TT_LIMIT_RECORD_PART bytes of
+ * entries are waiting, with the telemetry tel (taken, may be NULL). Entries
+ * not yet in a Part when the record is written go in the record itself; on a
+ * version 1 log nothing is written here. */
+tt_err_t coord_record_part(coord_t *c, uint32_t field, const ProtobufCMessage *msg,
+                           Tt__AgentTelemetry *tel);
+/* Forget the entries of an unwritten record, and cut its Parts from the log. */
+void coord_record_parts_reset(coord_t *c);
+/* Free them, leaving the log alone. */
+void coord_record_parts_fini(coord_t *c);
 tt_err_t coord_record_begin(coord_t *c, char **errmsg);
 tt_err_t coord_record_resume(coord_t *c, char **errmsg);
 tt_err_t coord_record_step(coord_t *c, const Tt__StepCommit *sc, const Tt__Telemetry *tel);

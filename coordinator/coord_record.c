@@ -22,11 +22,113 @@
 static tt_err_t
 s_append(coord_t *c, Tt__RecordBody *body, const Tt__Telemetry *tel, bool sync)
 {
+    if (tt_tlog_pending_parts(c->log) && body->kind_case != TT__RECORD_BODY__KIND_STEP &&
+        body->kind_case != TT__RECORD_BODY__KIND_BEGIN)
+        coord_record_parts_reset(c); /* a step that will not commit: its Parts go */
     tt_err_t err = tt_tlog_append(c->log, body, tel, sync);
     if (err)
         TT_LOG_ERROR("cannot append to %s: %s", tt_tlog_path(c->log), tt_strerror(err));
     return err;
 }
+
+/* ------------------------------------------------------------------ parts */
+
+static void
+s_free_tels(coord_parts_t *p)
+{
+    for (size_t i = 0; i < p->n_tels; i++)
+        free(p->tels[i]);
+    p->n_tels = 0;
+}
+
+void
+coord_record_parts_reset(coord_t *c)
+{
+    coord_parts_t *p = &c->parts;
+    tt_buf_reset(&p->buf);
+    s_free_tels(p);
+    p->written = p->encoded = 0;
+    if (c->log && tt_tlog_pending_parts(c->log)) {
+        TT_LOG_INFO("cutting %llu Parts of a record never written",
+                    (unsigned long long)tt_tlog_pending_parts(c->log));
+        tt_tlog_drop_parts(c->log);
+    }
+}
+
+void
+coord_record_parts_fini(coord_t *c)
+{
+    s_free_tels(&c->parts);
+    free(c->parts.tels);
+    tt_buf_fini(&c->parts.buf);
+    memset(&c->parts, 0, sizeof c->parts);
+}
+
+static size_t
+s_put_varint(uint8_t *out, uint64_t v)
+{
+    size_t n = 0;
+    for (; v >= 0x80; v >>= 7)
+        out[n++] = (uint8_t)(v | 0x80);
+    out[n++] = (uint8_t)v;
+    return n;
+}
+
+/* Write what buf holds as a Part. */
+static tt_err_t
+s_flush_part(coord_t *c)
+{
+    coord_parts_t *p = &c->parts;
+    Tt__Telemetry tel = TT__TELEMETRY__INIT;
+    tel.n_agents = p->n_tels;
+    tel.agents = p->tels;
+    tt_err_t err = tt_tlog_append_part(c->log, (const uint8_t *)p->buf.data, p->buf.len,
+                                       p->n_tels ? &tel : NULL);
+    if (err) {
+        TT_LOG_ERROR("cannot append to %s: %s", tt_tlog_path(c->log), tt_strerror(err));
+        return err;
+    }
+    tt_buf_reset(&p->buf);
+    s_free_tels(p);
+    p->written = p->encoded;
+    return TT_OK;
+}
+
+tt_err_t
+coord_record_part(coord_t *c, uint32_t field, const ProtobufCMessage *msg, Tt__AgentTelemetry *tel)
+{
+    coord_parts_t *p = &c->parts;
+    if (tt_tlog_version(c->log) < 2) { /* an old log is written as it was */
+        free(tel);
+        p->encoded++; /* handed over; it goes in the record itself */
+        return TT_OK;
+    }
+    if (!p->buf.cap)
+        tt_buf_init(&p->buf, TT_LIMIT_RECORD);
+    uint8_t head[20];
+    size_t len = protobuf_c_message_get_packed_size(msg);
+    size_t h = s_put_varint(head, (uint64_t)field << 3 | PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED);
+    h += s_put_varint(head + h, len);
+    uint8_t *packed = tt_malloc(len + 1);
+    protobuf_c_message_pack(msg, packed);
+    tt_err_t err = tt_buf_add(&p->buf, head, h);
+    if (!err)
+        err = tt_buf_add(&p->buf, packed, len);
+    free(packed);
+    if (tel) {
+        if (p->n_tels == p->tels_alloc) {
+            p->tels_alloc = p->tels_alloc ? 2 * p->tels_alloc : 256;
+            p->tels = tt_realloc(p->tels, p->tels_alloc * sizeof *p->tels);
+        }
+        p->tels[p->n_tels++] = tel;
+    }
+    p->encoded++;
+    if (!err && p->buf.len >= TT_LIMIT_RECORD_PART)
+        err = s_flush_part(c);
+    return err;
+}
+
+/* ------------------------------------------------------------------ records */
 
 static void
 s_note_step_record(coord_t *c, uint32_t step, uint64_t index)
@@ -95,13 +197,22 @@ coord_record_begin(coord_t *c, char **errmsg)
         json_pack("{s:O, s:I}", "config", cfg, "seed", (json_int_t)c->scenario->seed);
     b.agent_config_json = tt_json_compact(agent_cfg);
     json_decref(agent_cfg);
+    coord_record_parts_reset(c);
+    tt_err_t err = TT_OK;
+    for (size_t i = 0; i < n && !err; i++)
+        err = coord_record_part(c, 7, &infos[i]->base, NULL);
+    Tt__SimBegin rest = b; /* the agents not in Parts */
+    rest.n_agents -= c->parts.written;
+    rest.agents += c->parts.written;
     Tt__RecordBody body = TT__RECORD_BODY__INIT;
     body.kind_case = TT__RECORD_BODY__KIND_BEGIN;
-    body.begin = &b;
+    body.begin = &rest;
     Tt__Telemetry tel = TT__TELEMETRY__INIT;
     tel.has_unix_ms = true;
     tel.unix_ms = (uint64_t)tt_wall_ms();
-    tt_err_t err = s_append(c, &body, &tel, true);
+    if (!err)
+        err = s_append(c, &body, &tel, true);
+    coord_record_parts_reset(c);
     if (!err) {
         memcpy(c->run_id, tt_tlog_last_hash(c->log), TT_SHA256_LEN);
         coord_transcript_header(c->transcript, &b);
@@ -126,12 +237,24 @@ coord_record_begin(coord_t *c, char **errmsg)
 tt_err_t
 coord_record_step(coord_t *c, const Tt__StepCommit *sc, const Tt__Telemetry *tel)
 {
+    /* the agents already in Parts are left out of the record itself */
+    size_t w = c->parts.written;
+    TT_ASSERT(w <= sc->n_agents && w <= tel->n_agents);
+    Tt__StepCommit rest = *sc;
+    rest.n_agents -= w;
+    rest.agents += w;
+    Tt__Telemetry rest_tel = *tel;
+    rest_tel.n_agents -= w;
+    rest_tel.agents += w;
     Tt__RecordBody body = TT__RECORD_BODY__INIT;
     body.kind_case = TT__RECORD_BODY__KIND_STEP;
-    body.step = (Tt__StepCommit *)sc;
-    tt_err_t err = s_append(c, &body, tel, true);
+    body.step = &rest;
+    tt_err_t err = s_append(c, &body, &rest_tel, true);
     if (!err)
         s_note_step_record(c, sc->step, tt_tlog_count(c->log) - 1);
+    c->parts.written = c->parts.encoded = 0;
+    tt_buf_reset(&c->parts.buf);
+    s_free_tels(&c->parts);
     return err;
 }
 

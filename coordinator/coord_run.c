@@ -476,6 +476,7 @@ s_destroy(coord_t *c)
     free(c->intervention_fired);
     json_decref(c->fired_now);
     free(c->step_records);
+    coord_record_parts_fini(c);
     free(c->agent_config_json);
     free(c->divergence);
     free(c->failure);

@@ -27,6 +27,7 @@
 
 static void s_commit(coord_t *c);
 static void s_after_judging(coord_t *c);
+static tt_err_t s_stream_parts(coord_t *c);
 
 /* ------------------------------------------------------------------ interventions */
 
@@ -274,6 +275,7 @@ s_after_judging(coord_t *c)
     c->order_next = 0;
     c->owing = c->n_order;
     c->scan_from = 0;
+    coord_record_parts_reset(c);
     for (size_t k = 0; k < c->n_order; k++) {
         uint32_t i = c->order[k];
         coord_agent_t *a = &c->agents[i];
@@ -350,6 +352,11 @@ coord_step_dispatch(coord_t *c)
         if (sequential && k != c->order_next)
             break;
         s_send_step(c, a);
+    }
+    tt_err_t err = s_stream_parts(c);
+    if (err) {
+        coord_fail(c, "cannot write the log: %s", tt_strerror(err));
+        return;
     }
     if (c->owing == 0)
         s_commit(c);
@@ -439,6 +446,41 @@ s_agent_step(coord_agent_t *a)
     return as;
 }
 
+static Tt__AgentTelemetry *
+s_agent_telemetry(const coord_agent_t *a)
+{
+    Tt__AgentTelemetry *t = tt_new(Tt__AgentTelemetry);
+    tt__agent_telemetry__init(t);
+    t->agent = a->index;
+    if (a->answer) {
+        t->has_busy_ms = a->answer->actions->has_busy_ms;
+        t->busy_ms = a->answer->actions->busy_ms;
+        t->n_exchanges = a->answer->actions->n_telemetry;
+        t->exchanges = a->answer->actions->telemetry;
+    }
+    return t;
+}
+
+/* Hand the log the StepCommit's entries of the agents that have settled, in
+ * the record's order, as far as no agent before them still owes the step: an
+ * entry never changes once its agent has settled, so the Parts written are
+ * the same whenever the answers came (and the answers stay in memory until
+ * the commit, which routes and transcribes them). */
+static tt_err_t
+s_stream_parts(coord_t *c)
+{
+    tt_err_t err = TT_OK;
+    while (!err && c->parts.encoded < c->n_order) {
+        coord_agent_t *a = &c->agents[c->order[c->parts.encoded]];
+        if (a->must_act)
+            break;
+        Tt__AgentStep *as = s_agent_step(a);
+        err = coord_record_part(c, 3, &as->base, s_agent_telemetry(a));
+        free(as);
+    }
+    return err;
+}
+
 static void
 s_commit(coord_t *c)
 {
@@ -450,16 +492,7 @@ s_commit(coord_t *c)
     for (size_t k = 0; k < n; k++) {
         coord_agent_t *a = &c->agents[c->order[k]];
         steps[k] = s_agent_step(a);
-        Tt__AgentTelemetry *t = tt_new(Tt__AgentTelemetry);
-        tt__agent_telemetry__init(t);
-        t->agent = a->index;
-        if (a->answer) {
-            t->has_busy_ms = a->answer->actions->has_busy_ms;
-            t->busy_ms = a->answer->actions->busy_ms;
-            t->n_exchanges = a->answer->actions->n_telemetry;
-            t->exchanges = a->answer->actions->telemetry;
-        }
-        tels[k] = t;
+        tels[k] = s_agent_telemetry(a);
     }
     Tt__StepCommit sc = TT__STEP_COMMIT__INIT;
     sc.step = c->step;

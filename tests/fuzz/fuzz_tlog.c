@@ -33,7 +33,7 @@
 #define S_TORN         0x08
 
 static const uint8_t s_header[16] = {'T', 'R', 'O', 'U', 'P', 'E', 'L', 'O',
-                                     'G', 0,   1,   0,   0,   0,   0,   0};
+                                     'G', 0,   2,   0,   0,   0,   0,   0};
 static FILE *s_null;
 
 static void

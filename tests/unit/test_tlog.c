@@ -424,7 +424,7 @@ test_format_and_chain_by_hand(void **state)
     uint8_t *file = (uint8_t *)tt_test_read_file(fx->path, &size);
     assert_non_null(file);
     static const uint8_t header[16] = {'T', 'R', 'O', 'U', 'P', 'E', 'L', 'O',
-                                       'G', 0,   1,   0,   0,   0,   0,   0};
+                                       'G', 0,   2,   0,   0,   0,   0,   0};
     assert_memory_equal(file, header, 16);
     uint8_t hash[TT_SHA256_LEN] = {0};
     size_t off = 16;
@@ -835,10 +835,10 @@ test_verify_reports(void **state)
     assert_int_equal(tt_tlog_open(fx->path, TT_TLOG_APPEND, &log, &err), TT_ECORRUPT);
     assert_non_null(strstr(err, "not a troupe log"));
     free(err);
-    s_put_file(fx->path, "TROUPELOG\0\2\0\0\0\0\0", 16);
+    s_put_file(fx->path, "TROUPELOG\0\3\0\0\0\0\0", 16);
     assert_int_equal(tt_tlog_verify(fx->path, &rep), TT_OK);
     assert_true(rep.corrupt);
-    assert_non_null(strstr(rep.message, "version 2"));
+    assert_non_null(strstr(rep.message, "unsupported log format version 3"));
     s_put_file(fx->path, "TROUP", 5);
     assert_int_equal(tt_tlog_verify(fx->path, &rep), TT_OK);
     assert_true(rep.torn_tail);
