@@ -273,10 +273,17 @@ coord_results_add_step(coord_results_t *r, const Tt__StepCommit *sc, const Tt__T
                 a->latency_max_ms = x->latency_ms;
         }
     }
-    json_array_append_new(r->steps, json_pack("{s:i, s:s, s:i, s:i, s:i}", "step", (int)sc->step,
-                                              "datetime", sc->datetime, "wall_ms",
-                                              tel && tel->has_wall_ms ? (int)tel->wall_ms : 0,
-                                              "agents_ok", (int)ok, "agents_failed", (int)failed));
+    json_t *step =
+        json_pack("{s:i, s:s, s:i, s:i, s:i}", "step", (int)sc->step, "datetime", sc->datetime,
+                  "wall_ms", tel && tel->has_wall_ms ? (int)tel->wall_ms : 0, "agents_ok", (int)ok,
+                  "agents_failed", (int)failed);
+    /* how the step's work travelled: one frame per agentd each way is the
+     * norm (more when answers came at different times, or past a frame) */
+    if (tel && tel->has_frames_out)
+        json_object_set_new(step, "frames_out", json_integer(tel->frames_out));
+    if (tel && tel->has_frames_in)
+        json_object_set_new(step, "frames_in", json_integer(tel->frames_in));
+    json_array_append_new(r->steps, step);
 }
 
 void

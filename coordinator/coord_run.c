@@ -93,6 +93,7 @@ s_on_tick(zloop_t *loop, int timer_id, void *arg)
         }
     }
     coord_step_tick(c);
+    coord_batch_flush(c);
     coord_progress_draw(c);
     return c->state == COORD_RUN_DONE ? -1 : 0;
 }
@@ -469,7 +470,7 @@ s_destroy(coord_t *c)
     coord_live_stop(&c->live);
     for (size_t i = 0; i < c->n_agents; i++) {
         coord_world_input_free(&c->agents[i].input);
-        tt_wire_free(&c->agents[i].answer);
+        tt_wire_free_actions(&c->agents[i].answer);
     }
     free(c->agents);
     free(c->order);
