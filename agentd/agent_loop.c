@@ -6,10 +6,10 @@
  *
  *  A step's work comes as a StepBatch (all of this agentd's agents acting in
  *  one dispatch). Its Steps are queued on their slots and their turns started
- *  in slices of AGENT_SLICE_MS, the loop running between slices, so a batch of
- *  thousands (replayed turns run whole on this thread) never holds back a
- *  heartbeat. Answers are gathered and sent as one ActionsBatch when no turn
- *  is left running, or what is finished after AGENT_ANSWER_FLUSH_MS.
+ *  one a loop turn, the loop running in between (results, heartbeats), so a
+ *  batch of thousands (replayed turns run whole on this thread) never holds
+ *  back a heartbeat. Answers are gathered and sent as one ActionsBatch when
+ *  no turn is left running, or what is finished after AGENT_ANSWER_FLUSH_MS.
  */
 #define TT_LOG_MODULE "agentd"
 #include "agent_loop.h"
@@ -298,14 +298,23 @@ s_on_llm(zloop_t *loop, zsock_t *pipe, void *arg)
     (void)loop;
     (void)pipe;
     s_loop_t *l = arg;
-    void *tag = NULL;
-    tt_llm_result_t *r = tt_llm_recv(l->llm, &tag);
-    uint64_t id = (uint64_t)(uintptr_t)tag;
-    uint32_t slot = (uint32_t)(id & S_SLOT_MASK);
-    s_slot_t *s = slot < l->opts->slots ? &l->slots[slot] : NULL;
-    if (r && s && s->turn && agent_turn_id(s->turn) == id && agent_turn_on_result(s->turn, &r))
-        s_finish_turn(l, s);
-    tt_llm_result_destroy(&r); /* a turn that was cancelled meanwhile */
+    /* every result that is ready, for one slice at most: zloop calls a
+     * reader once a turn of the loop, and thousands of results must not
+     * wait behind the turns still being started */
+    int64_t start = tt_now_ms();
+    do {
+        void *tag = NULL;
+        tt_llm_result_t *r = tt_llm_recv(l->llm, &tag);
+        if (!r)
+            break; /* interrupted */
+        uint64_t id = (uint64_t)(uintptr_t)tag;
+        uint32_t slot = (uint32_t)(id & S_SLOT_MASK);
+        s_slot_t *s = slot < l->opts->slots ? &l->slots[slot] : NULL;
+        if (s && s->turn && agent_turn_id(s->turn) == id && agent_turn_on_result(s->turn, &r))
+            s_finish_turn(l, s);
+        tt_llm_result_destroy(&r); /* a turn that was cancelled meanwhile */
+    } while (!l->broken && tt_now_ms() - start < AGENT_SLICE_MS &&
+             (zsock_events(tt_llm_pipe(l->llm)) & ZMQ_POLLIN));
     return l->broken ? -1 : 0;
 }
 
@@ -362,12 +371,14 @@ s_start_turn(s_loop_t *l, s_slot_t *s)
 
 static int s_on_pump(zloop_t *loop, int timer_id, void *arg);
 
-/* Start queued turns for at most AGENT_SLICE_MS; the loop runs (heartbeats,
- * results, messages) before the next slice. */
+/* Start the next queued turn; the loop runs (heartbeats, results, messages)
+ * before the one after, as when each Step was a message of its own. One at a
+ * time on purpose: starting turns in longer slices left the LLM worker
+ * behind (hundreds of turns in flight, their results waiting) and made a
+ * 10,000-agent step twice as long on a loaded machine. */
 static void
 s_pump(s_loop_t *l)
 {
-    int64_t start = tt_now_ms();
     uint32_t n = l->opts->slots;
     while (l->queued && !l->broken) {
         s_slot_t *s = &l->slots[l->pump_from];
@@ -377,12 +388,10 @@ s_pump(s_loop_t *l)
         s->queued = false;
         l->queued--;
         s_start_turn(l, s);
-        if (l->queued && tt_now_ms() - start >= AGENT_SLICE_MS) {
-            if (l->pump_timer < 0)
-                l->pump_timer = zloop_timer(l->loop, 1, 1, s_on_pump, l);
-            return;
-        }
+        break;
     }
+    if (l->queued && !l->broken && l->pump_timer < 0)
+        l->pump_timer = zloop_timer(l->loop, 0, 1, s_on_pump, l); /* at the next loop turn */
 }
 
 static int

@@ -29,8 +29,9 @@ typedef struct {
  * before they are sent: progress stays visible, and a slow model call of one
  * agent does not hold back the others' answers. */
 #define AGENT_ANSWER_FLUSH_MS 200
-/* Turns of a batch are started in slices of this much loop time (ms) at
- * most, so thousands of them never keep a heartbeat waiting. */
+/* Ready results of model calls are taken for this much loop time (ms) at
+ * most in a row, and a batch's turns are started one a loop turn, so
+ * thousands of them never keep a heartbeat waiting. */
 #define AGENT_SLICE_MS 20
 
 /* A remote agentd (no --parent-pid) exits after this many LIVENESS_MS of

@@ -140,6 +140,7 @@ typedef struct coord {
     uint64_t other_versions; /* frames of another protocol version, dropped */
     size_t *outbox_peers;    /* peers with Steps to send (indexes) */
     size_t n_outbox_peers;
+    long outbox_last;          /* the peer the last Step was queued for; -1 none */
     uint32_t step_frames_out;  /* StepBatch frames sent in the step in progress */
     uint32_t step_frames_in;   /* ActionsBatch frames received in it */
     uint64_t ignored_messages; /* from dead or unknown peers */

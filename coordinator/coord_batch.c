@@ -9,6 +9,11 @@
  *  apart from all of this: heartbeats are their own small frames, and any
  *  frame from a peer counts as word from it.
  *
+ *  Agents are placed on slots in index order and dispatched in index order,
+ *  so one agentd's Steps are added one after the other: when the next Step
+ *  is for another agentd, the previous one's batch is complete and leaves at
+ *  once, and that agentd works while the others' batches are made.
+ *
  *  Per-agent order is kept: anything else sent to an agentd first flushes
  *  what is queued for it (coord_send), and the items of one agent are never
  *  reordered within a batch.
@@ -24,6 +29,9 @@ void
 coord_batch_send_step(coord_t *c, coord_agent_t *a, const Tt__Step *st)
 {
     TT_ASSERT(a->peer >= 0 && (size_t)a->peer < c->n_peers);
+    if (c->outbox_last >= 0 && c->outbox_last != a->peer)
+        coord_batch_flush_peer(c, &c->peers[c->outbox_last]);
+    c->outbox_last = a->peer;
     coord_peer_t *p = &c->peers[a->peer];
     if (p->state != COORD_PEER_LIVE || !p->routing_id)
         return; /* it is being declared dead: its agents are placed again */
@@ -68,6 +76,7 @@ coord_batch_flush(coord_t *c)
         coord_batch_flush_peer(c, p);
     }
     c->n_outbox_peers = 0;
+    c->outbox_last = -1;
 }
 
 /* One agent's answer, wherever it came from. */

@@ -296,6 +296,7 @@ s_setup_scenario(coord_t *c)
         s->seed = c->opts.seed;
     c->total_steps = c->opts.serve ? 0 : c->opts.steps >= 0 ? (uint32_t)c->opts.steps : s->steps;
     c->n_agents = s->n_agents;
+    c->outbox_last = -1;
     c->agents = tt_calloc(c->n_agents, sizeof *c->agents);
     for (size_t i = 0; i < c->n_agents; i++) {
         c->agents[i].index = (uint32_t)i;
