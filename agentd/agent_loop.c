@@ -380,7 +380,7 @@ static void
 s_pump(s_loop_t *l)
 {
     uint32_t n = l->opts->slots;
-    while (l->queued && !l->broken) {
+    for (uint32_t k = 0; k < n && l->queued && !l->broken; k++) {
         s_slot_t *s = &l->slots[l->pump_from];
         l->pump_from = (l->pump_from + 1) % n;
         if (!s->queued)
