@@ -3,6 +3,13 @@
  *  Every inbound envelope is already validated by tt_wire. Handlers check the
  *  agent index and incarnation against the slot before acting, so a message
  *  for an agent that has since been reassigned is dropped, never applied.
+ *
+ *  A step's work comes as a StepBatch (all of this agentd's agents acting in
+ *  one dispatch). Its Steps are queued on their slots and their turns started
+ *  one a loop turn, the loop running in between (results, heartbeats), so a
+ *  batch of thousands (replayed turns run whole on this thread) never holds
+ *  back a heartbeat. Answers are gathered and sent as one ActionsBatch when
+ *  no turn is left running, or what is finished after AGENT_ANSWER_FLUSH_MS.
  */
 #define TT_LOG_MODULE "agentd"
 #include "agent_loop.h"
@@ -24,8 +31,15 @@ typedef struct {
     uint32_t envelope_agent; /* agent index + 1; 0 = free */
     uint32_t incarnation;
     agent_turn_t *turn;
-    Tt__Envelope *step_env; /* keeps the Step alive while its turn runs */
+    Tt__Step *step; /* queued, or kept alive while its turn runs */
+    bool queued;    /* step waits for its turn to start (s_pump) */
 } s_slot_t;
+
+/* A turn's id is its LLM tag: the slot in the low bits finds the slot of a
+ * result at once (slots <= 1,000,000 < 2^20), a counter above tells turns
+ * of the same slot apart. */
+#define S_SLOT_BITS 20
+#define S_SLOT_MASK ((1u << S_SLOT_BITS) - 1)
 
 typedef enum {
     S_CONNECTING,
@@ -49,6 +63,13 @@ typedef struct {
     int64_t started_ms;
     int heartbeat_timer;
     s_state_t state;
+    uint32_t queued;          /* slots whose step waits to start */
+    uint32_t running;         /* turns started and not finished */
+    uint32_t pump_from;       /* where s_pump looks first */
+    uint32_t slot_hint;       /* where s_slot_of looks first */
+    int pump_timer;           /* -1, or the next slice is due */
+    tt_wire_batch_t *answers; /* finished turns' Actions, not yet sent */
+    int flush_timer;          /* -1, or the answers are sent when it fires */
     char instance[40];
     int exit_code;
     bool broken; /* an infrastructure fault: stop the loop */
@@ -63,27 +84,62 @@ s_send(s_loop_t *l, Tt__Envelope *env)
         TT_LOG_WARN("cannot send %s: %s", tt_wire_body_name(env), tt_strerror(err));
 }
 
+/* ------------------------------------------------------------------ answers */
+
+static void
+s_flush_answers(s_loop_t *l)
+{
+    if (l->flush_timer >= 0) {
+        zloop_timer_end(l->loop, l->flush_timer);
+        l->flush_timer = -1;
+    }
+    if (tt_wire_batch_items(l->answers) == 0)
+        return;
+    tt_err_t err = tt_wire_batch_send(l->answers, l->sock, NULL, &l->seq, NULL);
+    if (err)
+        TT_LOG_WARN("cannot send answers: %s", tt_strerror(err));
+}
+
+static int
+s_on_flush(zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    s_loop_t *l = arg;
+    l->flush_timer = -1; /* a timer that fires once is gone */
+    s_flush_answers(l);
+    return 0;
+}
+
 /* The turn's answers are bounded (TT_LIMIT_TURN_ANSWERS) so its Actions fit
  * a frame; should they not, the coordinator is told the step failed and why,
  * rather than left waiting for an answer that was never sent. */
 static void
-s_send_actions(s_loop_t *l, Tt__Envelope *env)
+s_add_answer(s_loop_t *l, const s_slot_t *s, const Tt__Actions *answer)
 {
-    env->seq = ++l->seq;
-    tt_err_t err = tt_wire_send(l->sock, NULL, env);
-    if (err != TT_ETOOBIG) {
-        if (err)
-            TT_LOG_WARN("cannot send actions: %s", tt_strerror(err));
-        return;
+    tt_err_t err = tt_wire_batch_add_actions(l->answers, s->envelope_agent, s->incarnation, answer);
+    if (err == TT_ETOOBIG) {
+        Tt__Actions failed = TT__ACTIONS__INIT;
+        failed.step = answer->step;
+        failed.error = tt_asprintf("the turn's answer is %zu bytes, more than a wire frame (%zu)",
+                                   tt__actions__get_packed_size(answer), TT_LIMIT_FRAME);
+        TT_LOG_WARN("%s", failed.error);
+        tt_wire_batch_add_actions(l->answers, s->envelope_agent, s->incarnation, &failed);
+        free(failed.error);
     }
-    Tt__Actions failed = TT__ACTIONS__INIT;
-    failed.step = env->actions->step;
-    failed.error = tt_asprintf("the turn's answer is %zu bytes, more than a wire frame (%zu)",
-                               tt__envelope__get_packed_size(env), TT_LIMIT_FRAME);
-    TT_LOG_WARN("%s", failed.error);
-    env->actions = &failed;
-    s_send(l, env);
-    free(failed.error);
+}
+
+/* Answers wait for the rest of their batch: sent at once when no turn is
+ * left, else when the first of them has waited AGENT_ANSWER_FLUSH_MS. */
+static void
+s_answers_due(s_loop_t *l)
+{
+    if (tt_wire_batch_items(l->answers) == 0)
+        return;
+    if (l->queued == 0 && l->running == 0)
+        s_flush_answers(l);
+    else if (l->flush_timer < 0)
+        l->flush_timer = zloop_timer(l->loop, (size_t)l->opts->answer_flush_ms, 1, s_on_flush, l);
 }
 
 static void
@@ -120,22 +176,44 @@ s_send_error(s_loop_t *l, uint32_t agent, uint32_t incarnation, tt_err_t code, c
     s_send(l, &env);
 }
 
+/* Forget the slot's step: its turn (cancelled if running) or its place in
+ * the queue. */
 static void
-s_free_slot(s_slot_t *s)
+s_drop_step(s_loop_t *l, s_slot_t *s)
 {
-    agent_turn_destroy(&s->turn);
-    tt_wire_free(&s->step_env);
+    if (s->turn) {
+        agent_turn_destroy(&s->turn);
+        l->running--;
+    }
+    if (s->queued) {
+        s->queued = false;
+        l->queued--;
+    }
+    tt_wire_free_step(&s->step);
+}
+
+static void
+s_free_slot(s_loop_t *l, s_slot_t *s)
+{
+    s_drop_step(l, s);
     agent_destroy(&s->agent);
     s->envelope_agent = 0;
 }
 
+/* The slot of agent (index + 1) at incarnation. The coordinator sends a
+ * batch in agent order and fills slots in that order too, so looking from
+ * the slot after the last one found is almost always a hit at once. */
 static s_slot_t *
-s_slot_of(s_loop_t *l, const Tt__Envelope *env)
+s_slot_of(s_loop_t *l, uint32_t agent, uint32_t incarnation)
 {
-    for (uint32_t i = 0; i < l->opts->slots; i++) {
+    uint32_t n = l->opts->slots;
+    for (uint32_t k = 0; k < n; k++) {
+        uint32_t i = (l->slot_hint + k) % n;
         s_slot_t *s = &l->slots[i];
-        if (s->agent && s->envelope_agent == env->agent && s->incarnation == env->incarnation)
+        if (s->agent && s->envelope_agent == agent && s->incarnation == incarnation) {
+            l->slot_hint = (i + 1) % n;
             return s;
+        }
     }
     return NULL;
 }
@@ -204,17 +282,14 @@ s_finish_turn(s_loop_t *l, s_slot_t *s)
                      tt_strerror(broken));
         l->exit_code = AGENT_EXIT_INFRA;
         l->broken = true;
-    } else if (!agent_turn_fenced(s->turn)) {
-        Tt__Envelope env = TT__ENVELOPE__INIT;
-        env.has_agent = env.has_incarnation = true;
-        env.agent = s->envelope_agent;
-        env.incarnation = s->incarnation;
-        env.body_case = TT__ENVELOPE__BODY_ACTIONS;
-        env.actions = agent_turn_answer(s->turn);
-        s_send_actions(l, &env);
     }
-    agent_turn_destroy(&s->turn);
-    tt_wire_free(&s->step_env);
+    if (!l->broken && !agent_turn_fenced(s->turn))
+        s_add_answer(l, s, agent_turn_answer(s->turn)); /* packed now: the turn can go */
+    s_drop_step(l, s);
+    if (l->broken)
+        s_flush_answers(l); /* the others' finished turns, before this agentd stops */
+    else
+        s_answers_due(l);
 }
 
 static int
@@ -223,18 +298,23 @@ s_on_llm(zloop_t *loop, zsock_t *pipe, void *arg)
     (void)loop;
     (void)pipe;
     s_loop_t *l = arg;
-    void *tag = NULL;
-    tt_llm_result_t *r = tt_llm_recv(l->llm, &tag);
-    uint64_t id = (uint64_t)(uintptr_t)tag;
-    for (uint32_t i = 0; r && i < l->opts->slots; i++) {
-        s_slot_t *s = &l->slots[i];
-        if (s->turn && agent_turn_id(s->turn) == id) {
-            if (agent_turn_on_result(s->turn, &r))
-                s_finish_turn(l, s);
-            break;
-        }
-    }
-    tt_llm_result_destroy(&r); /* a turn that was cancelled meanwhile */
+    /* every result that is ready, for one slice at most: zloop calls a
+     * reader once a turn of the loop, and thousands of results must not
+     * wait behind the turns still being started */
+    int64_t start = tt_now_ms();
+    do {
+        void *tag = NULL;
+        tt_llm_result_t *r = tt_llm_recv(l->llm, &tag);
+        if (!r)
+            break; /* interrupted */
+        uint64_t id = (uint64_t)(uintptr_t)tag;
+        uint32_t slot = (uint32_t)(id & S_SLOT_MASK);
+        s_slot_t *s = slot < l->opts->slots ? &l->slots[slot] : NULL;
+        if (s && s->turn && agent_turn_id(s->turn) == id && agent_turn_on_result(s->turn, &r))
+            s_finish_turn(l, s);
+        tt_llm_result_destroy(&r); /* a turn that was cancelled meanwhile */
+    } while (!l->broken && tt_now_ms() - start < AGENT_SLICE_MS &&
+             (zsock_events(tt_llm_pipe(l->llm)) & ZMQ_POLLIN));
     return l->broken ? -1 : 0;
 }
 
@@ -249,7 +329,7 @@ s_on_assign(s_loop_t *l, Tt__Envelope *env)
         return;
     }
     s_slot_t *s = &l->slots[as->slot];
-    s_free_slot(s);
+    s_free_slot(l, s);
     char *err = NULL;
     agent_t *a = NULL;
     tt_err_t rc = agent_new(as, env->agent - 1, env->incarnation, l->opts->data_dir, &a, &err);
@@ -279,35 +359,84 @@ s_on_assign(s_loop_t *l, Tt__Envelope *env)
     s_send(l, &reply);
 }
 
-/* Takes ownership of *envp when it starts a turn. */
 static void
-s_on_step(s_loop_t *l, Tt__Envelope **envp)
+s_start_turn(s_loop_t *l, s_slot_t *s)
 {
-    Tt__Envelope *env = *envp;
-    s_slot_t *s = s_slot_of(l, env);
-    if (!s) {
-        TT_LOG_DEBUG("step for agent %u/%u that is not here: dropped", env->agent,
-                     env->incarnation);
-        return;
-    }
-    if (s->turn) {
-        TT_LOG_WARN("%s: step %u arrived while step %u runs: abandoning the older", s->agent->name,
-                    env->step->step, s->step_env->step->step);
-        agent_turn_destroy(&s->turn);
-        tt_wire_free(&s->step_env);
-    }
-    s->step_env = env;
-    *envp = NULL;
-    s->turn = agent_turn_new(s->agent, l->llm, env->step, ++l->next_turn_id);
+    uint64_t id = (++l->next_turn_id << S_SLOT_BITS) | (uint64_t)(s - l->slots);
+    s->turn = agent_turn_new(s->agent, l->llm, s->step, id);
+    l->running++;
     if (agent_turn_run(s->turn))
         s_finish_turn(l, s);
+}
+
+static int s_on_pump(zloop_t *loop, int timer_id, void *arg);
+
+/* Start the next queued turn; the loop runs (heartbeats, results, messages)
+ * before the one after, as when each Step was a message of its own. One at a
+ * time on purpose: starting turns in longer slices left the LLM worker
+ * behind (hundreds of turns in flight, their results waiting) and made a
+ * 10,000-agent step twice as long on a loaded machine. */
+static void
+s_pump(s_loop_t *l)
+{
+    uint32_t n = l->opts->slots;
+    for (uint32_t k = 0; k < n && l->queued && !l->broken; k++) {
+        s_slot_t *s = &l->slots[l->pump_from];
+        l->pump_from = (l->pump_from + 1) % n;
+        if (!s->queued)
+            continue;
+        s->queued = false;
+        l->queued--;
+        s_start_turn(l, s);
+        break;
+    }
+    if (l->queued && !l->broken && l->pump_timer < 0)
+        l->pump_timer = zloop_timer(l->loop, 0, 1, s_on_pump, l); /* at the next loop turn */
+}
+
+static int
+s_on_pump(zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    s_loop_t *l = arg;
+    l->pump_timer = -1; /* a timer that fires once is gone */
+    s_pump(l);
+    return l->broken ? -1 : 0;
+}
+
+/* Queue each item's Step on its slot (taken from the batch), then start as
+ * many turns as one slice allows. */
+static void
+s_on_step_batch(s_loop_t *l, Tt__StepBatch *b)
+{
+    for (size_t i = 0; i < b->n_items; i++) {
+        Tt__StepBatch__Item *item = b->items[i];
+        s_slot_t *s = s_slot_of(l, item->agent, item->incarnation);
+        if (!s) {
+            TT_LOG_DEBUG("step for agent %u/%u that is not here: dropped", item->agent,
+                         item->incarnation);
+            continue;
+        }
+        if (s->step)
+            TT_LOG_WARN("%s: step %u arrived while step %u %s: abandoning the older",
+                        s->agent->name, item->step->step, s->step->step,
+                        s->turn ? "runs" : "waits");
+        s_drop_step(l, s);
+        s->step = item->step;
+        item->step = NULL; /* the slot's now: tt_wire_free skips it */
+        s->queued = true;
+        l->queued++;
+    }
+    s_pump(l);
 }
 
 static void
 s_reset(s_loop_t *l)
 {
     for (uint32_t i = 0; i < l->opts->slots; i++)
-        s_free_slot(&l->slots[i]);
+        s_free_slot(l, &l->slots[i]);
+    tt_wire_batch_clear(l->answers); /* for a coordinator that is gone */
     l->state = S_CONNECTING;
     s_send_hello(l);
 }
@@ -321,6 +450,14 @@ s_on_message(zloop_t *loop, zsock_t *sock, void *arg)
     s_loop_t *l = arg;
     Tt__Envelope *env = NULL;
     tt_err_t err = tt_wire_recv(sock, NULL, &env);
+    if (err == TT_EVERSION) {
+        /* nothing it says can be understood, and nothing we say can be */
+        TT_LOG_ERROR("the coordinator at %s speaks another protocol version than this agentd "
+                     "(%d): run the same Troupe release on both sides",
+                     l->opts->endpoint, TT_PROTOCOL_VERSION);
+        l->exit_code = 2;
+        return -1;
+    }
     if (err) {
         TT_LOG_WARN("dropped a malformed message: %s", tt_strerror(err));
         return 0;
@@ -341,8 +478,8 @@ s_on_message(zloop_t *loop, zsock_t *sock, void *arg)
     case TT__ENVELOPE__BODY_ASSIGN:
         s_on_assign(l, env);
         break;
-    case TT__ENVELOPE__BODY_STEP:
-        s_on_step(l, &env);
+    case TT__ENVELOPE__BODY_STEP_BATCH:
+        s_on_step_batch(l, env->step_batch);
         break;
     case TT__ENVELOPE__BODY_HEARTBEAT:
         break;
@@ -440,18 +577,23 @@ s_connect(s_loop_t *l)
 int
 agent_loop_run(const agent_loop_opts_t *opts)
 {
-    s_loop_t l = {.opts = opts, .heartbeat_ms = 500, .liveness_ms = 5000, .exit_code = 1};
+    s_loop_t l = {.opts = opts,
+                  .heartbeat_ms = 500,
+                  .liveness_ms = 5000,
+                  .exit_code = 1,
+                  .pump_timer = -1,
+                  .flush_timer = -1};
     zuuid_t *uuid = zuuid_new();
     snprintf(l.instance, sizeof l.instance, "%s", zuuid_str_canonical(uuid));
     zuuid_destroy(&uuid);
-    l.slots = tt_calloc(opts->slots, sizeof *l.slots);
     tt_err_t err = s_connect(&l);
     if (err) {
         TT_LOG_ERROR("cannot connect to %s: %s", opts->endpoint, tt_strerror(err));
         zsock_destroy(&l.sock);
-        free(l.slots);
         return 2;
     }
+    l.slots = tt_calloc(opts->slots, sizeof *l.slots);
+    l.answers = tt_wire_batch_new(TT_WIRE_BATCH_ACTIONS, TT_WIRE_MAX_FRAME);
     l.loop = zloop_new();
     zloop_reader(l.loop, l.sock, s_on_message, &l);
     l.last_heard_ms = l.started_ms = tt_now_ms();
@@ -461,8 +603,9 @@ agent_loop_run(const agent_loop_opts_t *opts)
     if (zsys_interrupted)
         l.exit_code = 0;
     for (uint32_t i = 0; i < opts->slots; i++)
-        s_free_slot(&l.slots[i]);
+        s_free_slot(&l, &l.slots[i]);
     free(l.slots);
+    tt_wire_batch_destroy(&l.answers);
     zloop_destroy(&l.loop);
     tt_llm_destroy(&l.llm);
     free(l.llm_config);

@@ -22,7 +22,17 @@ typedef struct {
     const char *cert_path;  /* CURVE: this agentd's certificate file, or NULL */
     const char *token;      /* local mode: the coordinator's secret for its children */
     int welcome_ms;         /* give up without a Welcome after this long; 0 = the default */
+    int answer_flush_ms;    /* AGENT_ANSWER_FLUSH_MS, or what TROUPE_ANSWER_FLUSH_MS says */
 } agent_loop_opts_t;
+
+/* Finished answers wait at most this long (ms) for the rest of their batch
+ * before they are sent: progress stays visible, and a slow model call of one
+ * agent does not hold back the others' answers. */
+#define AGENT_ANSWER_FLUSH_MS 200
+/* Ready results of model calls are taken for this much loop time (ms) at
+ * most in a row, and a batch's turns are started one a loop turn, so
+ * thousands of them never keep a heartbeat waiting. */
+#define AGENT_SLICE_MS 20
 
 /* A remote agentd (no --parent-pid) exits after this many LIVENESS_MS of
  * silence from the coordinator; a local child waits as long as its parent

@@ -49,7 +49,8 @@ s_usage(FILE *out)
             "  --version, --help\n"
             "\n"
             "API keys are read from the environment (OPENAI_API_KEY, AZURE_OPENAI_KEY),\n"
-            "never from the command line.\n");
+            "never from the command line. TROUPE_ANSWER_FLUSH_MS: finished answers wait\n"
+            "at most this long for the rest of their step's batch (default 200).\n");
 }
 
 static int
@@ -215,6 +216,23 @@ main(int argc, char **argv)
         }
     }
     opts.server_key = server_key;
+    /* How long finished answers may wait for the rest of their batch (ms):
+     * for tests that count frames, and for links where fewer, larger frames
+     * pay. Not a flag: local agentds inherit it from the coordinator. */
+    opts.answer_flush_ms = AGENT_ANSWER_FLUSH_MS;
+    const char *flush = getenv("TROUPE_ANSWER_FLUSH_MS");
+    if (flush && *flush) {
+        char *end;
+        errno = 0;
+        long ms = strtol(flush, &end, 10);
+        if (errno || *end || ms < 1 || ms > 3600000) {
+            fprintf(stderr, "agentd: TROUPE_ANSWER_FLUSH_MS: expected 1..3600000 ms, not %s\n",
+                    flush);
+            free(server_key);
+            return 2;
+        }
+        opts.answer_flush_ms = (int)ms;
+    }
     /* taken out of the environment, so nothing this process starts inherits it */
     char *token = getenv(TT_SPAWN_TOKEN_ENV) ? strdup(getenv(TT_SPAWN_TOKEN_ENV)) : NULL;
     unsetenv(TT_SPAWN_TOKEN_ENV);

@@ -49,6 +49,8 @@ tt_strerror(tt_err_t err)
         return "refused for security";
     case TT_EAGENT:
         return "agent failed";
+    case TT_EVERSION:
+        return "another protocol version (a peer of a different Troupe release)";
     default:
         return "unknown error";
     }

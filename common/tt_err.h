@@ -36,6 +36,7 @@ typedef int tt_err_t;
 #define TT_EINTR     (-1018) /* interrupted by a signal */
 #define TT_ESECURITY (-1019) /* refused for safety (CURVE, paths) */
 #define TT_EAGENT    (-1020) /* an agent failed its turn */
+#define TT_EVERSION  (-1021) /* a peer speaks another protocol version */
 
 /* Human-readable text for an error code; never NULL, static storage. */
 const char *tt_strerror(tt_err_t err);

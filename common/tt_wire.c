@@ -123,6 +123,44 @@ s_cognitive_ok(const Tt__CognitiveState *cs)
 }
 
 static bool
+s_step_ok(const Tt__Step *st)
+{
+    return s_text_ok(st->datetime) && s_input_ok(st->input) &&
+           s_exchanges_ok(st->n_recorded, st->recorded);
+}
+
+static bool
+s_answer_ok(const Tt__Actions *a)
+{
+    return s_actions_ok(a->n_actions, a->actions) && s_cognitive_ok(a->cognitive_state) &&
+           s_exchanges_ok(a->n_exchanges, a->exchanges) &&
+           s_telemetry_ok(a->n_telemetry, a->telemetry) && s_text_ok(a->error) &&
+           s_text_ok(a->divergence);
+}
+
+static bool
+s_step_batch_ok(const Tt__StepBatch *b)
+{
+    if (b->n_items == 0 || b->n_items > S_MAX_REPEATED)
+        return false;
+    for (size_t i = 0; i < b->n_items; i++)
+        if (b->items[i]->agent == 0 || !s_step_ok(b->items[i]->step))
+            return false;
+    return true;
+}
+
+static bool
+s_actions_batch_ok(const Tt__ActionsBatch *b)
+{
+    if (b->n_items == 0 || b->n_items > S_MAX_REPEATED)
+        return false;
+    for (size_t i = 0; i < b->n_items; i++)
+        if (b->items[i]->agent == 0 || !s_answer_ok(b->items[i]->actions))
+            return false;
+    return true;
+}
+
+static bool
 s_envelope_ok(const Tt__Envelope *env)
 {
     switch (env->body_case) {
@@ -137,16 +175,10 @@ s_envelope_ok(const Tt__Envelope *env)
         return s_text_ok(env->assign->name) && s_text_ok(env->assign->persona_json) &&
                s_text_ok(env->assign->agent_config_json) && s_text_ok(env->assign->data_dir) &&
                env->assign->run_id.len == 32;
-    case TT__ENVELOPE__BODY_STEP:
-        return s_text_ok(env->step->datetime) && s_input_ok(env->step->input) &&
-               s_exchanges_ok(env->step->n_recorded, env->step->recorded);
-    case TT__ENVELOPE__BODY_ACTIONS: {
-        const Tt__Actions *a = env->actions;
-        return s_actions_ok(a->n_actions, a->actions) && s_cognitive_ok(a->cognitive_state) &&
-               s_exchanges_ok(a->n_exchanges, a->exchanges) &&
-               s_telemetry_ok(a->n_telemetry, a->telemetry) && s_text_ok(a->error) &&
-               s_text_ok(a->divergence);
-    }
+    case TT__ENVELOPE__BODY_STEP_BATCH:
+        return s_step_batch_ok(env->step_batch);
+    case TT__ENVELOPE__BODY_ACTIONS_BATCH:
+        return s_actions_batch_ok(env->actions_batch);
     case TT__ENVELOPE__BODY_SHUTDOWN:
         return s_text_ok(env->shutdown->reason);
     case TT__ENVELOPE__BODY_ERROR:
@@ -193,17 +225,39 @@ s_no_field_zero(const ProtobufCMessage *m, int depth)
     return true;
 }
 
+/* The version is the first field of every envelope (field 1, a varint), so
+ * it is read before unpacking: a peer of another release is named as such
+ * even when the rest of its message means something else here. */
+static bool
+s_other_version(const uint8_t *data, size_t len)
+{
+    if (len < 2 || data[0] != 0x08) /* field 1, varint */
+        return false;
+    uint64_t v = 0;
+    for (size_t i = 1; i < len && i < 11; i++) {
+        v |= (uint64_t)(data[i] & 0x7f) << (7 * (i - 1));
+        if (!(data[i] & 0x80))
+            return v != TT_PROTOCOL_VERSION;
+    }
+    return false;
+}
+
 tt_err_t
 tt_wire_decode(const uint8_t *data, size_t len, Tt__Envelope **out)
 {
     *out = NULL;
     if (len > TT_WIRE_MAX_FRAME)
         return TT_ETOOBIG;
+    if (s_other_version(data, len))
+        return TT_EVERSION;
     Tt__Envelope *env = tt__envelope__unpack(NULL, len, data);
     if (!env)
         return TT_EPROTO;
-    if (env->version != TT_PROTOCOL_VERSION || !s_envelope_ok(env) ||
-        !s_no_field_zero(&env->base, 0)) {
+    if (env->version != TT_PROTOCOL_VERSION) {
+        tt__envelope__free_unpacked(env, NULL);
+        return TT_EVERSION;
+    }
+    if (!s_envelope_ok(env) || !s_no_field_zero(&env->base, 0)) {
         tt__envelope__free_unpacked(env, NULL);
         return TT_EPROTO;
     }
@@ -239,6 +293,24 @@ tt_wire_free(Tt__Envelope **env)
     if (*env)
         tt__envelope__free_unpacked(*env, NULL);
     *env = NULL;
+}
+
+/* protobuf-c allocates every unpacked message on its own, and skips a NULL
+ * sub-message when it frees, so a message may leave its envelope. */
+void
+tt_wire_free_step(Tt__Step **step)
+{
+    if (*step)
+        tt__step__free_unpacked(*step, NULL);
+    *step = NULL;
+}
+
+void
+tt_wire_free_actions(Tt__Actions **actions)
+{
+    if (*actions)
+        tt__actions__free_unpacked(*actions, NULL);
+    *actions = NULL;
 }
 
 uint8_t *
@@ -303,7 +375,7 @@ tt_wire_free_body(Tt__RecordBody **body)
 
 /* A protobuf varint at bytes[*at], bounded by len. */
 static bool
-s_varint(const uint8_t *bytes, size_t len, size_t *at, uint64_t *v)
+s_varint_read(const uint8_t *bytes, size_t len, size_t *at, uint64_t *v)
 {
     *v = 0;
     for (unsigned shift = 0; *at < len && shift < 64; shift += 7) {
@@ -321,7 +393,8 @@ tt_wire_part_check(const uint8_t *bytes, size_t len, Tt__RecordBody__KindCase *k
     *kind = TT__RECORD_BODY__KIND__NOT_SET;
     for (size_t at = 0; at < len;) {
         uint64_t tag, n;
-        if (!s_varint(bytes, len, &at, &tag) || !s_varint(bytes, len, &at, &n) || n > len - at)
+        if (!s_varint_read(bytes, len, &at, &tag) || !s_varint_read(bytes, len, &at, &n) ||
+            n > len - at)
             return TT_ECORRUPT;
         Tt__RecordBody__KindCase k = tag == (3 << 3 | PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED)
                                          ? TT__RECORD_BODY__KIND_STEP
@@ -386,10 +459,10 @@ tt_wire_body_name(const Tt__Envelope *env)
         return "assign";
     case TT__ENVELOPE__BODY_ASSIGNED:
         return "assigned";
-    case TT__ENVELOPE__BODY_STEP:
-        return "step";
-    case TT__ENVELOPE__BODY_ACTIONS:
-        return "actions";
+    case TT__ENVELOPE__BODY_STEP_BATCH:
+        return "step batch";
+    case TT__ENVELOPE__BODY_ACTIONS_BATCH:
+        return "actions batch";
     case TT__ENVELOPE__BODY_HEARTBEAT:
         return "heartbeat";
     case TT__ENVELOPE__BODY_SHUTDOWN:
@@ -399,4 +472,188 @@ tt_wire_body_name(const Tt__Envelope *env)
     default:
         return "unknown";
     }
+}
+
+/* ------------------------------------------------------------------ batches
+ *
+ * A batch frame is an Envelope whose body (StepBatch or ActionsBatch) is
+ * written by hand: the header (version, seq) packed by protobuf-c, then the
+ * body's tag and length, then the items exactly as protobuf-c packs a
+ * repeated message field (tag 1, length, the packed item), concatenated. It
+ * is the encoding protobuf-c would produce, without holding every item's
+ * message until the frame is complete. */
+
+#define S_WIRE_LEN   2u                       /* protobuf wire type: length-delimited */
+#define S_ITEM_TAG   ((1u << 3) | S_WIRE_LEN) /* repeated Item items = 1 */
+#define S_FRAME_ROOM 32u /* header (<= 17 bytes) + body tag (2) + length (<= 5) */
+
+typedef struct {
+    uint8_t *data;
+    size_t len, cap;
+} s_chunk_t;
+
+struct tt_wire_batch {
+    tt_wire_batch_kind_t kind;
+    size_t max_body;   /* a frame's bytes less S_FRAME_ROOM */
+    s_chunk_t *chunks; /* one per frame to send */
+    size_t n_chunks;
+    size_t items;
+};
+
+static size_t
+s_varint_put(uint64_t v, uint8_t *out)
+{
+    size_t n = 0;
+    do {
+        out[n++] = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+        v >>= 7;
+    } while (v);
+    return n;
+}
+
+tt_wire_batch_t *
+tt_wire_batch_new(tt_wire_batch_kind_t kind, size_t max_frame)
+{
+    TT_ASSERT(max_frame > S_FRAME_ROOM && max_frame <= TT_WIRE_MAX_FRAME);
+    tt_wire_batch_t *b = tt_new(tt_wire_batch_t);
+    b->kind = kind;
+    b->max_body = max_frame - S_FRAME_ROOM;
+    return b;
+}
+
+void
+tt_wire_batch_clear(tt_wire_batch_t *b)
+{
+    for (size_t i = 0; i < b->n_chunks; i++)
+        free(b->chunks[i].data);
+    free(b->chunks);
+    b->chunks = NULL;
+    b->n_chunks = 0;
+    b->items = 0;
+}
+
+void
+tt_wire_batch_destroy(tt_wire_batch_t **self_p)
+{
+    if (!*self_p)
+        return;
+    tt_wire_batch_clear(*self_p);
+    free(*self_p);
+    *self_p = NULL;
+}
+
+size_t
+tt_wire_batch_items(const tt_wire_batch_t *b)
+{
+    return b->items;
+}
+
+/* Room for an item of `need` bytes: in the last chunk, else in a new one. */
+static uint8_t *
+s_reserve(tt_wire_batch_t *b, size_t need)
+{
+    s_chunk_t *c = b->n_chunks ? &b->chunks[b->n_chunks - 1] : NULL;
+    if (!c || c->len + need > b->max_body) {
+        b->chunks = tt_realloc(b->chunks, (b->n_chunks + 1) * sizeof *b->chunks);
+        c = &b->chunks[b->n_chunks++];
+        memset(c, 0, sizeof *c);
+    }
+    if (c->len + need > c->cap) {
+        size_t cap = c->cap ? c->cap : 4096;
+        while (cap < c->len + need)
+            cap *= 2;
+        c->cap = cap < b->max_body ? cap : b->max_body;
+        c->data = tt_realloc(c->data, c->cap);
+    }
+    uint8_t *at = c->data + c->len;
+    c->len += need;
+    return at;
+}
+
+static tt_err_t
+s_add(tt_wire_batch_t *b, const ProtobufCMessage *item)
+{
+    size_t size = protobuf_c_message_get_packed_size(item);
+    uint8_t head[16];
+    size_t n = 0;
+    head[n++] = S_ITEM_TAG;
+    n += s_varint_put(size, head + n);
+    if (n + size > b->max_body)
+        return TT_ETOOBIG;
+    uint8_t *at = s_reserve(b, n + size);
+    memcpy(at, head, n);
+    protobuf_c_message_pack(item, at + n);
+    b->items++;
+    return TT_OK;
+}
+
+tt_err_t
+tt_wire_batch_add_step(tt_wire_batch_t *b, uint32_t agent, uint32_t incarnation,
+                       const Tt__Step *step)
+{
+    TT_ASSERT(b->kind == TT_WIRE_BATCH_STEPS);
+    Tt__StepBatch__Item item = TT__STEP_BATCH__ITEM__INIT;
+    item.agent = agent;
+    item.incarnation = incarnation;
+    item.step = (Tt__Step *)step;
+    return s_add(b, &item.base);
+}
+
+tt_err_t
+tt_wire_batch_add_actions(tt_wire_batch_t *b, uint32_t agent, uint32_t incarnation,
+                          const Tt__Actions *actions)
+{
+    TT_ASSERT(b->kind == TT_WIRE_BATCH_ACTIONS);
+    Tt__ActionsBatch__Item item = TT__ACTIONS_BATCH__ITEM__INIT;
+    item.agent = agent;
+    item.incarnation = incarnation;
+    item.actions = (Tt__Actions *)actions;
+    return s_add(b, &item.base);
+}
+
+/* One chunk as a frame: header, body tag and length, the items. */
+static zframe_t *
+s_frame(const tt_wire_batch_t *b, const s_chunk_t *c, uint64_t seq)
+{
+    Tt__Envelope hdr = TT__ENVELOPE__INIT;
+    hdr.version = TT_PROTOCOL_VERSION;
+    hdr.seq = seq;
+    uint8_t head[S_FRAME_ROOM];
+    size_t n = tt__envelope__pack(&hdr, head);
+    uint32_t field = b->kind == TT_WIRE_BATCH_STEPS ? TT__ENVELOPE__BODY_STEP_BATCH
+                                                    : TT__ENVELOPE__BODY_ACTIONS_BATCH;
+    n += s_varint_put(((uint64_t)field << 3) | S_WIRE_LEN, head + n);
+    n += s_varint_put(c->len, head + n);
+    TT_ASSERT(n <= S_FRAME_ROOM);
+    zframe_t *frame = zframe_new(NULL, n + c->len);
+    memcpy(zframe_data(frame), head, n);
+    memcpy(zframe_data(frame) + n, c->data, c->len);
+    return frame;
+}
+
+tt_err_t
+tt_wire_batch_send(tt_wire_batch_t *b, zsock_t *sock, zframe_t *routing_id, uint64_t *seq,
+                   size_t *frames)
+{
+    tt_err_t err = TT_OK;
+    size_t sent = 0;
+    for (size_t i = 0; i < b->n_chunks && !err; i++) {
+        zframe_t *frame = s_frame(b, &b->chunks[i], ++*seq);
+        zmsg_t *msg = zmsg_new();
+        if (routing_id) {
+            zframe_t *id = zframe_dup(routing_id);
+            zmsg_append(msg, &id);
+        }
+        zmsg_append(msg, &frame);
+        if (zmsg_send(&msg, sock) != 0) {
+            zmsg_destroy(&msg);
+            err = TT_EPEER;
+        } else {
+            sent++;
+        }
+    }
+    tt_wire_batch_clear(b);
+    if (frames)
+        *frames = sent;
+    return err;
 }

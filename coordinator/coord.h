@@ -34,6 +34,7 @@
 #include "tt_hash.h"
 #include "tt_llm.h"
 #include "tt_tlog.h"
+#include "tt_wire.h"
 
 #define COORD_TICK_MS      100
 #define COORD_MAX_PEERS    100000
@@ -72,6 +73,10 @@ typedef struct {
     pid_t pid;           /* local child, 0 for external agentds */
     uint32_t remote_pid; /* as the agentd said in its hello (for messages) */
     coord_peer_state_t state;
+    /* Steps for its agents gathered while the loop handles one event, sent
+     * as one frame (or as few as fit) when the handler ends: coord_peers_flush */
+    tt_wire_batch_t *outbox;
+    bool outbox_listed; /* its index is in coord_t.outbox_peers */
 } coord_peer_t;
 
 typedef enum {
@@ -95,7 +100,7 @@ typedef struct {
     bool must_act;           /* has not answered the step in progress */
     bool reset_after_commit; /* timed out: reset its slot once the step commits */
     Tt__StepInput *input;    /* this step's input, kept until commit */
-    Tt__Envelope *answer;    /* this step's Actions, kept until commit */
+    Tt__Actions *answer;     /* this step's Actions, kept until commit */
     const char *status;      /* "ok", "failed", "timeout" */
     int64_t dispatched_ms;
     int64_t placed_ms; /* last progress while ASSIGNING or REBUILDING */
@@ -145,6 +150,12 @@ typedef struct coord {
     zhash_t *peer_index; /* key -> peer index + 1 */
     uint64_t seq;
     uint64_t dropped_frames;
+    uint64_t other_versions; /* frames of another protocol version, dropped */
+    size_t *outbox_peers;    /* peers with Steps to send (indexes) */
+    size_t n_outbox_peers;
+    long outbox_last;          /* the peer the last Step was queued for; -1 none */
+    uint32_t step_frames_out;  /* StepBatch frames sent in the step in progress */
+    uint32_t step_frames_in;   /* ActionsBatch frames received in it */
     uint64_t ignored_messages; /* from dead or unknown peers */
     size_t respawns;           /* local agentds to start on the next tick */
     size_t unborn_deaths;      /* local agentds dead before their hello, since the last hello */
@@ -207,6 +218,26 @@ tt_err_t coord_send(coord_t *c, coord_peer_t *p, uint32_t agent, uint32_t incarn
 void coord_peers_shutdown(coord_t *c, const char *reason);
 void coord_peers_destroy(coord_t *c);
 void coord_peer_dead(coord_t *c, coord_peer_t *p, const char *why);
+/* The agent a message of peer p is about, if it comes from the agent's
+ * agentd and current incarnation; else NULL (logged at DEBUG as stale, what
+ * names the message). */
+coord_agent_t *coord_peers_agent_of(coord_t *c, const coord_peer_t *p, uint32_t agent,
+                                    uint32_t incarnation, const char *what);
+
+/* ---- coord_batch.c: a step's work, one frame per agentd each way */
+/* Queue agent a's Step for its agentd (st is borrowed for the call only): it
+ * leaves with the other Steps for that agentd at the next coord_batch_flush.
+ * The agent must be placed. */
+void coord_batch_send_step(coord_t *c, coord_agent_t *a, const Tt__Step *st);
+/* Send every queued Step: one frame per agentd (more only past the frame
+ * limit). Every loop handler that may dispatch calls it before returning. */
+void coord_batch_flush(coord_t *c);
+/* Send what is queued for p now (before anything else goes to it, so an
+ * agentd sees messages in the order they were made). */
+void coord_batch_flush_peer(coord_t *c, coord_peer_t *p);
+/* The answers in an ActionsBatch from live peer p, each to its agent. */
+void coord_batch_on_answers(coord_t *c, coord_peer_t *p, Tt__ActionsBatch *b);
+void coord_batch_fini(coord_t *c);
 
 /* ---- coord_place.c */
 void coord_place_unplaced(coord_t *c);
@@ -225,7 +256,9 @@ void coord_place_tick(coord_t *c);
 /* ---- coord_step.c */
 void coord_step_begin(coord_t *c);
 void coord_step_dispatch(coord_t *c);
-void coord_step_on_actions(coord_t *c, coord_agent_t *a, Tt__Envelope **env);
+/* Agent a (ACTING) answered: takes *m when it is the answer to the step in
+ * progress (sets it to NULL), else leaves it to the caller. */
+void coord_step_on_actions(coord_t *c, coord_agent_t *a, Tt__Actions **m);
 void coord_step_tick(coord_t *c);
 int coord_step_on_judgement(zloop_t *loop, zsock_t *pipe, void *arg);
 

@@ -333,6 +333,9 @@ coord_send(coord_t *c, coord_peer_t *p, uint32_t agent, uint32_t incarnation, Tt
 {
     if (p->state != COORD_PEER_LIVE || !p->routing_id)
         return TT_EPEER;
+    coord_batch_flush_peer(c, p); /* what was queued for it goes first */
+    if (p->state != COORD_PEER_LIVE)
+        return TT_EPEER;
     env->seq = ++c->seq;
     if (agent) {
         env->has_agent = env->has_incarnation = true;
@@ -409,6 +412,8 @@ coord_peer_dead(coord_t *c, coord_peer_t *p, const char *why)
         /* our child: make sure it is gone, so it releases its agents' memory */
         kill(p->pid, SIGKILL);
     }
+    if (p->outbox)
+        tt_wire_batch_clear(p->outbox);
     for (uint32_t s = 0; p->slot_agent && s < p->slots; s++) {
         if (!p->slot_agent[s])
             continue;
@@ -542,26 +547,33 @@ coord_agent(coord_t *c, uint32_t envelope_agent)
 }
 
 /* A message about one agent: only from its peer and its current incarnation. */
-static void
-s_on_agent_message(coord_t *c, coord_peer_t *p, Tt__Envelope **envp)
+coord_agent_t *
+coord_peers_agent_of(coord_t *c, const coord_peer_t *p, uint32_t agent, uint32_t incarnation,
+                     const char *what)
 {
-    Tt__Envelope *env = *envp;
-    coord_agent_t *a = coord_agent(c, env->agent);
-    if (!a || a->peer != (long)(p - c->peers) || a->incarnation != env->incarnation) {
-        TT_LOG_DEBUG("stale %s for agent %u incarnation %u: dropped", tt_wire_body_name(env),
-                     env->agent, env->incarnation);
+    coord_agent_t *a = coord_agent(c, agent);
+    if (!a || a->peer != (long)(p - c->peers) || a->incarnation != incarnation) {
+        TT_LOG_DEBUG("stale %s for agent %u incarnation %u: dropped", what, agent, incarnation);
+        return NULL;
+    }
+    return a;
+}
+
+static void
+s_on_agent_message(coord_t *c, coord_peer_t *p, Tt__Envelope *env)
+{
+    if (env->body_case == TT__ENVELOPE__BODY_ACTIONS_BATCH) {
+        coord_batch_on_answers(c, p, env->actions_batch);
         return;
     }
+    coord_agent_t *a =
+        coord_peers_agent_of(c, p, env->agent, env->incarnation, tt_wire_body_name(env));
+    if (!a)
+        return;
     switch (env->body_case) {
     case TT__ENVELOPE__BODY_ASSIGNED:
         if (a->state == COORD_AGENT_ASSIGNING)
             coord_place_on_assigned(c, a, env->assigned);
-        break;
-    case TT__ENVELOPE__BODY_ACTIONS:
-        if (a->state == COORD_AGENT_REBUILDING)
-            coord_place_on_rebuilt(c, a, env->actions);
-        else if (a->state == COORD_AGENT_ACTING)
-            coord_step_on_actions(c, a, envp);
         break;
     case TT__ENVELOPE__BODY_ERROR:
         TT_LOG_ERROR("%s: %s", a->name, env->error->message ? env->error->message : "error");
@@ -582,6 +594,14 @@ coord_peers_on_message(zloop_t *loop, zsock_t *sock, void *arg)
     zframe_t *id = NULL;
     Tt__Envelope *env = NULL;
     tt_err_t err = tt_wire_recv(sock, &id, &env);
+    if (err == TT_EVERSION) {
+        if (++c->other_versions % 1000 == 1)
+            TT_LOG_WARN("dropped a message of another protocol version (this coordinator "
+                        "speaks %d; %llu so far): run agentds of the same Troupe release",
+                        TT_PROTOCOL_VERSION, (unsigned long long)c->other_versions);
+        zframe_destroy(&id);
+        return 0;
+    }
     if (err) {
         if (++c->dropped_frames % 1000 == 1)
             TT_LOG_WARN("dropped a malformed message (%s); %llu so far", tt_strerror(err),
@@ -607,10 +627,11 @@ coord_peers_on_message(zloop_t *loop, zsock_t *sock, void *arg)
         p->last_seq = env->seq;
         p->last_seen_ms = tt_now_ms();
         if (env->body_case != TT__ENVELOPE__BODY_HEARTBEAT)
-            s_on_agent_message(c, p, &env);
+            s_on_agent_message(c, p, env);
     }
     tt_wire_free(&env);
     zframe_destroy(&id);
+    coord_batch_flush(c);
     return c->state == COORD_RUN_DONE ? -1 : 0;
 }
 
@@ -765,6 +786,7 @@ coord_peers_shutdown(coord_t *c, const char *reason)
 void
 coord_peers_destroy(coord_t *c)
 {
+    coord_batch_fini(c);
     for (size_t i = 0; i < c->n_peers; i++) {
         coord_peer_t *p = &c->peers[i];
         if (p->pid > 0) {

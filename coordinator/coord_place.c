@@ -148,7 +148,7 @@ s_caught_up(coord_t *c, coord_agent_t *a)
     if (a->answer) {
         /* it answered this step before its agentd died: bring the new memory
          * to the same point from the answer we hold, without a model call */
-        const Tt__Actions *ans = a->answer->actions;
+        const Tt__Actions *ans = a->answer;
         Tt__Step st = TT__STEP__INIT;
         st.step = c->step;
         st.datetime = (char *)coord_world_datetime(c->world);
@@ -158,13 +158,10 @@ s_caught_up(coord_t *c, coord_agent_t *a)
         st.has_rebuild = st.rebuild = true;
         st.has_perceive_only = true;
         st.perceive_only = ans->error != NULL;
-        Tt__Envelope env = TT__ENVELOPE__INIT;
-        env.body_case = TT__ENVELOPE__BODY_STEP;
-        env.step = &st;
         a->state = COORD_AGENT_REBUILDING;
         a->placed_ms = tt_now_ms();
         a->memory_step = c->step - 1;
-        coord_send(c, &c->peers[a->peer], a->index + 1, a->incarnation, &env);
+        coord_batch_send_step(c, a, &st);
         return;
     }
     if (a->must_act)
@@ -207,11 +204,8 @@ s_rebuild_next(coord_t *c, coord_agent_t *a)
     st.has_rebuild = st.rebuild = true;
     st.has_perceive_only = true;
     st.perceive_only = !as || !as->status || strcmp(as->status, "ok");
-    Tt__Envelope env = TT__ENVELOPE__INIT;
-    env.body_case = TT__ENVELOPE__BODY_STEP;
-    env.step = &st;
     a->placed_ms = tt_now_ms();
-    coord_send(c, &c->peers[a->peer], a->index + 1, a->incarnation, &env);
+    coord_batch_send_step(c, a, &st);
     tt_wire_free_body(&body);
 }
 

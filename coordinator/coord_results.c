@@ -301,6 +301,12 @@ coord_results_add_step(coord_results_t *r, const Tt__StepCommit *sc, const Tt__T
     /* the model server's rate limit set the pace of this step */
     if (rate_limited)
         json_object_set_new(entry, "rate_limited", json_integer((json_int_t)rate_limited));
+    /* how the step's work travelled: one frame per agentd each way is the
+     * norm (more when answers came at different times, or past a frame) */
+    if (tel && tel->has_frames_out)
+        json_object_set_new(entry, "frames_out", json_integer(tel->frames_out));
+    if (tel && tel->has_frames_in)
+        json_object_set_new(entry, "frames_in", json_integer(tel->frames_in));
     json_array_append_new(r->steps, entry);
 }
 

@@ -93,6 +93,7 @@ s_on_tick(zloop_t *loop, int timer_id, void *arg)
         }
     }
     coord_step_tick(c);
+    coord_batch_flush(c);
     coord_progress_draw(c);
     return c->state == COORD_RUN_DONE ? -1 : 0;
 }
@@ -295,6 +296,7 @@ s_setup_scenario(coord_t *c)
         s->seed = c->opts.seed;
     c->total_steps = c->opts.serve ? 0 : c->opts.steps >= 0 ? (uint32_t)c->opts.steps : s->steps;
     c->n_agents = s->n_agents;
+    c->outbox_last = -1;
     c->agents = tt_calloc(c->n_agents, sizeof *c->agents);
     for (size_t i = 0; i < c->n_agents; i++) {
         c->agents[i].index = (uint32_t)i;
@@ -469,7 +471,7 @@ s_destroy(coord_t *c)
     coord_live_stop(&c->live);
     for (size_t i = 0; i < c->n_agents; i++) {
         coord_world_input_free(&c->agents[i].input);
-        tt_wire_free(&c->agents[i].answer);
+        tt_wire_free_actions(&c->agents[i].answer);
     }
     free(c->agents);
     free(c->order);

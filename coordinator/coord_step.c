@@ -195,6 +195,7 @@ coord_step_on_judgement(zloop_t *loop, zsock_t *pipe, void *arg)
     if (tag == COORD_SESSION_LLM_TAG) {
         coord_session_on_judgement(c, r);
         tt_llm_result_destroy(&r);
+        coord_batch_flush(c);
         return 0;
     }
     size_t index = (size_t)(uintptr_t)tag - 1;
@@ -208,6 +209,7 @@ coord_step_on_judgement(zloop_t *loop, zsock_t *pipe, void *arg)
     tt_llm_result_destroy(&r);
     if (c->pending_judgements && --c->pending_judgements == 0 && c->state == COORD_RUN_JUDGING)
         s_after_judging(c);
+    coord_batch_flush(c);
     return 0;
 }
 
@@ -245,6 +247,7 @@ coord_step_begin(coord_t *c)
     c->step = c->committed_step + 1;
     c->step_started_ms = tt_now_ms();
     c->rate_limited = 0;
+    c->step_frames_out = c->step_frames_in = 0;
     json_array_clear(c->fired_now);
     if (c->session)
         coord_session_begin_step(c);
@@ -300,13 +303,10 @@ s_send_step(coord_t *c, coord_agent_t *a)
     Tt__Exchange **rec = c->replay ? coord_replay_exchanges(c->replay, c->step, a->name, &n) : NULL;
     st.n_recorded = n;
     st.recorded = rec;
-    Tt__Envelope env = TT__ENVELOPE__INIT;
-    env.body_case = TT__ENVELOPE__BODY_STEP;
-    env.step = &st;
     a->state = COORD_AGENT_ACTING;
     a->dispatched_ms = tt_now_ms();
     c->in_flight++;
-    coord_send(c, &c->peers[a->peer], a->index + 1, a->incarnation, &env);
+    coord_batch_send_step(c, a, &st);
     coord_replay_free_exchanges(rec, n);
 }
 
@@ -363,18 +363,16 @@ coord_step_dispatch(coord_t *c)
 }
 
 void
-coord_step_on_actions(coord_t *c, coord_agent_t *a, Tt__Envelope **envp)
+coord_step_on_actions(coord_t *c, coord_agent_t *a, Tt__Actions **mp)
 {
-    Tt__Envelope *env = *envp;
-    if (env->actions->step != c->step || !a->must_act) {
-        TT_LOG_DEBUG("%s: answer for step %u while at %u: dropped", a->name, env->actions->step,
-                     c->step);
+    if ((*mp)->step != c->step || !a->must_act) {
+        TT_LOG_DEBUG("%s: answer for step %u while at %u: dropped", a->name, (*mp)->step, c->step);
         return;
     }
-    a->answer = env;
-    *envp = NULL;
+    a->answer = *mp;
+    *mp = NULL;
     s_settled(c, a);
-    const Tt__Actions *m = a->answer->actions;
+    const Tt__Actions *m = a->answer;
     if (m->error)
         a->status = "failed";
     if (m->divergence && !c->divergence_reported) {
@@ -430,7 +428,7 @@ s_agent_step(coord_agent_t *a)
     as->agent = a->index;
     as->input = a->input;
     as->status = (char *)a->status;
-    const Tt__Actions *m = a->answer ? a->answer->actions : NULL;
+    const Tt__Actions *m = a->answer;
     if (m && !strcmp(a->status, "ok")) {
         as->n_actions = m->n_actions;
         as->actions = m->actions;
@@ -453,10 +451,10 @@ s_agent_telemetry(const coord_agent_t *a)
     tt__agent_telemetry__init(t);
     t->agent = a->index;
     if (a->answer) {
-        t->has_busy_ms = a->answer->actions->has_busy_ms;
-        t->busy_ms = a->answer->actions->busy_ms;
-        t->n_exchanges = a->answer->actions->n_telemetry;
-        t->exchanges = a->answer->actions->telemetry;
+        t->has_busy_ms = a->answer->has_busy_ms;
+        t->busy_ms = a->answer->busy_ms;
+        t->n_exchanges = a->answer->n_telemetry;
+        t->exchanges = a->answer->telemetry;
     }
     return t;
 }
@@ -507,6 +505,9 @@ s_commit(coord_t *c)
     tel.wall_ms = (uint32_t)(tt_now_ms() - c->step_started_ms);
     tel.n_agents = n;
     tel.agents = tels;
+    tel.has_frames_out = tel.has_frames_in = true;
+    tel.frames_out = c->step_frames_out;
+    tel.frames_in = c->step_frames_in;
     tt_err_t err = coord_record_step(c, &sc, &tel);
     if (!err) {
         /* deliver: parallel mode routes only now, in index order */
@@ -535,7 +536,7 @@ s_commit(coord_t *c)
     for (size_t k = 0; k < n; k++) {
         coord_agent_t *a = &c->agents[c->order[k]];
         coord_world_input_free(&a->input);
-        tt_wire_free(&a->answer);
+        tt_wire_free_actions(&a->answer);
         if (a->state == COORD_AGENT_ANSWERED)
             a->state = COORD_AGENT_READY;
         if (a->reset_after_commit) {

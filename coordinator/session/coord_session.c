@@ -479,6 +479,7 @@ s_on_request(zloop_t *loop, zsock_t *pipe, void *arg)
     else if (rc == 0)
         coord_session_answer_result(s, result);
     /* rc > 0: answered when its steps commit, or at the end */
+    coord_batch_flush(c); /* the Steps a command dispatched */
     return c->state == COORD_RUN_DONE ? -1 : 0;
 }
 

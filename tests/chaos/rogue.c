@@ -45,14 +45,19 @@ s_send_mutant(zsock_t *s, tt_rng_t *rng)
 {
     Tt__Actions act = TT__ACTIONS__INIT;
     act.step = (uint32_t)tt_rng_below(rng, 5);
+    Tt__ActionsBatch__Item item = TT__ACTIONS_BATCH__ITEM__INIT;
+    item.agent = (uint32_t)tt_rng_below(rng, 8);
+    item.incarnation = (uint32_t)tt_rng_below(rng, 3);
+    item.actions = &act;
+    Tt__ActionsBatch__Item *items[1] = {&item};
+    Tt__ActionsBatch batch = TT__ACTIONS_BATCH__INIT;
+    batch.n_items = 1;
+    batch.items = items;
     Tt__Envelope env = TT__ENVELOPE__INIT;
     env.version = TT_PROTOCOL_VERSION;
-    env.has_agent = env.has_incarnation = true;
-    env.agent = (uint32_t)tt_rng_below(rng, 8);
-    env.incarnation = (uint32_t)tt_rng_below(rng, 3);
     env.seq = tt_rng_next(rng);
-    env.body_case = TT__ENVELOPE__BODY_ACTIONS;
-    env.actions = &act;
+    env.body_case = TT__ENVELOPE__BODY_ACTIONS_BATCH;
+    env.actions_batch = &batch;
     size_t len = tt__envelope__get_packed_size(&env);
     uint8_t *buf = malloc(len);
     tt__envelope__pack(&env, buf);
@@ -69,14 +74,12 @@ s_send_impostor(zsock_t *s, tt_rng_t *rng)
 {
     Tt__Actions act = TT__ACTIONS__INIT;
     act.step = 1 + (uint32_t)tt_rng_below(rng, 4);
-    Tt__Envelope env = TT__ENVELOPE__INIT;
-    env.has_agent = env.has_incarnation = true;
-    env.agent = 1 + (uint32_t)tt_rng_below(rng, 4);
-    env.incarnation = 1 + (uint32_t)tt_rng_below(rng, 2);
-    env.seq = tt_rng_next(rng) >> 1;
-    env.body_case = TT__ENVELOPE__BODY_ACTIONS;
-    env.actions = &act;
-    tt_wire_send(s, NULL, &env);
+    tt_wire_batch_t *b = tt_wire_batch_new(TT_WIRE_BATCH_ACTIONS, TT_WIRE_MAX_FRAME);
+    tt_wire_batch_add_actions(b, 1 + (uint32_t)tt_rng_below(rng, 4),
+                              1 + (uint32_t)tt_rng_below(rng, 2), &act);
+    uint64_t seq = tt_rng_next(rng) >> 1;
+    tt_wire_batch_send(b, s, NULL, &seq, NULL);
+    tt_wire_batch_destroy(&b);
 }
 
 static void

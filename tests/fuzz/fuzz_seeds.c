@@ -115,9 +115,17 @@ s_wire(const Tt__SimBegin *begin, const Tt__StepCommit *step)
     st.input = as->input;
     st.n_recorded = as->n_exchanges;
     st.recorded = as->exchanges;
+    Tt__StepBatch__Item step_item = TT__STEP_BATCH__ITEM__INIT;
+    step_item.agent = 1;
+    step_item.incarnation = 1;
+    step_item.step = &st;
+    Tt__StepBatch__Item *step_items[1] = {&step_item};
+    Tt__StepBatch steps = TT__STEP_BATCH__INIT;
+    steps.n_items = 1;
+    steps.items = step_items;
     tt__envelope__init(&env);
-    env.body_case = TT__ENVELOPE__BODY_STEP;
-    env.step = &st;
+    env.body_case = TT__ENVELOPE__BODY_STEP_BATCH;
+    env.step_batch = &steps;
     s_envelope("step", &env);
 
     Tt__ExchangeTelemetry tel = TT__EXCHANGE_TELEMETRY__INIT;
@@ -138,9 +146,17 @@ s_wire(const Tt__SimBegin *begin, const Tt__StepCommit *step)
     actions.telemetry = tels;
     actions.has_busy_ms = true;
     actions.busy_ms = 900;
+    Tt__ActionsBatch__Item answer_item = TT__ACTIONS_BATCH__ITEM__INIT;
+    answer_item.agent = 1;
+    answer_item.incarnation = 1;
+    answer_item.actions = &actions;
+    Tt__ActionsBatch__Item *answer_items[1] = {&answer_item};
+    Tt__ActionsBatch answers = TT__ACTIONS_BATCH__INIT;
+    answers.n_items = 1;
+    answers.items = answer_items;
     tt__envelope__init(&env);
-    env.body_case = TT__ENVELOPE__BODY_ACTIONS;
-    env.actions = &actions;
+    env.body_case = TT__ENVELOPE__BODY_ACTIONS_BATCH;
+    env.actions_batch = &answers;
     s_envelope("actions", &env);
 
     Tt__Heartbeat hb = TT__HEARTBEAT__INIT;

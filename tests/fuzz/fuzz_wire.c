@@ -114,24 +114,11 @@ s_assign(const Tt__Assign *as)
     json_decref(cfg_json);
 }
 
-/* Handlers forward what peers send: an agent's actions, cognitive state and
- * exchanges go into the log's StepCommit as they were decoded. Whatever was
- * accepted must pack into bytes that decode again, as an envelope and, for
- * Actions, as the log body the coordinator writes. */
+/* An accepted answer, as the log body the coordinator writes for it. */
 static void
-s_round_trip(Tt__Envelope *env)
+s_answer_round_trip(const Tt__Actions *m)
 {
-    size_t len = tt__envelope__get_packed_size(env);
-    uint8_t *buf = malloc(len ? len : 1);
-    tt__envelope__pack(env, buf);
-    Tt__Envelope *again = NULL;
-    if (tt_wire_decode(buf, len, &again) != TT_OK)
-        s_broken("an accepted envelope does not decode once packed again", "envelope");
-    tt_wire_free(&again);
-    free(buf);
-    if (env->body_case != TT__ENVELOPE__BODY_ACTIONS)
-        return;
-    const Tt__Actions *m = env->actions;
+    size_t len;
     Tt__StepInput input = TT__STEP_INPUT__INIT;
     Tt__AgentStep as = TT__AGENT_STEP__INIT;
     as.input = &input;
@@ -156,6 +143,27 @@ s_round_trip(Tt__Envelope *env)
         s_broken("accepted actions make a log record that does not decode", "actions");
     tt_wire_free_body(&back);
     free(packed);
+}
+
+/* Handlers forward what peers send: an agent's actions, cognitive state and
+ * exchanges go into the log's StepCommit as they were decoded. Whatever was
+ * accepted must pack into bytes that decode again, as an envelope and, for
+ * Actions, as the log body the coordinator writes. */
+static void
+s_round_trip(Tt__Envelope *env)
+{
+    size_t len = tt__envelope__get_packed_size(env);
+    uint8_t *buf = malloc(len ? len : 1);
+    tt__envelope__pack(env, buf);
+    Tt__Envelope *again = NULL;
+    if (tt_wire_decode(buf, len, &again) != TT_OK)
+        s_broken("an accepted envelope does not decode once packed again", "envelope");
+    tt_wire_free(&again);
+    free(buf);
+    if (env->body_case != TT__ENVELOPE__BODY_ACTIONS_BATCH)
+        return;
+    for (size_t i = 0; i < env->actions_batch->n_items; i++)
+        s_answer_round_trip(env->actions_batch->items[i]->actions);
 }
 
 int
