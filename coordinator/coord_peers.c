@@ -106,7 +106,9 @@ coord_peers_bind(coord_t *c, char **errmsg)
     zsock_set_linger(c->router, 0);
     zsock_set_maxmsgsize(c->router, (int64_t)TT_WIRE_MAX_FRAME);
     zsock_set_sndhwm(c->router, 0);
-    zsock_set_rcvhwm(c->router, 0);
+    /* a finite queue per connection bounds what strangers can make us hold
+     * (coord_gate.c); agentds only wait in TCP for a moment */
+    zsock_set_rcvhwm(c->router, COORD_PEER_RCVHWM);
     const char *listen = c->opts.listen ? c->opts.listen : "tcp://127.0.0.1:*";
     if (c->opts.keys_dir || (!s_is_loopback(listen) && !c->opts.insecure)) {
         tt_err_t err = s_secure(c, errmsg);
@@ -780,6 +782,7 @@ coord_peers_destroy(coord_t *c)
     c->peers = NULL;
     c->n_peers = 0;
     zhash_destroy(&c->peer_index);
+    coord_gate_stop(c);
     zsock_destroy(&c->router);
     zactor_destroy(&c->auth);
     free(c->endpoint);

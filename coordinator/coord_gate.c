@@ -1,0 +1,170 @@
+/*  coord_gate -- a bound on the memory strangers can make the coordinator hold.
+ *
+ *  Anyone who can reach the ROUTER can send before saying hello, and libzmq
+ *  allocates a whole message as soon as its header announces the size (up to
+ *  MAXMSGSIZE, TT_WIRE_MAX_FRAME = 32 MiB, which legitimate Actions and
+ *  Assigns need), then queues it for us. Two levers bound what that costs:
+ *
+ *   - a finite receive high-water mark per connection (COORD_PEER_RCVHWM):
+ *     when a connection's queue is full libzmq stops reading its socket, so
+ *     it holds at most RCVHWM queued messages plus the one being decoded.
+ *     Agentds lose nothing by it: their DEALERs have no send limit and the
+ *     coordinator never stops reading, so a busy agentd waits in TCP (its
+ *     own buffers) for a moment, and nobody waits for the other;
+ *   - a cap on concurrent connections: the agentds this run can use plus
+ *     COORD_GATE_MARGIN (respawned agentds, probes, `coordinator status`),
+ *     never more than MAX_CONNECTIONS. libzmq has no such option, so a socket
+ *     monitor tells us of each accepted connection (with its descriptor) and
+ *     one past the cap is shut down; libzmq owns the descriptor and closes it.
+ *
+ *  Together: at most cap x (RCVHWM + 1) x 32 MiB in the connections' queues,
+ *  plus about three frames in the ROUTER and in our hands. With RCVHWM 1 a
+ *  4-agent local run (cap 4 + 8 = 12) holds at most 768 MiB however many
+ *  strangers knock, where 32 connections sending 31 MB frames grew it past
+ *  2 GB before; a run using 1,000 agentds accepts 1,008 connections.
+ *
+ *  Limits. The cap cannot tell an agentd from a stranger (the secret is in
+ *  the hello, which comes after the bytes): a local process that holds every
+ *  spare connection keeps a respawned agentd out (its run then fails with a
+ *  message; the coordinator does not grow). And the high-water mark counts
+ *  whole messages while MAXMSGSIZE bounds each part: libzmq 4.3 queues the
+ *  parts of an unfinished many-part message without limit, and has no option
+ *  against it. Only authentication at the handshake closes that (CURVE mode
+ *  does: zauth refuses strangers before any message is read; local mode
+ *  could hand its children the secret as PLAIN credentials the same way).
+ */
+#define TT_LOG_MODULE "gate"
+#include "coord.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "tt_log.h"
+#include "tt_mem.h"
+
+typedef enum {
+    S_FD_NONE = 0,
+    S_FD_OPEN = 1,    /* counted against the cap */
+    S_FD_REFUSED = 2, /* shut down on arrival, never counted */
+} s_fd_state_t;
+
+/* The most connections this run can use: one per agentd (a local run starts
+ * ceil(agents / slots); external agentds offer at least one slot each, and
+ * slots beyond the population are never used), plus the margin. */
+static size_t
+s_cap(const coord_t *c)
+{
+    size_t slots = c->opts.slots ? c->opts.slots : 1;
+    size_t agentds = c->opts.external ? c->n_agents : (c->n_agents + slots - 1) / slots;
+    size_t cap = agentds + COORD_GATE_MARGIN;
+    size_t ceiling = (size_t)c->config.max_connections;
+    return cap < ceiling ? cap : ceiling;
+}
+
+static void
+s_set_fd(coord_gate_t *g, int fd, s_fd_state_t state)
+{
+    if ((size_t)fd >= g->n_fds) {
+        size_t n = (size_t)fd + 64;
+        g->fds = tt_realloc(g->fds, n);
+        memset(g->fds + g->n_fds, S_FD_NONE, n - g->n_fds);
+        g->n_fds = n;
+    }
+    g->fds[fd] = (uint8_t)state;
+}
+
+static s_fd_state_t
+s_fd(const coord_gate_t *g, int fd)
+{
+    return (size_t)fd < g->n_fds ? (s_fd_state_t)g->fds[fd] : S_FD_NONE;
+}
+
+static void
+s_on_accepted(coord_gate_t *g, int fd)
+{
+    if (g->open < g->cap) {
+        g->open++;
+        s_set_fd(g, fd, S_FD_OPEN);
+        return;
+    }
+    /* shutdown, never close: the descriptor is libzmq's, which sees the end
+     * of the stream and closes it (a DISCONNECTED event follows) */
+    if (shutdown(fd, SHUT_RDWR) != 0 && errno != ENOTCONN)
+        TT_LOG_DEBUG("shutdown of connection %d: %s", fd, strerror(errno));
+    s_set_fd(g, fd, S_FD_REFUSED);
+    if (g->refused++ % 1000 == 0)
+        TT_LOG_WARN("refused a connection: %zu are open, the most this run can use (%llu "
+                    "refused so far)",
+                    g->open, (unsigned long long)g->refused);
+}
+
+static void
+s_on_gone(coord_gate_t *g, int fd)
+{
+    if (s_fd(g, fd) == S_FD_OPEN)
+        g->open--;
+    if (s_fd(g, fd) != S_FD_NONE)
+        s_set_fd(g, fd, S_FD_NONE);
+}
+
+/* One monitor event: [uint16 event, uint32 value (the descriptor)][endpoint]. */
+static int
+s_on_event(zloop_t *loop, zsock_t *sock, void *arg)
+{
+    (void)loop;
+    coord_gate_t *g = arg;
+    zmsg_t *msg = zmsg_recv(sock);
+    zframe_t *head = msg ? zmsg_first(msg) : NULL;
+    if (head && zframe_size(head) == 6) {
+        uint16_t event;
+        uint32_t value;
+        memcpy(&event, zframe_data(head), sizeof event);
+        memcpy(&value, zframe_data(head) + 2, sizeof value);
+        if (event == ZMQ_EVENT_ACCEPTED)
+            s_on_accepted(g, (int)value);
+        else if (event == ZMQ_EVENT_DISCONNECTED || event == ZMQ_EVENT_CLOSED)
+            s_on_gone(g, (int)value);
+    }
+    zmsg_destroy(&msg);
+    return 0;
+}
+
+tt_err_t
+coord_gate_start(coord_t *c, char **errmsg)
+{
+    coord_gate_t *g = &c->gate;
+    g->cap = s_cap(c);
+    char *endpoint = tt_asprintf("inproc://troupe-gate-%p", (void *)c);
+    int rc = zmq_socket_monitor(zsock_resolve(c->router), endpoint,
+                                ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_CLOSED);
+    if (rc == 0) {
+        g->monitor = zsock_new(ZMQ_PAIR);
+        rc = g->monitor ? zsock_connect(g->monitor, "%s", endpoint) : -1;
+    }
+    free(endpoint);
+    if (rc != 0) {
+        *errmsg = tt_asprintf("cannot watch the coordinator's connections: %s",
+                              zmq_strerror(zmq_errno()));
+        return TT_EIO;
+    }
+    zloop_reader(c->loop, g->monitor, s_on_event, g);
+    TT_LOG_INFO("accepting at most %zu connections", g->cap);
+    return TT_OK;
+}
+
+void
+coord_gate_stop(coord_t *c)
+{
+    coord_gate_t *g = &c->gate;
+    if (g->monitor) {
+        if (c->loop)
+            zloop_reader_end(c->loop, g->monitor);
+        if (c->router)
+            zmq_socket_monitor(zsock_resolve(c->router), NULL, 0);
+        zsock_destroy(&g->monitor);
+    }
+    free(g->fds);
+    g->fds = NULL;
+    g->n_fds = 0;
+}
