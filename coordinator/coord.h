@@ -55,6 +55,8 @@
  * they bound what peers that never say hello can make us hold. */
 #define COORD_GATE_MARGIN 8
 #define COORD_PEER_RCVHWM 1
+/* blocks this large and up are mapped and unmapped, never kept in a heap */
+#define COORD_GATE_MMAP_FROM (1 << 20)
 /* A peer that holds an agent in ASSIGNING or REBUILDING this many liveness
  * intervals without progress is hung: it is declared dead. */
 #define COORD_PLACE_DEADLINE_LIVENESS 4
@@ -77,16 +79,6 @@ typedef struct {
     uint32_t remote_pid; /* as the agentd said in its hello (for messages) */
     coord_peer_state_t state;
 } coord_peer_t;
-
-/* Connections to the ROUTER, as its monitor tells them (coord_gate.c). */
-typedef struct {
-    zsock_t *monitor; /* PAIR receiving the ROUTER's socket events */
-    size_t cap;       /* connections at most */
-    size_t open;      /* connections counted now */
-    uint64_t refused; /* connections shut down on arrival */
-    uint8_t *fds;     /* per descriptor: none, open or refused */
-    size_t n_fds;
-} coord_gate_t;
 
 typedef enum {
     COORD_AGENT_UNPLACED = 0,
@@ -140,7 +132,7 @@ typedef struct coord {
     zsock_t *router;
     char *endpoint;      /* what agentds connect to */
     zactor_t *auth;      /* CURVE authenticator, when secured */
-    coord_gate_t gate;   /* the connection cap */
+    zactor_t *gate;      /* the connection cap (coord_gate.c), its own thread */
     char *server_public; /* CURVE server key (Z85) */
     char *spawn_token;   /* local mode: the secret our children say hello with */
     coord_peer_t *peers;
@@ -210,8 +202,8 @@ void coord_peers_destroy(coord_t *c);
 void coord_peer_dead(coord_t *c, coord_peer_t *p, const char *why);
 
 /* ---- coord_gate.c */
-/* Watch the ROUTER's connections (c->loop must exist): accept at most what
- * this run can use, shut down the rest. */
+/* Watch the ROUTER's connections from a thread of their own: accept at most
+ * what this run can use, shut down the rest. */
 tt_err_t coord_gate_start(coord_t *c, char **errmsg);
 void coord_gate_stop(coord_t *c);
 

@@ -3,7 +3,7 @@
  *  Anyone who can reach the ROUTER can send before saying hello, and libzmq
  *  allocates a whole message as soon as its header announces the size (up to
  *  MAXMSGSIZE, TT_WIRE_MAX_FRAME = 32 MiB, which legitimate Actions and
- *  Assigns need), then queues it for us. Two levers bound what that costs:
+ *  Assigns need), then queues it for us. Three things bound what that costs:
  *
  *   - a finite receive high-water mark per connection (COORD_PEER_RCVHWM):
  *     when a connection's queue is full libzmq stops reading its socket, so
@@ -16,12 +16,21 @@
  *     never more than MAX_CONNECTIONS. libzmq has no such option, so a socket
  *     monitor tells us of each accepted connection (with its descriptor) and
  *     one past the cap is shut down; libzmq owns the descriptor and closes it.
+ *     (The event comes after the accept: a refused stranger may have sent a
+ *     frame by then, which is dropped with its connection.);
+ *   - and large blocks go back to the system when freed: glibc serves blocks
+ *     below a threshold it raises (up to 32 MiB) from its heaps, where frames
+ *     allocated by libzmq's thread and freed by ours piled up into more than
+ *     the queues ever held at once; COORD_GATE_MMAP_FROM fixes it lower.
  *
- *  Together: at most cap x (RCVHWM + 1) x 32 MiB in the connections' queues,
- *  plus about three frames in the ROUTER and in our hands. With RCVHWM 1 a
- *  4-agent local run (cap 4 + 8 = 12) holds at most 768 MiB however many
- *  strangers knock, where 32 connections sending 31 MB frames grew it past
- *  2 GB before; a run using 1,000 agentds accepts 1,008 connections.
+ *  Together: at most cap x (RCVHWM + 1) x 32 MiB in the accepted connections'
+ *  queues, about three frames in the ROUTER and in our hands, and what the
+ *  refused ones send before their shutdown. With RCVHWM 1 a 4-agent local run
+ *  (cap 4 + 8 = 12) holds at most 768 MiB in queues however many strangers
+ *  knock: under 64 connections sending 31 MB frames its peak RSS stayed near
+ *  460 MB, where it grew by 60 MB a second without end before
+ *  (tests/chaos/chaos_bloat.sh). A run using 1,000 agentds accepts 1,008
+ *  connections, and its bound grows with them.
  *
  *  Limits. The cap cannot tell an agentd from a stranger (the secret is in
  *  the hello, which comes after the bytes): a local process that holds every
@@ -37,6 +46,7 @@
 #include "coord.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -48,6 +58,15 @@ typedef enum {
     S_FD_OPEN = 1,    /* counted against the cap */
     S_FD_REFUSED = 2, /* shut down on arrival, never counted */
 } s_fd_state_t;
+
+/* The actor's own state: nobody else reads it. */
+typedef struct {
+    size_t cap;       /* connections at most */
+    size_t open;      /* connections counted now */
+    uint64_t refused; /* connections shut down on arrival */
+    uint8_t *fds;     /* per descriptor: an s_fd_state_t */
+    size_t n_fds;
+} s_gate_t;
 
 /* The most connections this run can use: one per agentd (a local run starts
  * ceil(agents / slots); external agentds offer at least one slot each, and
@@ -63,7 +82,7 @@ s_cap(const coord_t *c)
 }
 
 static void
-s_set_fd(coord_gate_t *g, int fd, s_fd_state_t state)
+s_set_fd(s_gate_t *g, int fd, s_fd_state_t state)
 {
     if ((size_t)fd >= g->n_fds) {
         size_t n = (size_t)fd + 64;
@@ -75,13 +94,13 @@ s_set_fd(coord_gate_t *g, int fd, s_fd_state_t state)
 }
 
 static s_fd_state_t
-s_fd(const coord_gate_t *g, int fd)
+s_fd(const s_gate_t *g, int fd)
 {
     return (size_t)fd < g->n_fds ? (s_fd_state_t)g->fds[fd] : S_FD_NONE;
 }
 
 static void
-s_on_accepted(coord_gate_t *g, int fd)
+s_on_accepted(s_gate_t *g, int fd)
 {
     if (g->open < g->cap) {
         g->open++;
@@ -96,11 +115,11 @@ s_on_accepted(coord_gate_t *g, int fd)
     if (g->refused++ % 1000 == 0)
         TT_LOG_WARN("refused a connection: %zu are open, the most this run can use (%llu "
                     "refused so far)",
-                    g->open, (unsigned long long)g->refused);
+                    g->open, (unsigned long long)g->refused + 1);
 }
 
 static void
-s_on_gone(coord_gate_t *g, int fd)
+s_on_gone(s_gate_t *g, int fd)
 {
     if (s_fd(g, fd) == S_FD_OPEN)
         g->open--;
@@ -109,12 +128,10 @@ s_on_gone(coord_gate_t *g, int fd)
 }
 
 /* One monitor event: [uint16 event, uint32 value (the descriptor)][endpoint]. */
-static int
-s_on_event(zloop_t *loop, zsock_t *sock, void *arg)
+static void
+s_on_event(s_gate_t *g, zsock_t *monitor)
 {
-    (void)loop;
-    coord_gate_t *g = arg;
-    zmsg_t *msg = zmsg_recv(sock);
+    zmsg_t *msg = zmsg_recv(monitor);
     zframe_t *head = msg ? zmsg_first(msg) : NULL;
     if (head && zframe_size(head) == 6) {
         uint16_t event;
@@ -127,44 +144,75 @@ s_on_event(zloop_t *loop, zsock_t *sock, void *arg)
             s_on_gone(g, (int)value);
     }
     zmsg_destroy(&msg);
-    return 0;
+}
+
+/* The gate's thread: events are handled the moment libzmq posts them, not
+ * when the coordinator's loop gets round to them (a busy loop would leave a
+ * refused stranger time to send). args: the monitor endpoint, then the cap. */
+static void
+s_actor(zsock_t *pipe, void *args)
+{
+    s_gate_t g = {.cap = *(size_t *)((char *)args + strlen(args) + 1)};
+    zsock_t *monitor = zsock_new(ZMQ_PAIR);
+    int rc = monitor ? zsock_connect(monitor, "%s", (char *)args) : -1;
+    if (rc != 0) /* an inproc endpoint of our own: does not happen */
+        TT_LOG_ERROR("cannot watch the connections: %s; none is refused",
+                     zmq_strerror(zmq_errno()));
+    zsock_signal(pipe, 0); /* zactor_new waits for it */
+    zpoller_t *poller = rc == 0 ? zpoller_new(pipe, monitor, NULL) : NULL;
+    while (poller) {
+        zsock_t *which = zpoller_wait(poller, -1);
+        if (!which && zmq_errno() != ETERM)
+            continue; /* a signal: the coordinator's loop handles it */
+        if (which == monitor) {
+            s_on_event(&g, monitor);
+            continue;
+        }
+        char *command = which ? zstr_recv(pipe) : NULL;
+        bool term = !command || !strcmp(command, "$TERM");
+        zstr_free(&command);
+        if (term)
+            break;
+    }
+    if (g.refused)
+        TT_LOG_INFO("refused %llu connections in all", (unsigned long long)g.refused);
+    zpoller_destroy(&poller);
+    zsock_destroy(&monitor);
+    free(g.fds);
 }
 
 tt_err_t
 coord_gate_start(coord_t *c, char **errmsg)
 {
-    coord_gate_t *g = &c->gate;
-    g->cap = s_cap(c);
-    char *endpoint = tt_asprintf("inproc://troupe-gate-%p", (void *)c);
+    size_t cap = s_cap(c);
+#ifdef M_MMAP_THRESHOLD
+    mallopt(M_MMAP_THRESHOLD, COORD_GATE_MMAP_FROM);
+#endif
+    char endpoint[64];
+    int n = snprintf(endpoint, sizeof endpoint, "inproc://troupe-gate-%p", (void *)c);
+    /* the actor's arguments: the endpoint, its NUL, the cap */
+    char args[sizeof endpoint + sizeof cap];
+    memcpy(args, endpoint, (size_t)n + 1);
+    memcpy(args + n + 1, &cap, sizeof cap);
     int rc = zmq_socket_monitor(zsock_resolve(c->router), endpoint,
                                 ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_CLOSED);
     if (rc == 0) {
-        g->monitor = zsock_new(ZMQ_PAIR);
-        rc = g->monitor ? zsock_connect(g->monitor, "%s", endpoint) : -1;
+        c->gate = zactor_new(s_actor, args); /* returns once the actor is listening */
+        rc = c->gate ? 0 : -1;
     }
-    free(endpoint);
     if (rc != 0) {
         *errmsg = tt_asprintf("cannot watch the coordinator's connections: %s",
                               zmq_strerror(zmq_errno()));
         return TT_EIO;
     }
-    zloop_reader(c->loop, g->monitor, s_on_event, g);
-    TT_LOG_INFO("accepting at most %zu connections", g->cap);
+    TT_LOG_INFO("accepting at most %zu connections", cap);
     return TT_OK;
 }
 
 void
 coord_gate_stop(coord_t *c)
 {
-    coord_gate_t *g = &c->gate;
-    if (g->monitor) {
-        if (c->loop)
-            zloop_reader_end(c->loop, g->monitor);
-        if (c->router)
-            zmq_socket_monitor(zsock_resolve(c->router), NULL, 0);
-        zsock_destroy(&g->monitor);
-    }
-    free(g->fds);
-    g->fds = NULL;
-    g->n_fds = 0;
+    if (c->router)
+        zmq_socket_monitor(zsock_resolve(c->router), NULL, 0);
+    zactor_destroy(&c->gate);
 }
