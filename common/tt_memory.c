@@ -186,12 +186,6 @@ tt_memory_impl_read_begin(tt_memory_t *m, MDB_txn **txn)
 }
 
 void
-tt_memory_impl_read_drop(tt_memory_t *m)
-{
-    s_drop_read_txn(m);
-}
-
-void
 tt_memory_impl_read_end(tt_memory_t *m)
 {
     if (m->rtxn)

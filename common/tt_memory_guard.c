@@ -172,10 +172,12 @@ tt_memory_impl_read(tt_memory_t *m, tt_memory_read_fn *fn, void *ctx)
         mdb_cursor_close(m->rcur);
         m->rcur = NULL;
     }
-    if (rc == TT_MEMORY_RC_FAULT)
-        tt_memory_impl_read_drop(m); /* abandoned mid-walk: begin afresh next time */
-    else
-        tt_memory_impl_read_end(m);
+    /* after a fault too: a reset only marks the reader slot free and the
+     * transaction finished, so the next read renews it. (Aborting it would
+     * make the next read begin a new one, and a fault inside mdb_txn_begin
+     * loses the allocation; so does one after the map grew, which drops
+     * the transaction: a few hundred bytes, once, in a process that stops.) */
+    tt_memory_impl_read_end(m);
     return rc;
 }
 
@@ -183,7 +185,14 @@ int
 tt_memory_impl_cursor(tt_memory_t *m, MDB_txn *txn, tt_memory_db_t db, MDB_cursor **cur)
 {
     TT_ASSERT(!m->rcur);
-    int rc = mdb_cursor_open(txn, m->dbi[db], cur);
+    /* A database is looked up afresh in each transaction; mdb_cursor_open
+     * does that after allocating the cursor, so a fault there would lose it.
+     * mdb_stat looks it up with a cursor on the stack. */
+    MDB_stat st;
+    int rc = mdb_stat(txn, m->dbi[db], &st);
+    if (rc != MDB_SUCCESS)
+        return rc;
+    rc = mdb_cursor_open(txn, m->dbi[db], cur);
     m->rcur = rc == MDB_SUCCESS ? *cur : NULL;
     return rc;
 }

@@ -92,9 +92,6 @@ tt_err_t tt_memory_impl_err(tt_memory_t *m, int rc, const char *what);
 int tt_memory_impl_read_begin(tt_memory_t *m, MDB_txn **txn);
 /* Reset the read transaction: every MDB_val from it is dead after this. */
 void tt_memory_impl_read_end(tt_memory_t *m);
-/* Abort it instead (after a fault: it may be half begun); the next read
- * begins a new one. */
-void tt_memory_impl_read_drop(tt_memory_t *m);
 /* Split a vector value; false if it is too short for its own dim. */
 bool tt_memory_impl_vec_split(const MDB_val *val, tt_memory_vec_t *vec);
 

@@ -55,6 +55,8 @@
  * they bound what peers that never say hello can make us hold. */
 #define COORD_GATE_MARGIN 8
 #define COORD_PEER_RCVHWM 1
+/* the largest frame decoded from a peer that has not registered (a hello) */
+#define COORD_GATE_HELLO_MAX (64 << 10)
 /* blocks this large and up are mapped and unmapped, never kept in a heap */
 #define COORD_GATE_MMAP_FROM (1 << 20)
 /* A peer that holds an agent in ASSIGNING or REBUILDING this many liveness
@@ -200,12 +202,18 @@ tt_err_t coord_send(coord_t *c, coord_peer_t *p, uint32_t agent, uint32_t incarn
 void coord_peers_shutdown(coord_t *c, const char *reason);
 void coord_peers_destroy(coord_t *c);
 void coord_peer_dead(coord_t *c, coord_peer_t *p, const char *why);
+/* The peers table's key of a routing id: its bytes as hex, cut to fit cap. */
+void coord_peer_key(zframe_t *id, char *key, size_t cap);
 
 /* ---- coord_gate.c */
 /* Watch the ROUTER's connections from a thread of their own: accept at most
  * what this run can use, shut down the rest. */
 tt_err_t coord_gate_start(coord_t *c, char **errmsg);
 void coord_gate_stop(coord_t *c);
+/* tt_wire_recv on the ROUTER, but a frame larger than COORD_GATE_HELLO_MAX
+ * from a peer that is not a live registered one is dropped undecoded
+ * (TT_ETOOBIG): all it may send is a hello. */
+tt_err_t coord_gate_recv(coord_t *c, zsock_t *sock, zframe_t **id, Tt__Envelope **env);
 
 /* ---- coord_place.c */
 void coord_place_unplaced(coord_t *c);

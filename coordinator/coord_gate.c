@@ -52,6 +52,7 @@
 
 #include "tt_log.h"
 #include "tt_mem.h"
+#include "tt_wire.h"
 
 typedef enum {
     S_FD_NONE = 0,
@@ -215,4 +216,31 @@ coord_gate_stop(coord_t *c)
     if (c->router)
         zmq_socket_monitor(zsock_resolve(c->router), NULL, 0);
     zactor_destroy(&c->gate);
+}
+
+tt_err_t
+coord_gate_recv(coord_t *c, zsock_t *sock, zframe_t **id, Tt__Envelope **env)
+{
+    *env = NULL;
+    *id = NULL;
+    zmsg_t *msg = zmsg_recv(sock);
+    if (!msg)
+        return TT_EINTR;
+    *id = zmsg_pop(msg);
+    zframe_t *frame = zmsg_first(msg);
+    tt_err_t err = TT_EPROTO;
+    if (*id && frame && zmsg_size(msg) == 1) {
+        char key[64];
+        coord_peer_key(*id, key, sizeof key);
+        uintptr_t idx = (uintptr_t)zhash_lookup(c->peer_index, key);
+        bool live = idx && c->peers[idx - 1].state == COORD_PEER_LIVE;
+        /* decoding 31 MB of hostile protobuf takes the loop a good part of a
+         * second: a stranger must not make every agentd wait that long */
+        if (!live && zframe_size(frame) > COORD_GATE_HELLO_MAX)
+            err = TT_ETOOBIG;
+        else
+            err = tt_wire_decode(zframe_data(frame), zframe_size(frame), env);
+    }
+    zmsg_destroy(&msg);
+    return err;
 }

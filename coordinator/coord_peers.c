@@ -363,8 +363,8 @@ s_find(coord_t *c, const char *key)
     return idx ? &c->peers[idx - 1] : NULL;
 }
 
-static void
-s_key(zframe_t *id, char *key, size_t cap)
+void
+coord_peer_key(zframe_t *id, char *key, size_t cap)
 {
     size_t n = zframe_size(id);
     if (n * 2 + 1 > cap)
@@ -583,7 +583,7 @@ coord_peers_on_message(zloop_t *loop, zsock_t *sock, void *arg)
     coord_t *c = arg;
     zframe_t *id = NULL;
     Tt__Envelope *env = NULL;
-    tt_err_t err = tt_wire_recv(sock, &id, &env);
+    tt_err_t err = coord_gate_recv(c, sock, &id, &env);
     if (err) {
         if (++c->dropped_frames % 1000 == 1)
             TT_LOG_WARN("dropped a malformed message (%s); %llu so far", tt_strerror(err),
@@ -592,7 +592,7 @@ coord_peers_on_message(zloop_t *loop, zsock_t *sock, void *arg)
         return 0;
     }
     char key[64];
-    s_key(id, key, sizeof key);
+    coord_peer_key(id, key, sizeof key);
     coord_peer_t *p = s_find(c, key);
     if (env->body_case == TT__ENVELOPE__BODY_HELLO) {
         s_on_hello(c, id, key, env);

@@ -7,9 +7,9 @@
 # lasted) and the run finishes with its undisturbed final hash.
 source "$TT_SOURCE_DIR/tests/it/lib.sh"
 source "$TT_SOURCE_DIR/tests/chaos/lib.sh"
-STEPS=${TT_BLOAT_STEPS:-1000}
+STEPS=${TT_BLOAT_STEPS:-300}
 LIMIT_KB=1048576
-MIN_FLOOD_S=20 # the run must have been under the flood this long
+MIN_FLOOD_S=15 # the run must have been under the flood this long
 # The flood starves a loaded two-core machine: agentds that miss their
 # heartbeats for the default 5 s would be replaced, and their replacements
 # would have to win a connection back from the strangers (see coord_gate.c:
