@@ -3,7 +3,7 @@
  *  Anyone who can reach the ROUTER can send before saying hello, and libzmq
  *  allocates a whole message as soon as its header announces the size (up to
  *  MAXMSGSIZE, TT_WIRE_MAX_FRAME = 32 MiB, which legitimate Actions and
- *  Assigns need), then queues it for us. Three things bound what that costs:
+ *  Assigns need), then queues it for us. Four things bound what that costs:
  *
  *   - a finite receive high-water mark per connection (COORD_PEER_RCVHWM):
  *     when a connection's queue is full libzmq stops reading its socket, so
@@ -18,6 +18,9 @@
  *     one past the cap is shut down; libzmq owns the descriptor and closes it.
  *     (The event comes after the accept: a refused stranger may have sent a
  *     frame by then, which is dropped with its connection.);
+ *   - a frame from a peer that is not registered is decoded only if it could
+ *     be a hello (COORD_GATE_HELLO_MAX): unpacking 31 MB of hostile protobuf
+ *     took the loop long enough that a run under the flood crawled;
  *   - and large blocks go back to the system when freed: glibc serves blocks
  *     below a threshold it raises (up to 32 MiB) from its heaps, where frames
  *     allocated by libzmq's thread and freed by ours piled up into more than
