@@ -12,7 +12,8 @@
  *    squat    registers (4 slots), heartbeats, never answers an Assign;
  *    rehello  squats, and after its first Assign says hello again on the
  *             same connection as a new instance;
- *    hog      2,000 connections, each a hello with slots=1000000.
+ *    hog      2,000 connections, each a hello with slots=1000000 (100 at a
+ *             time; past the coordinator's connection cap most are refused).
  *  MODE bloat: 64 connections, each sending 31 MB frames (under MAXMSGSIZE)
  *  as fast as the coordinator takes them, until SECONDS pass or it is killed;
  *  prints how many it sent. One buffer, sent zero-copy: the rogue itself stays
@@ -155,14 +156,24 @@ s_hog(const char *endpoint)
             uint64_t seq = 0;
             s_hello(socks[i], &seq, instance, 1000000);
         }
-        /* hang up only once the hello was read: its answer (welcome or
-         * refusal) proves it */
-        for (int i = 0; i < S_BATCH; i++) {
-            zsock_set_rcvtimeo(socks[i], 2000);
-            zmsg_t *answer = zmsg_recv(socks[i]);
+        /* hang up once each hello was read (its answer, welcome or refusal,
+         * proves it), or after 2 s for the batch: connections past the
+         * coordinator's cap are shut down unread, and reconnect in vain */
+        zpoller_t *poller = zpoller_new(NULL);
+        for (int i = 0; i < S_BATCH; i++)
+            zpoller_add(poller, socks[i]);
+        int64_t deadline = zclock_mono() + 2000;
+        for (int answered = 0; answered < S_BATCH && zclock_mono() < deadline; answered++) {
+            zsock_t *which = zpoller_wait(poller, (int)(deadline - zclock_mono()));
+            if (!which)
+                break;
+            zmsg_t *answer = zmsg_recv(which);
             zmsg_destroy(&answer);
-            zsock_destroy(&socks[i]);
+            zpoller_remove(poller, which);
         }
+        zpoller_destroy(&poller);
+        for (int i = 0; i < S_BATCH; i++)
+            zsock_destroy(&socks[i]);
     }
 }
 
