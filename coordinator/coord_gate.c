@@ -5,7 +5,9 @@
  *  MAXMSGSIZE, TT_WIRE_MAX_FRAME = 32 MiB, which legitimate Actions and
  *  Assigns need), then queues it for us. Four things bound what that costs:
  *
- *   - a finite receive high-water mark per connection (COORD_PEER_RCVHWM):
+ *   - a finite receive high-water mark per connection (COORD_PEER_RCVHWM;
+ *     not with CURVE, which refuses strangers at the handshake, and where
+ *     with a finite mark libzmq 4.3 delivered no agentd's hello):
  *     when a connection's queue is full libzmq stops reading its socket, so
  *     it holds at most RCVHWM queued messages plus the one being decoded.
  *     Agentds lose nothing by it: their DEALERs have no send limit and the

@@ -106,15 +106,19 @@ coord_peers_bind(coord_t *c, char **errmsg)
     zsock_set_linger(c->router, 0);
     zsock_set_maxmsgsize(c->router, (int64_t)TT_WIRE_MAX_FRAME);
     zsock_set_sndhwm(c->router, 0);
-    /* a finite queue per connection bounds what strangers can make us hold
-     * (coord_gate.c); agentds only wait in TCP for a moment */
-    zsock_set_rcvhwm(c->router, COORD_PEER_RCVHWM);
+    zsock_set_rcvhwm(c->router, 0);
     const char *listen = c->opts.listen ? c->opts.listen : "tcp://127.0.0.1:*";
     if (c->opts.keys_dir || (!s_is_loopback(listen) && !c->opts.insecure)) {
         tt_err_t err = s_secure(c, errmsg);
         if (err)
             return err;
     }
+    /* Without CURVE, a finite queue per connection bounds what strangers can
+     * make us hold (coord_gate.c); agentds only wait in TCP for a moment.
+     * With CURVE strangers never get to send, and with a finite mark there no
+     * agentd's hello got through (libzmq 4.3; it_server_key). */
+    if (!c->server_public)
+        zsock_set_rcvhwm(c->router, COORD_PEER_RCVHWM);
     if (zsock_bind(c->router, "%s", listen) < 0) {
         *errmsg = tt_asprintf("cannot listen on %s: %s", listen, zmq_strerror(zmq_errno()));
         return TT_EINVAL;
