@@ -165,16 +165,21 @@ s_actor(zsock_t *pipe, void *args)
         TT_LOG_ERROR("cannot watch the connections: %s; none is refused",
                      zmq_strerror(zmq_errno()));
     zsock_signal(pipe, 0); /* zactor_new waits for it */
-    zpoller_t *poller = rc == 0 ? zpoller_new(pipe, monitor, NULL) : NULL;
-    while (poller) {
-        zsock_t *which = zpoller_wait(poller, -1);
-        if (!which && zmq_errno() != ETERM)
+    /* zmq_poll, not zpoller: czmq's pollers return at once, forever, once
+     * SIGINT set zsys_interrupted, and $TERM would never be read */
+    zmq_pollitem_t items[] = {{zsock_resolve(pipe), 0, ZMQ_POLLIN, 0},
+                              {rc == 0 ? zsock_resolve(monitor) : NULL, 0, ZMQ_POLLIN, 0}};
+    while (rc == 0) {
+        if (zmq_poll(items, 2, -1) < 0) {
+            if (zmq_errno() == ETERM)
+                break;
             continue; /* a signal: the coordinator's loop handles it */
-        if (which == monitor) {
-            s_on_event(&g, monitor);
-            continue;
         }
-        char *command = which ? zstr_recv(pipe) : NULL;
+        if (items[1].revents & ZMQ_POLLIN)
+            s_on_event(&g, monitor);
+        if (!(items[0].revents & ZMQ_POLLIN))
+            continue;
+        char *command = zstr_recv(pipe);
         bool term = !command || !strcmp(command, "$TERM");
         zstr_free(&command);
         if (term)
@@ -182,7 +187,6 @@ s_actor(zsock_t *pipe, void *args)
     }
     if (g.refused)
         TT_LOG_INFO("refused %llu connections in all", (unsigned long long)g.refused);
-    zpoller_destroy(&poller);
     zsock_destroy(&monitor);
     free(g.fds);
 }
