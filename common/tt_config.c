@@ -76,6 +76,7 @@ tt_config_init(tt_config_t *cfg)
     cfg->step_timeout_s = 600;
     cfg->register_timeout_s = 60;
     cfg->response_cap_kb = (int)(TT_LIMIT_RESPONSE_DEFAULT / 1024);
+    cfg->max_connections = 100000;
     snprintf(cfg->provider, sizeof cfg->provider, "offline");
     tt_config_load_env(cfg);
 }
@@ -256,6 +257,7 @@ static const s_key_t s_keys[] = {
     {"Troupe", "LIVENESS_MS", S_INT, S_OFF(liveness_ms), 50, 3600000},
     {"Troupe", "STEP_TIMEOUT_S", S_INT, S_OFF(step_timeout_s), 1, 86400},
     {"Troupe", "REGISTER_TIMEOUT_S", S_INT, S_OFF(register_timeout_s), 1, 86400},
+    {"Troupe", "MAX_CONNECTIONS", S_INT, S_OFF(max_connections), 1, 1000000},
     {"Troupe", "RESPONSE_CAP_KB", S_INT, S_OFF(response_cap_kb), 1, TT_LIMIT_RESPONSE / 1024},
 };
 

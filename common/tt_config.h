@@ -80,6 +80,7 @@ typedef struct {
     int step_timeout_s;
     int register_timeout_s;
     int response_cap_kb;
+    int max_connections; /* agentd connections at once, at most (coord_gate) */
     /* resolved */
     char provider[TT_PROVIDER_LEN]; /* offline | openai | azure */
     char *api_key;                  /* secret: never logged, never serialised */

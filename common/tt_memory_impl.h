@@ -57,6 +57,7 @@ struct tt_memory {
     MDB_dbi dbi[TT_MEMORY_DB_COUNT];
     uint32_t last_step; /* cache of meta last_step, refreshed by every write */
     tt_err_t damaged;   /* TT_ECORRUPT once any read found damage; sticky */
+    MDB_cursor *rcur;   /* the cursor of the read in progress (tt_memory_impl_cursor) */
 };
 
 /* A vector value split into its parts; pointers into the map, valid until the
@@ -156,6 +157,16 @@ typedef int(tt_memory_guarded_fn)(tt_memory_t *m, void *ctx);
  * open cursor) in ctx, not in locals, so the caller can release it after a
  * fault; the read transaction is the caller's to drop. */
 int tt_memory_impl_guarded(tt_memory_t *m, tt_memory_guarded_fn *fn, void *ctx);
+/* A read of a running agent: runs fn in the handle's read transaction, begun
+ * and ended around it, all under the guard. fn returns an MDB code and opens
+ * its cursor (one) with tt_memory_impl_cursor, which is closed for it; what
+ * it allocates must be reachable from ctx, so the caller can release it
+ * after a fault. Returns fn's code, or TT_MEMORY_RC_FAULT (logged; pass it
+ * to tt_memory_impl_err, which marks the handle damaged). */
+typedef int(tt_memory_read_fn)(tt_memory_t *m, MDB_txn *txn, void *ctx);
+int tt_memory_impl_read(tt_memory_t *m, tt_memory_read_fn *fn, void *ctx);
+/* Open the read's cursor on db; tt_memory_impl_read closes it. */
+int tt_memory_impl_cursor(tt_memory_t *m, MDB_txn *txn, tt_memory_db_t db, MDB_cursor **cur);
 /* Route env's assertions to the guard (once, at create). */
 void tt_memory_impl_guard_env(MDB_env *env);
 

@@ -3,7 +3,10 @@
  *
  *  Every read runs in the handle's one read transaction (renewed, then reset)
  *  and copies what it returns before the reset, because an MDB_val points into
- *  the map and dies with its transaction.
+ *  the map and dies with its transaction. Each runs under the guard
+ *  (tt_memory_impl_read, tt_memory_guard.c): a file cut under the map faults
+ *  there and the read returns damage, so each keeps what it allocates in its
+ *  context, where its caller can free it after a fault.
  *
  *  Search is brute force on purpose: an agent holds hundreds to a few thousand
  *  semantic items, and one pass over the map costs less than building and
@@ -124,36 +127,52 @@ s_doc_name_len(const MDB_val *key)
 
 /* ------------------------------------------------------------ small reads */
 
+typedef struct {
+    const char *key;
+    char *value;
+} s_meta_t;
+
+static int
+s_meta_get(tt_memory_t *m, MDB_txn *txn, void *ctx)
+{
+    s_meta_t *x = ctx;
+    MDB_val k = {strlen(x->key), (void *)x->key}, v;
+    int rc = tt_memory_impl_get(m, txn, TT_MEMORY_DB_META, &k, &v);
+    if (rc == MDB_SUCCESS && strcmp(x->key, TT_MEMORY_META_LAST_STEP) == 0 && v.mv_size == 4)
+        x->value = tt_asprintf("%u", tt_memory_impl_be32_get(v.mv_data));
+    else if (rc == MDB_SUCCESS)
+        x->value = s_copy(&v);
+    return rc;
+}
+
 tt_err_t
 tt_memory_meta_get(tt_memory_t *m, const char *key, char **value)
 {
     TT_ASSERT(m && key && *key && value);
-    *value = NULL;
-    MDB_txn *txn;
-    int rc = tt_memory_impl_read_begin(m, &txn);
-    if (rc == MDB_SUCCESS) {
-        MDB_val k = {strlen(key), (void *)key}, v;
-        rc = tt_memory_impl_get(m, txn, TT_MEMORY_DB_META, &k, &v);
-        if (rc == MDB_SUCCESS && strcmp(key, TT_MEMORY_META_LAST_STEP) == 0 && v.mv_size == 4)
-            *value = tt_asprintf("%u", tt_memory_impl_be32_get(v.mv_data));
-        else if (rc == MDB_SUCCESS)
-            *value = s_copy(&v);
-        tt_memory_impl_read_end(m);
-    }
+    s_meta_t x = {key, NULL};
+    int rc = tt_memory_impl_read(m, s_meta_get, &x);
+    *value = x.value;
     return tt_memory_impl_err(m, rc, "read meta");
+}
+
+typedef struct {
+    tt_memory_db_t db;
+    MDB_stat st;
+} s_count_t;
+
+static int
+s_stat(tt_memory_t *m, MDB_txn *txn, void *ctx)
+{
+    s_count_t *x = ctx;
+    return mdb_stat(txn, m->dbi[x->db], &x->st);
 }
 
 static size_t
 s_count(tt_memory_t *m, tt_memory_db_t db)
 {
-    MDB_txn *txn;
-    MDB_stat st = {0};
-    int rc = tt_memory_impl_read_begin(m, &txn);
-    if (rc == MDB_SUCCESS) {
-        rc = mdb_stat(txn, m->dbi[db], &st);
-        tt_memory_impl_read_end(m);
-    }
-    return tt_memory_impl_err(m, rc, "count") == TT_OK ? st.ms_entries : 0;
+    s_count_t x = {db, {0}};
+    int rc = tt_memory_impl_read(m, s_stat, &x);
+    return tt_memory_impl_err(m, rc, "count") == TT_OK ? x.st.ms_entries : 0;
 }
 
 size_t
@@ -170,28 +189,28 @@ tt_memory_semantic_count(tt_memory_t *m)
     return s_count(m, TT_MEMORY_DB_SEMANTIC);
 }
 
+static int
+s_state(tt_memory_t *m, MDB_txn *txn, void *ctx)
+{
+    char **json = ctx;
+    MDB_cursor *cur;
+    int rc = tt_memory_impl_cursor(m, txn, TT_MEMORY_DB_STATE, &cur);
+    MDB_val k, v;
+    if (rc == MDB_SUCCESS)
+        rc = mdb_cursor_get(cur, &k, &v, MDB_LAST); /* "cog/" + BE step: last = newest */
+    if (rc == MDB_SUCCESS)
+        rc = tt_memory_impl_unseal(m, TT_MEMORY_DB_STATE, &k, &v);
+    if (rc == MDB_SUCCESS)
+        *json = s_copy(&v);
+    return rc;
+}
+
 tt_err_t
 tt_memory_state(tt_memory_t *m, char **cognitive_json)
 {
     TT_ASSERT(m && cognitive_json);
     *cognitive_json = NULL;
-    MDB_txn *txn;
-    MDB_cursor *cur;
-    int rc = tt_memory_impl_read_begin(m, &txn);
-    if (rc != MDB_SUCCESS)
-        return tt_memory_impl_err(m, rc, "read state");
-    rc = mdb_cursor_open(txn, m->dbi[TT_MEMORY_DB_STATE], &cur);
-    if (rc == MDB_SUCCESS) {
-        MDB_val k, v;
-        rc = mdb_cursor_get(cur, &k, &v, MDB_LAST); /* "cog/" + BE step: last = newest */
-        if (rc == MDB_SUCCESS)
-            rc = tt_memory_impl_unseal(m, TT_MEMORY_DB_STATE, &k, &v);
-        if (rc == MDB_SUCCESS)
-            *cognitive_json = s_copy(&v);
-        mdb_cursor_close(cur);
-    }
-    tt_memory_impl_read_end(m);
-    return tt_memory_impl_err(m, rc, "read state");
+    return tt_memory_impl_err(m, tt_memory_impl_read(m, s_state, cognitive_json), "read state");
 }
 
 /* ------------------------------------------------------------ episodes */
@@ -214,26 +233,30 @@ s_collect(tt_memory_t *m, MDB_cursor *cur, MDB_cursor_op first, MDB_cursor_op ne
     return MDB_SUCCESS;
 }
 
+typedef struct {
+    size_t first_n, last_n;
+    tt_memory_strv_t v; /* calloc'd whole, then filled */
+} s_window_t;
+
 static int
-s_window(tt_memory_t *m, MDB_txn *txn, size_t first_n, size_t last_n, char ***items, size_t *n)
+s_window(tt_memory_t *m, MDB_txn *txn, void *ctx)
 {
+    s_window_t *x = ctx;
     MDB_stat st;
     MDB_cursor *cur;
-    MDB_dbi dbi = m->dbi[TT_MEMORY_DB_EPISODIC];
-    int rc = mdb_stat(txn, dbi, &st);
+    int rc = mdb_stat(txn, m->dbi[TT_MEMORY_DB_EPISODIC], &st);
     if (rc == MDB_SUCCESS)
-        rc = mdb_cursor_open(txn, dbi, &cur);
+        rc = tt_memory_impl_cursor(m, txn, TT_MEMORY_DB_EPISODIC, &cur);
     if (rc != MDB_SUCCESS)
         return rc;
     size_t total = st.ms_entries;
-    first_n = first_n < total ? first_n : total;
-    last_n = last_n < total - first_n ? last_n : total - first_n;
-    *n = first_n + last_n;
-    *items = *n ? tt_calloc(*n, sizeof **items) : NULL;
-    rc = s_collect(m, cur, MDB_FIRST, MDB_NEXT, *items, first_n, false);
+    size_t first_n = x->first_n < total ? x->first_n : total;
+    size_t last_n = x->last_n < total - first_n ? x->last_n : total - first_n;
+    x->v.n = x->v.alloc = first_n + last_n;
+    x->v.items = x->v.n ? tt_calloc(x->v.n, sizeof *x->v.items) : NULL;
+    rc = s_collect(m, cur, MDB_FIRST, MDB_NEXT, x->v.items, first_n, false);
     if (rc == MDB_SUCCESS)
-        rc = s_collect(m, cur, MDB_LAST, MDB_PREV, *items + first_n, last_n, true);
-    mdb_cursor_close(cur);
+        rc = s_collect(m, cur, MDB_LAST, MDB_PREV, x->v.items + first_n, last_n, true);
     return rc;
 }
 
@@ -243,16 +266,34 @@ tt_memory_episodes(tt_memory_t *m, size_t first_n, size_t last_n, char ***items,
     TT_ASSERT(m && items && n_items);
     *items = NULL;
     *n_items = 0;
-    char **out = NULL;
-    size_t n = 0;
-    MDB_txn *txn;
-    int rc = tt_memory_impl_read_begin(m, &txn);
-    if (rc == MDB_SUCCESS) {
-        rc = s_window(m, txn, first_n, last_n, &out, &n);
-        tt_memory_impl_read_end(m);
+    s_window_t x = {first_n, last_n, {0}};
+    int rc = tt_memory_impl_read(m, s_window, &x);
+    return s_strv_give(&x.v, tt_memory_impl_err(m, rc, "read episodes"), items, n_items);
+}
+
+typedef struct {
+    uint32_t from_step;
+    tt_memory_strv_t v;
+} s_since_t;
+
+static int
+s_since(tt_memory_t *m, MDB_txn *txn, void *ctx)
+{
+    s_since_t *x = ctx;
+    MDB_cursor *cur;
+    int rc = tt_memory_impl_cursor(m, txn, TT_MEMORY_DB_EPISODIC, &cur);
+    if (rc != MDB_SUCCESS)
+        return rc;
+    uint8_t from[TT_MEMORY_STEP_KEY_LEN];
+    tt_memory_impl_step_key(from, x->from_step, 0);
+    MDB_val k = {sizeof from, from}, val;
+    for (rc = mdb_cursor_get(cur, &k, &val, MDB_SET_RANGE); rc == MDB_SUCCESS;
+         rc = mdb_cursor_get(cur, &k, &val, MDB_NEXT)) {
+        if ((rc = tt_memory_impl_unseal(m, TT_MEMORY_DB_EPISODIC, &k, &val)) != MDB_SUCCESS)
+            return rc;
+        s_strv_push(&x->v, s_copy(&val));
     }
-    tt_memory_strv_t v = {out, n, n};
-    return s_strv_give(&v, tt_memory_impl_err(m, rc, "read episodes"), items, n_items);
+    return rc == MDB_NOTFOUND ? MDB_SUCCESS : rc;
 }
 
 tt_err_t
@@ -261,28 +302,9 @@ tt_memory_episodes_since(tt_memory_t *m, uint32_t from_step, char ***items, size
     TT_ASSERT(m && items && n_items);
     *items = NULL;
     *n_items = 0;
-    tt_memory_strv_t v = {0};
-    MDB_txn *txn;
-    MDB_cursor *cur;
-    int rc = tt_memory_impl_read_begin(m, &txn);
-    if (rc != MDB_SUCCESS)
-        return tt_memory_impl_err(m, rc, "read episodes");
-    rc = mdb_cursor_open(txn, m->dbi[TT_MEMORY_DB_EPISODIC], &cur);
-    if (rc == MDB_SUCCESS) {
-        uint8_t from[TT_MEMORY_STEP_KEY_LEN];
-        tt_memory_impl_step_key(from, from_step, 0);
-        MDB_val k = {sizeof from, from}, val;
-        for (rc = mdb_cursor_get(cur, &k, &val, MDB_SET_RANGE); rc == MDB_SUCCESS;
-             rc = mdb_cursor_get(cur, &k, &val, MDB_NEXT)) {
-            if ((rc = tt_memory_impl_unseal(m, TT_MEMORY_DB_EPISODIC, &k, &val)) != MDB_SUCCESS)
-                break;
-            s_strv_push(&v, s_copy(&val));
-        }
-        mdb_cursor_close(cur);
-    }
-    tt_memory_impl_read_end(m);
-    rc = rc == MDB_NOTFOUND ? MDB_SUCCESS : rc;
-    return s_strv_give(&v, tt_memory_impl_err(m, rc, "read episodes"), items, n_items);
+    s_since_t x = {from_step, {0}};
+    int rc = tt_memory_impl_read(m, s_since, &x);
+    return s_strv_give(&x.v, tt_memory_impl_err(m, rc, "read episodes"), items, n_items);
 }
 
 /* ------------------------------------------------------------ search */
@@ -370,6 +392,32 @@ s_hit_fill(tt_memory_hit_t *hit, const tt_memory_cand_t *c, bool docs)
                     : 0;
 }
 
+typedef struct {
+    bool docs;
+    const float *q;
+    uint32_t dim;
+    size_t top_k;
+    tt_memory_cand_t *top;
+    tt_memory_hit_t *hits;
+    size_t filled; /* hits copied so far */
+} s_search_t;
+
+static int
+s_search(tt_memory_t *m, MDB_txn *txn, void *ctx)
+{
+    s_search_t *x = ctx;
+    MDB_cursor *cur;
+    tt_memory_db_t db = x->docs ? TT_MEMORY_DB_DOCS : TT_MEMORY_DB_SEMANTIC;
+    int rc = tt_memory_impl_cursor(m, txn, db, &cur);
+    if (rc != MDB_SUCCESS)
+        return rc;
+    size_t n = 0;
+    rc = s_scan(m, db, cur, x->q, x->dim, x->top, x->top_k, &n);
+    for (; rc == MDB_SUCCESS && x->filled < n; x->filled++) /* copy before the reset */
+        s_hit_fill(&x->hits[x->filled], &x->top[x->filled], x->docs);
+    return rc;
+}
+
 tt_err_t
 tt_memory_search(tt_memory_t *m, bool docs, const float *q, uint32_t dim, size_t top_k,
                  tt_memory_hit_t *hits, size_t *n_hits)
@@ -378,24 +426,13 @@ tt_memory_search(tt_memory_t *m, bool docs, const float *q, uint32_t dim, size_t
     *n_hits = 0;
     if (top_k == 0 || dim == 0)
         return TT_OK;
-    MDB_txn *txn;
-    MDB_cursor *cur;
-    int rc = tt_memory_impl_read_begin(m, &txn);
-    if (rc != MDB_SUCCESS)
-        return tt_memory_impl_err(m, rc, "search");
-    tt_memory_db_t db = docs ? TT_MEMORY_DB_DOCS : TT_MEMORY_DB_SEMANTIC;
-    rc = mdb_cursor_open(txn, m->dbi[db], &cur);
-    if (rc == MDB_SUCCESS) {
-        tt_memory_cand_t *top = tt_malloc(top_k * sizeof *top);
-        size_t n = 0;
-        rc = s_scan(m, db, cur, q, dim, top, top_k, &n);
-        for (size_t i = 0; rc == MDB_SUCCESS && i < n; i++) /* copy before the reset */
-            s_hit_fill(&hits[i], &top[i], docs);
-        *n_hits = rc == MDB_SUCCESS ? n : 0;
-        free(top);
-        mdb_cursor_close(cur);
-    }
-    tt_memory_impl_read_end(m);
+    s_search_t x = {docs, q, dim, top_k, tt_malloc(top_k * sizeof *x.top), hits, 0};
+    int rc = tt_memory_impl_read(m, s_search, &x);
+    free(x.top);
+    if (rc == MDB_SUCCESS)
+        *n_hits = x.filled;
+    for (size_t i = 0; rc != MDB_SUCCESS && i < x.filled; i++)
+        tt_memory_hit_fini(&hits[i]);
     return tt_memory_impl_err(m, rc, "search");
 }
 
@@ -433,6 +470,14 @@ s_doc_names(MDB_cursor *cur, tt_memory_strv_t *v)
     return rc == MDB_NOTFOUND ? MDB_SUCCESS : rc;
 }
 
+static int
+s_names(tt_memory_t *m, MDB_txn *txn, void *ctx)
+{
+    MDB_cursor *cur;
+    int rc = tt_memory_impl_cursor(m, txn, TT_MEMORY_DB_DOCS, &cur);
+    return rc == MDB_SUCCESS ? s_doc_names(cur, ctx) : rc;
+}
+
 tt_err_t
 tt_memory_document_names(tt_memory_t *m, char ***names, size_t *n_names)
 {
@@ -440,17 +485,7 @@ tt_memory_document_names(tt_memory_t *m, char ***names, size_t *n_names)
     *names = NULL;
     *n_names = 0;
     tt_memory_strv_t v = {0};
-    MDB_txn *txn;
-    MDB_cursor *cur;
-    int rc = tt_memory_impl_read_begin(m, &txn);
-    if (rc == MDB_SUCCESS) {
-        rc = mdb_cursor_open(txn, m->dbi[TT_MEMORY_DB_DOCS], &cur);
-        if (rc == MDB_SUCCESS) {
-            rc = s_doc_names(cur, &v);
-            mdb_cursor_close(cur);
-        }
-        tt_memory_impl_read_end(m);
-    }
+    int rc = tt_memory_impl_read(m, s_names, &v);
     return s_strv_give(&v, tt_memory_impl_err(m, rc, "list documents"), names, n_names);
 }
 
@@ -490,48 +525,50 @@ s_doc_concat(tt_memory_t *m, MDB_cursor *cur, const char *name, tt_buf_t *buf, t
     return rc == MDB_NOTFOUND && buf->data ? MDB_SUCCESS : rc;
 }
 
+typedef struct {
+    const char *name;
+    tt_buf_t buf;
+    tt_err_t too_big;
+} s_doc_t;
+
+static int
+s_doc_text(tt_memory_t *m, MDB_txn *txn, void *ctx)
+{
+    s_doc_t *x = ctx;
+    MDB_cursor *cur;
+    int rc = tt_memory_impl_cursor(m, txn, TT_MEMORY_DB_DOCS, &cur);
+    return rc == MDB_SUCCESS ? s_doc_concat(m, cur, x->name, &x->buf, &x->too_big) : rc;
+}
+
 tt_err_t
 tt_memory_document_text(tt_memory_t *m, const char *name, char **text)
 {
     TT_ASSERT(m && name && text);
     *text = NULL;
-    tt_buf_t buf;
-    tt_buf_init(&buf, 0);
-    tt_err_t too_big = TT_OK;
-    MDB_txn *txn;
-    MDB_cursor *cur;
-    int rc = tt_memory_impl_read_begin(m, &txn);
-    if (rc == MDB_SUCCESS) {
-        rc = mdb_cursor_open(txn, m->dbi[TT_MEMORY_DB_DOCS], &cur);
-        if (rc == MDB_SUCCESS) {
-            rc = s_doc_concat(m, cur, name, &buf, &too_big);
-            mdb_cursor_close(cur);
-        }
-        tt_memory_impl_read_end(m);
-    }
-    tt_err_t err = too_big != TT_OK ? too_big : tt_memory_impl_err(m, rc, "read document");
+    s_doc_t x = {name, {0}, TT_OK};
+    tt_buf_init(&x.buf, 0);
+    int rc = tt_memory_impl_read(m, s_doc_text, &x);
+    tt_err_t err = x.too_big != TT_OK ? x.too_big : tt_memory_impl_err(m, rc, "read document");
     if (err == TT_OK)
-        *text = buf.data ? tt_buf_take(&buf) : tt_strdup("");
-    tt_buf_fini(&buf);
+        *text = x.buf.data ? tt_buf_take(&x.buf) : tt_strdup("");
+    tt_buf_fini(&x.buf);
     return err;
+}
+
+static int
+s_doc_find(tt_memory_t *m, MDB_txn *txn, void *ctx)
+{
+    MDB_cursor *cur;
+    MDB_val key, val;
+    int rc = tt_memory_impl_cursor(m, txn, TT_MEMORY_DB_DOCS, &cur);
+    return rc == MDB_SUCCESS ? s_doc_first(cur, ctx, &key, &val) : rc;
 }
 
 bool
 tt_memory_has_document(tt_memory_t *m, const char *name)
 {
     TT_ASSERT(m && name);
-    MDB_txn *txn;
-    MDB_cursor *cur;
-    int rc = tt_memory_impl_read_begin(m, &txn);
-    if (rc == MDB_SUCCESS) {
-        rc = mdb_cursor_open(txn, m->dbi[TT_MEMORY_DB_DOCS], &cur);
-        if (rc == MDB_SUCCESS) {
-            MDB_val key, val;
-            rc = s_doc_first(cur, name, &key, &val);
-            mdb_cursor_close(cur);
-        }
-        tt_memory_impl_read_end(m);
-    }
+    int rc = tt_memory_impl_read(m, s_doc_find, (void *)name);
     return tt_memory_impl_err(m, rc, "find document") == TT_OK;
 }
 

@@ -52,6 +52,15 @@
  * slot table is never larger than the population, and hellos past this
  * are refused, so hostile hellos cannot exhaust memory. */
 #define COORD_MAX_SLOTS 100000
+/* Connections accepted beyond the agentds a run can use (coord_gate.c), and
+ * messages queued per connection before libzmq stops reading it: together
+ * they bound what peers that never say hello can make us hold. */
+#define COORD_GATE_MARGIN 8
+#define COORD_PEER_RCVHWM 1
+/* the largest frame decoded from a peer that has not registered (a hello) */
+#define COORD_GATE_HELLO_MAX (64 << 10)
+/* blocks this large and up are mapped and unmapped, never kept in a heap */
+#define COORD_GATE_MMAP_FROM (1 << 20)
 /* A peer that holds an agent in ASSIGNING or REBUILDING this many liveness
  * intervals without progress is hung: it is declared dead. */
 #define COORD_PLACE_DEADLINE_LIVENESS 4
@@ -143,6 +152,7 @@ typedef struct coord {
     zsock_t *router;
     char *endpoint;      /* what agentds connect to */
     zactor_t *auth;      /* CURVE authenticator, when secured */
+    zactor_t *gate;      /* the connection cap (coord_gate.c), its own thread */
     char *server_public; /* CURVE server key (Z85) */
     char *spawn_token;   /* local mode: the secret our children say hello with */
     coord_peer_t *peers;
@@ -238,6 +248,19 @@ void coord_batch_flush_peer(coord_t *c, coord_peer_t *p);
 /* The answers in an ActionsBatch from live peer p, each to its agent. */
 void coord_batch_on_answers(coord_t *c, coord_peer_t *p, Tt__ActionsBatch *b);
 void coord_batch_fini(coord_t *c);
+
+/* The peers table's key of a routing id: its bytes as hex, cut to fit cap. */
+void coord_peer_key(zframe_t *id, char *key, size_t cap);
+
+/* ---- coord_gate.c */
+/* Watch the ROUTER's connections from a thread of their own: accept at most
+ * what this run can use, shut down the rest. */
+tt_err_t coord_gate_start(coord_t *c, char **errmsg);
+void coord_gate_stop(coord_t *c);
+/* tt_wire_recv on the ROUTER, but a frame larger than COORD_GATE_HELLO_MAX
+ * from a peer that is not a live registered one is dropped undecoded
+ * (TT_ETOOBIG): all it may send is a hello. */
+tt_err_t coord_gate_recv(coord_t *c, zsock_t *sock, zframe_t **id, Tt__Envelope **env);
 
 /* ---- coord_place.c */
 void coord_place_unplaced(coord_t *c);

@@ -113,6 +113,12 @@ coord_peers_bind(coord_t *c, char **errmsg)
         if (err)
             return err;
     }
+    /* Without CURVE, a finite queue per connection bounds what strangers can
+     * make us hold (coord_gate.c); agentds only wait in TCP for a moment.
+     * With CURVE strangers never get to send, and with a finite mark there no
+     * agentd's hello got through (libzmq 4.3; it_server_key). */
+    if (!c->server_public)
+        zsock_set_rcvhwm(c->router, COORD_PEER_RCVHWM);
     if (zsock_bind(c->router, "%s", listen) < 0) {
         *errmsg = tt_asprintf("cannot listen on %s: %s", listen, zmq_strerror(zmq_errno()));
         return TT_EINVAL;
@@ -364,8 +370,8 @@ s_find(coord_t *c, const char *key)
     return idx ? &c->peers[idx - 1] : NULL;
 }
 
-static void
-s_key(zframe_t *id, char *key, size_t cap)
+void
+coord_peer_key(zframe_t *id, char *key, size_t cap)
 {
     size_t n = zframe_size(id);
     if (n * 2 + 1 > cap)
@@ -593,7 +599,7 @@ coord_peers_on_message(zloop_t *loop, zsock_t *sock, void *arg)
     coord_t *c = arg;
     zframe_t *id = NULL;
     Tt__Envelope *env = NULL;
-    tt_err_t err = tt_wire_recv(sock, &id, &env);
+    tt_err_t err = coord_gate_recv(c, sock, &id, &env);
     if (err == TT_EVERSION) {
         if (++c->other_versions % 1000 == 1)
             TT_LOG_WARN("dropped a message of another protocol version (this coordinator "
@@ -610,7 +616,7 @@ coord_peers_on_message(zloop_t *loop, zsock_t *sock, void *arg)
         return 0;
     }
     char key[64];
-    s_key(id, key, sizeof key);
+    coord_peer_key(id, key, sizeof key);
     coord_peer_t *p = s_find(c, key);
     if (env->body_case == TT__ENVELOPE__BODY_HELLO) {
         s_on_hello(c, id, key, env);
@@ -802,6 +808,7 @@ coord_peers_destroy(coord_t *c)
     c->peers = NULL;
     c->n_peers = 0;
     zhash_destroy(&c->peer_index);
+    coord_gate_stop(c);
     zsock_destroy(&c->router);
     zactor_destroy(&c->auth);
     free(c->endpoint);

@@ -553,6 +553,12 @@ coord_run(const coord_run_opts_t *opts)
     }
     c.loop = zloop_new();
     zloop_reader(c.loop, c.router, coord_peers_on_message, &c);
+    if (coord_gate_start(&c, &err)) {
+        fprintf(stderr, "coordinator: %s\n", err);
+        free(err);
+        s_destroy(&c);
+        return 2;
+    }
     zloop_timer(c.loop, COORD_TICK_MS, 0, s_on_tick, &c);
     s_watch_signals(&c);
     if (c.opts.serve_report) {

@@ -83,7 +83,8 @@ for mode in squat rehello; do
     echo "external $mode: agents taken back from the squatter, same hash"
 done
 
-# 2,000 hellos with slots=1000000 (7.7 GB of slot tables, unbounded)
+# 2,000 connections, each a hello with slots=1000000 (7.7 GB of slot tables,
+# unbounded; now most are refused at the connection cap, coord_gate.c)
 d=$TMP/ext-hog
 port=$(free_port)
 "$COORD" run "$SC" --out "$d" --steps 100000 --quiet --listen "tcp://127.0.0.1:$port" --external 2>"$d.err" &

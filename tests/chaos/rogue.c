@@ -12,7 +12,12 @@
  *    squat    registers (4 slots), heartbeats, never answers an Assign;
  *    rehello  squats, and after its first Assign says hello again on the
  *             same connection as a new instance;
- *    hog      2,000 connections, each a hello with slots=1000000.
+ *    hog      2,000 connections, each a hello with slots=1000000 (100 at a
+ *             time; past the coordinator's connection cap most are refused).
+ *  MODE bloat: 64 connections, each sending 31 MB frames (under MAXMSGSIZE)
+ *  as fast as the coordinator takes them, until SECONDS pass or it is killed;
+ *  prints how many it sent. One buffer, sent zero-copy: the rogue itself stays
+ *  small, whatever the coordinator holds.
  *  Exits 0 unless it could not connect.
  */
 #include <czmq.h>
@@ -154,15 +159,70 @@ s_hog(const char *endpoint)
             uint64_t seq = 0;
             s_hello(socks[i], &seq, instance, 1000000);
         }
-        /* hang up only once the hello was read: its answer (welcome or
-         * refusal) proves it */
-        for (int i = 0; i < S_BATCH; i++) {
-            zsock_set_rcvtimeo(socks[i], 2000);
-            zmsg_t *answer = zmsg_recv(socks[i]);
+        /* hang up once each hello was read (its answer, welcome or refusal,
+         * proves it), or after 2 s for the batch: connections past the
+         * coordinator's cap are shut down unread, and reconnect in vain */
+        zpoller_t *poller = zpoller_new(NULL);
+        for (int i = 0; i < S_BATCH; i++)
+            zpoller_add(poller, socks[i]);
+        int64_t deadline = zclock_mono() + 2000;
+        for (int answered = 0; answered < S_BATCH && zclock_mono() < deadline; answered++) {
+            zsock_t *which = zpoller_wait(poller, (int)(deadline - zclock_mono()));
+            if (!which)
+                break;
+            zmsg_t *answer = zmsg_recv(which);
             zmsg_destroy(&answer);
-            zsock_destroy(&socks[i]);
+            zpoller_remove(poller, which);
         }
+        zpoller_destroy(&poller);
+        for (int i = 0; i < S_BATCH; i++)
+            zsock_destroy(&socks[i]);
     }
+}
+
+static void
+s_no_free(void *data, void *hint)
+{
+    (void)data;
+    (void)hint;
+}
+
+/* Many connections, each a stream of frames just under MAXMSGSIZE. */
+static unsigned long
+s_bloat(const char *endpoint, int64_t end)
+{
+    enum { S_CONNECTIONS = 64 };
+    static const size_t size = (size_t)31 << 20;
+    uint8_t *buf = malloc(size);
+    memset(buf, 0x5a, size);
+    void *socks[S_CONNECTIONS];
+    for (int i = 0; i < S_CONNECTIONS; i++) {
+        socks[i] = zmq_socket(zsys_init(), ZMQ_DEALER);
+        int one = 1, zero = 0;
+        zmq_setsockopt(socks[i], ZMQ_SNDHWM, &one, sizeof one);
+        zmq_setsockopt(socks[i], ZMQ_LINGER, &zero, sizeof zero);
+        zmq_connect(socks[i], endpoint);
+    }
+    unsigned long sent = 0;
+    while (zclock_mono() < end && !zsys_interrupted) {
+        bool any = false;
+        for (int i = 0; i < S_CONNECTIONS; i++) {
+            zmq_msg_t msg;
+            zmq_msg_init_data(&msg, buf, size, s_no_free, NULL);
+            if (zmq_msg_send(&msg, socks[i], ZMQ_DONTWAIT) >= 0) {
+                sent++;
+                any = true;
+            } else {
+                zmq_msg_close(&msg);
+            }
+        }
+        if (!any)
+            zclock_sleep(5);
+    }
+    for (int i = 0; i < S_CONNECTIONS; i++)
+        zmq_close(socks[i]);
+    /* buf is not freed: the I/O thread may still be writing it out */
+    return sent;
 }
 
 int
@@ -184,7 +244,9 @@ main(int argc, char **argv)
     int64_t end = zclock_mono() + (int64_t)(atof(argv[2]) * 1000);
     const char *mode = argc > 4 ? argv[4] : "flood";
     if (strcmp(mode, "flood")) {
-        if (!strcmp(mode, "hog")) {
+        if (!strcmp(mode, "bloat")) {
+            printf("%lu\n", s_bloat(argv[1], end));
+        } else if (!strcmp(mode, "hog")) {
             s_hog(argv[1]);
             printf("assigned 0\n");
         } else {

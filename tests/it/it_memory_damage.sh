@@ -77,3 +77,46 @@ for seed in 1 2 3 4 5 6; do
     [[ $(stats "$d/sim.tlog" final_hash) == "$clean" ]] || fail "seed $seed: final hash differs"
 done
 pass "20 bytes flipped at random in every agent's data pages (6 seeds, $damaged of 24 memories found damaged): no crash, the undamaged hash"
+
+# The file cut under a running agent (issue #20 item 1, the guard around
+# mapped reads): its agentd is stopped while it waits in its loop, so that
+# its next touch of the memory is a read, data.mdb is cut to its two meta
+# pages, and it goes on. The read faults (SIGBUS) inside the guard: the
+# memory is found damaged, discarded, and the agentd stops with status 3 (not
+# killed by the signal, 135); the agent is rebuilt and the run ends with the
+# undamaged run's hash.
+STEPS=40
+d=$TMP/cut-ref
+"$COORD" run "$SC" --out "$d" --steps $STEPS --quiet 2>/dev/null
+ref=$(stats "$d/sim.tlog" final_hash)
+d=$TMP/cut
+TROUPE_LOG_LEVEL=info "$COORD" run "$SC" --out "$d" --steps $STEPS --quiet 2>"$d.err" &
+coord=$!
+PIDS+=("$coord")
+wait_for_step "$d/sim.tlog" 5
+victim=
+deadline=$((SECONDS + 120))
+while [[ -z $victim && $SECONDS -lt $deadline ]]; do
+    for pid in $(pgrep -f -- "--data-dir $d" || true); do
+        mem=$(readlink /proc/"$pid"/fd/* 2>/dev/null | grep -m1 '/data\.mdb$' || true)
+        [[ -n $mem ]] || continue
+        kill -STOP "$pid" || continue
+        # waiting in poll (7) or epoll_wait (232): between turns, so the
+        # next access to the memory is a read
+        nr=$(cut -d' ' -f1 /proc/"$pid"/syscall 2>/dev/null || true)
+        if [[ $nr == 7 || $nr == 232 ]]; then
+            truncate -s $((2 * $(getconf PAGESIZE))) "$mem"
+            victim=$mem
+        fi
+        kill -CONT "$pid"
+        [[ -z $victim ]] || break
+    done
+    [[ -n $victim ]] || sleep 0.05
+done
+[[ -n $victim ]] || fail "no agentd was found waiting between turns"
+wait "$coord" || { tail "$d.err"; fail "the run with a memory cut under its agent failed"; }
+assert_contains "$d.err" "a read of the map faulted (SIGBUS)"
+assert_contains "$d.err" "is dead (exited with status 3)"
+assert_not_contains "$d.err" "exited with status 135"
+[[ $(stats "$d/sim.tlog" final_hash) == "$ref" ]] || fail "memory cut mid-run: final hash differs"
+pass "data.mdb cut under a running agent: the read's fault caught (exit 3, not SIGBUS), rebuilt, same final hash"

@@ -1,8 +1,8 @@
 /*  test_memory_damage -- tt_memory against damage in its own file: a flipped
  *  byte in a stored value, a value changed behind the agent's back while it
- *  runs, every data page overwritten in turn, a memory of the older format
- *  without checksums. Damage is found (TT_ECORRUPT), never used and never a
- *  crash; what is reported sound reads back exactly as written.
+ *  runs, every data page overwritten in turn, the file cut under an open
+ *  handle, a memory of the older format without checksums. Damage is found (TT_ECORRUPT), never
+ * used and never a crash; what is reported sound reads back exactly as written.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -234,6 +234,67 @@ test_every_page_overwritten(void **state)
     free(want);
 }
 
+/* Each read of a handle whose file was cut under it (another process, a
+ * full disk's victim, an operator), at each of these lengths. */
+static void
+s_read_cut(fixture_t *f, const char *pristine, size_t len, off_t cut)
+{
+    int fd = open(f->file, O_WRONLY | O_TRUNC);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, pristine, len), (ssize_t)len);
+    close(fd);
+    assert_int_equal(tt_memory_open(f->path, &f->mem), TT_OK);
+    assert_int_equal(truncate(f->file, cut), 0);
+    char **items = NULL;
+    size_t n = 0;
+    assert_int_equal(tt_memory_episodes(f->mem, 0, SIZE_MAX / 2, &items, &n), TT_ECORRUPT);
+    assert_null(items);
+    assert_int_equal(tt_memory_damaged(f->mem), TT_ECORRUPT);
+    float q[TEST_DIM] = {1.0f};
+    tt_memory_hit_t hits[4];
+    assert_int_equal(tt_memory_search(f->mem, false, q, TEST_DIM, 4, hits, &n), TT_ECORRUPT);
+    assert_int_equal(n, 0);
+    char *state = NULL;
+    assert_int_equal(tt_memory_state(f->mem, &state), TT_ECORRUPT);
+    assert_null(state);
+    tt_memory_batch_t *b = tt_memory_batch_new(TEST_STEPS + 1);
+    tt_memory_batch_episode(b, "{\"content\":\"after the cut\"}");
+    assert_int_equal(tt_memory_commit(f->mem, &b, NULL), TT_ECORRUPT);
+    tt_memory_close(&f->mem);
+    /* at the next open: damaged, or (nothing left) a new, empty memory */
+    tt_err_t err = tt_memory_open(f->path, &f->mem);
+    print_message("cut at %lld bytes: the next open says %s\n", (long long)cut, tt_strerror(err));
+    if (err == TT_OK) {
+        assert_int_equal(cut, 0);
+        assert_int_equal(tt_memory_last_step(f->mem), 0);
+        tt_memory_close(&f->mem);
+    } else {
+        assert_int_equal(err, TT_ECORRUPT);
+    }
+}
+
+/* The file cut while its handle is open: a read touching the lost pages
+ * faults (SIGBUS) inside LMDB; the guard turns it into damage, as a checksum
+ * mismatch is, so the process survives and commits nothing more. */
+static void
+test_file_cut_under_a_read(void **state)
+{
+    fixture_t *f = *state;
+    s_fill(f->mem);
+    tt_memory_close(&f->mem);
+    size_t len = 0;
+    char *pristine = tt_test_read_file(f->file, &len);
+    assert_non_null(pristine);
+    long psize = sysconf(_SC_PAGESIZE);
+    assert_true(len > (size_t)(8 * psize));
+    /* half the data pages; just the two meta pages; nothing (the meta pages
+     * too: the read transaction's start faults) */
+    off_t cuts[] = {(off_t)(len / 2 / (size_t)psize * (size_t)psize), 2 * psize, 0};
+    for (size_t i = 0; i < sizeof cuts / sizeof *cuts; i++)
+        s_read_cut(f, pristine, len, cuts[i]);
+    free(pristine);
+}
+
 /* A memory written before checksums (format 1: no "format" key, bare
  * values) is not read as format 2: it is refused like a damaged one, and
  * rebuilt from the log by its owner. */
@@ -276,6 +337,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_damage_found_by_a_read_stops_commits, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_every_page_overwritten, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_file_cut_under_a_read, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_older_format_is_refused, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
