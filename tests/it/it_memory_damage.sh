@@ -85,7 +85,7 @@ pass "20 bytes flipped at random in every agent's data pages (6 seeds, $damaged 
 # memory is found damaged, discarded, and the agentd stops with status 3 (not
 # killed by the signal, 135); the agent is rebuilt and the run ends with the
 # undamaged run's hash.
-STEPS=40
+STEPS=100 # long enough that the agentds are still there when looked for
 d=$TMP/cut-ref
 "$COORD" run "$SC" --out "$d" --steps $STEPS --quiet 2>/dev/null
 ref=$(stats "$d/sim.tlog" final_hash)
@@ -93,7 +93,7 @@ d=$TMP/cut
 TROUPE_LOG_LEVEL=info "$COORD" run "$SC" --out "$d" --steps $STEPS --quiet 2>"$d.err" &
 coord=$!
 PIDS+=("$coord")
-wait_for_step "$d/sim.tlog" 5
+wait_for_step "$d/sim.tlog" 2
 victim=
 deadline=$((SECONDS + 120))
 while [[ -z $victim && $SECONDS -lt $deadline ]]; do
