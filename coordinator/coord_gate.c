@@ -76,10 +76,13 @@ typedef struct {
 
 /* The most connections this run can use: one per agentd (a local run starts
  * ceil(agents / slots); external agentds offer at least one slot each, and
- * slots beyond the population are never used), plus the margin. */
+ * slots beyond the population are never used), plus the margin. A session's
+ * population grows as agents are created: only the ceiling holds there. */
 static size_t
 s_cap(const coord_t *c)
 {
+    if (c->opts.serve)
+        return (size_t)c->config.max_connections;
     size_t slots = c->opts.slots ? c->opts.slots : 1;
     size_t agentds = c->opts.external ? c->n_agents : (c->n_agents + slots - 1) / slots;
     size_t cap = agentds + COORD_GATE_MARGIN;
