@@ -161,7 +161,9 @@ s_on_event(s_gate_t *g, zsock_t *monitor)
 static void
 s_actor(zsock_t *pipe, void *args)
 {
-    s_gate_t g = {.cap = *(size_t *)((char *)args + strlen(args) + 1)};
+    s_gate_t g = {0};
+    /* the cap follows the endpoint's NUL, unaligned */
+    memcpy(&g.cap, (char *)args + strlen(args) + 1, sizeof g.cap);
     zsock_t *monitor = zsock_new(ZMQ_PAIR);
     int rc = monitor ? zsock_connect(monitor, "%s", (char *)args) : -1;
     if (rc != 0) /* an inproc endpoint of our own: does not happen */
