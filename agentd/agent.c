@@ -23,10 +23,13 @@
 #include "tt_prompt.h"
 
 /* Open the agent's memory; a damaged one is never used: it is discarded, so
- * it opens empty and the coordinator rebuilds the agent from the log. */
+ * it opens empty and the coordinator rebuilds the agent from the log. (In a
+ * shared store the damage is the store's: the agentd discards it whole.) */
 static tt_err_t
 s_open_memory(agent_t *a)
 {
+    if (a->store)
+        return tt_memory_open_in(a->store, a->name, &a->memory);
     tt_err_t err = tt_memory_open(a->dir, &a->memory);
     if (err != TT_ECORRUPT)
         return err;
@@ -164,9 +167,10 @@ s_memory_setup(agent_t *a, const Tt__Assign *as, char **errmsg)
         err = s_prepare_memory(a, as, errmsg);
         if (!err)
             s_load_state(a);
-        if (!tt_memory_damaged(a->memory) || attempt > 0) {
+        if (!tt_memory_damaged(a->memory) || attempt > 0 || a->store) {
             if (!err && (err = tt_memory_damaged(a->memory)) != TT_OK)
-                *errmsg = tt_asprintf("%s: memory in %s is damaged again", a->name, a->dir);
+                *errmsg = tt_asprintf("%s: memory in %s is damaged%s", a->name, a->dir,
+                                      a->store ? "" : " again");
             return err;
         }
         TT_LOG_WARN("%s: memory in %s is damaged: discarding it (rebuilt from the log)", a->name,
@@ -184,7 +188,7 @@ s_memory_setup(agent_t *a, const Tt__Assign *as, char **errmsg)
 
 tt_err_t
 agent_new(const Tt__Assign *as, uint32_t index, uint32_t incarnation, const char *data_dir,
-          agent_t **out, char **errmsg)
+          tt_memory_store_t *store, agent_t **out, char **errmsg)
 {
     *out = NULL;
     *errmsg = NULL;
@@ -208,8 +212,10 @@ agent_new(const Tt__Assign *as, uint32_t index, uint32_t incarnation, const char
     a->agent_config = cfg;
     tt_config_from_json(&a->config, json_object_get(cfg, "config"));
     a->seed = (uint64_t)tt_json_int(cfg, "seed", 0) ^ tt_fnv1a_str(a->name, 0);
+    a->store = store;
     char *dirname = tt_persona_dirname(a->name);
-    a->dir = tt_asprintf("%s/agents/%s", data_dir, dirname);
+    a->dir = store ? tt_asprintf("%s/%s", data_dir, AGENT_STORE_DIR)
+                   : tt_asprintf("%s/agents/%s", data_dir, dirname);
     a->documents_dir = tt_asprintf("%s/documents", data_dir);
     free(dirname);
 

@@ -21,6 +21,9 @@
 
 #define AGENT_WINDOW_FIRST_MAX 64
 #define AGENT_WINDOW_LAST_MAX  256
+/* A slot agentd's memories: one shared store in DATA_DIR/memory, used by
+ * every slot agentd of that data directory (tt_memory.h). */
+#define AGENT_STORE_DIR "memory"
 
 typedef struct agent agent_t;
 
@@ -39,7 +42,8 @@ struct agent {
     uint32_t slot;
     uint32_t incarnation;
     char *name;
-    char *dir;           /* LMDB environment */
+    char *dir;                /* LMDB environment: agents/NAME, or the shared store */
+    tt_memory_store_t *store; /* the agentd's shared store (borrowed), or NULL */
     char *documents_dir; /* where WRITE_DOCUMENT writes */
     char *owner;         /* fencing token "<run id>/<incarnation>" */
     uint64_t seed;       /* request seed for this agent */
@@ -62,11 +66,14 @@ struct agent {
     uint64_t turn_id; /* current turn (0 = none) */
 };
 
-/* Build an agent from an Assign message: open (or create) its memory under
- * data_dir, wipe it if it belongs to another run, roll it back past
- * committed_step, claim it. On error *errmsg says why (caller frees). */
+/* Build an agent from an Assign message: open (or create) its memory -- in
+ * store if there is one (slot agentds), else in data_dir/agents/NAME --,
+ * wipe it if it belongs to another run, roll it back past committed_step,
+ * claim it. On error *errmsg says why (caller frees); TT_ECORRUPT from a
+ * store: the store is damaged and must be discarded whole. */
 tt_err_t agent_new(const Tt__Assign *assign, uint32_t index, uint32_t incarnation,
-                   const char *data_dir, agent_t **out, char **errmsg);
+                   const char *data_dir, tt_memory_store_t *store, agent_t **out,
+                   char **errmsg);
 void agent_destroy(agent_t **self_p);
 
 uint32_t agent_last_step(const agent_t *a);

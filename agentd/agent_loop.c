@@ -71,6 +71,8 @@ typedef struct {
     tt_wire_batch_t *answers; /* finished turns' Actions, not yet sent */
     int flush_timer;          /* -1, or the answers are sent when it fires */
     char instance[40];
+    tt_memory_store_t *store; /* slots > 1: the data directory's shared store */
+    char *store_dir;
     int exit_code;
     bool broken; /* an infrastructure fault: stop the loop */
 } s_loop_t;
@@ -332,7 +334,20 @@ s_on_assign(s_loop_t *l, Tt__Envelope *env)
     s_free_slot(l, s);
     char *err = NULL;
     agent_t *a = NULL;
-    tt_err_t rc = agent_new(as, env->agent - 1, env->incarnation, l->opts->data_dir, &a, &err);
+    tt_err_t rc =
+        agent_new(as, env->agent - 1, env->incarnation, l->opts->data_dir, l->store, &a, &err);
+    if (rc == TT_ECORRUPT && l->store) {
+        /* the shared store is damaged: no agent here may use it; the
+         * coordinator moves them all and rebuilds them from the log */
+        TT_LOG_ERROR("%s; discarding %s and stopping this agentd", err ? err : "damaged",
+                     l->store_dir);
+        free(err);
+        agent_destroy(&a);
+        tt_memory_discard(l->store_dir);
+        l->exit_code = AGENT_EXIT_INFRA;
+        l->broken = true;
+        return;
+    }
     if (!rc)
         rc = s_ensure_llm(l, a, &err);
     if (rc) {
@@ -574,6 +589,27 @@ s_connect(s_loop_t *l)
     return TT_OK;
 }
 
+/* A slot agentd's shared store; a damaged one is discarded, and its agents
+ * are rebuilt from the log as they are assigned. */
+static tt_err_t
+s_open_store(s_loop_t *l)
+{
+    if (l->opts->slots <= 1)
+        return TT_OK;
+    l->store_dir = tt_asprintf("%s/%s", l->opts->data_dir, AGENT_STORE_DIR);
+    tt_err_t err = tt_memory_store_open(l->store_dir, &l->store);
+    if (err == TT_ECORRUPT) {
+        TT_LOG_WARN("%s is damaged: discarding it (its agents are rebuilt from the log)",
+                    l->store_dir);
+        err = tt_memory_discard(l->store_dir);
+        if (!err)
+            err = tt_memory_store_open(l->store_dir, &l->store);
+    }
+    if (err)
+        TT_LOG_ERROR("cannot open the agents' memory in %s: %s", l->store_dir, tt_strerror(err));
+    return err;
+}
+
 int
 agent_loop_run(const agent_loop_opts_t *opts)
 {
@@ -586,10 +622,17 @@ agent_loop_run(const agent_loop_opts_t *opts)
     zuuid_t *uuid = zuuid_new();
     snprintf(l.instance, sizeof l.instance, "%s", zuuid_str_canonical(uuid));
     zuuid_destroy(&uuid);
-    tt_err_t err = s_connect(&l);
+    tt_err_t err = s_open_store(&l);
+    if (err) {
+        free(l.store_dir);
+        return AGENT_EXIT_INFRA;
+    }
+    err = s_connect(&l);
     if (err) {
         TT_LOG_ERROR("cannot connect to %s: %s", opts->endpoint, tt_strerror(err));
         zsock_destroy(&l.sock);
+        tt_memory_store_close(&l.store);
+        free(l.store_dir);
         return 2;
     }
     l.slots = tt_calloc(opts->slots, sizeof *l.slots);
@@ -605,6 +648,8 @@ agent_loop_run(const agent_loop_opts_t *opts)
     for (uint32_t i = 0; i < opts->slots; i++)
         s_free_slot(&l, &l.slots[i]);
     free(l.slots);
+    tt_memory_store_close(&l.store); /* after every agent's handle */
+    free(l.store_dir);
     tt_wire_batch_destroy(&l.answers);
     zloop_destroy(&l.loop);
     tt_llm_destroy(&l.llm);

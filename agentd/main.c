@@ -29,7 +29,7 @@ s_usage(FILE *out)
 {
     fprintf(out,
             "Usage: agentd --connect ENDPOINT [--slots N] [--data-dir DIR] [options]\n"
-            "       agentd --dump-memory AGENT_DIR\n"
+            "       agentd --dump-memory DIR\n"
             "\n"
             "Hosts Troupe agents for a coordinator. Started by `coordinator run` in local\n"
             "mode, or by cluster scripts (ssh, Slurm, systemd) with --connect.\n"
@@ -45,7 +45,9 @@ s_usage(FILE *out)
             "  --welcome-ms MS       exit if not welcomed by the coordinator within MS\n"
             "                        (default 60000; the coordinator passes its own)\n"
             "  --log-level LEVEL     error, warn, info, debug (default warn)\n"
-            "  --dump-memory DIR     print an agent's memory as JSON lines and exit\n"
+            "  --dump-memory DIR     print the memory in DIR as JSON lines and exit: an\n"
+            "                        agent's (DATA_DIR/agents/NAME) or, for DATA_DIR/memory\n"
+            "                        (slot agentds), every agent's, each line naming it\n"
             "  --version, --help\n"
             "\n"
             "API keys are read from the environment (OPENAI_API_KEY, AZURE_OPENAI_KEY),\n"
@@ -61,11 +63,12 @@ s_dump(const char *dir)
         fprintf(stderr, "agentd: %s: no such agent memory directory\n", dir);
         return 2;
     }
-    tt_memory_t *m = NULL;
-    tt_err_t err = tt_memory_open(dir, &m);
+    /* a store: one agent's directory, or a slot agentds' shared memory/ */
+    tt_memory_store_t *s = NULL;
+    tt_err_t err = tt_memory_store_open(dir, &s);
     if (!err)
-        err = tt_memory_dump(m, stdout);
-    tt_memory_close(&m);
+        err = tt_memory_store_dump(s, stdout);
+    tt_memory_store_close(&s);
     if (err == TT_ECORRUPT) {
         fprintf(stderr, "agentd: %s: damaged (or of an older format): not dumped\n", dir);
         return 1;

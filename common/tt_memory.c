@@ -1,9 +1,10 @@
 /*  tt_memory -- an agent's memory in LMDB: the environment, its map, its
  *  transactions and the translation of LMDB's codes.
  *
- *  One environment per agent directory (0700, files 0600), five named
- *  databases whose keys tt_memory.h describes. This file opens and closes,
- *  and owns the two transaction paths; the writes (batch, commit, rollback)
+ *  One environment per store directory (0700, files 0600), six named
+ *  databases whose keys tt_memory.h describes, every key under its agent's
+ *  id (tt_memory_impl.h). This file opens and closes stores and handles,
+ *  gives agents their ids, and owns the two transaction paths; the writes (batch, commit, rollback)
  *  are in tt_memory_write.c, the reads (window, search, dump) in
  *  tt_memory_read.c; what they share is in tt_memory_impl.h.
  *
@@ -29,8 +30,9 @@
  *  leaves a robust mutex that LMDB recovers on the next write; its pages were
  *  never reachable from a meta page, so nothing is lost but the aborted write.
  *
- *  The map starts small (1 MiB, or $TT_MEMORY_INITIAL_MAP bytes) because
- *  10,000 environments may live in one process. MDB_MAP_FULL aborts the
+ *  The map of a private store starts small (1 MiB, or $TT_MEMORY_INITIAL_MAP
+ *  bytes) because hundreds of agentds of one agent may share a host; a
+ *  shared store's starts at 64 MiB (address space, not memory). MDB_MAP_FULL aborts the
  *  transaction; the map doubles (no transaction open) and the whole write is
  *  applied again from the batch, which is still in RAM. A map grown by another
  *  process is adopted on MDB_MAP_RESIZED. At open, a map more than half full
@@ -44,6 +46,7 @@
 #include "tt_memory_impl.h"
 
 #include <errno.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -54,14 +57,17 @@
 #include "tt_mem.h"
 
 #define TT_MEMORY_MAP_DEFAULT ((size_t)1 << 20)
+#define TT_MEMORY_MAP_SHARED  ((size_t)64 << 20)
+/* processes that may have a shared store open at once (one slot each) */
+#define TT_MEMORY_MAX_READERS 1024
 #define TT_MEMORY_MAP_MIN     ((size_t)64 << 10)
 #define TT_MEMORY_MAP_ALIGN   ((size_t)64 << 10) /* a multiple of any page size */
 #define TT_MEMORY_MAP_MAX     (SIZE_MAX / 4)
 #define TT_MEMORY_DIR_MODE    0700
 #define TT_MEMORY_FILE_MODE   0600
 
-static const char *const s_db_names[TT_MEMORY_DB_COUNT] = {"episodic", "semantic", "docs", "state",
-                                                           "meta"};
+static const char *const s_db_names[TT_MEMORY_DB_COUNT] = {"episodic", "semantic", "docs",
+                                                           "state",    "meta",     "agents"};
 
 /* ---------------------------------------------------------------- the edge */
 
@@ -126,17 +132,17 @@ const char *
 tt_memory_impl_path(const tt_memory_t *m)
 {
     const char *path = NULL;
-    return mdb_env_get_path(m->env, &path) == 0 && path ? path : "?";
+    return mdb_env_get_path(m->s->env, &path) == 0 && path ? path : "?";
 }
 
 /* ------------------------------------------------- transactions and the map */
 
 static void
-s_drop_read_txn(tt_memory_t *m)
+s_drop_read_txn(tt_memory_store_t *s)
 {
-    if (m->rtxn) {
-        mdb_txn_abort(m->rtxn);
-        m->rtxn = NULL;
+    if (s->rtxn) {
+        mdb_txn_abort(s->rtxn);
+        s->rtxn = NULL;
     }
 }
 
@@ -145,8 +151,8 @@ s_drop_read_txn(tt_memory_t *m)
 static int
 s_adopt_map(tt_memory_t *m)
 {
-    s_drop_read_txn(m);
-    int rc = mdb_env_set_mapsize(m->env, 0);
+    s_drop_read_txn(m->s);
+    int rc = mdb_env_set_mapsize(m->s->env, 0);
     if (rc == MDB_SUCCESS)
         TT_LOG_INFO("%s: adopted a map grown by another process", tt_memory_impl_path(m));
     return rc;
@@ -155,27 +161,28 @@ s_adopt_map(tt_memory_t *m)
 int
 tt_memory_impl_read_begin(tt_memory_t *m, MDB_txn **txn)
 {
-    if (m->rtxn) {
-        int rc = mdb_txn_renew(m->rtxn);
+    tt_memory_store_t *s = m->s;
+    if (s->rtxn) {
+        int rc = mdb_txn_renew(s->rtxn);
         if (rc == MDB_SUCCESS) {
-            *txn = m->rtxn;
+            *txn = s->rtxn;
             return rc;
         }
-        s_drop_read_txn(m);
+        s_drop_read_txn(s);
     }
     int rc = MDB_SUCCESS;
     for (int attempt = 0; attempt < 2; attempt++) {
         MDB_txn *fresh = NULL;
-        rc = mdb_txn_begin(m->env, NULL, MDB_RDONLY, &fresh);
+        rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &fresh);
         if (rc == MDB_SUCCESS) {
-            m->rtxn = *txn = fresh;
+            s->rtxn = *txn = fresh;
             return rc;
         }
         if (rc == MDB_MAP_RESIZED) {
             rc = s_adopt_map(m);
         } else if (rc == MDB_READERS_FULL) {
             int dead = 0;
-            rc = mdb_reader_check(m->env, &dead);
+            rc = mdb_reader_check(s->env, &dead);
             TT_LOG_WARN("%s: reader table full, cleared %d stale readers", tt_memory_impl_path(m),
                         dead);
         }
@@ -188,15 +195,15 @@ tt_memory_impl_read_begin(tt_memory_t *m, MDB_txn **txn)
 void
 tt_memory_impl_read_end(tt_memory_t *m)
 {
-    if (m->rtxn)
-        mdb_txn_reset(m->rtxn);
+    if (m->s->rtxn)
+        mdb_txn_reset(m->s->rtxn);
 }
 
 static int
 s_set_map(tt_memory_t *m, size_t size)
 {
-    s_drop_read_txn(m);
-    int rc = mdb_env_set_mapsize(m->env, size);
+    s_drop_read_txn(m->s);
+    int rc = mdb_env_set_mapsize(m->s->env, size);
     if (rc == MDB_SUCCESS)
         TT_LOG_INFO("%s: map is now %zu KiB", tt_memory_impl_path(m), size >> 10);
     return rc;
@@ -206,7 +213,7 @@ static int
 s_grow(tt_memory_t *m)
 {
     MDB_envinfo info;
-    int rc = mdb_env_info(m->env, &info);
+    int rc = mdb_env_info(m->s->env, &info);
     if (rc != MDB_SUCCESS)
         return rc;
     if (info.me_mapsize >= TT_MEMORY_MAP_MAX)
@@ -221,9 +228,9 @@ s_fit_map(tt_memory_t *m)
 {
     MDB_envinfo info;
     MDB_stat st;
-    int rc = mdb_env_info(m->env, &info);
+    int rc = mdb_env_info(m->s->env, &info);
     if (rc == MDB_SUCCESS)
-        rc = mdb_env_stat(m->env, &st);
+        rc = mdb_env_stat(m->s->env, &st);
     if (rc != MDB_SUCCESS)
         return rc;
     size_t used = ((size_t)info.me_last_pgno + 1) * st.ms_psize;
@@ -238,11 +245,11 @@ s_fit_map(tt_memory_t *m)
 static int
 s_write_begin(tt_memory_t *m, MDB_txn **txn)
 {
-    int rc = mdb_txn_begin(m->env, NULL, 0, txn);
+    int rc = mdb_txn_begin(m->s->env, NULL, 0, txn);
     if (rc == MDB_MAP_RESIZED) {
         rc = s_adopt_map(m);
         if (rc == MDB_SUCCESS)
-            rc = mdb_txn_begin(m->env, NULL, 0, txn);
+            rc = mdb_txn_begin(m->s->env, NULL, 0, txn);
     }
     return rc;
 }
@@ -301,23 +308,25 @@ s_mkdirs(const char *dir)
     return err;
 }
 
-/* Open (create) the databases; a new memory gets the format key. One that
- * holds data but no format key predates checksums: refused as damaged. */
+/* Open (create) the databases; a new store gets the format key. One that
+ * holds data but no format key (or another) is refused as damaged. Runs with
+ * the store's own handle. */
 static int
 s_apply_open_dbs(tt_memory_t *m, MDB_txn *txn, void *ctx, tt_err_t *refused)
 {
+    (void)ctx;
     size_t entries = 0;
     for (int i = 0; i < TT_MEMORY_DB_COUNT; i++) {
         MDB_stat st;
-        int rc = mdb_dbi_open(txn, s_db_names[i], MDB_CREATE, &m->dbi[i]);
+        int rc = mdb_dbi_open(txn, s_db_names[i], MDB_CREATE, &m->s->dbi[i]);
         if (rc == MDB_SUCCESS)
-            rc = mdb_stat(txn, m->dbi[i], &st);
+            rc = mdb_stat(txn, m->s->dbi[i], &st);
         if (rc != MDB_SUCCESS)
             return rc;
         entries += st.ms_entries;
     }
     MDB_val key = tt_memory_impl_text_val(TT_MEMORY_META_FORMAT), val;
-    int rc = mdb_get(txn, m->dbi[TT_MEMORY_DB_META], &key, &val);
+    int rc = tt_memory_impl_get(m, txn, TT_MEMORY_DB_META, &key, &val);
     if (rc != MDB_NOTFOUND)
         return rc; /* present: tt_memory_impl_verify has checked it */
     if (entries == 0)
@@ -351,30 +360,36 @@ s_load_last_step(tt_memory_t *m)
 }
 
 /* Everything after mdb_env_open: stale readers, the verification of a file
- * that was already there, databases, last_step, map. */
+ * that was already there, databases, map. */
 static tt_err_t
-s_open_finish(tt_memory_t *m, bool existed)
+s_open_finish(tt_memory_t *self, bool existed)
 {
     int dead = 0;
-    int rc = mdb_reader_check(m->env, &dead);
+    int rc = mdb_reader_check(self->s->env, &dead);
     if (rc != MDB_SUCCESS)
-        return tt_memory_impl_err(m, rc, "mdb_reader_check");
+        return tt_memory_impl_err(self, rc, "mdb_reader_check");
     if (dead > 0)
-        TT_LOG_INFO("%s: cleared %d stale reader slot(s)", tt_memory_impl_path(m), dead);
-    else
-        TT_LOG_DEBUG("%s: no stale readers", tt_memory_impl_path(m));
-    if (existed && (rc = tt_memory_impl_verify(m)) != MDB_SUCCESS)
-        return tt_memory_impl_err(m, rc, "verify");
-    tt_err_t err = tt_memory_impl_write(m, s_apply_open_dbs, NULL, "open databases");
-    if (err == TT_OK)
-        err = s_load_last_step(m);
-    if (err == TT_OK && (rc = s_fit_map(m)) != MDB_SUCCESS)
-        err = tt_memory_impl_err(m, rc, "grow map");
+        TT_LOG_INFO("%s: cleared %d stale reader slot(s)", tt_memory_impl_path(self), dead);
+    if (existed && (rc = tt_memory_impl_verify(self)) != MDB_SUCCESS)
+        return tt_memory_impl_err(self, rc, "verify");
+    tt_err_t err = tt_memory_impl_write(self, s_apply_open_dbs, NULL, "open databases");
+    if (err == TT_OK && (rc = s_fit_map(self)) != MDB_SUCCESS)
+        err = tt_memory_impl_err(self, rc, "grow map");
     return err;
 }
 
-tt_err_t
-tt_memory_open(const char *dir, tt_memory_t **out)
+static tt_memory_t *
+s_handle(tt_memory_store_t *s, uint32_t id, bool owns_store)
+{
+    tt_memory_t *m = tt_new(tt_memory_t);
+    m->s = s;
+    m->id = id;
+    m->owns_store = owns_store;
+    return m;
+}
+
+static tt_err_t
+s_store_open(const char *dir, bool shared, tt_memory_store_t **out)
 {
     TT_ASSERT(dir && *dir && out);
     *out = NULL;
@@ -388,33 +403,158 @@ tt_memory_open(const char *dir, tt_memory_t **out)
     struct stat st;
     bool existed = stat(file, &st) == 0 && st.st_size > 0;
     free(file);
-    tt_memory_t *m = tt_new(tt_memory_t);
+    tt_memory_store_t *s = tt_new(tt_memory_store_t);
+    s->shared = shared;
+    s->self = s_handle(s, TT_MEMORY_ID_STORE, false);
+    size_t map = s_initial_map();
     const char *what = "mdb_env_create";
-    int rc = mdb_env_create(&m->env);
+    int rc = mdb_env_create(&s->env);
     if (rc == MDB_SUCCESS) {
-        tt_memory_impl_guard_env(m->env);
+        tt_memory_impl_guard_env(s->env);
         what = "mdb_env_set_maxdbs";
-        rc = mdb_env_set_maxdbs(m->env, TT_MEMORY_DB_COUNT);
+        rc = mdb_env_set_maxdbs(s->env, TT_MEMORY_DB_COUNT);
+    }
+    if (rc == MDB_SUCCESS && shared) {
+        what = "mdb_env_set_maxreaders";
+        rc = mdb_env_set_maxreaders(s->env, TT_MEMORY_MAX_READERS);
     }
     if (rc == MDB_SUCCESS) {
         what = "mdb_env_set_mapsize";
-        rc = mdb_env_set_mapsize(m->env, s_initial_map());
+        rc = mdb_env_set_mapsize(s->env,
+                                 shared && map < TT_MEMORY_MAP_SHARED ? TT_MEMORY_MAP_SHARED : map);
     }
     if (rc == MDB_SUCCESS) {
         what = "mdb_env_open";
-        rc = mdb_env_open(m->env, dir, MDB_NOSYNC | MDB_NOTLS, TT_MEMORY_FILE_MODE);
+        rc = mdb_env_open(s->env, dir, MDB_NOSYNC | MDB_NOTLS, TT_MEMORY_FILE_MODE);
     }
     if (rc != MDB_SUCCESS) {
         /* A failed env is only fit for mdb_env_close: LMDB has already freed
          * its path (left dangling) and closed its files. */
         TT_LOG_ERROR("%s: %s: %s", dir, what, mdb_strerror(rc));
         err = s_translate(rc);
-        mdb_env_close(m->env);
-        m->env = NULL;
+        mdb_env_close(s->env);
+        s->env = NULL;
     } else {
-        err = s_open_finish(m, existed);
+        err = s_open_finish(s->self, existed);
     }
     if (err != TT_OK) {
+        tt_memory_store_close(&s);
+        return err;
+    }
+    *out = s;
+    return TT_OK;
+}
+
+tt_err_t
+tt_memory_store_open(const char *dir, tt_memory_store_t **out)
+{
+    return s_store_open(dir, true, out);
+}
+
+void
+tt_memory_store_close(tt_memory_store_t **self_p)
+{
+    TT_ASSERT(self_p);
+    tt_memory_store_t *s = *self_p;
+    if (!s)
+        return;
+    s_drop_read_txn(s);
+    if (s->env) { /* NULL if mdb_env_create or mdb_env_open failed */
+        int rc = mdb_env_sync(s->env, 1);
+        if (rc != MDB_SUCCESS)
+            tt_memory_impl_err(s->self, rc, "mdb_env_sync");
+        mdb_env_close(s->env);
+    }
+    free(s->self);
+    free(s);
+    *self_p = NULL;
+}
+
+tt_err_t
+tt_memory_open(const char *dir, tt_memory_t **out)
+{
+    TT_ASSERT(out);
+    *out = NULL;
+    tt_memory_store_t *s = NULL;
+    tt_err_t err = s_store_open(dir, false, &s);
+    if (err != TT_OK)
+        return err;
+    tt_memory_t *m = s_handle(s, TT_MEMORY_ID_PRIVATE, true);
+    if ((err = s_load_last_step(m)) != TT_OK) {
+        tt_memory_close(&m);
+        return err;
+    }
+    *out = m;
+    return TT_OK;
+}
+
+/* ------------------------------------------------------------ agent ids */
+
+typedef struct {
+    const char *name;
+    uint8_t hash[TT_MEMORY_NAME_HASH_LEN];
+    uint32_t id;
+} s_name_t;
+
+/* The agent's id: the one its name has, or the next free one. */
+static int
+s_apply_name(tt_memory_t *self, MDB_txn *txn, void *ctx, tt_err_t *refused)
+{
+    s_name_t *x = ctx;
+    size_t len = strlen(x->name);
+    MDB_val key = {sizeof x->hash, x->hash}, val;
+    int rc = tt_memory_impl_get(self, txn, TT_MEMORY_DB_AGENTS, &key, &val);
+    if (rc == MDB_SUCCESS) {
+        if (val.mv_size != TT_MEMORY_ID_LEN + len ||
+            memcmp((const uint8_t *)val.mv_data + TT_MEMORY_ID_LEN, x->name, len) != 0) {
+            TT_LOG_ERROR("%s: the agent names '%s' and '%.*s' hash alike: not stored together",
+                         tt_memory_impl_path(self), x->name,
+                         (int)(val.mv_size > TT_MEMORY_ID_LEN ? val.mv_size - TT_MEMORY_ID_LEN : 0),
+                         (const char *)val.mv_data + TT_MEMORY_ID_LEN);
+            *refused = TT_EEXIST;
+            return MDB_SUCCESS;
+        }
+        x->id = tt_memory_impl_be32_get(val.mv_data);
+        return MDB_SUCCESS;
+    }
+    if (rc != MDB_NOTFOUND)
+        return rc;
+    MDB_val next_key = tt_memory_impl_text_val(TT_MEMORY_META_NEXT_ID), next;
+    rc = tt_memory_impl_get(self, txn, TT_MEMORY_DB_META, &next_key, &next);
+    if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND)
+        return rc;
+    x->id = rc == MDB_SUCCESS && next.mv_size == 4 ? tt_memory_impl_be32_get(next.mv_data) : 1;
+    if (x->id == TT_MEMORY_ID_STORE) {
+        *refused = TT_ENOMEM; /* 4 billion agents */
+        return MDB_SUCCESS;
+    }
+    uint8_t buf[4];
+    tt_memory_impl_be32_put(buf, x->id + 1);
+    rc = tt_memory_impl_put(self, txn, TT_MEMORY_DB_META, &next_key, buf, sizeof buf);
+    uint8_t *p = NULL;
+    if (rc == MDB_SUCCESS)
+        rc = tt_memory_impl_reserve(self, txn, TT_MEMORY_DB_AGENTS, &key, TT_MEMORY_ID_LEN + len,
+                                    &p);
+    if (rc == MDB_SUCCESS) {
+        tt_memory_impl_be32_put(p, x->id);
+        memcpy(p + TT_MEMORY_ID_LEN, x->name, len);
+        tt_memory_impl_seal(TT_MEMORY_DB_AGENTS, &key, p, TT_MEMORY_ID_LEN + len);
+    }
+    return rc;
+}
+
+tt_err_t
+tt_memory_open_in(tt_memory_store_t *s, const char *agent, tt_memory_t **out)
+{
+    TT_ASSERT(s && s->shared && agent && out);
+    *out = NULL;
+    s_name_t x = {.name = agent};
+    crypto_generichash(x.hash, sizeof x.hash, (const uint8_t *)agent, strlen(agent), NULL, 0);
+    tt_err_t err = tt_memory_impl_write(s->self, s_apply_name, &x, "name an agent");
+    if (err != TT_OK)
+        return err;
+    tt_memory_t *m = s_handle(s, x.id, false);
+    if ((err = s_load_last_step(m)) != TT_OK) {
         tt_memory_close(&m);
         return err;
     }
@@ -445,13 +585,8 @@ tt_memory_close(tt_memory_t **self_p)
     tt_memory_t *m = *self_p;
     if (!m)
         return;
-    s_drop_read_txn(m);
-    if (m->env) { /* NULL if mdb_env_create or mdb_env_open failed */
-        int rc = mdb_env_sync(m->env, 1);
-        if (rc != MDB_SUCCESS)
-            tt_memory_impl_err(m, rc, "mdb_env_sync");
-        mdb_env_close(m->env);
-    }
+    if (m->owns_store)
+        tt_memory_store_close(&m->s);
     free(m);
     *self_p = NULL;
 }

@@ -1,6 +1,16 @@
-/*  tt_memory -- an agent's memory in LMDB: one environment per agent directory.
+/*  tt_memory -- agents' memories in LMDB.
  *
- *  Named databases inside the environment:
+ *  A store is one LMDB environment. A private store is one agent's directory
+ *  (tt_memory_open: agentd with one slot, the tools). A shared store holds
+ *  the memories of every agent that slot agentds run from one data directory
+ *  (tt_memory_store_open + tt_memory_open_in): one map, one lock file, one
+ *  set of databases, and LMDB's per-environment buffers once, rather than per
+ *  agent (175 kB per agent went to ~70 kB; docs/cluster.md). The processes
+ *  that share it write one at a time (LMDB's writer lock) and read at will.
+ *  Each agent's keys are under its own id, so a handle sees and changes only
+ *  its own agent: everything below holds per handle, whichever the store.
+ *
+ *  Named databases inside the environment (keys as seen by a handle):
  *    episodic  key = step (u32 BE) | seq (u32 BE) -> episodic item JSON, in
  *              TinyTroupe's format ({"role","content","type","simulation_timestamp"})
  *    semantic  key = step | seq -> [u32 dim][dim x float32][item JSON]
@@ -41,6 +51,7 @@
 #include "tt_err.h"
 
 typedef struct tt_memory tt_memory_t;
+typedef struct tt_memory_store tt_memory_store_t;
 typedef struct tt_memory_batch tt_memory_batch_t;
 
 typedef struct {
@@ -50,15 +61,30 @@ typedef struct {
     uint32_t step;
 } tt_memory_hit_t;
 
-/* Open (creating dir and environment, mode 0700/0600) and clear stale readers.
+/* Open a private store (creating dir and environment, mode 0700/0600) and
+ * clear stale readers.
  * An environment already on disk is verified whole first (every checksum,
  * key and count). TT_ECORRUPT: the file is damaged, or of an older format
  * without checksums; nothing of it is used. */
 tt_err_t tt_memory_open(const char *dir, tt_memory_t **out);
 void tt_memory_close(tt_memory_t **self_p);
 /* Remove a damaged memory's files (tt_memory_open said TT_ECORRUPT), so the
- * next open starts empty and the agent is rebuilt from the log. */
+ * next open starts empty and the agent is rebuilt from the log. Also for a
+ * shared store: a process that still has it open keeps the old file until it
+ * closes it, and the next open anywhere starts empty. */
 tt_err_t tt_memory_discard(const char *dir);
+
+/* Open (creating) the shared store in dir, verified whole like a private
+ * memory if it was already there (TT_ECORRUPT: discard it). */
+tt_err_t tt_memory_store_open(const char *dir, tt_memory_store_t **out);
+/* Close the store; every handle opened in it must be closed first. */
+void tt_memory_store_close(tt_memory_store_t **self_p);
+/* The memory of the agent named agent in a shared store: found by its name
+ * (names are compared whole, so no two share a memory) or given a new id. */
+tt_err_t tt_memory_open_in(tt_memory_store_t *s, const char *agent, tt_memory_t **out);
+/* Every agent's items as tt_memory_dump writes them, each line with its
+ * agent's name ("agent"; absent for a private store's agent). */
+tt_err_t tt_memory_store_dump(tt_memory_store_t *s, FILE *out);
 
 /* TT_ECORRUPT once a read (or the open) found damage, else TT_OK. Sticky:
  * the handle is only fit for tt_memory_close, then tt_memory_discard. */

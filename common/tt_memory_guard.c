@@ -168,9 +168,9 @@ tt_memory_impl_read(tt_memory_t *m, tt_memory_read_fn *fn, void *ctx)
     }
     s_read_t r = {fn, ctx};
     int rc = s_guarded(m, s_read, &r);
-    if (m->rcur) {
-        mdb_cursor_close(m->rcur);
-        m->rcur = NULL;
+    if (m->s->rcur) {
+        mdb_cursor_close(m->s->rcur);
+        m->s->rcur = NULL;
     }
     /* after a fault too: a reset only marks the reader slot free and the
      * transaction finished, so the next read renews it. (Aborting it would
@@ -184,15 +184,15 @@ tt_memory_impl_read(tt_memory_t *m, tt_memory_read_fn *fn, void *ctx)
 int
 tt_memory_impl_cursor(tt_memory_t *m, MDB_txn *txn, tt_memory_db_t db, MDB_cursor **cur)
 {
-    TT_ASSERT(!m->rcur);
+    TT_ASSERT(!m->s->rcur);
     /* A database is looked up afresh in each transaction; mdb_cursor_open
      * does that after allocating the cursor, so a fault there would lose it.
      * mdb_stat looks it up with a cursor on the stack. */
     MDB_stat st;
-    int rc = mdb_stat(txn, m->dbi[db], &st);
+    int rc = mdb_stat(txn, m->s->dbi[db], &st);
     if (rc != MDB_SUCCESS)
         return rc;
-    rc = mdb_cursor_open(txn, m->dbi[db], cur);
-    m->rcur = rc == MDB_SUCCESS ? *cur : NULL;
+    rc = mdb_cursor_open(txn, m->s->dbi[db], cur);
+    m->s->rcur = rc == MDB_SUCCESS ? *cur : NULL;
     return rc;
 }

@@ -20,6 +20,7 @@ typedef enum {
     TT_MEMORY_DB_DOCS,
     TT_MEMORY_DB_STATE,
     TT_MEMORY_DB_META,
+    TT_MEMORY_DB_AGENTS,
     TT_MEMORY_DB_COUNT
 } tt_memory_db_t;
 
@@ -37,27 +38,51 @@ typedef enum {
 #define TT_MEMORY_META_LAST_STEP "last_step"
 #define TT_MEMORY_META_OWNER     "owner"
 /* meta "format": the layout of values. Format 1 (no key) had no checksums;
- * format 2 prefixes every value with one (tt_memory_sum.c). */
+ * format 2 prefixes every value with one (tt_memory_sum.c); format 3 puts
+ * every key under its agent's id (below). Stored under the store's id. */
 #define TT_MEMORY_META_FORMAT "format"
-#define TT_MEMORY_FORMAT      "2"
+#define TT_MEMORY_FORMAT      "3"
+/* Every key as stored: [agent id, u32 BE][the key the code above describes].
+ * A private store (one agent's directory) holds agent 0; a shared store
+ * gives each agent an id from the agents database, whose keys are
+ * BLAKE2b-256 of the name and whose values are [id, u32 BE][name]. The
+ * store's own keys (format, next id, the agents database) use the last id. */
+#define TT_MEMORY_ID_LEN        4
+#define TT_MEMORY_ID_PRIVATE    0u
+#define TT_MEMORY_ID_STORE      UINT32_MAX
+#define TT_MEMORY_META_NEXT_ID  "next_agent"
+#define TT_MEMORY_NAME_HASH_LEN 32
 /* every value: [8-byte SipHash][payload]; what the readers see is the payload */
 #define TT_MEMORY_SUM_LEN 8
 /* Our own codes beside LMDB's (which are -30799..-30780); both mean damage
  * and are translated into TT_ECORRUPT at the edge. */
 #define TT_MEMORY_RC_BADSUM (-30600) /* a value fails its checksum or its shape */
 #define TT_MEMORY_RC_FAULT  (-30601) /* a guarded read faulted: SIGSEGV, SIGBUS, assert */
-/* room for any key: LMDB's default limit is 511 bytes */
+/* room for any key after the id: LMDB's default limit is 511 bytes */
 #define TT_MEMORY_KEY_MAX 512
 
-struct tt_memory {
+/* One LMDB environment and what its users in this process share. */
+struct tt_memory_store {
     MDB_env *env;
     /* One read transaction, kept reset between reads: mdb_txn_renew reuses its
-     * reader slot and allocation, so a read costs no malloc and no slot search. */
+     * reader slot and allocation, so a read costs no malloc and no slot search.
+     * Shared by the store's handles: reads happen one at a time, on the
+     * thread that runs the agents, and a process takes one reader slot per
+     * store however many agents it holds. */
     MDB_txn *rtxn;
+    MDB_cursor *rcur; /* the cursor of the read in progress (tt_memory_impl_cursor) */
     MDB_dbi dbi[TT_MEMORY_DB_COUNT];
+    bool shared;          /* agents by name (tt_memory_open_in), not the one private agent */
+    tt_memory_t *self;    /* a handle on the store's own keys (TT_MEMORY_ID_STORE) */
+};
+
+/* One agent's view of a store: its keys are those under its id. */
+struct tt_memory {
+    tt_memory_store_t *s;
+    bool owns_store;    /* tt_memory_open: the store is this handle's alone */
+    uint32_t id;        /* the agent's key prefix */
     uint32_t last_step; /* cache of meta last_step, refreshed by every write */
     tt_err_t damaged;   /* TT_ECORRUPT once any read found damage; sticky */
-    MDB_cursor *rcur;   /* the cursor of the read in progress (tt_memory_impl_cursor) */
 };
 
 /* A vector value split into its parts; pointers into the map, valid until the
@@ -92,6 +117,16 @@ tt_err_t tt_memory_impl_err(tt_memory_t *m, int rc, const char *what);
 int tt_memory_impl_read_begin(tt_memory_t *m, MDB_txn **txn);
 /* Reset the read transaction: every MDB_val from it is dead after this. */
 void tt_memory_impl_read_end(tt_memory_t *m);
+/* mdb_cursor_get inside m's id: keys go in and come out without the id,
+ * and a key of another agent is MDB_NOTFOUND. Supports MDB_FIRST, MDB_LAST,
+ * MDB_SET_RANGE, MDB_NEXT and MDB_PREV. */
+int tt_memory_impl_cget(tt_memory_t *m, MDB_cursor *cur, MDB_val *key, MDB_val *val,
+                        MDB_cursor_op op);
+/* key with m's id in front, in buf (TT_MEMORY_ID_LEN + TT_MEMORY_KEY_MAX
+ * bytes); false if the key is too long to be one of ours. */
+bool tt_memory_impl_full_key(const tt_memory_t *m, const MDB_val *key, uint8_t *buf, MDB_val *full);
+/* Entries of db (cur's database) under m's id; moves cur. */
+int tt_memory_impl_count(tt_memory_t *m, MDB_cursor *cur, tt_memory_db_t db, size_t *n);
 /* Split a vector value; false if it is too short for its own dim. */
 bool tt_memory_impl_vec_split(const MDB_val *val, tt_memory_vec_t *vec);
 

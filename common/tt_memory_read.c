@@ -157,22 +157,24 @@ tt_memory_meta_get(tt_memory_t *m, const char *key, char **value)
 
 typedef struct {
     tt_memory_db_t db;
-    MDB_stat st;
+    size_t n;
 } s_count_t;
 
 static int
-s_stat(tt_memory_t *m, MDB_txn *txn, void *ctx)
+s_count_read(tt_memory_t *m, MDB_txn *txn, void *ctx)
 {
     s_count_t *x = ctx;
-    return mdb_stat(txn, m->dbi[x->db], &x->st);
+    MDB_cursor *cur;
+    int rc = tt_memory_impl_cursor(m, txn, x->db, &cur);
+    return rc == MDB_SUCCESS ? tt_memory_impl_count(m, cur, x->db, &x->n) : rc;
 }
 
 static size_t
 s_count(tt_memory_t *m, tt_memory_db_t db)
 {
-    s_count_t x = {db, {0}};
-    int rc = tt_memory_impl_read(m, s_stat, &x);
-    return tt_memory_impl_err(m, rc, "count") == TT_OK ? x.st.ms_entries : 0;
+    s_count_t x = {db, 0};
+    int rc = tt_memory_impl_read(m, s_count_read, &x);
+    return tt_memory_impl_err(m, rc, "count") == TT_OK ? x.n : 0;
 }
 
 size_t
@@ -197,7 +199,7 @@ s_state(tt_memory_t *m, MDB_txn *txn, void *ctx)
     int rc = tt_memory_impl_cursor(m, txn, TT_MEMORY_DB_STATE, &cur);
     MDB_val k, v;
     if (rc == MDB_SUCCESS)
-        rc = mdb_cursor_get(cur, &k, &v, MDB_LAST); /* "cog/" + BE step: last = newest */
+        rc = tt_memory_impl_cget(m, cur, &k, &v, MDB_LAST); /* "cog/" + BE step: last = newest */
     if (rc == MDB_SUCCESS)
         rc = tt_memory_impl_unseal(m, TT_MEMORY_DB_STATE, &k, &v);
     if (rc == MDB_SUCCESS)
@@ -223,7 +225,7 @@ s_collect(tt_memory_t *m, MDB_cursor *cur, MDB_cursor_op first, MDB_cursor_op ne
 {
     MDB_val k, v;
     for (size_t i = 0; i < n; i++) {
-        int rc = mdb_cursor_get(cur, &k, &v, i ? next : first);
+        int rc = tt_memory_impl_cget(m, cur, &k, &v, i ? next : first);
         if (rc != MDB_SUCCESS)
             return rc == MDB_NOTFOUND ? MDB_CORRUPTED : rc; /* fewer than counted */
         if ((rc = tt_memory_impl_unseal(m, TT_MEMORY_DB_EPISODIC, &k, &v)) != MDB_SUCCESS)
@@ -242,14 +244,13 @@ static int
 s_window(tt_memory_t *m, MDB_txn *txn, void *ctx)
 {
     s_window_t *x = ctx;
-    MDB_stat st;
     MDB_cursor *cur;
-    int rc = mdb_stat(txn, m->dbi[TT_MEMORY_DB_EPISODIC], &st);
+    size_t total = 0;
+    int rc = tt_memory_impl_cursor(m, txn, TT_MEMORY_DB_EPISODIC, &cur);
     if (rc == MDB_SUCCESS)
-        rc = tt_memory_impl_cursor(m, txn, TT_MEMORY_DB_EPISODIC, &cur);
+        rc = tt_memory_impl_count(m, cur, TT_MEMORY_DB_EPISODIC, &total);
     if (rc != MDB_SUCCESS)
         return rc;
-    size_t total = st.ms_entries;
     size_t first_n = x->first_n < total ? x->first_n : total;
     size_t last_n = x->last_n < total - first_n ? x->last_n : total - first_n;
     x->v.n = x->v.alloc = first_n + last_n;
@@ -287,8 +288,8 @@ s_since(tt_memory_t *m, MDB_txn *txn, void *ctx)
     uint8_t from[TT_MEMORY_STEP_KEY_LEN];
     tt_memory_impl_step_key(from, x->from_step, 0);
     MDB_val k = {sizeof from, from}, val;
-    for (rc = mdb_cursor_get(cur, &k, &val, MDB_SET_RANGE); rc == MDB_SUCCESS;
-         rc = mdb_cursor_get(cur, &k, &val, MDB_NEXT)) {
+    for (rc = tt_memory_impl_cget(m, cur, &k, &val, MDB_SET_RANGE); rc == MDB_SUCCESS;
+         rc = tt_memory_impl_cget(m, cur, &k, &val, MDB_NEXT)) {
         if ((rc = tt_memory_impl_unseal(m, TT_MEMORY_DB_EPISODIC, &k, &val)) != MDB_SUCCESS)
             return rc;
         s_strv_push(&x->v, s_copy(&val));
@@ -368,8 +369,8 @@ s_scan(tt_memory_t *m, tt_memory_db_t db, MDB_cursor *cur, const float *q, uint3
     MDB_val key, val;
     tt_memory_vec_t vec;
     int rc;
-    for (rc = mdb_cursor_get(cur, &key, &val, MDB_FIRST); rc == MDB_SUCCESS;
-         rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT)) {
+    for (rc = tt_memory_impl_cget(m, cur, &key, &val, MDB_FIRST); rc == MDB_SUCCESS;
+         rc = tt_memory_impl_cget(m, cur, &key, &val, MDB_NEXT)) {
         if ((rc = tt_memory_impl_unseal(m, db, &key, &val)) != MDB_SUCCESS)
             return rc;
         if (!tt_memory_impl_vec_split(&val, &vec))
@@ -450,14 +451,14 @@ tt_memory_hit_fini(tt_memory_hit_t *hit)
 /* Each name once: after a name's first chunk, jump past "name\1", before
  * which every "name\0<chunk>" key sorts. */
 static int
-s_doc_names(MDB_cursor *cur, tt_memory_strv_t *v)
+s_doc_names(tt_memory_t *m, MDB_cursor *cur, tt_memory_strv_t *v)
 {
     MDB_val key, val;
-    int rc = mdb_cursor_get(cur, &key, &val, MDB_FIRST);
+    int rc = tt_memory_impl_cget(m, cur, &key, &val, MDB_FIRST);
     while (rc == MDB_SUCCESS) {
         size_t len = s_doc_name_len(&key);
         if (len == 0) {
-            rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT);
+            rc = tt_memory_impl_cget(m, cur, &key, &val, MDB_NEXT);
             continue;
         }
         uint8_t next[TT_MEMORY_KEY_MAX]; /* len + 1 < the key's own size */
@@ -465,7 +466,7 @@ s_doc_names(MDB_cursor *cur, tt_memory_strv_t *v)
         next[len] = 1;
         s_strv_push(v, tt_strndup(key.mv_data, len));
         key = (MDB_val){len + 1, next};
-        rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
+        rc = tt_memory_impl_cget(m, cur, &key, &val, MDB_SET_RANGE);
     }
     return rc == MDB_NOTFOUND ? MDB_SUCCESS : rc;
 }
@@ -475,7 +476,7 @@ s_names(tt_memory_t *m, MDB_txn *txn, void *ctx)
 {
     MDB_cursor *cur;
     int rc = tt_memory_impl_cursor(m, txn, TT_MEMORY_DB_DOCS, &cur);
-    return rc == MDB_SUCCESS ? s_doc_names(cur, ctx) : rc;
+    return rc == MDB_SUCCESS ? s_doc_names(m, cur, ctx) : rc;
 }
 
 tt_err_t
@@ -491,14 +492,14 @@ tt_memory_document_names(tt_memory_t *m, char ***names, size_t *n_names)
 
 /* Position cur on chunk 0 (or the first chunk) of name; MDB_NOTFOUND if none. */
 static int
-s_doc_first(MDB_cursor *cur, const char *name, MDB_val *key, MDB_val *val)
+s_doc_first(tt_memory_t *m, MDB_cursor *cur, const char *name, MDB_val *key, MDB_val *val)
 {
     uint8_t buf[TT_MEMORY_KEY_MAX];
     size_t len = s_doc_key(name, buf);
     if (len == 0)
         return MDB_NOTFOUND;
     *key = (MDB_val){len, buf};
-    int rc = mdb_cursor_get(cur, key, val, MDB_SET_RANGE);
+    int rc = tt_memory_impl_cget(m, cur, key, val, MDB_SET_RANGE);
     if (rc == MDB_SUCCESS && (key->mv_size != len || memcmp(key->mv_data, buf, len - 4) != 0))
         rc = MDB_NOTFOUND;
     return rc;
@@ -509,7 +510,7 @@ s_doc_concat(tt_memory_t *m, MDB_cursor *cur, const char *name, tt_buf_t *buf, t
 {
     MDB_val key, val;
     size_t len = strlen(name) + 1 + TT_MEMORY_CHUNK_LEN;
-    int rc = s_doc_first(cur, name, &key, &val);
+    int rc = s_doc_first(m, cur, name, &key, &val);
     while (rc == MDB_SUCCESS) {
         tt_memory_vec_t vec;
         if ((rc = tt_memory_impl_unseal(m, TT_MEMORY_DB_DOCS, &key, &val)) != MDB_SUCCESS)
@@ -518,7 +519,7 @@ s_doc_concat(tt_memory_t *m, MDB_cursor *cur, const char *name, tt_buf_t *buf, t
             return TT_MEMORY_RC_BADSUM;
         if ((*too_big = tt_buf_add(buf, vec.text, vec.text_len)) != TT_OK)
             return MDB_SUCCESS;
-        rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT);
+        rc = tt_memory_impl_cget(m, cur, &key, &val, MDB_NEXT);
         if (rc == MDB_SUCCESS && (key.mv_size != len || memcmp(key.mv_data, name, len - 4) != 0))
             break;
     }
@@ -561,7 +562,7 @@ s_doc_find(tt_memory_t *m, MDB_txn *txn, void *ctx)
     MDB_cursor *cur;
     MDB_val key, val;
     int rc = tt_memory_impl_cursor(m, txn, TT_MEMORY_DB_DOCS, &cur);
-    return rc == MDB_SUCCESS ? s_doc_first(cur, ctx, &key, &val) : rc;
+    return rc == MDB_SUCCESS ? s_doc_first(m, cur, ctx, &key, &val) : rc;
 }
 
 bool
@@ -653,18 +654,20 @@ s_dump_line(tt_memory_db_t db, const MDB_val *key, const MDB_val *val)
 }
 
 static int
-s_dump_db(tt_memory_t *m, MDB_txn *txn, tt_memory_db_t db, FILE *out)
+s_dump_db(tt_memory_t *m, MDB_txn *txn, tt_memory_db_t db, const char *agent, FILE *out)
 {
     MDB_cursor *cur;
     MDB_val key, val;
-    int rc = mdb_cursor_open(txn, m->dbi[db], &cur);
+    int rc = mdb_cursor_open(txn, m->s->dbi[db], &cur);
     if (rc != MDB_SUCCESS)
         return rc;
-    for (rc = mdb_cursor_get(cur, &key, &val, MDB_FIRST); rc == MDB_SUCCESS;
-         rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT)) {
+    for (rc = tt_memory_impl_cget(m, cur, &key, &val, MDB_FIRST); rc == MDB_SUCCESS;
+         rc = tt_memory_impl_cget(m, cur, &key, &val, MDB_NEXT)) {
         if ((rc = tt_memory_impl_unseal(m, db, &key, &val)) != MDB_SUCCESS)
             break;
         json_t *line = s_dump_line(db, &key, &val);
+        if (agent)
+            json_object_set_new(line, "agent", json_string(agent));
         if (json_dumpf(line, out, JSON_COMPACT) != 0 || fputc('\n', out) == EOF)
             rc = EIO;
         json_decref(line);
@@ -675,6 +678,17 @@ s_dump_db(tt_memory_t *m, MDB_txn *txn, tt_memory_db_t db, FILE *out)
     return rc == MDB_NOTFOUND ? MDB_SUCCESS : rc;
 }
 
+/* An agent's databases (not the store's agents database). */
+static int
+s_dump_agent(tt_memory_t *m, MDB_txn *txn, const char *agent, FILE *out)
+{
+    int rc = MDB_SUCCESS;
+    for (int db = 0; db < TT_MEMORY_DB_COUNT && rc == MDB_SUCCESS; db++)
+        if (db != TT_MEMORY_DB_AGENTS)
+            rc = s_dump_db(m, txn, (tt_memory_db_t)db, agent, out);
+    return rc;
+}
+
 tt_err_t
 tt_memory_dump(tt_memory_t *m, FILE *out)
 {
@@ -683,10 +697,57 @@ tt_memory_dump(tt_memory_t *m, FILE *out)
     int rc = tt_memory_impl_read_begin(m, &txn);
     if (rc != MDB_SUCCESS)
         return tt_memory_impl_err(m, rc, "dump");
-    for (int db = 0; db < TT_MEMORY_DB_COUNT && rc == MDB_SUCCESS; db++)
-        rc = s_dump_db(m, txn, (tt_memory_db_t)db, out);
+    rc = s_dump_agent(m, txn, NULL, out);
     tt_memory_impl_read_end(m);
     if (rc == MDB_SUCCESS && fflush(out) != 0)
         rc = EIO;
     return tt_memory_impl_err(m, rc, "dump");
+}
+
+/* Every named agent of the store, in the order of their names' hashes. */
+static int
+s_dump_named(tt_memory_t *self, MDB_txn *txn, FILE *out)
+{
+    MDB_cursor *cur;
+    MDB_val key, val;
+    int rc = mdb_cursor_open(txn, self->s->dbi[TT_MEMORY_DB_AGENTS], &cur);
+    if (rc != MDB_SUCCESS)
+        return rc;
+    for (rc = tt_memory_impl_cget(self, cur, &key, &val, MDB_FIRST); rc == MDB_SUCCESS;
+         rc = tt_memory_impl_cget(self, cur, &key, &val, MDB_NEXT)) {
+        if ((rc = tt_memory_impl_unseal(self, TT_MEMORY_DB_AGENTS, &key, &val)) != MDB_SUCCESS)
+            break;
+        if (val.mv_size <= TT_MEMORY_ID_LEN) {
+            rc = TT_MEMORY_RC_BADSUM;
+            break;
+        }
+        tt_memory_t agent = {.s = self->s, .id = tt_memory_impl_be32_get(val.mv_data)};
+        char *name = tt_strndup((const char *)val.mv_data + TT_MEMORY_ID_LEN,
+                                val.mv_size - TT_MEMORY_ID_LEN);
+        rc = s_dump_agent(&agent, txn, name, out);
+        free(name);
+        if (rc != MDB_SUCCESS)
+            break;
+    }
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND ? MDB_SUCCESS : rc;
+}
+
+tt_err_t
+tt_memory_store_dump(tt_memory_store_t *s, FILE *out)
+{
+    TT_ASSERT(s && out);
+    tt_memory_t *self = s->self;
+    MDB_txn *txn;
+    int rc = tt_memory_impl_read_begin(self, &txn);
+    if (rc != MDB_SUCCESS)
+        return tt_memory_impl_err(self, rc, "dump");
+    tt_memory_t private_agent = {.s = s, .id = TT_MEMORY_ID_PRIVATE};
+    rc = s_dump_agent(&private_agent, txn, NULL, out);
+    if (rc == MDB_SUCCESS)
+        rc = s_dump_named(self, txn, out);
+    tt_memory_impl_read_end(self);
+    if (rc == MDB_SUCCESS && fflush(out) != 0)
+        rc = EIO;
+    return tt_memory_impl_err(self, rc, "dump");
 }

@@ -1,11 +1,12 @@
 /*  tt_memory_sum -- every stored value carries a checksum, and a memory read
  *  back from disk is verified whole before it is used.
  *
- *  Value layout (memory format 2): [8-byte sum][payload]. The sum is
+ *  Value layout (memory formats 2 and 3): [8-byte sum][payload]. The sum is
  *  libsodium's SipHash-2-4 (crypto_shorthash) of the payload, under a hash
  *  key that is itself the SipHash of the database's index and the value's
- *  key: so a flipped byte in a value, in its key, or a value that moved to
- *  another key or database, fails the check. It is there to catch accidents
+ *  key (without the agent's id, tt_memory_keys.c): so a flipped byte in a
+ *  value, in its key, or a value that moved to another key or database,
+ *  fails the check. It is there to catch accidents
  *  -- bit rot, a torn or misdirected write, a stray writer -- not forgery
  *  (the hash key is a constant): whoever can write data.mdb can write
  *  anything. SipHash rather than the log's CRC32C (tt_crc32c): that one goes
@@ -54,8 +55,11 @@ int
 tt_memory_impl_reserve(tt_memory_t *m, MDB_txn *txn, tt_memory_db_t db, MDB_val *key, size_t len,
                        uint8_t **payload)
 {
-    MDB_val val = {TT_MEMORY_SUM_LEN + len, NULL};
-    int rc = mdb_put(txn, m->dbi[db], key, &val, MDB_RESERVE);
+    uint8_t buf[TT_MEMORY_ID_LEN + TT_MEMORY_KEY_MAX];
+    MDB_val full, val = {TT_MEMORY_SUM_LEN + len, NULL};
+    if (!tt_memory_impl_full_key(m, key, buf, &full))
+        return MDB_BAD_VALSIZE;
+    int rc = mdb_put(txn, m->s->dbi[db], &full, &val, MDB_RESERVE);
     *payload = rc == MDB_SUCCESS ? (uint8_t *)val.mv_data + TT_MEMORY_SUM_LEN : NULL;
     return rc;
 }
@@ -71,10 +75,8 @@ int
 tt_memory_impl_put(tt_memory_t *m, MDB_txn *txn, tt_memory_db_t db, MDB_val *key, const void *data,
                    size_t len)
 {
-    /* the key may live in LMDB's own pages after the put: seal with a copy */
-    MDB_val k = *key;
     uint8_t *p;
-    int rc = tt_memory_impl_reserve(m, txn, db, &k, len, &p);
+    int rc = tt_memory_impl_reserve(m, txn, db, key, len, &p);
     if (rc != MDB_SUCCESS)
         return rc;
     if (len)
@@ -113,8 +115,11 @@ tt_memory_impl_unseal(tt_memory_t *m, tt_memory_db_t db, const MDB_val *key, MDB
 int
 tt_memory_impl_get(tt_memory_t *m, MDB_txn *txn, tt_memory_db_t db, MDB_val *key, MDB_val *val)
 {
-    MDB_val k = *key; /* mdb_get may point key at its own copy */
-    int rc = mdb_get(txn, m->dbi[db], &k, val);
+    uint8_t buf[TT_MEMORY_ID_LEN + TT_MEMORY_KEY_MAX];
+    MDB_val full; /* mdb_get may point it at its own copy */
+    if (!tt_memory_impl_full_key(m, key, buf, &full))
+        return MDB_NOTFOUND;
+    int rc = mdb_get(txn, m->s->dbi[db], &full, val);
     return rc == MDB_SUCCESS ? tt_memory_impl_unseal(m, db, key, val) : rc;
 }
 
@@ -128,11 +133,13 @@ typedef struct {
     bool empty;       /* no databases yet: a file killed before its first write */
 } s_verify_t;
 
-/* Is this key the shape its database uses? */
+/* Is this key (without its id) the shape its database uses? */
 static bool
-s_key_ok(tt_memory_db_t db, const MDB_val *key)
+s_key_ok(tt_memory_db_t db, uint32_t id, const MDB_val *key)
 {
     switch (db) {
+    case TT_MEMORY_DB_AGENTS:
+        return id == TT_MEMORY_ID_STORE && key->mv_size == TT_MEMORY_NAME_HASH_LEN;
     case TT_MEMORY_DB_EPISODIC:
     case TT_MEMORY_DB_SEMANTIC:
         return key->mv_size == TT_MEMORY_STEP_KEY_LEN;
@@ -162,15 +169,18 @@ s_verify_db(tt_memory_t *m, s_verify_t *v, tt_memory_db_t db)
     tt_memory_vec_t vec;
     for (rc = mdb_cursor_get(v->cur, &key, &val, MDB_FIRST); rc == MDB_SUCCESS;
          rc = mdb_cursor_get(v->cur, &key, &val, MDB_NEXT), n++) {
-        if (!s_key_ok(db, &key)) {
+        uint32_t id = key.mv_size >= TT_MEMORY_ID_LEN ? tt_memory_impl_be32_get(key.mv_data) : 0;
+        MDB_val k = {key.mv_size - TT_MEMORY_ID_LEN, (uint8_t *)key.mv_data + TT_MEMORY_ID_LEN};
+        if (key.mv_size < TT_MEMORY_ID_LEN || !s_key_ok(db, id, &k)) {
             s_note_damage(m, db, &key, "has a malformed key");
             return TT_MEMORY_RC_BADSUM;
         }
-        if ((rc = tt_memory_impl_unseal(m, db, &key, &val)) != MDB_SUCCESS)
+        if ((rc = tt_memory_impl_unseal(m, db, &k, &val)) != MDB_SUCCESS)
             return rc;
         bool vector = db == TT_MEMORY_DB_SEMANTIC || db == TT_MEMORY_DB_DOCS;
-        if (vector && !tt_memory_impl_vec_split(&val, &vec)) {
-            s_note_damage(m, db, &key, "is shorter than its vector");
+        if ((vector && !tt_memory_impl_vec_split(&val, &vec)) ||
+            (db == TT_MEMORY_DB_AGENTS && val.mv_size <= TT_MEMORY_ID_LEN)) {
+            s_note_damage(m, db, &key, "is shorter than its shape");
             return TT_MEMORY_RC_BADSUM;
         }
     }
@@ -272,8 +282,10 @@ s_verify_names(tt_memory_t *m, s_verify_t *v)
 static int
 s_verify_format(tt_memory_t *m, s_verify_t *v)
 {
-    MDB_val key = tt_memory_impl_text_val(TT_MEMORY_META_FORMAT), val;
-    int rc = mdb_get(v->txn, v->dbi[TT_MEMORY_DB_META], &key, &val);
+    uint8_t buf[TT_MEMORY_ID_LEN + TT_MEMORY_KEY_MAX];
+    MDB_val key = tt_memory_impl_text_val(TT_MEMORY_META_FORMAT), full, val;
+    tt_memory_impl_full_key(m, &key, buf, &full); /* m: the store's own handle */
+    int rc = mdb_get(v->txn, v->dbi[TT_MEMORY_DB_META], &full, &val);
     if (rc == MDB_SUCCESS)
         rc = tt_memory_impl_unseal(m, TT_MEMORY_DB_META, &key, &val);
     if (rc == MDB_SUCCESS && val.mv_size == strlen(TT_MEMORY_FORMAT) &&
@@ -306,9 +318,9 @@ tt_memory_impl_verify(tt_memory_t *m)
 {
     MDB_envinfo info;
     s_verify_t v = {0};
-    int rc = mdb_env_info(m->env, &info);
+    int rc = mdb_env_info(m->s->env, &info);
     if (rc == MDB_SUCCESS)
-        rc = mdb_txn_begin(m->env, NULL, MDB_RDONLY, &v.txn);
+        rc = mdb_txn_begin(m->s->env, NULL, MDB_RDONLY, &v.txn);
     if (rc != MDB_SUCCESS)
         return rc;
     v.last_pg = info.me_last_pgno;

@@ -11,7 +11,9 @@
  *  commits of one step append rather than overwrite.
  *
  *  Rollback is a range delete from (to_step + 1, 0) in the step-keyed
- *  databases; documents are not step-keyed and stay.
+ *  databases; documents are not step-keyed and stay. A wipe deletes the
+ *  agent's whole range (its owner stays); other agents of the store, and the
+ *  store's own keys, are not touched.
  */
 #define TT_LOG_MODULE "memory"
 #include "tt_memory_impl.h"
@@ -75,27 +77,45 @@ tt_memory_claim(tt_memory_t *m, const char *owner)
     return tt_memory_impl_write(m, s_apply_claim, (void *)owner, "claim");
 }
 
+/* Delete every key of m's agent >= from (its whole range if from_len is 0). */
+static int
+s_delete_from(tt_memory_t *m, MDB_txn *txn, tt_memory_db_t db, const void *from, size_t from_len)
+{
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, m->s->dbi[db], &cur);
+    if (rc != MDB_SUCCESS)
+        return rc;
+    MDB_val key = {from_len, (void *)from}, val;
+    rc = tt_memory_impl_cget(m, cur, &key, &val, from_len ? MDB_SET_RANGE : MDB_FIRST);
+    while (rc == MDB_SUCCESS) {
+        rc = mdb_cursor_del(cur, 0);
+        if (rc == MDB_SUCCESS) /* the key after the deleted one */
+            rc = tt_memory_impl_cget(m, cur, &key, &val, MDB_NEXT);
+    }
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND ? MDB_SUCCESS : rc;
+}
+
 static int
 s_apply_wipe(tt_memory_t *m, MDB_txn *txn, void *ctx, tt_err_t *refused)
 {
+    (void)ctx;
+    (void)refused;
     MDB_val key = tt_memory_impl_text_val(TT_MEMORY_META_OWNER), val;
     int rc = tt_memory_impl_get(m, txn, TT_MEMORY_DB_META, &key, &val);
     if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND)
         return rc;
-    /* copied: the owner's page is freed by the drop below */
+    /* copied: the owner's page is freed by the deletes below */
     MDB_val owner = {rc == MDB_SUCCESS ? val.mv_size : 0, NULL};
     if (rc == MDB_SUCCESS)
         owner.mv_data = memcpy(tt_malloc(val.mv_size + 1), val.mv_data, val.mv_size);
     rc = MDB_SUCCESS;
     for (int i = 0; i < TT_MEMORY_DB_COUNT && rc == MDB_SUCCESS; i++)
-        rc = mdb_drop(txn, m->dbi[i], 0);
+        if (i != TT_MEMORY_DB_AGENTS) /* the store's, not the agent's */
+            rc = s_delete_from(m, txn, (tt_memory_db_t)i, NULL, 0);
     if (rc == MDB_SUCCESS && owner.mv_data)
         rc = tt_memory_impl_put(m, txn, TT_MEMORY_DB_META, &key, owner.mv_data, owner.mv_size);
     free(owner.mv_data);
-    MDB_val format = tt_memory_impl_text_val(TT_MEMORY_META_FORMAT);
-    if (rc == MDB_SUCCESS)
-        rc = tt_memory_impl_put(m, txn, TT_MEMORY_DB_META, &format, TT_MEMORY_FORMAT,
-                                strlen(TT_MEMORY_FORMAT));
     return rc;
 }
 
@@ -109,25 +129,6 @@ tt_memory_wipe(tt_memory_t *m)
     return err;
 }
 
-/* Delete every key >= from. */
-static int
-s_delete_from(MDB_txn *txn, MDB_dbi dbi, const void *from, size_t len)
-{
-    MDB_cursor *cur;
-    int rc = mdb_cursor_open(txn, dbi, &cur);
-    if (rc != MDB_SUCCESS)
-        return rc;
-    MDB_val key = {len, (void *)from}, val;
-    rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
-    while (rc == MDB_SUCCESS) {
-        rc = mdb_cursor_del(cur, 0);
-        if (rc == MDB_SUCCESS)
-            rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT); /* the key after the deleted one */
-    }
-    mdb_cursor_close(cur);
-    return rc == MDB_NOTFOUND ? MDB_SUCCESS : rc;
-}
-
 static int
 s_apply_rollback(tt_memory_t *m, MDB_txn *txn, void *ctx, tt_err_t *refused)
 {
@@ -137,11 +138,11 @@ s_apply_rollback(tt_memory_t *m, MDB_txn *txn, void *ctx, tt_err_t *refused)
         uint8_t key[TT_MEMORY_STEP_KEY_LEN], state_key[TT_MEMORY_STATE_KEY_LEN];
         tt_memory_impl_step_key(key, to_step + 1, 0);
         tt_memory_impl_state_key(state_key, to_step + 1);
-        rc = s_delete_from(txn, m->dbi[TT_MEMORY_DB_EPISODIC], key, sizeof key);
+        rc = s_delete_from(m, txn, TT_MEMORY_DB_EPISODIC, key, sizeof key);
         if (rc == MDB_SUCCESS)
-            rc = s_delete_from(txn, m->dbi[TT_MEMORY_DB_SEMANTIC], key, sizeof key);
+            rc = s_delete_from(m, txn, TT_MEMORY_DB_SEMANTIC, key, sizeof key);
         if (rc == MDB_SUCCESS)
-            rc = s_delete_from(txn, m->dbi[TT_MEMORY_DB_STATE], state_key, sizeof state_key);
+            rc = s_delete_from(m, txn, TT_MEMORY_DB_STATE, state_key, sizeof state_key);
     }
     return rc == MDB_SUCCESS ? s_put_last_step(m, txn, to_step) : rc;
 }
@@ -275,20 +276,20 @@ s_check_owner(tt_memory_t *m, MDB_txn *txn, const char *owner, tt_err_t *refused
 
 /* The seq after the largest one stored for step (0 if none). */
 static int
-s_next_seq(MDB_txn *txn, MDB_dbi dbi, uint32_t step, uint32_t *seq)
+s_next_seq(tt_memory_t *m, MDB_txn *txn, tt_memory_db_t db, uint32_t step, uint32_t *seq)
 {
     MDB_cursor *cur;
-    int rc = mdb_cursor_open(txn, dbi, &cur);
+    int rc = mdb_cursor_open(txn, m->s->dbi[db], &cur);
     if (rc != MDB_SUCCESS)
         return rc;
     uint8_t bound[TT_MEMORY_STEP_KEY_LEN];
     tt_memory_impl_step_key(bound, step, UINT32_MAX);
     MDB_val key = {sizeof bound, bound}, val;
-    rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
+    rc = tt_memory_impl_cget(m, cur, &key, &val, MDB_SET_RANGE);
     if (rc == MDB_SUCCESS)
-        rc = mdb_cursor_get(cur, &key, &val, MDB_PREV);
+        rc = tt_memory_impl_cget(m, cur, &key, &val, MDB_PREV);
     else if (rc == MDB_NOTFOUND)
-        rc = mdb_cursor_get(cur, &key, &val, MDB_LAST);
+        rc = tt_memory_impl_cget(m, cur, &key, &val, MDB_LAST);
     *seq = 0;
     if (rc == MDB_SUCCESS && key.mv_size == TT_MEMORY_STEP_KEY_LEN &&
         tt_memory_impl_be32_get(key.mv_data) == step)
@@ -359,7 +360,8 @@ s_check_batch(tt_memory_t *m, MDB_txn *txn, tt_memory_commit_t *c, tt_err_t *ref
         *refused = TT_ESTALE;
         return MDB_SUCCESS;
     }
-    size_t n[2] = {0, 0}, key_max = (size_t)mdb_env_get_maxkeysize(m->env);
+    size_t n[2] = {0, 0};
+    size_t key_max = (size_t)mdb_env_get_maxkeysize(m->s->env) - TT_MEMORY_ID_LEN;
     for (size_t i = 0; i < b->n_entries; i++) {
         const tt_memory_entry_t *e = &b->entries[i];
         n[0] += e->kind == TT_MEMORY_ENTRY_EPISODE;
@@ -367,9 +369,9 @@ s_check_batch(tt_memory_t *m, MDB_txn *txn, tt_memory_commit_t *c, tt_err_t *ref
         if (e->name && strlen(e->name) + 1 + TT_MEMORY_CHUNK_LEN > key_max)
             *refused = TT_ETOOBIG;
     }
-    rc = n[0] ? s_next_seq(txn, m->dbi[TT_MEMORY_DB_EPISODIC], b->step, &c->seq[0]) : rc;
+    rc = n[0] ? s_next_seq(m, txn, TT_MEMORY_DB_EPISODIC, b->step, &c->seq[0]) : rc;
     if (rc == MDB_SUCCESS && n[1])
-        rc = s_next_seq(txn, m->dbi[TT_MEMORY_DB_SEMANTIC], b->step, &c->seq[1]);
+        rc = s_next_seq(m, txn, TT_MEMORY_DB_SEMANTIC, b->step, &c->seq[1]);
     if (n[0] > TT_MEMORY_SEQ_MAX - c->seq[0] || n[1] > TT_MEMORY_SEQ_MAX - c->seq[1])
         *refused = TT_ETOOBIG;
     if (*refused != TT_OK)

@@ -119,7 +119,7 @@ s_agent(const Tt__SimBegin *b, const uint8_t run_id[TT_SHA256_LEN], size_t index
     as.agent_config_json = cfg_text;
     as.run_id.data = (uint8_t *)run_id;
     as.run_id.len = TT_SHA256_LEN;
-    tt_err_t err = agent_new(&as, (uint32_t)index, 1, dir, out, errmsg);
+    tt_err_t err = agent_new(&as, (uint32_t)index, 1, dir, NULL, out, errmsg);
     free(cfg_text);
     return err;
 }

@@ -61,7 +61,8 @@ node=$(hostname -s)
 for j in a b; do
     id=${ID[$j]}
     wait_for_step "$TMP/$j/sim.tlog" 5 120
-    ls -d "/tmp/troupe-$id-$node"/agents/* >/dev/null 2>&1 || fail "job $j: no memory in /tmp/troupe-$id-$node"
+    # slot agentds: one shared store per node directory
+    [[ -s "/tmp/troupe-$id-$node/memory/data.mdb" ]] || fail "job $j: no memory in /tmp/troupe-$id-$node"
     [[ ! -e "$TMP/$j/nodes" ]] || fail "job $j: agent memory in the output directory"
     keys=$TMP/$j/.keys-$id
     [[ $(stat -c %a "$keys") == 700 ]] || fail "job $j: key directory $(stat -c %a "$keys"), want 700"

@@ -55,7 +55,7 @@ s_assign(s_fix_t *f, uint32_t committed, uint32_t incarnation, const char *extra
     as.run_id.len = 32;
     as.committed_step = committed;
     agent_t *a = NULL;
-    if (agent_new(&as, 0, incarnation, f->dir, &a, &err))
+    if (agent_new(&as, 0, incarnation, f->dir, NULL, &a, &err))
         fail_msg("agent_new: %s", err);
     if (!f->llm)
         assert_int_equal(tt_llm_new(&cfg, &f->llm), TT_OK);
@@ -330,7 +330,7 @@ test_unknown_faculty_is_refused(void **state)
     as.run_id.len = 32;
     agent_t *a = NULL;
     char *err = NULL;
-    assert_int_equal(agent_new(&as, 0, 9, f->dir, &a, &err), TT_EINVAL);
+    assert_int_equal(agent_new(&as, 0, 9, f->dir, NULL, &a, &err), TT_EINVAL);
     assert_null(a);
     assert_non_null(strstr(err, "telepathy"));
     free(err);

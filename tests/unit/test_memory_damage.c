@@ -159,9 +159,10 @@ test_damage_found_by_a_read_stops_commits(void **state)
         MDB_env *env;
         MDB_txn *txn;
         MDB_dbi dbi;
-        uint8_t k[8] = {0, 0, 0, TEST_STEPS, 0, 0, 0, 0}; /* the last step's first item */
+        /* the private agent's (id 0) last step's first item */
+        uint8_t k[12] = {0, 0, 0, 0, 0, 0, 0, TEST_STEPS, 0, 0, 0, 0};
         MDB_val key = {sizeof k, k}, val = {12, "{\"x\":\"junk\"}"};
-        if (mdb_env_create(&env) || mdb_env_set_maxdbs(env, 5) ||
+        if (mdb_env_create(&env) || mdb_env_set_maxdbs(env, 6) ||
             mdb_env_set_mapsize(env, 1 << 24) ||
             mdb_env_open(env, f->path, MDB_NOTLS | MDB_NOSYNC, 0600) ||
             mdb_txn_begin(env, NULL, 0, &txn) || mdb_dbi_open(txn, "episodic", 0, &dbi) ||
@@ -309,7 +310,7 @@ test_older_format_is_refused(void **state)
     MDB_dbi dbi[5];
     const char *names[5] = {"episodic", "semantic", "docs", "state", "meta"};
     assert_int_equal(mdb_env_create(&env), 0);
-    assert_int_equal(mdb_env_set_maxdbs(env, 5), 0);
+    assert_int_equal(mdb_env_set_maxdbs(env, 6), 0);
     assert_int_equal(mdb_env_open(env, f->path, MDB_NOTLS, 0600), 0);
     assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
     for (int i = 0; i < 5; i++)

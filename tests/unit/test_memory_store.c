@@ -1,0 +1,317 @@
+/*  test_memory_store -- a shared store: many agents in one LMDB environment.
+ *
+ *  Each agent sees only its own keys (episodes, counts, search, documents,
+ *  state, rollback, wipe), names map to memories one to one (Ann/Lee and
+ *  Ann_Lee are two agents), ids survive a reopen, two processes write their
+ *  own agents into one store at once, the dump names each agent, and damage
+ *  found by the open-time pass is reported for the whole store.
+ */
+#define _GNU_SOURCE /* memmem */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "tt_memory.h"
+#include "tt_mem.h"
+#include "tt_test.h"
+
+#define TEST_DIM 4
+
+typedef struct {
+    char *tmp;
+    char *path; /* the store: tmp/memory */
+    tt_memory_store_t *store;
+} fixture_t;
+
+static int
+s_setup(void **state)
+{
+    fixture_t *f = tt_new(fixture_t);
+    f->tmp = tt_test_tmpdir("memory-store");
+    f->path = tt_asprintf("%s/memory", f->tmp);
+    if (tt_memory_store_open(f->path, &f->store) != TT_OK)
+        return -1;
+    *state = f;
+    return 0;
+}
+
+static int
+s_teardown(void **state)
+{
+    fixture_t *f = *state;
+    tt_memory_store_close(&f->store);
+    tt_test_rmtree(f->tmp);
+    free(f->tmp);
+    free(f->path);
+    free(f);
+    return 0;
+}
+
+static tt_memory_t *
+s_agent(fixture_t *f, const char *name)
+{
+    tt_memory_t *m = NULL;
+    assert_int_equal(tt_memory_open_in(f->store, name, &m), TT_OK);
+    return m;
+}
+
+/* step's items for one agent: n episodes, one semantic item, a state */
+static void
+s_commit(tt_memory_t *m, uint32_t step, const char *who, int n, float x)
+{
+    tt_memory_batch_t *b = tt_memory_batch_new(step);
+    for (int i = 0; i < n; i++) {
+        char *item = tt_asprintf("{\"content\":\"%s %u.%d\"}", who, step, i);
+        tt_memory_batch_episode(b, item);
+        free(item);
+    }
+    float v[TEST_DIM] = {x, 1.0f - x, 0, 0};
+    char *sem = tt_asprintf("{\"content\":\"%s knows %u\"}", who, step);
+    tt_memory_batch_semantic(b, sem, v, TEST_DIM);
+    free(sem);
+    char *st = tt_asprintf("{\"who\":\"%s\",\"step\":%u}", who, step);
+    tt_memory_batch_state(b, st);
+    free(st);
+    assert_int_equal(tt_memory_commit(m, &b, NULL), TT_OK);
+}
+
+static void
+s_free_strings(char **items, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(items[i]);
+    free(items);
+}
+
+/* every episode of m mentions who, and there are n of them */
+static void
+s_assert_own(tt_memory_t *m, const char *who, size_t n)
+{
+    assert_int_equal(tt_memory_episode_count(m), n);
+    char **items = NULL;
+    size_t got = 0;
+    assert_int_equal(tt_memory_episodes(m, 2, 100, &items, &got), TT_OK);
+    assert_int_equal(got, n);
+    for (size_t i = 0; i < got; i++)
+        assert_non_null(strstr(items[i], who));
+    s_free_strings(items, got);
+    char *state = NULL;
+    assert_int_equal(tt_memory_state(m, &state), TT_OK);
+    assert_non_null(strstr(state, who));
+    free(state);
+}
+
+static void
+test_agents_see_only_their_own(void **state)
+{
+    fixture_t *f = *state;
+    /* three agents, the middle one's keys between the others' */
+    tt_memory_t *a = s_agent(f, "Ann"), *b = s_agent(f, "Bob"), *c = s_agent(f, "Cy");
+    for (uint32_t step = 1; step <= 3; step++) {
+        s_commit(a, step, "Ann", 2, 0.9f);
+        s_commit(b, step, "Bob", 3, 0.1f);
+        s_commit(c, step, "Cy", 1, 0.5f);
+    }
+    s_assert_own(a, "Ann", 6);
+    s_assert_own(b, "Bob", 9);
+    s_assert_own(c, "Cy", 3);
+    assert_int_equal(tt_memory_semantic_count(b), 3);
+    assert_int_equal(tt_memory_last_step(b), 3);
+
+    /* a search finds only the searcher's items, however close another's are */
+    float q[TEST_DIM] = {0.9f, 0.1f, 0, 0};
+    tt_memory_hit_t hits[10];
+    size_t n = 0;
+    assert_int_equal(tt_memory_search(b, false, q, TEST_DIM, 10, hits, &n), TT_OK);
+    assert_int_equal(n, 3);
+    for (size_t i = 0; i < n; i++) {
+        assert_non_null(strstr(hits[i].text, "Bob"));
+        tt_memory_hit_fini(&hits[i]);
+    }
+
+    /* rollback and wipe of one agent leave the others whole */
+    assert_int_equal(tt_memory_rollback(b, 1), TT_OK);
+    s_assert_own(b, "Bob", 3);
+    s_assert_own(a, "Ann", 6);
+    s_assert_own(c, "Cy", 3);
+    assert_int_equal(tt_memory_claim(a, "run/1"), TT_OK);
+    assert_int_equal(tt_memory_wipe(a), TT_OK);
+    assert_int_equal(tt_memory_episode_count(a), 0);
+    assert_int_equal(tt_memory_semantic_count(a), 0);
+    s_assert_own(b, "Bob", 3);
+    s_assert_own(c, "Cy", 3);
+    tt_memory_close(&a);
+    tt_memory_close(&b);
+    tt_memory_close(&c);
+}
+
+static void
+test_documents_are_per_agent(void **state)
+{
+    fixture_t *f = *state;
+    tt_memory_t *a = s_agent(f, "Ann"), *b = s_agent(f, "Bob");
+    float v[TEST_DIM] = {1, 0, 0, 0};
+    tt_memory_batch_t *batch = tt_memory_batch_new(0);
+    tt_memory_batch_document(batch, "plan.txt", 0, "Ann's plan, ", v, TEST_DIM);
+    tt_memory_batch_document(batch, "plan.txt", 1, "part two", v, TEST_DIM);
+    assert_int_equal(tt_memory_commit(a, &batch, NULL), TT_OK);
+    assert_true(tt_memory_has_document(a, "plan.txt"));
+    assert_false(tt_memory_has_document(b, "plan.txt"));
+    char **names = NULL;
+    size_t n = 0;
+    assert_int_equal(tt_memory_document_names(b, &names, &n), TT_OK);
+    assert_int_equal(n, 0);
+    free(names);
+    char *text = NULL;
+    assert_int_equal(tt_memory_document_text(a, "plan.txt", &text), TT_OK);
+    assert_string_equal(text, "Ann's plan, part two");
+    free(text);
+    tt_memory_close(&a);
+    tt_memory_close(&b);
+}
+
+/* Names are compared whole: names that one directory per agent would have
+ * folded together are two memories, and a name keeps its memory across a
+ * reopen of the store. */
+static void
+test_names_are_memories_one_to_one(void **state)
+{
+    fixture_t *f = *state;
+    const char *names[] = {"Ann/Lee", "Ann_Lee", "Ann\\Lee", "Ann Lee"};
+    for (int i = 0; i < 4; i++) {
+        tt_memory_t *m = s_agent(f, names[i]);
+        s_commit(m, 1, names[i], i + 1, 0.5f);
+        tt_memory_close(&m);
+    }
+    tt_memory_store_close(&f->store);
+    assert_int_equal(tt_memory_store_open(f->path, &f->store), TT_OK);
+    for (int i = 0; i < 4; i++) {
+        tt_memory_t *m = s_agent(f, names[i]);
+        assert_int_equal(tt_memory_episode_count(m), (size_t)i + 1);
+        assert_int_equal(tt_memory_last_step(m), 1);
+        tt_memory_close(&m);
+    }
+}
+
+/* Two processes, each its own agent, committing into one store at once:
+ * LMDB's writer lock orders them and nothing is lost. */
+static void
+test_two_processes_share_a_store(void **state)
+{
+    fixture_t *f = *state;
+    tt_memory_store_close(&f->store); /* an environment must not cross fork() */
+    enum { STEPS = 40 };
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        tt_memory_store_t *s = NULL;
+        tt_memory_t *m = NULL;
+        if (tt_memory_store_open(f->path, &s) || tt_memory_open_in(s, "Child", &m))
+            _exit(2);
+        for (uint32_t step = 1; step <= STEPS; step++) {
+            tt_memory_batch_t *b = tt_memory_batch_new(step);
+            tt_memory_batch_episode(b, "{\"content\":\"Child\"}");
+            if (tt_memory_commit(m, &b, NULL))
+                _exit(3);
+        }
+        tt_memory_close(&m);
+        tt_memory_store_close(&s);
+        _exit(0);
+    }
+    assert_int_equal(tt_memory_store_open(f->path, &f->store), TT_OK);
+    tt_memory_t *m = s_agent(f, "Parent");
+    for (uint32_t step = 1; step <= STEPS; step++)
+        s_commit(m, step, "Parent", 1, 0.5f);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    s_assert_own(m, "Parent", STEPS);
+    tt_memory_t *child = s_agent(f, "Child");
+    assert_int_equal(tt_memory_episode_count(child), STEPS);
+    assert_int_equal(tt_memory_last_step(child), STEPS);
+    tt_memory_close(&child);
+    tt_memory_close(&m);
+}
+
+static void
+test_dump_names_each_agent(void **state)
+{
+    fixture_t *f = *state;
+    tt_memory_t *a = s_agent(f, "Ann"), *b = s_agent(f, "Bob");
+    s_commit(a, 1, "Ann", 2, 0.5f);
+    s_commit(b, 1, "Bob", 1, 0.5f);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    assert_int_equal(tt_memory_store_dump(f->store, out), TT_OK);
+    fclose(out);
+    int ann = 0, bob = 0;
+    for (char *line = buf, *nl; (nl = strchr(line, '\n')) != NULL; line = nl + 1) {
+        *nl = '\0';
+        bool is_ann = strstr(line, "\"agent\":\"Ann\"") != NULL;
+        bool is_bob = strstr(line, "\"agent\":\"Bob\"") != NULL;
+        assert_true(is_ann != is_bob);
+        if (strstr(line, "\"db\":\"episodic\"")) {
+            ann += is_ann;
+            bob += is_bob;
+            assert_non_null(strstr(line, is_ann ? "Ann 1." : "Bob 1."));
+        }
+    }
+    assert_int_equal(ann, 2);
+    assert_int_equal(bob, 1);
+    free(buf);
+    tt_memory_close(&a);
+    tt_memory_close(&b);
+}
+
+/* A flipped byte in one agent's value: the open-time pass over a store that
+ * was already on disk finds it, and the store is not used. */
+static void
+test_damage_found_at_open(void **state)
+{
+    fixture_t *f = *state;
+    tt_memory_t *a = s_agent(f, "Ann");
+    s_commit(a, 1, "Ann", 1, 0.5f);
+    tt_memory_close(&a);
+    tt_memory_store_close(&f->store);
+    char *file = tt_asprintf("%s/data.mdb", f->path);
+    FILE *fp = fopen(file, "r+b");
+    assert_non_null(fp);
+    char page[1 << 16];
+    size_t n = fread(page, 1, sizeof page, fp);
+    char *hit = memmem(page, n, "Ann 1.0", 7);
+    assert_non_null(hit);
+    hit[4] = 'X';
+    assert_int_equal(fseek(fp, hit - page, SEEK_SET), 0);
+    assert_int_equal(fwrite(hit, 1, 7, fp), 7);
+    fclose(fp);
+    free(file);
+    assert_int_equal(tt_memory_store_open(f->path, &f->store), TT_ECORRUPT);
+    assert_null(f->store);
+    assert_int_equal(tt_memory_discard(f->path), TT_OK);
+    assert_int_equal(tt_memory_store_open(f->path, &f->store), TT_OK);
+    a = s_agent(f, "Ann");
+    assert_int_equal(tt_memory_episode_count(a), 0);
+    tt_memory_close(&a);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_agents_see_only_their_own, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_documents_are_per_agent, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_names_are_memories_one_to_one, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_two_processes_share_a_store, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_dump_names_each_agent, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_damage_found_at_open, s_setup, s_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
