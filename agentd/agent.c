@@ -2,9 +2,10 @@
  *  in-RAM episode window.
  *
  *  Memory lifecycle on assignment, in one place because the order matters:
- *    open -> if it holds another run, wipe -> if it is past the log's last
- *    committed step, roll back -> claim with this incarnation's owner token.
- *  After that, a stale process of an older incarnation can no longer commit.
+ *    open -> claim with this incarnation's owner token (from then on a stale
+ *    process of an older incarnation can no longer commit) -> if it holds
+ *    another run, wipe -> if it is past the log's last committed step, roll
+ *    back.
  */
 #define TT_LOG_MODULE "agent"
 #include "agent.h"
@@ -39,19 +40,23 @@ s_open_memory(agent_t *a)
     return err ? err : tt_memory_open(a->dir, &a->memory);
 }
 
-/* Bring the memory to this run and to committed_step; claim it. */
+/* Claim the memory, then bring it to this run and to committed_step. The
+ * claim comes first: it fences off any older owner (an agentd of a killed
+ * coordinator still finishing its turn), so no step of theirs can land after
+ * the rollback below has decided what to keep. */
 static tt_err_t
 s_prepare_memory(agent_t *a, const Tt__Assign *as, char **errmsg)
 {
     char run_hex[TT_SHA256_HEX_LEN + 1];
     tt_hex(as->run_id.data, as->run_id.len, run_hex);
+    free(a->owner);
+    a->owner = tt_asprintf("%s/%u", run_hex, a->incarnation);
+    tt_err_t err = tt_memory_claim(a->memory, a->owner);
     char *stored = NULL;
-    tt_err_t err = tt_memory_meta_get(a->memory, "run_id", &stored);
-    if (err == TT_OK && strcmp(stored, run_hex)) {
+    if (!err && tt_memory_meta_get(a->memory, "run_id", &stored) == TT_OK &&
+        strcmp(stored, run_hex)) {
         TT_LOG_INFO("%s: memory belongs to another run: wiping it", a->name);
         err = tt_memory_wipe(a->memory);
-    } else {
-        err = TT_OK;
     }
     free(stored);
     if (!err && tt_memory_last_step(a->memory) > as->committed_step) {
@@ -59,10 +64,6 @@ s_prepare_memory(agent_t *a, const Tt__Assign *as, char **errmsg)
                     tt_memory_last_step(a->memory), as->committed_step);
         err = tt_memory_rollback(a->memory, as->committed_step);
     }
-    free(a->owner);
-    a->owner = tt_asprintf("%s/%u", run_hex, a->incarnation);
-    if (!err)
-        err = tt_memory_claim(a->memory, a->owner);
     if (!err && tt_memory_last_step(a->memory) == 0) {
         /* remember whose memory this is, in the first commit */
         tt_memory_batch_t *b = tt_memory_batch_new(0);

@@ -91,7 +91,10 @@ tt_err_t tt_memory_store_dump(tt_memory_store_t *s, FILE *out);
 tt_err_t tt_memory_damaged(const tt_memory_t *m);
 /* Last committed step (0 = nothing committed). */
 uint32_t tt_memory_last_step(const tt_memory_t *m);
-/* Take ownership: write owner (e.g. "<run id hex>/<incarnation>"). */
+/* Take ownership: write owner (e.g. "<run id hex>/<incarnation>"), and
+ * refresh last_step in the same transaction: from then on no older owner can
+ * commit, so what the memory holds is settled (claim before deciding to roll
+ * back, or a stale writer's step can land in between). */
 tt_err_t tt_memory_claim(tt_memory_t *m, const char *owner);
 /* Read a meta value (caller frees *value); TT_ENOTFOUND if absent. */
 tt_err_t tt_memory_meta_get(tt_memory_t *m, const char *key, char **value);

@@ -63,18 +63,32 @@ s_put_last_step(tt_memory_t *m, MDB_txn *txn, uint32_t step)
     return tt_memory_impl_put(m, txn, TT_MEMORY_DB_META, &key, buf, sizeof buf);
 }
 
+typedef struct {
+    const char *owner;
+    uint32_t last_step; /* as the claim found it */
+} s_claim_t;
+
 static int
 s_apply_claim(tt_memory_t *m, MDB_txn *txn, void *ctx, tt_err_t *refused)
 {
+    (void)refused;
+    s_claim_t *c = ctx;
     MDB_val key = tt_memory_impl_text_val(TT_MEMORY_META_OWNER);
-    return tt_memory_impl_put(m, txn, TT_MEMORY_DB_META, &key, ctx, strlen(ctx));
+    int rc = tt_memory_impl_last_step(m, txn, &c->last_step);
+    return rc == MDB_SUCCESS
+               ? tt_memory_impl_put(m, txn, TT_MEMORY_DB_META, &key, c->owner, strlen(c->owner))
+               : rc;
 }
 
 tt_err_t
 tt_memory_claim(tt_memory_t *m, const char *owner)
 {
     TT_ASSERT(m && owner);
-    return tt_memory_impl_write(m, s_apply_claim, (void *)owner, "claim");
+    s_claim_t c = {owner, 0};
+    tt_err_t err = tt_memory_impl_write(m, s_apply_claim, &c, "claim");
+    if (err == TT_OK)
+        m->last_step = c.last_step; /* a fenced-off writer may have committed since the open */
+    return err;
 }
 
 /* Delete every key of m's agent >= from (its whole range if from_len is 0). */

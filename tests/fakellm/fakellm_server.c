@@ -469,6 +469,12 @@ s_api(fakellm_t *f, struct MHD_Connection *conn, const char *url, const char *me
         if (variant & 4)
             s_sleep(f, f->opts.stall_ms); /* silence before the answer */
     }
+    if (rq->counted && !out.truncate_hard) {
+        /* answered: a client that has the answer may send its next request
+         * before libmicrohttpd runs the completion callback (a loaded host) */
+        atomic_fetch_sub(&f->in_flight, 1);
+        rq->counted = false;
+    }
     return s_send(f, conn, &out);
 }
 

@@ -240,6 +240,42 @@ test_two_processes_share_a_store(void **state)
     tt_memory_close(&m);
 }
 
+/* A claim settles what the memory holds: a step a stale owner committed
+ * after this handle was opened, but before the claim, is seen by the claim
+ * (so the rollback that follows it removes it), and none lands after it. */
+static void
+test_claim_sees_a_late_commit(void **state)
+{
+    fixture_t *f = *state;
+    tt_memory_t *m = s_agent(f, "Ann");
+    assert_int_equal(tt_memory_claim(m, "run/1"), TT_OK);
+    s_commit(m, 1, "Ann", 1, 0.5f);
+    tt_memory_close(&m);
+    tt_memory_store_close(&f->store); /* an environment must not cross fork() */
+    assert_int_equal(tt_memory_store_open(f->path, &f->store), TT_OK);
+    m = s_agent(f, "Ann"); /* the new incarnation opens: step 1 */
+    assert_int_equal(tt_memory_last_step(m), 1);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) { /* the old incarnation, still running, commits step 2 */
+        tt_memory_store_t *s = NULL;
+        tt_memory_t *old = NULL;
+        if (tt_memory_store_open(f->path, &s) || tt_memory_open_in(s, "Ann", &old))
+            _exit(2);
+        tt_memory_batch_t *b = tt_memory_batch_new(2);
+        tt_memory_batch_episode(b, "{\"content\":\"Ann late\"}");
+        _exit(tt_memory_commit(old, &b, "run/1") == TT_OK ? 0 : 3);
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    assert_int_equal(tt_memory_claim(m, "run/2"), TT_OK);
+    assert_int_equal(tt_memory_last_step(m), 2);
+    assert_int_equal(tt_memory_rollback(m, 1), TT_OK);
+    assert_int_equal(tt_memory_episode_count(m), 1);
+    tt_memory_close(&m);
+}
+
 static void
 test_dump_names_each_agent(void **state)
 {
@@ -310,6 +346,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_documents_are_per_agent, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_names_are_memories_one_to_one, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_two_processes_share_a_store, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_claim_sees_a_late_commit, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_dump_names_each_agent, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_damage_found_at_open, s_setup, s_teardown),
     };
