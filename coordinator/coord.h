@@ -62,7 +62,9 @@
 /* blocks this large and up are mapped and unmapped, never kept in a heap */
 #define COORD_GATE_MMAP_FROM (1 << 20)
 /* A peer that holds an agent in ASSIGNING or REBUILDING this many liveness
- * intervals without progress is hung: it is declared dead. */
+ * intervals without progress is hung: it is declared dead. Progress is the
+ * peer's, not each agent's: an agentd given 12,500 agents at once readies
+ * them one after the other, and the last may wait far longer than this. */
 #define COORD_PLACE_DEADLINE_LIVENESS 4
 
 typedef enum {
@@ -78,6 +80,7 @@ typedef struct {
     uint32_t slots;
     uint32_t *slot_agent; /* agent index + 1 per slot; 0 = free */
     int64_t last_seen_ms;
+    int64_t progress_ms; /* last agent it readied or rebuilt a step of */
     uint64_t last_seq;
     pid_t pid;           /* local child, 0 for external agentds */
     uint32_t remote_pid; /* as the agentd said in its hello (for messages) */

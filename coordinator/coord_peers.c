@@ -684,8 +684,10 @@ s_forgive_stall(coord_t *c, int64_t now)
         TT_LOG_INFO("the coordinator did not run for %lld ms: deadlines moved on by as much",
                     (long long)gap);
     c->stalls++;
-    for (size_t i = 0; i < c->n_peers; i++)
+    for (size_t i = 0; i < c->n_peers; i++) {
         c->peers[i].last_seen_ms += gap;
+        c->peers[i].progress_ms += gap;
+    }
     for (size_t i = 0; i < c->n_agents; i++) {
         c->agents[i].dispatched_ms += gap;
         c->agents[i].placed_ms += gap;

@@ -117,7 +117,10 @@ coord_place_tick(coord_t *c)
     for (size_t i = 0; i < c->n_agents; i++) {
         coord_agent_t *a = &c->agents[i];
         if ((a->state != COORD_AGENT_ASSIGNING && a->state != COORD_AGENT_REBUILDING) ||
-            a->peer < 0 || now - a->placed_ms <= limit)
+            a->peer < 0)
+            continue;
+        int64_t progress = c->peers[a->peer].progress_ms;
+        if (now - (a->placed_ms > progress ? a->placed_ms : progress) <= limit)
             continue;
         /* it heartbeats but does not do its agents' work: hung or hostile */
         char why[160];
@@ -171,6 +174,7 @@ s_caught_up(coord_t *c, coord_agent_t *a)
 void
 coord_place_on_assigned(coord_t *c, coord_agent_t *a, const Tt__Assigned *m)
 {
+    c->peers[a->peer].progress_ms = tt_now_ms();
     a->memory_step = m->last_committed_step;
     if (a->memory_step > c->committed_step) {
         coord_fail(c, "agent %s reports memory at step %u beyond the log's %u", a->name,
@@ -212,6 +216,7 @@ s_rebuild_next(coord_t *c, coord_agent_t *a)
 void
 coord_place_on_rebuilt(coord_t *c, coord_agent_t *a, const Tt__Actions *m)
 {
+    c->peers[a->peer].progress_ms = tt_now_ms();
     if (m->step != a->memory_step + 1) {
         TT_LOG_DEBUG("%s: rebuild answer for step %u, expected %u: dropped", a->name, m->step,
                      a->memory_step + 1);
