@@ -46,8 +46,12 @@
 #define COORD_STALL_MS 1000
 /* descriptors kept for the log, the transcript, libcurl, the live report */
 #define COORD_SPARE_FDS 64
-/* local agentds started a tick at most (coord_peers_start) */
-#define COORD_SPAWN_BATCH 32
+/* local agentds started a tick at most (coord_peers_start), and started but
+ * not yet registered at once, per core: starting one costs tens of ms of CPU
+ * (its loader alone maps some 55 libraries), and a thousand started at once
+ * starve the ones already registered of the CPU their heartbeats need */
+#define COORD_SPAWN_BATCH         32
+#define COORD_STARTING_PER_CORE   8
 /* Slots all live peers may offer together (beyond 4 per agent): a peer's
  * slot table is never larger than the population, and hellos past this
  * are refused, so hostile hellos cannot exhaust memory. */
@@ -220,9 +224,9 @@ typedef struct coord {
 /* ---- coord_peers.c */
 tt_err_t coord_peers_bind(coord_t *c, char **errmsg);
 tt_err_t coord_peers_spawn(coord_t *c, size_t n_processes, uint32_t slots, char **errmsg);
-/* Local mode, at the start: COORD_SPAWN_BATCH agentds now, the rest a batch
- * a tick (the loop answers Hellos in between); fails early, naming
- * `ulimit -n`, when the descriptors cannot suffice. */
+/* Local mode, at the start: a batch of agentds now, the rest as the ones
+ * started register (the loop answers Hellos in between); fails early,
+ * naming `ulimit -n`, when the descriptors cannot suffice. */
 tt_err_t coord_peers_start(coord_t *c, size_t n_processes, char **errmsg);
 int coord_peers_on_message(zloop_t *loop, zsock_t *sock, void *arg);
 void coord_peers_tick(coord_t *c);

@@ -261,12 +261,29 @@ s_check_descriptors(const coord_t *c, size_t more, char **errmsg)
     return TT_ENOMEM;
 }
 
+/* How many more local agentds may be started now: a batch at most, and no
+ * more starting at once than COORD_STARTING_PER_CORE a core. */
+static size_t
+s_spawn_room(const coord_t *c, size_t wanted)
+{
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    size_t cap = (size_t)(cores > 0 ? cores : 1) * COORD_STARTING_PER_CORE, starting = 0;
+    for (size_t i = 0; i < c->n_peers; i++)
+        if (c->peers[i].pid > 0 && !c->peers[i].routing_id &&
+            c->peers[i].state == COORD_PEER_LIVE)
+            starting++;
+    size_t room = cap > starting ? cap - starting : 0;
+    if (room > COORD_SPAWN_BATCH)
+        room = COORD_SPAWN_BATCH;
+    return wanted < room ? wanted : room;
+}
+
 tt_err_t
 coord_peers_start(coord_t *c, size_t n_processes, char **errmsg)
 {
     if (s_check_descriptors(c, n_processes, errmsg))
         return TT_ENOMEM;
-    size_t now = n_processes < COORD_SPAWN_BATCH ? n_processes : COORD_SPAWN_BATCH;
+    size_t now = s_spawn_room(c, n_processes);
     c->respawns += n_processes - now;
     return coord_peers_spawn(c, now, c->opts.slots, errmsg);
 }
@@ -505,6 +522,8 @@ s_on_hello(coord_t *c, zframe_t *id, const char *key, const Tt__Envelope *env)
         }
     }
     c->unborn_deaths = 0;
+    if (!c->opts.external) /* the wait for local agentds runs from the last to register */
+        c->placing_since_ms = tt_now_ms();
     zframe_destroy(&p->routing_id);
     p->routing_id = zframe_dup(id);
     snprintf(p->key, sizeof p->key, "%s", key);
@@ -716,10 +735,10 @@ coord_peers_tick(coord_t *c)
                    c->unborn_deaths, c->unborn_why);
         c->respawns = 0;
     }
-    if (c->respawns) {
-        /* a batch a tick: Hellos of the ones started are answered meanwhile */
+    size_t n = c->respawns ? s_spawn_room(c, c->respawns) : 0;
+    if (n) {
+        /* Hellos of the ones started are answered meanwhile */
         char *err = NULL;
-        size_t n = c->respawns < COORD_SPAWN_BATCH ? c->respawns : COORD_SPAWN_BATCH;
         c->respawns -= n;
         if (coord_peers_spawn(c, n, c->opts.slots, &err))
             coord_fail(c, "%s", err);
