@@ -83,7 +83,8 @@ static void
 s_load_state(agent_t *a)
 {
     /* the window cache first: pushing items also notes the last action, which
-     * the stored state then settles exactly */
+     * the stored state then settles exactly (the window may not reach back to
+     * it) */
     size_t first, last, n = 0;
     s_window_caps(a, &first, &last);
     size_t total = tt_memory_episode_count(a->memory);
@@ -375,9 +376,10 @@ char *
 agent_state_json(const agent_t *a)
 {
     json_t *st =
-        json_pack("{s:O, s:O, s:s?, s:I, s:I}", "cognitive", a->cognitive, "calendar", a->calendar,
-                  "location", a->location, "episode_events", (json_int_t)a->episode_events,
-                  "episode_start", (json_int_t)a->episode_start);
+        json_pack("{s:O, s:O, s:s?, s:I, s:I, s:O?}", "cognitive", a->cognitive, "calendar",
+                  a->calendar, "location", a->location, "episode_events",
+                  (json_int_t)a->episode_events, "episode_start", (json_int_t)a->episode_start,
+                  "last_action", a->last_action);
     char *text = tt_json_compact(st);
     json_decref(st);
     return text;

@@ -95,8 +95,9 @@ const char *const *agent_episode_lines(const agent_t *a, size_t *n);
 void agent_episode_reset(agent_t *a);
 
 /* Everything about the agent that changes step by step besides its episodes:
- * cognitive state, location, episode counters, calendar. Stored per step (the
- * memory's "state" record), so a rollback restores it exactly. Caller frees. */
+ * cognitive state, location, episode counters, calendar, the last action (the
+ * repetition guard's). Stored per step (the memory's "state" record), so a
+ * rollback restores it exactly. Caller frees. */
 char *agent_state_json(const agent_t *a);
 
 /* Episodic items in TinyTroupe's format (new references). */

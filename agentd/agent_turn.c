@@ -728,6 +728,11 @@ s_phase_commit(agent_turn_t *t)
         s_commit_action(t, done);
         json_array_remove(t->actions, json_array_size(t->actions) - 1);
         json_decref(done);
+        const json_t *last = s_last_action(t);
+        if (last) { /* in the state below: a resumed agent's guard starts from it */
+            json_decref(a->last_action);
+            a->last_action = json_deep_copy(last);
+        }
         json_array_foreach(t->action_items, i, item) s_batch_item(t, item);
         a->episode_events +=
             (uint32_t)(json_array_size(t->stimulus_items) + json_array_size(t->action_items));

@@ -282,6 +282,26 @@ test_reassignment_rolls_back_past_the_log(void **state)
     free(old_owner);
 }
 
+/* The repetition guard's last action is part of what a rollback restores: a
+ * resumed agent ends a turn on a near-repeat exactly as the uninterrupted one
+ * did (a resume after a kill at step 2 gave another final hash). */
+static void
+test_reassignment_restores_the_last_action(void **state)
+{
+    s_fix_t *f = *state;
+    json_decref(s_step(f, "Tell me about your day.", "Oscar"));
+    json_decref(s_step(f, "And about trains?", "Oscar"));
+    assert_non_null(f->agent->last_action);
+    json_t *at_two = json_deep_copy(f->agent->last_action);
+    json_decref(s_step(f, "Anything else?", "Oscar"));
+    agent_destroy(&f->agent);
+    f->agent = s_assign(f, 2, 2, NULL);
+    assert_int_equal(agent_last_step(f->agent), 2);
+    assert_non_null(f->agent->last_action);
+    assert_true(json_equal(f->agent->last_action, at_two));
+    json_decref(at_two);
+}
+
 static void
 test_memory_of_another_run_is_wiped(void **state)
 {
@@ -349,6 +369,8 @@ main(void)
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_consolidates_long_episodes, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_reassignment_rolls_back_past_the_log, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_reassignment_restores_the_last_action, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_memory_of_another_run_is_wiped, s_setup, s_teardown),
         cmocka_unit_test(test_repetition_guard),
