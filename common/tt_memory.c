@@ -254,24 +254,55 @@ s_write_begin(tt_memory_t *m, MDB_txn **txn)
     return rc;
 }
 
-/* One write transaction running apply; on MDB_MAP_FULL the map doubles and
- * apply runs again from the start. */
+typedef struct {
+    tt_memory_apply_fn *apply;
+    void *ctx;
+    tt_err_t refused;
+    MDB_txn *txn; /* while it is open: a fault leaves it to the caller */
+} s_write_t;
+
+static int
+s_write_once(tt_memory_t *m, void *arg)
+{
+    s_write_t *w = arg;
+    int rc = s_write_begin(m, &w->txn);
+    if (rc != MDB_SUCCESS) {
+        w->txn = NULL;
+        return rc;
+    }
+    rc = w->apply(m, w->txn, w->ctx, &w->refused);
+    if (rc == MDB_SUCCESS && w->refused == TT_OK)
+        rc = mdb_txn_commit(w->txn); /* frees it, committed or not */
+    else
+        mdb_txn_abort(w->txn);
+    w->txn = NULL;
+    return rc;
+}
+
+static int
+s_write_abandon(tt_memory_t *m, void *arg)
+{
+    (void)m;
+    mdb_txn_abort(arg);
+    return MDB_SUCCESS;
+}
+
+/* One write transaction running apply, under the guard; on MDB_MAP_FULL the
+ * map doubles and apply runs again from the start. */
 tt_err_t
 tt_memory_impl_write(tt_memory_t *m, tt_memory_apply_fn *apply, void *ctx, const char *what)
 {
     for (;;) {
-        MDB_txn *txn = NULL;
-        tt_err_t refused = TT_OK;
-        int rc = s_write_begin(m, &txn);
-        if (rc == MDB_SUCCESS) {
-            rc = apply(m, txn, ctx, &refused);
-            if (rc == MDB_SUCCESS && refused == TT_OK)
-                rc = mdb_txn_commit(txn);
-            else
-                mdb_txn_abort(txn);
+        s_write_t w = {apply, ctx, TT_OK, NULL};
+        int rc =
+            m->s->faulted ? TT_MEMORY_RC_FAULT : tt_memory_impl_guarded_hot(m, s_write_once, &w);
+        if (rc == TT_MEMORY_RC_FAULT) {
+            if (w.txn) /* its writer mutex and dirty pages (see tt_memory_guard.c) */
+                tt_memory_impl_guarded_hot(m, s_write_abandon, w.txn);
+            return tt_memory_impl_err(m, rc, what);
         }
-        if (refused != TT_OK)
-            return refused;
+        if (w.refused != TT_OK)
+            return w.refused;
         if (rc != MDB_MAP_FULL)
             return tt_memory_impl_err(m, rc, what);
         rc = s_grow(m);

@@ -10,20 +10,23 @@
  *
  *  Why this is sound enough: a read transaction holds no lock and allocates
  *  nothing inside LMDB's page walk, so abandoning it mid-walk leaves only the
- *  transaction and its cursors to release, which the caller does. Writes are
- *  never guarded (a writer holds the writer mutex and a dirty page list); they
- *  only walk trees that the open-time verification has read whole.
+ *  transaction and its cursors to release, which the caller does. A write
+ *  abandoned mid-walk holds the writer mutex and its dirty pages, all in this
+ *  process's heap and consistent at the faulting load (a page copy is listed
+ *  before it is filled): tt_memory_impl_write aborts it, under the guard
+ *  again, which frees them and releases the mutex.
  *
  *  What is guarded: the open-time verification (tt_memory_impl_verify), which
  *  reads every live page of a memory that was already on disk, and every read
  *  of a running agent (tt_memory_impl_read: the read transaction's start, the
- *  walk, the copies out of the map). A file cut or damaged under the map while
- *  its agent runs makes that read fail as a checksum mismatch does: the handle
- *  is marked damaged (tt_memory_damaged), and agentd discards the memory and
- *  stops, so the agent is moved and rebuilt from the log. Not guarded: writes
- *  (see above; a write that faults kills the agentd, and the next open finds
- *  the cut, tt_memory_check.c, or the damage, the verification), and the dump
- *  (`agentd --dump-memory`, of a memory the open has just verified).
+ *  walk, the copies out of the map), and every write (tt_memory_impl_write:
+ *  its transaction from begin to commit). A file cut or damaged under the map
+ *  while its agent runs makes that read or write fail as a checksum mismatch
+ *  does: the handle is marked damaged (tt_memory_damaged), the store faulted
+ *  (no later read or write touches its map: each returns the fault at once),
+ *  and agentd discards the memory and stops, so the agent is moved and
+ *  rebuilt from the log. Not guarded: the dump (`agentd --dump-memory`, of a
+ *  memory the open has just verified).
  *
  *  Faults on unguarded threads, or outside a guard, go to the handler that was
  *  there before (ASan's, or the default action), so crashes elsewhere keep
@@ -121,6 +124,7 @@ s_guarded(tt_memory_t *m, tt_memory_guarded_fn *fn, void *ctx)
     int sig = sigsetjmp(jump, 0);
     if (sig != 0) {
         s_jump = outer;
+        m->s->faulted = true;
         TT_LOG_ERROR("%s: a read of the map faulted (%s): the file is damaged",
                      tt_memory_impl_path(m),
                      sig == SIGBUS    ? "SIGBUS"
@@ -141,6 +145,21 @@ tt_memory_impl_guarded(tt_memory_t *m, tt_memory_guarded_fn *fn, void *ctx)
     return s_guarded(m, fn, ctx);
 }
 
+/* The guard of a running agent's reads and writes, without the handler
+ * check: the handlers were put in front when the handle was opened (its
+ * verification, or a new file's first guard here); checking them again at
+ * every access would cost two system calls. */
+int
+tt_memory_impl_guarded_hot(tt_memory_t *m, tt_memory_guarded_fn *fn, void *ctx)
+{
+    static _Atomic bool installed;
+    if (!installed) {
+        s_install();
+        installed = true;
+    }
+    return s_guarded(m, fn, ctx);
+}
+
 typedef struct {
     tt_memory_read_fn *fn;
     void *ctx;
@@ -158,16 +177,10 @@ s_read(tt_memory_t *m, void *arg)
 int
 tt_memory_impl_read(tt_memory_t *m, tt_memory_read_fn *fn, void *ctx)
 {
-    /* The handlers were put in front when this handle was opened (its
-     * verification, or a new file's first guard below); checking them again
-     * at every read would cost two system calls. */
-    static _Atomic bool installed;
-    if (!installed) {
-        s_install();
-        installed = true;
-    }
+    if (m->s->faulted)
+        return TT_MEMORY_RC_FAULT; /* logged when it happened */
     s_read_t r = {fn, ctx};
-    int rc = s_guarded(m, s_read, &r);
+    int rc = tt_memory_impl_guarded_hot(m, s_read, &r);
     if (m->s->rcur) {
         mdb_cursor_close(m->s->rcur);
         m->s->rcur = NULL;

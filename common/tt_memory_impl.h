@@ -57,7 +57,7 @@ typedef enum {
 /* Our own codes beside LMDB's (which are -30799..-30780); both mean damage
  * and are translated into TT_ECORRUPT at the edge. */
 #define TT_MEMORY_RC_BADSUM (-30600) /* a value fails its checksum or its shape */
-#define TT_MEMORY_RC_FAULT  (-30601) /* a guarded read faulted: SIGSEGV, SIGBUS, assert */
+#define TT_MEMORY_RC_FAULT  (-30601) /* a guarded access faulted: SIGSEGV, SIGBUS, assert */
 /* room for any key after the id: LMDB's default limit is 511 bytes */
 #define TT_MEMORY_KEY_MAX 512
 
@@ -73,6 +73,7 @@ struct tt_memory_store {
     MDB_cursor *rcur; /* the cursor of the read in progress (tt_memory_impl_cursor) */
     MDB_dbi dbi[TT_MEMORY_DB_COUNT];
     bool shared;          /* agents by name (tt_memory_open_in), not the one private agent */
+    bool faulted;         /* a guarded access faulted: the map is never read again */
     tt_memory_t *self;    /* a handle on the store's own keys (TT_MEMORY_ID_STORE) */
 };
 
@@ -192,6 +193,9 @@ typedef int(tt_memory_guarded_fn)(tt_memory_t *m, void *ctx);
  * open cursor) in ctx, not in locals, so the caller can release it after a
  * fault; the read transaction is the caller's to drop. */
 int tt_memory_impl_guarded(tt_memory_t *m, tt_memory_guarded_fn *fn, void *ctx);
+/* The same for the accesses of a running agent (reads, writes): the signal
+ * handlers are not checked again, the open put them in front. */
+int tt_memory_impl_guarded_hot(tt_memory_t *m, tt_memory_guarded_fn *fn, void *ctx);
 /* A read of a running agent: runs fn in the handle's read transaction, begun
  * and ended around it, all under the guard. fn returns an MDB code and opens
  * its cursor (one) with tt_memory_impl_cursor, which is closed for it; what

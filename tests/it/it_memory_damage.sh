@@ -79,9 +79,10 @@ done
 pass "20 bytes flipped at random in every agent's data pages (6 seeds, $damaged of 24 memories found damaged): no crash, the undamaged hash"
 
 # The file cut under a running agent (issue #20 item 1, the guard around
-# mapped reads): its agentd is stopped while it waits in its loop, so that
-# its next touch of the memory is a read, data.mdb is cut to its two meta
-# pages, and it goes on. The read faults (SIGBUS) inside the guard: the
+# mapped reads and writes): its agentd is stopped while it waits in its loop
+# (between turns, or mid-turn waiting for the model: its next touch of the
+# memory is a read or the turn's commit), data.mdb is cut to its two meta
+# pages, and it goes on. The access faults (SIGBUS) inside the guard: the
 # memory is found damaged, discarded, and the agentd stops with status 3 (not
 # killed by the signal, 135); the agent is rebuilt and the run ends with the
 # undamaged run's hash.
@@ -101,8 +102,8 @@ while [[ -z $victim && $SECONDS -lt $deadline ]]; do
         mem=$(readlink /proc/"$pid"/fd/* 2>/dev/null | grep -m1 '/data\.mdb$' || true)
         [[ -n $mem ]] || continue
         kill -STOP "$pid" || continue
-        # waiting in poll (7) or epoll_wait (232): between turns, so the
-        # next access to the memory is a read
+        # waiting in poll (7) or epoll_wait (232): not inside an access to
+        # the memory, so the next one begins after the cut
         nr=$(cut -d' ' -f1 /proc/"$pid"/syscall 2>/dev/null || true)
         if [[ $nr == 7 || $nr == 232 ]]; then
             truncate -s $((2 * $(getconf PAGESIZE))) "$mem"
@@ -113,10 +114,10 @@ while [[ -z $victim && $SECONDS -lt $deadline ]]; do
     done
     [[ -n $victim ]] || sleep 0.05
 done
-[[ -n $victim ]] || fail "no agentd was found waiting between turns"
+[[ -n $victim ]] || fail "no agentd was found waiting in its loop"
 wait "$coord" || { tail "$d.err"; fail "the run with a memory cut under its agent failed"; }
 assert_contains "$d.err" "a read of the map faulted (SIGBUS)"
 assert_contains "$d.err" "is dead (exited with status 3)"
 assert_not_contains "$d.err" "exited with status 135"
 [[ $(stats "$d/sim.tlog" final_hash) == "$ref" ]] || fail "memory cut mid-run: final hash differs"
-pass "data.mdb cut under a running agent: the read's fault caught (exit 3, not SIGBUS), rebuilt, same final hash"
+pass "data.mdb cut under a running agent: the fault caught (exit 3, not SIGBUS), rebuilt, same final hash"

@@ -1,8 +1,9 @@
 /*  test_memory_damage -- tt_memory against damage in its own file: a flipped
  *  byte in a stored value, a value changed behind the agent's back while it
  *  runs, every data page overwritten in turn, the file cut under an open
- *  handle, a memory of the older format without checksums. Damage is found (TT_ECORRUPT), never
- * used and never a crash; what is reported sound reads back exactly as written.
+ *  handle (before a read, before a write), a memory of the older format
+ *  without checksums. Damage is found (TT_ECORRUPT), never used and never a
+ *  crash; what is reported sound reads back exactly as written.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -296,6 +297,43 @@ test_file_cut_under_a_read(void **state)
     free(pristine);
 }
 
+/* The file cut under a handle whose next access is a write (an agent cut
+ * between reading its memory and committing its turn): the write's page walk
+ * faults inside the guard too; the commit is refused as damaged, the handle
+ * is, and nothing later touches the map. */
+static void
+test_file_cut_under_a_write(void **state)
+{
+    fixture_t *f = *state;
+    s_fill(f->mem);
+    tt_memory_close(&f->mem);
+    size_t len = 0;
+    char *pristine = tt_test_read_file(f->file, &len);
+    assert_non_null(pristine);
+    long psize = sysconf(_SC_PAGESIZE);
+    off_t cuts[] = {(off_t)(len / 2 / (size_t)psize * (size_t)psize), 2 * psize, 0};
+    for (size_t i = 0; i < sizeof cuts / sizeof *cuts; i++) {
+        int fd = open(f->file, O_WRONLY | O_TRUNC);
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, pristine, len), (ssize_t)len);
+        close(fd);
+        assert_int_equal(tt_memory_open(f->path, &f->mem), TT_OK);
+        assert_int_equal(truncate(f->file, cuts[i]), 0);
+        for (uint32_t k = 1; k <= 2; k++) {
+            tt_memory_batch_t *b = tt_memory_batch_new(TEST_STEPS + k);
+            tt_memory_batch_episode(b, "{\"content\":\"after the cut\"}");
+            tt_memory_batch_state(b, "{\"cognitive\":{}}");
+            assert_int_equal(tt_memory_commit(f->mem, &b, NULL), TT_ECORRUPT);
+            assert_int_equal(tt_memory_damaged(f->mem), TT_ECORRUPT);
+        }
+        char *st = NULL;
+        assert_int_equal(tt_memory_state(f->mem, &st), TT_ECORRUPT);
+        assert_null(st);
+        tt_memory_close(&f->mem);
+    }
+    free(pristine);
+}
+
 /* A memory written before checksums (format 1: no "format" key, bare
  * values) is not read as format 2: it is refused like a damaged one, and
  * rebuilt from the log by its owner. */
@@ -339,6 +377,7 @@ main(void)
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_every_page_overwritten, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_file_cut_under_a_read, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_file_cut_under_a_write, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_older_format_is_refused, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
