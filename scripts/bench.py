@@ -273,7 +273,9 @@ def main():
     try:
         res["step_efficiency"] = {}
         for n in ([10, 100] if quick else [10, 100, 1000]):
-            eff = step_efficiency(b, n, 100, 1 if n >= 1000 else runs)
+            # one agentd per agent, said outright: by default a population
+            # beyond a few hundred gets slot agentds
+            eff = step_efficiency(b, n, 100, 1 if n >= 1000 else runs, "--slots", "1")
             res["step_efficiency"][str(n)] = eff["median"]
             res.setdefault("step_efficiency_spread", {})[str(n)] = eff
         # the way to run a large population on one machine: four agentds with slots
@@ -288,7 +290,7 @@ def main():
             return [v for (k, _), v in peak.items() if k == "agentd"]
 
         for r in range(runs):
-            _, r100, (rss, pss, _) = b.run(100, 10, f"tp100-{r}", sample=True)
+            _, r100, (rss, pss, _) = b.run(100, 10, f"tp100-{r}", "--slots", "1", sample=True)
             tp.setdefault("100", []).append(throughput(r100, 100))
             tp.setdefault("rss_agentd", []).append(statistics.median(agentds(rss)))
             tp.setdefault("pss_agentd", []).append(statistics.median(agentds(pss)))
@@ -300,7 +302,7 @@ def main():
             tp.setdefault("pss_slot", []).append(sum(agentds(pss)) / 1000.0)
             tp.setdefault("anon_slot", []).append(sum(agentds(anon)) / 1000.0)
         if not quick:
-            _, r1k, (rss, _, _) = b.run(1000, 10, "tp1000", sample=True)
+            _, r1k, (rss, _, _) = b.run(1000, 10, "tp1000", "--slots", "1", sample=True)
             tp["1000"] = [throughput(r1k, 1000)]
             tp["start_1000"] = [int(r1k.get("notes", {}).get("startup_ms", "0")) / 1000.0]
             tp["coord_rss_1000"] = [max(v for (k, _), v in rss.items() if k == "coordinator")]
