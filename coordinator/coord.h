@@ -39,6 +39,10 @@
 #define COORD_TICK_MS      100
 #define COORD_MAX_PEERS    100000
 #define COORD_MAX_RESTARTS 20 /* per agent, per run */
+/* peer messages read per turn of the loop, and read at most before a tick
+ * judges which peers are silent (coord_peers_tick) */
+#define COORD_READ_SLICE          256
+#define COORD_READ_BEFORE_JUDGING 10000
 /* without --slots: slot agentds beyond this many agents, about this many a core */
 #define COORD_AUTO_SLOTS_FROM  256
 #define COORD_AGENTDS_PER_CORE 4
@@ -84,7 +88,8 @@ typedef struct {
     uint32_t slots;
     uint32_t *slot_agent; /* agent index + 1 per slot; 0 = free */
     int64_t last_seen_ms;
-    int64_t progress_ms; /* last agent it readied or rebuilt a step of */
+    int64_t heartbeat_ms; /* when we last sent it a heartbeat */
+    int64_t progress_ms;  /* last agent it readied or rebuilt a step of */
     uint64_t last_seq;
     pid_t pid;           /* local child, 0 for external agentds */
     uint32_t remote_pid; /* as the agentd said in its hello (for messages) */

@@ -611,11 +611,10 @@ s_on_agent_message(coord_t *c, coord_peer_t *p, Tt__Envelope *env)
     }
 }
 
-int
-coord_peers_on_message(zloop_t *loop, zsock_t *sock, void *arg)
+/* One message from a peer. */
+static void
+s_on_message(coord_t *c, zsock_t *sock)
 {
-    (void)loop;
-    coord_t *c = arg;
     zframe_t *id = NULL;
     Tt__Envelope *env = NULL;
     tt_err_t err = coord_gate_recv(c, sock, &id, &env);
@@ -625,14 +624,14 @@ coord_peers_on_message(zloop_t *loop, zsock_t *sock, void *arg)
                         "speaks %d; %llu so far): run agentds of the same Troupe release",
                         TT_PROTOCOL_VERSION, (unsigned long long)c->other_versions);
         zframe_destroy(&id);
-        return 0;
+        return;
     }
     if (err) {
         if (++c->dropped_frames % 1000 == 1)
             TT_LOG_WARN("dropped a malformed message (%s); %llu so far", tt_strerror(err),
                         (unsigned long long)c->dropped_frames);
         zframe_destroy(&id);
-        return 0;
+        return;
     }
     char key[64];
     coord_peer_key(id, key, sizeof key);
@@ -657,6 +656,30 @@ coord_peers_on_message(zloop_t *loop, zsock_t *sock, void *arg)
     tt_wire_free(&env);
     zframe_destroy(&id);
     coord_batch_flush(c);
+}
+
+/* The messages waiting, up to max or until the run is done; how many. */
+static size_t
+s_read_waiting(coord_t *c, size_t max)
+{
+    size_t n = 0;
+    while (n < max && c->state != COORD_RUN_DONE && (zsock_events(c->router) & ZMQ_POLLIN)) {
+        s_on_message(c, c->router);
+        n++;
+    }
+    return n;
+}
+
+int
+coord_peers_on_message(zloop_t *loop, zsock_t *sock, void *arg)
+{
+    (void)loop;
+    (void)sock;
+    coord_t *c = arg;
+    /* a slice of what is waiting, not one message a turn of the loop: a
+     * thousand agentds' heartbeats and answers must not wait behind a poll
+     * each (the loop's timers still run between slices) */
+    s_read_waiting(c, COORD_READ_SLICE);
     return c->state == COORD_RUN_DONE ? -1 : 0;
 }
 
@@ -745,6 +768,14 @@ coord_peers_tick(coord_t *c)
         free(err);
     }
     coord_place_tick(c);
+    /* Silence is judged on what has been read: messages still waiting may
+     * be the very heartbeats of the peers about to be found silent (a loop
+     * behind its input, not agentds gone quiet, made a thousand one-slot
+     * agentds "dead" by the hundred). A backlog larger than this is read
+     * slice by slice by the loop, and judged at a later tick. */
+    if (s_read_waiting(c, COORD_READ_BEFORE_JUDGING) == COORD_READ_BEFORE_JUDGING ||
+        c->state == COORD_RUN_DONE)
+        return;
     int64_t now = tt_now_ms();
     Tt__Heartbeat hb = TT__HEARTBEAT__INIT;
     for (size_t i = 0; i < c->n_peers; i++) {
@@ -759,8 +790,11 @@ coord_peers_tick(coord_t *c)
             coord_peer_dead(c, p, p->routing_id ? "silent" : "never registered");
             continue;
         }
-        if (!p->routing_id)
+        if (!p->routing_id || now - p->heartbeat_ms < c->config.heartbeat_ms)
             continue;
+        /* every HEARTBEAT_MS, not every tick: at a thousand agentds, ten a
+         * second each woke them 10,000 times a second for nothing */
+        p->heartbeat_ms = now;
         Tt__Envelope env = TT__ENVELOPE__INIT;
         env.body_case = TT__ENVELOPE__BODY_HEARTBEAT;
         env.heartbeat = &hb;
