@@ -375,11 +375,10 @@ agent_window_lines(const agent_t *a, size_t *n_lines, size_t *omitted_after, siz
 char *
 agent_state_json(const agent_t *a)
 {
-    json_t *st =
-        json_pack("{s:O, s:O, s:s?, s:I, s:I, s:O?}", "cognitive", a->cognitive, "calendar",
-                  a->calendar, "location", a->location, "episode_events",
-                  (json_int_t)a->episode_events, "episode_start", (json_int_t)a->episode_start,
-                  "last_action", a->last_action);
+    json_t *st = json_pack("{s:O, s:O, s:s?, s:I, s:I, s:O?}", "cognitive", a->cognitive,
+                           "calendar", a->calendar, "location", a->location, "episode_events",
+                           (json_int_t)a->episode_events, "episode_start",
+                           (json_int_t)a->episode_start, "last_action", a->last_action);
     char *text = tt_json_compact(st);
     json_decref(st);
     return text;

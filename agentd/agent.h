@@ -44,9 +44,9 @@ struct agent {
     char *name;
     char *dir;                /* LMDB environment: agents/NAME, or the shared store */
     tt_memory_store_t *store; /* the agentd's shared store (borrowed), or NULL */
-    char *documents_dir; /* where WRITE_DOCUMENT writes */
-    char *owner;         /* fencing token "<run id>/<incarnation>" */
-    uint64_t seed;       /* request seed for this agent */
+    char *documents_dir;      /* where WRITE_DOCUMENT writes */
+    char *owner;              /* fencing token "<run id>/<incarnation>" */
+    uint64_t seed;            /* request seed for this agent */
     tt_persona_t *persona;
     tt_config_t config;   /* the run's settings (from Assign, no secrets inside) */
     json_t *agent_config; /* faculties, tools, documents, custom faculties */
@@ -72,8 +72,7 @@ struct agent {
  * claim it. On error *errmsg says why (caller frees); TT_ECORRUPT from a
  * store: the store is damaged and must be discarded whole. */
 tt_err_t agent_new(const Tt__Assign *assign, uint32_t index, uint32_t incarnation,
-                   const char *data_dir, tt_memory_store_t *store, agent_t **out,
-                   char **errmsg);
+                   const char *data_dir, tt_memory_store_t *store, agent_t **out, char **errmsg);
 void agent_destroy(agent_t **self_p);
 
 uint32_t agent_last_step(const agent_t *a);

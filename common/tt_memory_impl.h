@@ -72,9 +72,9 @@ struct tt_memory_store {
     MDB_txn *rtxn;
     MDB_cursor *rcur; /* the cursor of the read in progress (tt_memory_impl_cursor) */
     MDB_dbi dbi[TT_MEMORY_DB_COUNT];
-    bool shared;          /* agents by name (tt_memory_open_in), not the one private agent */
-    bool faulted;         /* a guarded access faulted: the map is never read again */
-    tt_memory_t *self;    /* a handle on the store's own keys (TT_MEMORY_ID_STORE) */
+    bool shared;       /* agents by name (tt_memory_open_in), not the one private agent */
+    bool faulted;      /* a guarded access faulted: the map is never read again */
+    tt_memory_t *self; /* a handle on the store's own keys (TT_MEMORY_ID_STORE) */
 };
 
 /* One agent's view of a store: its keys are those under its id. */

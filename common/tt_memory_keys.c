@@ -27,13 +27,11 @@ tt_memory_impl_full_key(const tt_memory_t *m, const MDB_val *key, uint8_t *buf, 
 static bool
 s_mine(const tt_memory_t *m, const MDB_val *stored)
 {
-    return stored->mv_size >= TT_MEMORY_ID_LEN &&
-           tt_memory_impl_be32_get(stored->mv_data) == m->id;
+    return stored->mv_size >= TT_MEMORY_ID_LEN && tt_memory_impl_be32_get(stored->mv_data) == m->id;
 }
 
 int
-tt_memory_impl_cget(tt_memory_t *m, MDB_cursor *cur, MDB_val *key, MDB_val *val,
-                    MDB_cursor_op op)
+tt_memory_impl_cget(tt_memory_t *m, MDB_cursor *cur, MDB_val *key, MDB_val *val, MDB_cursor_op op)
 {
     uint8_t buf[TT_MEMORY_ID_LEN + TT_MEMORY_KEY_MAX];
     MDB_val k = {0, NULL};

@@ -54,8 +54,8 @@
  * not yet registered at once, per core: starting one costs tens of ms of CPU
  * (its loader alone maps some 55 libraries), and a thousand started at once
  * starve the ones already registered of the CPU their heartbeats need */
-#define COORD_SPAWN_BATCH         32
-#define COORD_STARTING_PER_CORE   8
+#define COORD_SPAWN_BATCH       32
+#define COORD_STARTING_PER_CORE 8
 /* Slots all live peers may offer together (beyond 4 per agent): a peer's
  * slot table is never larger than the population, and hellos past this
  * are refused, so hostile hellos cannot exhaust memory. */

@@ -269,8 +269,7 @@ s_spawn_room(const coord_t *c, size_t wanted)
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     size_t cap = (size_t)(cores > 0 ? cores : 1) * COORD_STARTING_PER_CORE, starting = 0;
     for (size_t i = 0; i < c->n_peers; i++)
-        if (c->peers[i].pid > 0 && !c->peers[i].routing_id &&
-            c->peers[i].state == COORD_PEER_LIVE)
+        if (c->peers[i].pid > 0 && !c->peers[i].routing_id && c->peers[i].state == COORD_PEER_LIVE)
             starting++;
     size_t room = cap > starting ? cap - starting : 0;
     if (room > COORD_SPAWN_BATCH)

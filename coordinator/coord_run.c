@@ -84,14 +84,13 @@ s_on_tick(zloop_t *loop, int timer_id, void *arg)
             size_t ready = 0;
             for (size_t i = 0; i < c->n_agents; i++)
                 ready += c->agents[i].state == COORD_AGENT_READY;
-            coord_fail(c,
-                       "only %zu of %zu agents have a slot %s %d s%s (start more with "
-                       "`agentd --connect %s --slots N`)",
-                       ready, c->n_agents,
-                       c->opts.external ? "after" : "and no agentd registered for",
-                       c->config.register_timeout_s,
-                       c->opts.external ? "" : " although agentds were started locally",
-                       c->endpoint);
+            coord_fail(
+                c,
+                "only %zu of %zu agents have a slot %s %d s%s (start more with "
+                "`agentd --connect %s --slots N`)",
+                ready, c->n_agents, c->opts.external ? "after" : "and no agentd registered for",
+                c->config.register_timeout_s,
+                c->opts.external ? "" : " although agentds were started locally", c->endpoint);
         }
     }
     coord_step_tick(c);

@@ -12,7 +12,7 @@
 #include "tt_mem.h"
 #include "tt_time.h"
 
-#define S_AGENTS 3
+#define S_AGENTS      3
 #define S_LIVENESS_MS 1000
 
 typedef struct {
