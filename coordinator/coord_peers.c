@@ -612,11 +612,11 @@ s_on_agent_message(coord_t *c, coord_peer_t *p, Tt__Envelope *env)
 
 /* One message from a peer. */
 static void
-s_on_message(coord_t *c, zsock_t *sock)
+s_on_message(coord_t *c)
 {
     zframe_t *id = NULL;
     Tt__Envelope *env = NULL;
-    tt_err_t err = coord_gate_recv(c, sock, &id, &env);
+    tt_err_t err = coord_gate_recv(c, c->router, &id, &env);
     if (err == TT_EVERSION) {
         if (++c->other_versions % 1000 == 1)
             TT_LOG_WARN("dropped a message of another protocol version (this coordinator "
@@ -663,7 +663,7 @@ s_read_waiting(coord_t *c, size_t max)
 {
     size_t n = 0;
     while (n < max && c->state != COORD_RUN_DONE && (zsock_events(c->router) & ZMQ_POLLIN)) {
-        s_on_message(c, c->router);
+        s_on_message(c);
         n++;
     }
     return n;

@@ -238,8 +238,10 @@ test_every_page_overwritten(void **state)
 
 /* Each read of a handle whose file was cut under it (another process, a
  * full disk's victim, an operator), at each of these lengths. */
+/* The memory back as it was (pristine, len bytes), opened, then its file cut
+ * to cut bytes under the open handle. */
 static void
-s_read_cut(fixture_t *f, const char *pristine, size_t len, off_t cut)
+s_open_then_cut(fixture_t *f, const char *pristine, size_t len, off_t cut)
 {
     int fd = open(f->file, O_WRONLY | O_TRUNC);
     assert_true(fd >= 0);
@@ -247,6 +249,12 @@ s_read_cut(fixture_t *f, const char *pristine, size_t len, off_t cut)
     close(fd);
     assert_int_equal(tt_memory_open(f->path, &f->mem), TT_OK);
     assert_int_equal(truncate(f->file, cut), 0);
+}
+
+static void
+s_read_cut(fixture_t *f, const char *pristine, size_t len, off_t cut)
+{
+    s_open_then_cut(f, pristine, len, cut);
     char **items = NULL;
     size_t n = 0;
     assert_int_equal(tt_memory_episodes(f->mem, 0, SIZE_MAX / 2, &items, &n), TT_ECORRUPT);
@@ -313,12 +321,7 @@ test_file_cut_under_a_write(void **state)
     long psize = sysconf(_SC_PAGESIZE);
     off_t cuts[] = {(off_t)(len / 2 / (size_t)psize * (size_t)psize), 2 * psize, 0};
     for (size_t i = 0; i < sizeof cuts / sizeof *cuts; i++) {
-        int fd = open(f->file, O_WRONLY | O_TRUNC);
-        assert_true(fd >= 0);
-        assert_int_equal(write(fd, pristine, len), (ssize_t)len);
-        close(fd);
-        assert_int_equal(tt_memory_open(f->path, &f->mem), TT_OK);
-        assert_int_equal(truncate(f->file, cuts[i]), 0);
+        s_open_then_cut(f, pristine, len, cuts[i]);
         for (uint32_t k = 1; k <= 2; k++) {
             tt_memory_batch_t *b = tt_memory_batch_new(TEST_STEPS + k);
             tt_memory_batch_episode(b, "{\"content\":\"after the cut\"}");
