@@ -49,152 +49,30 @@ s_text_ok(const char *s)
     return len <= S_MAX_TEXT && tt_utf8_valid(s, len);
 }
 
-static bool
-s_stimuli_ok(size_t n, Tt__Stimulus **items)
-{
-    if (n > S_MAX_REPEATED)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (!s_text_ok(items[i]->type) || !s_text_ok(items[i]->content) ||
-            !s_text_ok(items[i]->source))
-            return false;
-    return true;
-}
+static bool s_message_ok(const ProtobufCMessage *m, int depth);
 
 static bool
-s_actions_ok(size_t n, Tt__Action **items)
+s_value_ok(const ProtobufCFieldDescriptor *f, const void *slot, int depth)
 {
-    if (n > S_MAX_REPEATED)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (!s_text_ok(items[i]->type) || !s_text_ok(items[i]->content) ||
-            !s_text_ok(items[i]->target))
-            return false;
-    return true;
-}
-
-static bool
-s_strings_ok(size_t n, char **items)
-{
-    if (n > S_MAX_REPEATED)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (!s_text_ok(items[i]))
-            return false;
-    return true;
-}
-
-static bool
-s_exchanges_ok(size_t n, Tt__Exchange **items)
-{
-    if (n > S_MAX_REPEATED)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (items[i]->request_digest.len != 32 || !s_text_ok(items[i]->response) ||
-            !s_text_ok(items[i]->purpose))
-            return false;
-    return true;
-}
-
-static bool
-s_telemetry_ok(size_t n, Tt__ExchangeTelemetry **items)
-{
-    if (n > S_MAX_REPEATED)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (!s_text_ok(items[i]->model))
-            return false;
-    return true;
-}
-
-static bool
-s_input_ok(const Tt__StepInput *in)
-{
-    return in && s_stimuli_ok(in->n_stimuli, in->stimuli) &&
-           s_strings_ok(in->n_accessible, in->accessible) && s_text_ok(in->location) &&
-           s_strings_ok(in->n_context, in->context);
-}
-
-static bool
-s_cognitive_ok(const Tt__CognitiveState *cs)
-{
-    return !cs || (s_text_ok(cs->goals) && s_strings_ok(cs->n_context, cs->context) &&
-                   s_text_ok(cs->attention) && s_text_ok(cs->emotions));
-}
-
-static bool
-s_step_ok(const Tt__Step *st)
-{
-    return s_text_ok(st->datetime) && s_input_ok(st->input) &&
-           s_exchanges_ok(st->n_recorded, st->recorded);
-}
-
-static bool
-s_answer_ok(const Tt__Actions *a)
-{
-    return s_actions_ok(a->n_actions, a->actions) && s_cognitive_ok(a->cognitive_state) &&
-           s_exchanges_ok(a->n_exchanges, a->exchanges) &&
-           s_telemetry_ok(a->n_telemetry, a->telemetry) && s_text_ok(a->error) &&
-           s_text_ok(a->divergence);
-}
-
-static bool
-s_step_batch_ok(const Tt__StepBatch *b)
-{
-    if (b->n_items == 0 || b->n_items > S_MAX_REPEATED)
-        return false;
-    for (size_t i = 0; i < b->n_items; i++)
-        if (b->items[i]->agent == 0 || !s_step_ok(b->items[i]->step))
-            return false;
-    return true;
-}
-
-static bool
-s_actions_batch_ok(const Tt__ActionsBatch *b)
-{
-    if (b->n_items == 0 || b->n_items > S_MAX_REPEATED)
-        return false;
-    for (size_t i = 0; i < b->n_items; i++)
-        if (b->items[i]->agent == 0 || !s_answer_ok(b->items[i]->actions))
-            return false;
-    return true;
-}
-
-static bool
-s_envelope_ok(const Tt__Envelope *env)
-{
-    switch (env->body_case) {
-    case TT__ENVELOPE__BODY_HELLO:
-        return env->hello->slots >= 1 && env->hello->slots <= 1000000 &&
-               s_text_ok(env->hello->instance) && s_text_ok(env->hello->host);
-    case TT__ENVELOPE__BODY_WELCOME:
-    case TT__ENVELOPE__BODY_ASSIGNED:
-    case TT__ENVELOPE__BODY_HEARTBEAT:
-        return true;
-    case TT__ENVELOPE__BODY_ASSIGN:
-        return s_text_ok(env->assign->name) && s_text_ok(env->assign->persona_json) &&
-               s_text_ok(env->assign->agent_config_json) && s_text_ok(env->assign->data_dir) &&
-               env->assign->run_id.len == 32;
-    case TT__ENVELOPE__BODY_STEP_BATCH:
-        return s_step_batch_ok(env->step_batch);
-    case TT__ENVELOPE__BODY_ACTIONS_BATCH:
-        return s_actions_batch_ok(env->actions_batch);
-    case TT__ENVELOPE__BODY_SHUTDOWN:
-        return s_text_ok(env->shutdown->reason);
-    case TT__ENVELOPE__BODY_ERROR:
-        return s_text_ok(env->error->message);
-    default:
-        return false;
+    if (f->type == PROTOBUF_C_TYPE_STRING)
+        return s_text_ok(*(char *const *)slot);
+    if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
+        const ProtobufCMessage *sub = *(ProtobufCMessage *const *)slot;
+        return !sub || s_message_ok(sub, depth + 1);
     }
+    return true;
 }
 
-/* protobuf-c keeps an unknown field numbered 0 when its tag comes in more than
- * one byte, then packs it back in one byte, which its own decoder refuses. A
- * handler that forwards part of such a message (an agent's Actions go into the
- * log's StepCommit) would make a record that cannot be appended or read back.
- * Field 0 does not exist: refuse it anywhere in the message. */
+/* The bounds protobuf-c cannot know, for every field of every message, by its
+ * descriptor, so that no string field is ever left out: each string valid
+ * UTF-8 of at most S_MAX_TEXT bytes, each repeated field at most
+ * S_MAX_REPEATED long, nesting bounded. And no field numbered 0: protobuf-c
+ * keeps an unknown field 0 when its tag comes in more than one byte, then packs
+ * it back in one byte, which its own decoder refuses. A handler that forwards
+ * part of such a message (an agent's Actions go into the log's StepCommit)
+ * would make a record that cannot be appended or read back. */
 static bool
-s_no_field_zero(const ProtobufCMessage *m, int depth)
+s_message_ok(const ProtobufCMessage *m, int depth)
 {
     if (depth > S_MAX_DEPTH)
         return false;
@@ -205,24 +83,84 @@ s_no_field_zero(const ProtobufCMessage *m, int depth)
     const char *base = (const char *)m;
     for (unsigned i = 0; i < d->n_fields; i++) {
         const ProtobufCFieldDescriptor *f = &d->fields[i];
-        if (f->type != PROTOBUF_C_TYPE_MESSAGE)
-            continue;
         if (f->label == PROTOBUF_C_LABEL_REPEATED) {
             size_t n = *(const size_t *)(base + f->quantifier_offset);
-            ProtobufCMessage *const *items = *(ProtobufCMessage *const *const *)(base + f->offset);
+            if (n > S_MAX_REPEATED)
+                return false;
+            if (f->type != PROTOBUF_C_TYPE_STRING && f->type != PROTOBUF_C_TYPE_MESSAGE)
+                continue;
+            void *const *items = *(void *const *const *)(base + f->offset);
             for (size_t k = 0; k < n; k++)
-                if (!s_no_field_zero(items[k], depth + 1))
+                if (!s_value_ok(f, &items[k], depth))
                     return false;
             continue;
         }
         if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
             *(const uint32_t *)(base + f->quantifier_offset) != f->id)
             continue; /* another member of the oneof is set */
-        const ProtobufCMessage *sub = *(ProtobufCMessage *const *)(base + f->offset);
-        if (sub && !s_no_field_zero(sub, depth + 1))
+        if (!s_value_ok(f, base + f->offset, depth))
             return false;
     }
     return true;
+}
+
+/* What the schema cannot say, message by message. */
+static bool
+s_digests_ok(size_t n, Tt__Exchange **items)
+{
+    for (size_t i = 0; i < n; i++)
+        if (items[i]->request_digest.len != 32)
+            return false;
+    return true;
+}
+
+static bool
+s_step_batch_ok(const Tt__StepBatch *b)
+{
+    if (b->n_items == 0)
+        return false;
+    for (size_t i = 0; i < b->n_items; i++) {
+        const Tt__Step *st = b->items[i]->step;
+        if (b->items[i]->agent == 0 || !st->input || !s_digests_ok(st->n_recorded, st->recorded))
+            return false;
+    }
+    return true;
+}
+
+static bool
+s_actions_batch_ok(const Tt__ActionsBatch *b)
+{
+    if (b->n_items == 0)
+        return false;
+    for (size_t i = 0; i < b->n_items; i++) {
+        const Tt__Actions *a = b->items[i]->actions;
+        if (b->items[i]->agent == 0 || !s_digests_ok(a->n_exchanges, a->exchanges))
+            return false;
+    }
+    return true;
+}
+
+static bool
+s_envelope_ok(const Tt__Envelope *env)
+{
+    switch (env->body_case) {
+    case TT__ENVELOPE__BODY_HELLO:
+        return env->hello->slots >= 1 && env->hello->slots <= 1000000;
+    case TT__ENVELOPE__BODY_WELCOME:
+    case TT__ENVELOPE__BODY_ASSIGNED:
+    case TT__ENVELOPE__BODY_HEARTBEAT:
+    case TT__ENVELOPE__BODY_SHUTDOWN:
+    case TT__ENVELOPE__BODY_ERROR:
+        return true;
+    case TT__ENVELOPE__BODY_ASSIGN:
+        return env->assign->run_id.len == 32;
+    case TT__ENVELOPE__BODY_STEP_BATCH:
+        return s_step_batch_ok(env->step_batch);
+    case TT__ENVELOPE__BODY_ACTIONS_BATCH:
+        return s_actions_batch_ok(env->actions_batch);
+    default:
+        return false;
+    }
 }
 
 /* The version is the first field of every envelope (field 1, a varint), so
@@ -257,7 +195,7 @@ tt_wire_decode(const uint8_t *data, size_t len, Tt__Envelope **out)
         tt__envelope__free_unpacked(env, NULL);
         return TT_EVERSION;
     }
-    if (!s_envelope_ok(env) || !s_no_field_zero(&env->base, 0)) {
+    if (!s_envelope_ok(env) || !s_message_ok(&env->base, 0)) {
         tt__envelope__free_unpacked(env, NULL);
         return TT_EPROTO;
     }
