@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "agent_forkserver.h"
 #include "agent_loop.h"
 #include "tt_cert.h"
 #include "tt_log.h"
@@ -140,6 +141,14 @@ main(int argc, char **argv)
                                             {"version", no_argument, NULL, 'V'},
                                             {"help", no_argument, NULL, 'h'},
                                             {NULL, 0, NULL, 0}};
+    /* `agentd --fork-server FD [PADDING]`: how the coordinator starts its local
+     * agentds (agent_forkserver.c). Returns here in each agentd it starts. */
+    if (argc >= 3 && !strcmp(argv[1], "--fork-server")) {
+        char *last = argv[argc - 1];
+        size_t title_cap = (size_t)(last + strlen(last) + 1 - argv[0]);
+        if (!agent_forkserver_run(atoi(argv[2]), argv[0], title_cap, &argc, &argv))
+            return 0;
+    }
     agent_loop_opts_t opts = {.slots = 1, .data_dir = "troupe-data"};
     const char *server_key_arg = NULL;
     tt_log_set_role("agentd");

@@ -55,6 +55,12 @@ s_global_init(void)
     TT_ASSERT(sodium_init() >= 0);
 }
 
+void
+tt_llm_global_init(void)
+{
+    pthread_once(&s_once, s_global_init);
+}
+
 /* ------------------------------------------------------------ requests */
 
 static tt_llm_request_t *
@@ -393,7 +399,7 @@ tt_err_t
 tt_llm_new(const tt_config_t *cfg, tt_llm_t **out)
 {
     *out = NULL;
-    pthread_once(&s_once, s_global_init);
+    tt_llm_global_init();
     tt_llm_t *self = tt_new(tt_llm_t);
     tt_err_t err = tt_llm_conf_init(&self->conf, cfg);
     if (err)

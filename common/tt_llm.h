@@ -138,6 +138,10 @@ char *tt_llm_request_canonical(const tt_llm_t *llm, const tt_llm_request_t *req)
 /* Start a client for cfg->provider ("offline", "openai", "ollama", "azure").
  * cfg is copied, secrets included. Starts the worker thread. */
 tt_err_t tt_llm_new(const tt_config_t *cfg, tt_llm_t **out);
+
+/* What tt_llm_new does once per process (libcurl's and its TLS library's
+ * setup, libsodium's): a fork server does it before forking, for all. */
+void tt_llm_global_init(void);
 /* Stops the worker, abandoning calls in flight (their results are dropped). */
 void tt_llm_destroy(tt_llm_t **self_p);
 

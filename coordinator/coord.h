@@ -21,6 +21,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "coord_forkserver.h"
 #include "coord_replay.h"
 #include "coord_results.h"
 #include "coord_run.h"
@@ -167,6 +168,9 @@ typedef struct coord {
     zactor_t *gate;      /* the connection cap (coord_gate.c), its own thread */
     char *server_public; /* CURVE server key (Z85) */
     char *spawn_token;   /* local mode: the secret our children say hello with */
+    /* local mode: forks our agentds (NULL: they are exec'd) */
+    coord_forkserver_t *forkserver;
+    bool forkserver_tried;
     coord_peer_t *peers;
     size_t n_peers;
     zhash_t *peer_index; /* key -> peer index + 1 */

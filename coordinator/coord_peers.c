@@ -287,6 +287,36 @@ coord_peers_start(coord_t *c, size_t n_processes, char **errmsg)
     return coord_peers_spawn(c, now, c->opts.slots, errmsg);
 }
 
+/* The run's fork server, started with its first agentds: unless TROUPE_AGENTD
+ * names another program (a wrapper must see every start), or it failed once. */
+static void
+s_start_forkserver(coord_t *c, const char *agentd, char **envp, char *const *argv)
+{
+    if (c->forkserver || c->forkserver_tried ||
+        (getenv("TROUPE_AGENTD") && *getenv("TROUPE_AGENTD")))
+        return;
+    c->forkserver_tried = true;
+    size_t title_len = 32; /* --slots may be longer than now */
+    for (size_t i = 0; argv[i]; i++)
+        title_len += strlen(argv[i]) + 1;
+    c->forkserver = coord_forkserver_start(agentd, envp, title_len);
+}
+
+/* An agentd from the fork server: ENOTCONN if there is none (any more). */
+static int
+s_fork_agentd(coord_t *c, char *const *argv, pid_t *pid)
+{
+    if (!c->forkserver)
+        return ENOTCONN;
+    int rc =
+        coord_forkserver_spawn(c->forkserver, argv, (int)c->config.register_timeout_s * 1000, pid);
+    if (rc == ENOTCONN) {
+        TT_LOG_WARN("the fork server stopped answering: agentds are started by exec from now on");
+        coord_forkserver_stop(&c->forkserver);
+    }
+    return rc;
+}
+
 tt_err_t
 coord_peers_spawn(coord_t *c, size_t n_processes, uint32_t slots, char **errmsg)
 {
@@ -316,9 +346,12 @@ coord_peers_spawn(coord_t *c, size_t n_processes, uint32_t slots, char **errmsg)
     posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
     char *token_entry;
     char **envp = s_child_environ(c, &token_entry);
+    s_start_forkserver(c, agentd, envp, argv);
     for (size_t i = 0; i < n_processes; i++) {
         pid_t pid;
-        int rc = posix_spawn(&pid, agentd, NULL, &attr, argv, envp);
+        int rc = s_fork_agentd(c, argv, &pid);
+        if (rc == ENOTCONN)
+            rc = posix_spawn(&pid, agentd, NULL, &attr, argv, envp);
         if (rc == EMFILE || rc == ENFILE || rc == EAGAIN) {
             *errmsg = tt_asprintf("cannot start %s: %s (%zu agentds running: raise the limit "
                                   "with `ulimit -n` / `ulimit -u`, or host more agents per "
@@ -690,6 +723,7 @@ s_reap(coord_t *c)
     int status;
     pid_t pid;
     while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+        coord_forkserver_reaped(c->forkserver, pid);
         for (size_t i = 0; i < c->n_peers; i++) {
             coord_peer_t *p = &c->peers[i];
             if (p->pid != pid)
@@ -847,6 +881,7 @@ void
 coord_peers_destroy(coord_t *c)
 {
     coord_batch_fini(c);
+    coord_forkserver_stop(&c->forkserver);
     for (size_t i = 0; i < c->n_peers; i++) {
         coord_peer_t *p = &c->peers[i];
         if (p->pid > 0) {
