@@ -49,6 +49,8 @@ s_usage(FILE *out)
             "  --dump-memory DIR     print the memory in DIR as JSON lines and exit: an\n"
             "                        agent's (DATA_DIR/agents/NAME) or, for DATA_DIR/memory\n"
             "                        (slot agentds), every agent's, each line naming it\n"
+            "  --fork-server FD      the coordinator's: fork agentds when asked on FD\n"
+            "                        (docs/cluster.md)\n"
             "  --version, --help\n"
             "\n"
             "API keys are read from the environment (OPENAI_API_KEY, AZURE_OPENAI_KEY),\n"

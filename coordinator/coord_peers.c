@@ -261,19 +261,30 @@ s_check_descriptors(const coord_t *c, size_t more, char **errmsg)
     return TT_ENOMEM;
 }
 
+/* Are agentds forked (by the fork server, started with the first ones)? */
+static bool
+s_forking(const coord_t *c)
+{
+    const char *other = getenv("TROUPE_AGENTD");
+    return c->forkserver || (!c->forkserver_tried && !(other && *other));
+}
+
 /* How many more local agentds may be started now: a batch at most, and no
- * more starting at once than COORD_STARTING_PER_CORE a core. */
+ * more starting at once than so many a core (forked ones cost less). */
 static size_t
 s_spawn_room(const coord_t *c, size_t wanted)
 {
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    size_t cap = (size_t)(cores > 0 ? cores : 1) * COORD_STARTING_PER_CORE, starting = 0;
+    bool forking = s_forking(c);
+    size_t per_core = forking ? COORD_FORKED_PER_CORE : COORD_STARTING_PER_CORE;
+    size_t batch = forking ? COORD_FORK_BATCH : COORD_SPAWN_BATCH;
+    size_t cap = (size_t)(cores > 0 ? cores : 1) * per_core, starting = 0;
     for (size_t i = 0; i < c->n_peers; i++)
         if (c->peers[i].pid > 0 && !c->peers[i].routing_id && c->peers[i].state == COORD_PEER_LIVE)
             starting++;
     size_t room = cap > starting ? cap - starting : 0;
-    if (room > COORD_SPAWN_BATCH)
-        room = COORD_SPAWN_BATCH;
+    if (room > batch)
+        room = batch;
     return wanted < room ? wanted : room;
 }
 
@@ -292,8 +303,7 @@ coord_peers_start(coord_t *c, size_t n_processes, char **errmsg)
 static void
 s_start_forkserver(coord_t *c, const char *agentd, char **envp, char *const *argv)
 {
-    if (c->forkserver || c->forkserver_tried ||
-        (getenv("TROUPE_AGENTD") && *getenv("TROUPE_AGENTD")))
+    if (c->forkserver || !s_forking(c))
         return;
     c->forkserver_tried = true;
     size_t title_len = 32; /* --slots may be longer than now */
