@@ -58,8 +58,8 @@
 #define COORD_SPAWN_BATCH       32
 #define COORD_STARTING_PER_CORE 8
 /* the same when the fork server starts them (coord_forkserver.c): a few ms */
-#define COORD_FORK_BATCH       128
-#define COORD_FORKED_PER_CORE  32
+#define COORD_FORK_BATCH      128
+#define COORD_FORKED_PER_CORE 32
 /* Slots all live peers may offer together (beyond 4 per agent): a peer's
  * slot table is never larger than the population, and hellos past this
  * are refused, so hostile hellos cannot exhaust memory. */

@@ -32,6 +32,21 @@ struct coord_forkserver {
     pid_t pid; /* 0 once reaped */
 };
 
+int
+coord_exec_agentd(const char *agentd, char *const argv[], char *const envp[], pid_t *pid)
+{
+    /* agentds do not inherit the coordinator's blocked SIGUSR1 */
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    sigset_t none;
+    sigemptyset(&none);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
+    int rc = posix_spawn(pid, agentd, NULL, &attr, argv, envp);
+    posix_spawnattr_destroy(&attr);
+    return rc;
+}
+
 /* ENVP and LD_BIND_NOW=1: the server binds every symbol once, for all */
 static char **
 s_server_environ(char *const envp[])
@@ -63,17 +78,10 @@ coord_forkserver_start(const char *agentd, char *const envp[], size_t title_len)
     memset(title, ' ', title_len);
     title[title_len] = '\0';
     char *const argv[] = {(char *)agentd, "--fork-server", fd_text, title, NULL};
-    posix_spawnattr_t attr;
-    posix_spawnattr_init(&attr);
-    sigset_t none;
-    sigemptyset(&none);
-    posix_spawnattr_setsigmask(&attr, &none);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
     pid_t pid;
     char **env = s_server_environ(envp);
-    int rc = posix_spawn(&pid, agentd, NULL, &attr, argv, env);
+    int rc = coord_exec_agentd(agentd, argv, env, &pid);
     free(env);
-    posix_spawnattr_destroy(&attr);
     free(title);
     close(sv[1]);
     if (rc != 0) {

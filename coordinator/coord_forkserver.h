@@ -9,6 +9,10 @@
 
 typedef struct coord_forkserver coord_forkserver_t;
 
+/* Start AGENTD by exec, with ARGV and ENVP and no blocked signal: 0 with *pid,
+ * or posix_spawn's error. */
+int coord_exec_agentd(const char *agentd, char *const argv[], char *const envp[], pid_t *pid);
+
 /* Start the server (AGENTD, with ENVP), making this process the adopter of
  * the agentds it forks; TITLE_LEN is room for an agentd's arguments, which it
  * shows in place of the server's. NULL if it cannot be: exec agentds then. */

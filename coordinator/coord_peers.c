@@ -15,7 +15,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
-#include <spawn.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/resource.h>
@@ -347,13 +346,6 @@ coord_peers_spawn(coord_t *c, size_t n_processes, uint32_t slots, char **errmsg)
     char *const argv[] = {agentd,        "--connect",    c->endpoint,    "--slots", slots_text,
                           "--data-dir",  c->out_dir,     "--parent-pid", parent,    "--log-level",
                           (char *)level, "--welcome-ms", welcome,        NULL};
-    /* agentds do not inherit the coordinator's blocked SIGUSR1 */
-    posix_spawnattr_t attr;
-    posix_spawnattr_init(&attr);
-    sigset_t none;
-    sigemptyset(&none);
-    posix_spawnattr_setsigmask(&attr, &none);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
     char *token_entry;
     char **envp = s_child_environ(c, &token_entry);
     s_start_forkserver(c, agentd, envp, argv);
@@ -361,7 +353,7 @@ coord_peers_spawn(coord_t *c, size_t n_processes, uint32_t slots, char **errmsg)
         pid_t pid;
         int rc = s_fork_agentd(c, argv, &pid);
         if (rc == ENOTCONN)
-            rc = posix_spawn(&pid, agentd, NULL, &attr, argv, envp);
+            rc = coord_exec_agentd(agentd, argv, envp, &pid);
         if (rc == EMFILE || rc == ENFILE || rc == EAGAIN) {
             *errmsg = tt_asprintf("cannot start %s: %s (%zu agentds running: raise the limit "
                                   "with `ulimit -n` / `ulimit -u`, or host more agents per "
@@ -384,7 +376,6 @@ coord_peers_spawn(coord_t *c, size_t n_processes, uint32_t slots, char **errmsg)
         p->last_seen_ms = tt_now_ms();
         snprintf(p->key, sizeof p->key, "pending:%d", (int)pid);
     }
-    posix_spawnattr_destroy(&attr);
     free(token_entry);
     free(envp);
     free(agentd);
