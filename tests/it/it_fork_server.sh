@@ -59,6 +59,28 @@ done
 [[ -z "${left// /}" ]] || fail "outlived the coordinator: $left"
 pass "neither the agentds nor the fork server outlive a coordinator killed -9"
 
+# the fork server killed: the next agentd is exec'd, and the run goes on
+OUT=$TMP/lost
+"$COORD" run "$SCEN" --out "$OUT" --steps 100000 --quiet 2>"$TMP/err" &
+CPID=$!
+PIDS+=("$CPID")
+wait_agentds "$OUT" 4
+kill -9 $(pgrep -P "$CPID" -f -- "--fork-server")
+victim=$(agentds_of "$OUT" | head -1)
+kill -9 "$victim"
+deadline=$((SECONDS + 120))
+while [[ $SECONDS -lt $deadline ]]; do
+    agentds_of "$OUT" | grep -qx "$victim" || break
+    sleep 0.05
+done
+wait_agentds "$OUT" 4
+at=$("$COORD" log stats --compact "$OUT/sim.tlog" 2>/dev/null | grep -o '"steps":[0-9]*' | cut -d: -f2)
+wait_for_step "$OUT/sim.tlog" $((${at:-0} + 2))
+assert_contains "$TMP/err" "the fork server stopped answering"
+pass "without its fork server the coordinator execs agentds"
+
+kill "$CPID"
+
 # TROUPE_AGENTD names the program to run for every agentd: no fork server
 TROUPE_AGENTD=$AGENTD "$COORD" run "$SCEN" --out "$TMP/exec" --steps 100000 --quiet \
     2>"$TMP/err2" &
