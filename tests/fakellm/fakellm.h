@@ -1,7 +1,8 @@
 /*  fakellm -- an OpenAI-compatible LLM server for tests and benchmarks.
  *
- *  Speaks the OpenAI wire format on 127.0.0.1 only (libmicrohttpd, one thread
- *  per connection, so a slow answer never holds up another):
+ *  Speaks the OpenAI wire format on 127.0.0.1 only (libmicrohttpd: a worker
+ *  thread a core; a request waiting out its latency or a stall holds none, so
+ *  a slow answer never holds up another):
  *    POST  .../chat/completions  answered by the offline model (tt_offline_chat)
  *          with the request's schema name (json_schema, or the json_object
  *          system line tt_llm sends) and seed; usage from the token estimates;

@@ -1,9 +1,10 @@
 /*  fakellm_impl -- what the fakellm_*.c files share (private).
  *
- *  The server state is read and written by many connection threads at once, so
- *  every mutable field is a C11 atomic: counters, the in-flight gauge, the
- *  table of bodies seen (lock-free open addressing), the script cursor and the
- *  last-request slot (an atomically swapped pointer). No locks.
+ *  The server state is read and written by libmicrohttpd's worker threads at
+ *  once, so every mutable field is a C11 atomic: counters, the in-flight gauge,
+ *  the table of bodies seen (lock-free open addressing), the script cursor and
+ *  the last-request slot (an atomically swapped pointer). The one lock is the
+ *  timer's, around its heap of suspended connections.
  */
 #ifndef FAKELLM_IMPL_H
 #define FAKELLM_IMPL_H
@@ -20,8 +21,11 @@
 #define FAKELLM_SEEN_PROBES  64
 #define FAKELLM_BODY_CAP     ((size_t)16 << 20)
 #define FAKELLM_STACK_BYTES  ((size_t)512 << 10)
+#define FAKELLM_MAX_WORKERS  16 /* libmicrohttpd threads: one a core, at most this */
 #define FAKELLM_BACKLOG      4096
 #define FAKELLM_IDLE_TIMEOUT 120 /* s before an idle keep-alive connection is closed */
+
+typedef struct fakellm_timer fakellm_timer_t;
 
 typedef struct {
     _Atomic uint64_t key;
@@ -34,9 +38,7 @@ struct fakellm {
     char *api_key;
     char *model; /* opts.model, owned */
     uint16_t port;
-    atomic_bool stopping;
-    pthread_mutex_t sleep_mu; /* with sleep_cv: sleeps that stopping cuts short */
-    pthread_cond_t sleep_cv;
+    fakellm_timer_t *timer; /* latencies and stalls: suspended connections */
 
     _Atomic uint64_t requests, chat, embeddings, vectors;
     _Atomic uint64_t prompt_tokens, completion_tokens, scripted;
@@ -60,6 +62,20 @@ void fakellm_seen_clear(fakellm_t *f);
 /* The next scripted answer, or NULL when the script is used up. */
 const fakellm_script_t *fakellm_script_next(fakellm_t *f);
 void fakellm_script_free(fakellm_script_t *entries, size_t n);
+
+/* ---------------------------------------------------------- fakellm_timer.c */
+
+fakellm_timer_t *fakellm_timer_start(void);
+/* Suspends conn (from its access handler or content reader) and resumes it
+ * at due (CLOCK_MONOTONIC). false once the timer is stopping: conn was not
+ * suspended and is to be answered now. */
+bool fakellm_timer_suspend(fakellm_timer_t *t, struct MHD_Connection *conn,
+                           const struct timespec *due);
+/* Resumes every connection still waiting and ends the timer's thread; later
+ * suspends are refused. */
+void fakellm_timer_stop(fakellm_timer_t *t);
+/* Once libmicrohttpd has stopped. */
+void fakellm_timer_free(fakellm_timer_t **self_p);
 
 /* --------------------------------------------------------- fakellm_answer.c */
 

@@ -1,10 +1,10 @@
 /*  fakellm_server -- the HTTP side: libmicrohttpd, routing, faults, counters.
  *
- *  Thread per connection (MHD_USE_THREAD_PER_CONNECTION with poll(), so more
- *  than FD_SETSIZE sockets work): latency and stalls are plain sleeps on the
- *  connection's own thread and never hold up other requests. Sleeps are
- *  timed waits on a condition fakellm_stop broadcasts, so it returns promptly
- *  even with stalls in progress. Bound to 127.0.0.1 only.
+ *  Event-driven: a few libmicrohttpd threads (one a core, epoll) read the
+ *  requests and make the answers; a request's latency and a stall are waits
+ *  with the connection suspended (fakellm_timer), so ten thousand requests in
+ *  flight hold no thread and a stop cuts every wait short. Bound to
+ *  127.0.0.1 only.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -12,19 +12,13 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "fakellm_impl.h"
 #include "tt_buf.h"
 #include "tt_hash.h"
 #include "tt_json.h"
 #include "tt_mem.h"
-
-typedef struct {
-    tt_buf_t body;
-    bool too_big;
-    bool counted;            /* in_flight incremented */
-    struct timespec arrived; /* headers read: the model's latency runs from here */
-} s_req_t;
 
 /* A response under construction. */
 typedef struct {
@@ -38,6 +32,17 @@ typedef struct {
     const char *should_retry;
 } s_out_t;
 
+typedef enum { S_READING, S_ANSWER_DUE, S_RESET_DUE } s_state_t;
+
+typedef struct {
+    tt_buf_t body;
+    bool too_big;
+    bool counted;            /* in_flight incremented */
+    struct timespec arrived; /* headers read: the model's latency runs from here */
+    s_state_t state;         /* *_DUE: waiting (suspended) to send out or to reset */
+    s_out_t out;
+} s_req_t;
+
 static struct timespec
 s_after(struct timespec t, uint32_t ms)
 {
@@ -50,25 +55,16 @@ s_after(struct timespec t, uint32_t ms)
     return t;
 }
 
-static void
-s_sleep_until(fakellm_t *f, const struct timespec *until)
+/* Suspends conn until due unless that has passed (or fakellm is stopping):
+ * true when suspended, and libmicrohttpd calls back once it is resumed. */
+static bool
+s_wait(fakellm_t *f, struct MHD_Connection *conn, const struct timespec *due)
 {
-    pthread_mutex_lock(&f->sleep_mu);
-    while (!atomic_load(&f->stopping) &&
-           pthread_cond_timedwait(&f->sleep_cv, &f->sleep_mu, until) == 0)
-        ; /* woken early: look at the flag again */
-    pthread_mutex_unlock(&f->sleep_mu);
-}
-
-static void
-s_sleep(fakellm_t *f, uint32_t ms)
-{
-    if (!ms)
-        return;
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
-    struct timespec until = s_after(now, ms);
-    s_sleep_until(f, &until);
+    bool ahead =
+        now.tv_sec < due->tv_sec || (now.tv_sec == due->tv_sec && now.tv_nsec < due->tv_nsec);
+    return ahead && fakellm_timer_suspend(f->timer, conn, due);
 }
 
 static void
@@ -91,9 +87,12 @@ s_set_error(s_out_t *out, int status, const char *message, const char *type, con
 
 typedef struct {
     fakellm_t *f;
+    struct MHD_Connection *conn;
     char *body;
     size_t half;
-    uint32_t stall_ms; /* silence after the first half (thread per connection: may block) */
+    uint32_t stall_ms; /* silence after the first half */
+    bool silent;       /* the silence has begun: it ends at until */
+    struct timespec until;
 } s_cut_t;
 
 static ssize_t
@@ -101,7 +100,13 @@ s_cut_reader(void *cls, uint64_t pos, char *buf, size_t max)
 {
     s_cut_t *cut = cls;
     if (pos >= cut->half) {
-        s_sleep(cut->f, cut->stall_ms);
+        if (cut->stall_ms && !cut->silent) {
+            clock_gettime(CLOCK_MONOTONIC, &cut->until);
+            cut->until = s_after(cut->until, cut->stall_ms);
+            cut->silent = true;
+        }
+        if (cut->silent && s_wait(cut->f, cut->conn, &cut->until))
+            return 0; /* nothing yet: called again once resumed */
         return MHD_CONTENT_READER_END_WITH_ERROR;
     }
     size_t n = cut->half - (size_t)pos < max ? cut->half - (size_t)pos : max;
@@ -124,6 +129,7 @@ s_send(fakellm_t *f, struct MHD_Connection *conn, s_out_t *out)
     if (out->truncate_hard) {
         s_cut_t *cut = tt_new(s_cut_t);
         cut->f = f;
+        cut->conn = conn;
         cut->body = out->body;
         cut->half = out->len / 2;
         cut->stall_ms = out->stall_ms;
@@ -421,6 +427,23 @@ s_answer(fakellm_t *f, const char *url, const json_t *req, const uint8_t digest[
     }
 }
 
+/* The wait is over: send the answer or reset the connection. */
+static enum MHD_Result
+s_due(fakellm_t *f, struct MHD_Connection *conn, s_req_t *rq)
+{
+    s_state_t state = rq->state;
+    rq->state = S_READING;
+    if (state == S_RESET_DUE)
+        return s_reset(conn);
+    if (rq->counted && !rq->out.truncate_hard) {
+        /* answered: a client that has the answer may send its next request
+         * before libmicrohttpd runs the completion callback (a loaded host) */
+        atomic_fetch_sub(&f->in_flight, 1);
+        rq->counted = false;
+    }
+    return s_send(f, conn, &rq->out);
+}
+
 static enum MHD_Result
 s_api(fakellm_t *f, struct MHD_Connection *conn, const char *url, const char *method, s_req_t *rq)
 {
@@ -456,26 +479,21 @@ s_api(fakellm_t *f, struct MHD_Connection *conn, const char *url, const char *me
     if (fault == FAKELLM_FAULT_RESET) {
         s_count_fault(f, fault);
         json_decref(req);
-        s_sleep_until(f, &due);
-        return s_reset(conn);
+        rq->state = S_RESET_DUE;
+        return s_wait(f, conn, &due) ? MHD_YES : s_due(f, conn, rq);
     }
     s_answer(f, url, req, digest, fault, sc, variant, &out);
     if (sc && sc->should_retry)
         out.should_retry = sc->should_retry;
     json_decref(req);
-    s_sleep_until(f, &due);
     if (fault == FAKELLM_FAULT_STALL) {
         s_count_fault(f, fault);
         if (variant & 4)
-            s_sleep(f, f->opts.stall_ms); /* silence before the answer */
+            due = s_after(due, f->opts.stall_ms); /* silence before the answer */
     }
-    if (rq->counted && !out.truncate_hard) {
-        /* answered: a client that has the answer may send its next request
-         * before libmicrohttpd runs the completion callback (a loaded host) */
-        atomic_fetch_sub(&f->in_flight, 1);
-        rq->counted = false;
-    }
-    return s_send(f, conn, &out);
+    rq->out = out;
+    rq->state = S_ANSWER_DUE;
+    return s_wait(f, conn, &due) ? MHD_YES : s_due(f, conn, rq);
 }
 
 /* ------------------------------------------------------------ routing */
@@ -524,6 +542,8 @@ s_access(void *cls, struct MHD_Connection *conn, const char *url, const char *me
         }
         return MHD_YES;
     }
+    if (rq->state != S_READING) /* resumed: its wait is over */
+        return s_due(f, conn, rq);
     if (*upload_data_size) {
         if (tt_buf_add(&rq->body, upload_data, *upload_data_size) != TT_OK)
             rq->too_big = true;
@@ -544,6 +564,7 @@ s_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (rq->counted)
         atomic_fetch_sub(&f->in_flight, 1);
     tt_buf_fini(&rq->body);
+    free(rq->out.body); /* never sent: the client left, or fakellm stopped */
     free(rq);
     *con_cls = NULL;
 }
@@ -566,18 +587,17 @@ fakellm_start(const fakellm_opts_t *opts)
     if (!f->opts.max_connections)
         f->opts.max_connections = 4096;
     f->seen = tt_calloc(FAKELLM_SEEN_SLOTS, sizeof *f->seen);
-    pthread_mutex_init(&f->sleep_mu, NULL);
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&f->sleep_cv, &attr);
-    pthread_condattr_destroy(&attr);
+    f->timer = fakellm_timer_start();
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned workers = cores < 1                     ? 1
+                       : cores > FAKELLM_MAX_WORKERS ? FAKELLM_MAX_WORKERS
+                                                     : (unsigned)cores;
     struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons(opts->port)};
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     f->daemon = MHD_start_daemon(
-        MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL, opts->port,
-        NULL, NULL, s_access, f, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)f->opts.max_connections,
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME, opts->port,
+        NULL, NULL, s_access, f, MHD_OPTION_THREAD_POOL_SIZE, workers, MHD_OPTION_SOCK_ADDR,
+        (struct sockaddr *)&addr, MHD_OPTION_CONNECTION_LIMIT, (unsigned)f->opts.max_connections,
         MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)FAKELLM_BACKLOG, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)FAKELLM_IDLE_TIMEOUT, MHD_OPTION_THREAD_STACK_SIZE, FAKELLM_STACK_BYTES,
         MHD_OPTION_NOTIFY_COMPLETED, s_completed, f, MHD_OPTION_END);
@@ -597,19 +617,15 @@ fakellm_stop(fakellm_t **self_p)
     fakellm_t *f = *self_p;
     if (!f)
         return;
-    pthread_mutex_lock(&f->sleep_mu);
-    atomic_store(&f->stopping, true);
-    pthread_cond_broadcast(&f->sleep_cv);
-    pthread_mutex_unlock(&f->sleep_mu);
+    fakellm_timer_stop(f->timer); /* no connection stays suspended */
     if (f->daemon)
         MHD_stop_daemon(f->daemon);
+    fakellm_timer_free(&f->timer);
     fakellm_script_free(f->script, f->script_n);
     free(atomic_exchange(&f->last, NULL));
     free(f->seen);
     free(f->api_key);
     free(f->model);
-    pthread_cond_destroy(&f->sleep_cv);
-    pthread_mutex_destroy(&f->sleep_mu);
     free(f);
     *self_p = NULL;
 }

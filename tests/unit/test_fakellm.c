@@ -1,6 +1,7 @@
 /*  test_fakellm -- the fake server by itself, spoken to with plain libcurl:
- *  answers, endpoints, the deterministic fault draw, 1000 connections at once,
- *  and the standalone binary's command-line contract.
+ *  answers, endpoints, the deterministic fault draw, 1000 connections at once
+ *  (without a thread each), stalls, and the standalone binary's command-line
+ *  contract.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -349,6 +350,21 @@ test_repeats_of_one_body_follow_the_draw(void **state)
     fakellm_stop(&f);
 }
 
+/* Threads of this process now (/proc/self/status). */
+static int
+s_threads(void)
+{
+    FILE *fp = fopen("/proc/self/status", "r");
+    char line[256];
+    int n = -1;
+    while (fp && fgets(line, sizeof line, fp))
+        if (sscanf(line, "Threads: %d", &n) == 1)
+            break;
+    if (fp)
+        fclose(fp);
+    return n;
+}
+
 static void
 test_thousand_connections_at_once(void **state)
 {
@@ -366,6 +382,7 @@ test_thousand_connections_at_once(void **state)
      * most of its connections before the first answer comes back. */
     enum { N = 1000, LATENCY_MS = 3000 };
     fakellm_opts_t opts = {.latency_ms = LATENCY_MS};
+    int threads_before = s_threads(), threads_max = threads_before;
     fakellm_t *f = fakellm_start(&opts);
     char *url = tt_asprintf("http://127.0.0.1:%u/v1/chat/completions", fakellm_port(f));
     CURLM *multi = curl_multi_init();
@@ -389,12 +406,14 @@ test_thousand_connections_at_once(void **state)
         }
         if (running)
             curl_multi_poll(multi, NULL, 0, 100, NULL);
+        int threads = s_threads();
+        threads_max = threads > threads_max ? threads : threads_max;
     }
     int64_t ms = tt_now_ms() - t0;
     fakellm_stats_t st;
     fakellm_stats(f, &st);
-    print_message("%d requests with %d ms latency: %lld ms, %u in flight at most\n", N, LATENCY_MS,
-                  (long long)ms, st.max_in_flight);
+    print_message("%d requests with %d ms latency: %lld ms, %u in flight at most, %d threads\n", N,
+                  LATENCY_MS, (long long)ms, st.max_in_flight, threads_max - threads_before);
     for (int i = 0; i < N; i++)
         tt_buf_fini(&bufs[i]);
     free(bufs);
@@ -407,6 +426,67 @@ test_thousand_connections_at_once(void **state)
     assert_true(st.max_in_flight >= N / 2);
     assert_true(ms >= LATENCY_MS); /* the latency runs from arrival: never sooner */
     assert_true(ms < 20 * LATENCY_MS);
+    /* A request in its latency holds no thread: a few workers and the timer
+     * (a thread per connection was N of them). */
+    assert_true(threads_max - threads_before <= 16 + 2);
+}
+
+/* A stall after half the answer: the client gets half, then silence for
+ * stall_ms, then the connection is cut; other requests go on meanwhile. */
+static void
+test_stall_after_half_an_answer(void **state)
+{
+    enum { STALL_MS = 400 };
+    fakellm_opts_t opts = {.stall_ms = STALL_MS};
+    fakellm_t *f = fakellm_start(&opts);
+    fakellm_script_t s = {.kind = FAKELLM_SCRIPT_FAULT, .fault = FAKELLM_FAULT_STALL, .variant = 2};
+    fakellm_script(f, &s, 1);
+    char *url = tt_asprintf("http://127.0.0.1:%u/v1/chat/completions", fakellm_port(f));
+    tt_buf_t cut, other;
+    tt_buf_init(&cut, 0);
+    tt_buf_init(&other, 0);
+    CURLM *multi = curl_multi_init();
+    CURL *h = s_easy(url, s_chat_body, NULL, &cut);
+    curl_multi_add_handle(multi, h);
+    int64_t t0 = tt_now_ms(), other_ms = -1, cut_ms = -1;
+    CURLcode cut_rc = CURLE_OK, other_rc = CURLE_OK;
+    bool other_sent = false;
+    int running = 1;
+    while (running) {
+        curl_multi_perform(multi, &running);
+        if (!other_sent && cut.len) { /* the first half is here: ask again */
+            curl_multi_add_handle(multi, s_easy(url, s_chat_body, NULL, &other));
+            other_sent = true;
+            running = 1;
+        }
+        CURLMsg *m;
+        int left;
+        while ((m = curl_multi_info_read(multi, &left))) {
+            bool is_cut = m->easy_handle == h;
+            *(is_cut ? &cut_rc : &other_rc) = m->data.result;
+            *(is_cut ? &cut_ms : &other_ms) = tt_now_ms() - t0;
+            curl_multi_remove_handle(multi, m->easy_handle);
+            s_easy_free(m->easy_handle);
+        }
+        if (running)
+            curl_multi_poll(multi, NULL, 0, 50, NULL);
+    }
+    curl_multi_cleanup(multi);
+    fakellm_stop(&f);
+    print_message("half an answer (%zu bytes), cut after %lld ms (%d); another answered after "
+                  "%lld ms\n",
+                  cut.len, (long long)cut_ms, (int)cut_rc, (long long)other_ms);
+    assert_true(other_sent);
+    assert_int_not_equal(cut_rc, CURLE_OK); /* a partial transfer */
+    assert_true(cut_ms >= STALL_MS);
+    assert_int_equal(other_rc, CURLE_OK);
+    assert_true(other_ms >= 0 && other_ms < cut_ms); /* not held up by the stall */
+    json_t *j = json_loadb(other.data, other.len, 0, NULL);
+    assert_non_null(json_object_get(j, "choices"));
+    json_decref(j);
+    tt_buf_fini(&cut);
+    tt_buf_fini(&other);
+    free(url);
 }
 
 static void
@@ -492,6 +572,7 @@ main(void)
         cmocka_unit_test(test_repeats_of_one_body_follow_the_draw),
         cmocka_unit_test(test_thousand_connections_at_once),
         cmocka_unit_test(test_stop_cuts_a_stall_short),
+        cmocka_unit_test(test_stall_after_half_an_answer),
         cmocka_unit_test(test_binary_prints_the_port_first),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
