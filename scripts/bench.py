@@ -13,7 +13,7 @@ the median of several runs, with its spread (min..max); nothing here asserts.
   3. replay throughput: agent-steps/s replaying a recorded 100 x 10 log
   4. prompt tokens per agent-step once agents remember 30+ events
   5. peak RSS per agentd, per agent in slot mode, coordinator at 1,000 agents
-  6. time to start and register 1,000 agentds
+  6. time to start and register 1,000 agentds (one agent each), until all are ready
   7. at the model's pace over HTTP: 10,000 agents at 2 s latency and 200 agents
      with default options (no flags, no config) at 100 ms: step wall / floor,
      Troupe's own CPU per agent-step (coordinator + agentds) and fakellm's CPU
@@ -304,8 +304,13 @@ def main():
         if not quick:
             _, r1k, (rss, _, _) = b.run(1000, 10, "tp1000", "--slots", "1", sample=True)
             tp["1000"] = [throughput(r1k, 1000)]
-            tp["start_1000"] = [int(r1k.get("notes", {}).get("startup_ms", "0")) / 1000.0]
             tp["coord_rss_1000"] = [max(v for (k, _), v in rss.items() if k == "coordinator")]
+            # start-up on its own, unsampled: reading 1,000 processes' smaps
+            # over and over takes the CPU the agentds start with
+            for r in range(runs):
+                _, rs, _ = b.run(1000, 1, f"start1000-{r}", "--slots", "1")
+                tp.setdefault("start_1000", []).append(
+                    int(rs.get("notes", {}).get("startup_ms", "0")) / 1000.0)
         res["agent_steps_per_s_100"] = spread(tp["100"])["median"]
         res["agent_steps_per_s_1000_slots"] = spread(tp["1000_slots"])["median"]
         res["agent_steps_per_s"] = spread(tp.get("1000", tp["1000_slots"]))["median"]
@@ -420,7 +425,7 @@ def render(r):
         f"| peak memory per agent with --slots 250, PSS (RSS) kB | {fmt(r['rss_kb_per_slot_agent'], 0)} ({fmt(r['rss_raw_kb_per_slot_agent'], 0)}) | <= 150 |",
         f"| of which heap and stacks (anonymous PSS), kB | {fmt(r.get('anon_kb_per_slot_agent'), 0)} | |",
         f"| coordinator RSS at 1,000 agents (kB) | {fmt(r['coordinator_rss_kb_1000'], 0)} | |",
-        f"| start and register 1,000 agentds (s) | {fmt(r['start_1000_s'])} | |",
+        f"| start and register 1,000 agentds, one agent each, until all are ready (s) | {fmt(r['start_1000_s'])} | <= 3 |",
     ]
     for n in ("10000", "100000"):
         sc = r.get(f"scale_{n}")
