@@ -88,7 +88,14 @@ until [[ $(restarts "$a") -ge 1 && $(state "$a") =~ ^(PENDING|CONFIGURING|RUNNIN
     [[ $SECONDS -lt $deadline ]] || fail "job $a: not requeued within 60 s (state $(state "$a"))"
     sleep 0.2
 done
-[[ $(state "$a") == PENDING ]] && { scontrol update JobId="$a" StartTime=now || true; }
+if [[ $(state "$a") == PENDING ]]; then
+    # Slurm refuses to start a requeued job within the second its credential was
+    # revoked ("Killing non-startable batch job: Job credential revoked", the job
+    # ends FAILED): a fast requeue did exactly that. Release it in a later second.
+    revoked=$(date +%s)
+    until (($(date +%s) > revoked)); do sleep 0.1; done
+    scontrol update JobId="$a" StartTime=now || true
+fi
 deadline=$((SECONDS + 300))
 until [[ $(state "$a") == COMPLETED && $(state "$b") == COMPLETED ]]; do
     for j in a b; do
