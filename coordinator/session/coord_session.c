@@ -228,13 +228,17 @@ s_go(coord_t *c)
         coord_session_ready(c);
 }
 
+/* Every agent is placed: the pending command's step begins, if it has one. A
+ * proposition out with the model has none (it was sent while the session's
+ * first agents were still being placed), nor has an idle session. */
 void
 coord_session_ready(coord_t *c)
 {
-    if (c->session->pending == COORD_SESSION_IDLE)
-        c->state = COORD_RUN_IDLE;
-    else
+    coord_session_pending_t pending = c->session->pending;
+    if (pending == COORD_SESSION_ACT || pending == COORD_SESSION_RUN)
         coord_step_begin(c);
+    else
+        c->state = COORD_RUN_IDLE;
 }
 
 static int

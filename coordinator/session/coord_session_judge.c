@@ -155,8 +155,7 @@ s_record_and_answer(coord_t *c, const tt_llm_result_t *r)
     coord_session_t *s = c->session;
     json_t *effect = s->judging;
     s->judging = NULL;
-    s->pending = COORD_SESSION_IDLE;
-    c->state = COORD_RUN_IDLE;
+    s->pending = COORD_SESSION_IDLE; /* the state is the placing's or idle's: left as it is */
     if (r->err) {
         coord_session_error_t e = {0};
         coord_session_fail(&e, 500, "failed", "the model call failed: %s",

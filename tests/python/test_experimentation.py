@@ -207,6 +207,36 @@ def test_a_proposition_true_of_one_session_and_false_of_another(offline, tmp_pat
 
 # ---------------------------------------------------------------------- interventions
 
+def test_a_check_while_agents_start_runs_no_step(tmp_path):
+    """An intervention's precondition is checked as soon as a world is made, while its agents'
+    agentds are still starting. When they were placed during that model call, the session
+    started a step of its own: the next world.run found its agents busy and waited for
+    them for good (and a rerun could not replay the run). The call takes 2 s here (fakellm),
+    so the placing always ends inside it."""
+    import subprocess
+
+    from conftest import FAKELLM, _read_port, _use
+    fake = subprocess.Popen([FAKELLM, "--port", "0", "--latency-ms", "2000", "--quiet"],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            stdin=subprocess.DEVNULL)
+    try:
+        _use("fakellm", _read_port(fake))
+        out = tmp_path / "checked"
+        control.begin(str(out))
+        lisa = TinyPerson.load_specification(LISA)
+        oscar = TinyPerson.load_specification(OSCAR)
+        world = TinyWorld("Cafe", [lisa, oscar])
+        assert Proposition("Lisa Carter is at the cafe", target=world).check() in (True, False)
+        assert control.status()["step"] == 0  # a check runs no step
+        world.run(1)
+        assert control.status()["step"] == 1
+        control.end()
+        assert log_stats(out / "sim.tlog")["steps"] == 1
+    finally:
+        control.reset()
+        fake.terminate()
+        fake.wait()
+
 def test_interventions_between_single_steps(offline, tmp_path):
     from troupe.steering import Intervention
 
