@@ -67,8 +67,8 @@ void fakellm_script_free(fakellm_script_t *entries, size_t n);
 
 fakellm_timer_t *fakellm_timer_start(void);
 /* Suspends conn (from its access handler or content reader) and resumes it
- * at due (CLOCK_MONOTONIC). false once the timer is stopping: conn was not
- * suspended and is to be answered now. */
+ * at due (CLOCK_MONOTONIC). false when due has passed or the timer is
+ * stopping: conn was not suspended and is to be answered now. */
 bool fakellm_timer_suspend(fakellm_timer_t *t, struct MHD_Connection *conn,
                            const struct timespec *due);
 /* Resumes every connection still waiting and ends the timer's thread; later

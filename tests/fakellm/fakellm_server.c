@@ -55,18 +55,6 @@ s_after(struct timespec t, uint32_t ms)
     return t;
 }
 
-/* Suspends conn until due unless that has passed (or fakellm is stopping):
- * true when suspended, and libmicrohttpd calls back once it is resumed. */
-static bool
-s_wait(fakellm_t *f, struct MHD_Connection *conn, const struct timespec *due)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    bool ahead =
-        now.tv_sec < due->tv_sec || (now.tv_sec == due->tv_sec && now.tv_nsec < due->tv_nsec);
-    return ahead && fakellm_timer_suspend(f->timer, conn, due);
-}
-
 static void
 s_set_json(s_out_t *out, int status, char *body)
 {
@@ -105,7 +93,7 @@ s_cut_reader(void *cls, uint64_t pos, char *buf, size_t max)
             cut->until = s_after(cut->until, cut->stall_ms);
             cut->silent = true;
         }
-        if (cut->silent && s_wait(cut->f, cut->conn, &cut->until))
+        if (cut->silent && fakellm_timer_suspend(cut->f->timer, cut->conn, &cut->until))
             return 0; /* nothing yet: called again once resumed */
         return MHD_CONTENT_READER_END_WITH_ERROR;
     }
@@ -480,7 +468,7 @@ s_api(fakellm_t *f, struct MHD_Connection *conn, const char *url, const char *me
         s_count_fault(f, fault);
         json_decref(req);
         rq->state = S_RESET_DUE;
-        return s_wait(f, conn, &due) ? MHD_YES : s_due(f, conn, rq);
+        return fakellm_timer_suspend(f->timer, conn, &due) ? MHD_YES : s_due(f, conn, rq);
     }
     s_answer(f, url, req, digest, fault, sc, variant, &out);
     if (sc && sc->should_retry)
@@ -493,7 +481,7 @@ s_api(fakellm_t *f, struct MHD_Connection *conn, const char *url, const char *me
     }
     rq->out = out;
     rq->state = S_ANSWER_DUE;
-    return s_wait(f, conn, &due) ? MHD_YES : s_due(f, conn, rq);
+    return fakellm_timer_suspend(f->timer, conn, &due) ? MHD_YES : s_due(f, conn, rq);
 }
 
 /* ------------------------------------------------------------ routing */

@@ -128,8 +128,10 @@ fakellm_timer_start(void)
 bool
 fakellm_timer_suspend(fakellm_timer_t *t, struct MHD_Connection *conn, const struct timespec *due)
 {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
     pthread_mutex_lock(&t->mu);
-    bool ok = !t->stopping;
+    bool ok = !t->stopping && s_ns(due) > s_ns(&now);
     if (ok) {
         MHD_suspend_connection(conn);
         s_push(t, (s_entry_t){.due_ns = s_ns(due), .conn = conn});

@@ -6,6 +6,7 @@ import json
 import os
 import re
 import runpy
+import subprocess
 import sys
 
 import pytest
@@ -213,8 +214,6 @@ def test_a_check_while_agents_start_runs_no_step(tmp_path):
     started a step of its own: the next world.run found its agents busy and waited for
     them for good (and a rerun could not replay the run). The call takes 2 s here (fakellm),
     so the placing always ends inside it."""
-    import subprocess
-
     from conftest import FAKELLM, _read_port, _use
     fake = subprocess.Popen([FAKELLM, "--port", "0", "--latency-ms", "2000", "--quiet"],
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,

@@ -436,7 +436,7 @@ test_thousand_connections_at_once(void **state)
 static void
 test_stall_after_half_an_answer(void **state)
 {
-    enum { STALL_MS = 400 };
+    enum { STALL_MS = 1000 }; /* room for the other request on a loaded machine */
     fakellm_opts_t opts = {.stall_ms = STALL_MS};
     fakellm_t *f = fakellm_start(&opts);
     fakellm_script_t s = {.kind = FAKELLM_SCRIPT_FAULT, .fault = FAKELLM_FAULT_STALL, .variant = 2};
