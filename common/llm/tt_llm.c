@@ -8,19 +8,23 @@
  *      is the socket tt_llm_pipe() gives to the caller's zloop or zpoller;
  *    - the sync pipe carries tt_llm_call()'s results only, so a blocking call
  *      never has to set aside results that the event loop is waiting for.
- *  Each send is followed by curl_multi_wakeup(), the one libcurl call that may
- *  be made from another thread, so the worker notices the request at once.
+ *  The worker sleeps in epoll_wait over curl's sockets and the main pipe's
+ *  ZMQ_FD (the epoll set is made here, so that a failure to make it is
+ *  tt_llm_new's), so a send wakes it at once.
  *
  *  Requests are deep-copied when submitted: from then on the worker's copy is
  *  private to it and the caller may keep changing its own JSON.
  */
 #define TT_LOG_MODULE "llm"
+#include <errno.h>
 #include <limits.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
 
 #include "tt_json.h"
 #include "tt_llm_cache.h"
@@ -38,6 +42,7 @@ struct tt_llm {
     zsock_t *worker_pipe; /* worker ends (created here, used only there) */
     zsock_t *worker_sync;
     CURLM *multi;
+    int epoll;
     tt_llm_cache_t *cache;
     tt_llm_worker_args_t args;
     pthread_t thread;
@@ -401,6 +406,7 @@ tt_llm_new(const tt_config_t *cfg, tt_llm_t **out)
     *out = NULL;
     tt_llm_global_init();
     tt_llm_t *self = tt_new(tt_llm_t);
+    self->epoll = -1;
     tt_err_t err = tt_llm_conf_init(&self->conf, cfg);
     if (err)
         goto fail;
@@ -419,8 +425,15 @@ tt_llm_new(const tt_config_t *cfg, tt_llm_t **out)
         TT_LOG_ERROR("cannot create the worker pipes: %s", zmq_strerror(zmq_errno()));
         goto fail;
     }
+    struct epoll_event ev = {.events = EPOLLIN, .data.fd = zsock_fd(self->worker_pipe)};
+    if ((self->epoll = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
+        epoll_ctl(self->epoll, EPOLL_CTL_ADD, ev.data.fd, &ev) != 0) {
+        TT_LOG_ERROR("cannot make the LLM worker's epoll set: %s", strerror(errno));
+        err = TT_ENOMEM;
+        goto fail;
+    }
     self->args = (tt_llm_worker_args_t){&self->conf, self->worker_pipe, self->worker_sync,
-                                        self->multi, self->cache};
+                                        self->multi, self->epoll,       self->cache};
     if (pthread_create(&self->thread, NULL, tt_llm_worker_main, &self->args) != 0) {
         TT_LOG_ERROR("cannot start the LLM worker thread");
         err = TT_ENOMEM;
@@ -459,7 +472,6 @@ tt_llm_destroy(tt_llm_t **self_p)
         return;
     if (self->started) {
         zsock_send(self->pipe, "sp", "TERM", NULL);
-        curl_multi_wakeup(self->multi);
         pthread_join(self->thread, NULL);
     }
     s_drain(self->pipe);
@@ -470,6 +482,8 @@ tt_llm_destroy(tt_llm_t **self_p)
     zsock_destroy(&self->worker_sync);
     if (self->multi)
         curl_multi_cleanup(self->multi);
+    if (self->epoll >= 0)
+        close(self->epoll);
     tt_llm_cache_close(&self->cache);
     tt_llm_conf_fini(&self->conf);
     free(self);
@@ -493,7 +507,6 @@ s_send(tt_llm_t *self, tt_llm_request_t **req_p, void *tag, uint64_t sync_id)
         tt_llm_msg_destroy(&msg);
         return;
     }
-    curl_multi_wakeup(self->multi);
 }
 
 void

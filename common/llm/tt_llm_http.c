@@ -178,6 +178,12 @@ s_write(char *data, size_t size, size_t n, void *arg)
     return tt_buf_add(buf, data, size * n) == TT_OK ? size * n : 0;
 }
 
+bool
+tt_llm_watch_expired(const tt_llm_watch_t *w, int64_t now_ms)
+{
+    return w->last_bytes > 0 && now_ms - w->last_ms > w->window_ms;
+}
+
 static int
 s_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
 {
@@ -186,7 +192,7 @@ s_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, 
     if (dlnow > w->last_bytes) {
         w->last_bytes = dlnow;
         w->last_ms = now;
-    } else if (w->last_bytes > 0 && now - w->last_ms > w->window_ms) {
+    } else if (tt_llm_watch_expired(w, now)) {
         w->stalled = true;
         return 1; /* abort: CURLE_ABORTED_BY_CALLBACK */
     }

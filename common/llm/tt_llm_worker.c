@@ -1,8 +1,10 @@
 /*  tt_llm_worker -- the thread that makes every model call of a process.
  *
- *  One loop around curl_multi_poll(). Each turn it
- *    1. takes new calls from the pipe (non-blocking: the caller wakes a sleeping
- *       curl_multi_poll with curl_multi_wakeup after each send),
+ *  One loop around epoll_wait() over the sockets curl asks it to watch (the
+ *  multi-socket interface: curl_multi_socket_action runs only the transfers
+ *  whose socket is ready or whose timer is due, so a wake-up costs the same
+ *  with 10 or 1,000 transfers in flight) and the pipe's ZMQ_FD. Each turn it
+ *    1. takes new calls from the pipe (the caller's send makes ZMQ_FD readable),
  *    2. moves calls whose retry time has come back to the queue,
  *    3. starts queued calls while fewer than `limit` transfers are in flight:
  *       the limit starts at max_concurrent_calls (no limit by default) and
@@ -12,7 +14,10 @@
  *    4. drives curl and judges every finished transfer (tt_llm_reply): an
  *       answer is accepted or re-asked, a transient failure gets a retry timer,
  *       a final one ends the call,
- *    5. sleeps in curl_multi_poll until a socket, a timer or a wakeup.
+ *    5. cuts transfers whose body stopped arriving (curl calls the stall
+ *       watch's progress callback only when a transfer's socket or timer
+ *       fires, so a silent one is found here, every TT_LLM_STALL_CHECK_MS),
+ *    6. sleeps in epoll_wait until a socket, a timer or a new call.
  *  A call is an explicit state machine:
  *
  *      begin --(cache hit | local model)--------------------------> done
@@ -29,7 +34,9 @@
  *  by this thread; results leave by pointer over the pipe.
  */
 #define TT_LOG_MODULE "llm"
+#include <errno.h>
 #include <string.h>
+#include <sys/epoll.h>
 
 #include "tt_llm_cache.h"
 #include "tt_llm_impl.h"
@@ -76,6 +83,10 @@ typedef struct {
     uint64_t last_cut_seq; /* http_attempts when the limit was last lowered */
     tt_rng_t rng;          /* backoff jitter only */
     tt_llm_stats_t stats;
+    int epoll;              /* curl's sockets and the pipe (tt_llm's) */
+    int pipe_fd;            /* the pipe's ZMQ_FD */
+    int64_t curl_due_ms;    /* when curl's timer fires; -1: none */
+    int64_t stall_check_ms; /* when running transfers are next checked */
     bool terminated;
 } s_worker_t;
 
@@ -419,6 +430,104 @@ s_read_pipe(s_worker_t *w)
     }
 }
 
+/* ------------------------------------------------------------ curl's events */
+
+/* curl says which of its sockets to watch, and for what. */
+static int
+s_on_socket(CURL *easy, curl_socket_t fd, int what, void *arg, void *socketp)
+{
+    (void)easy;
+    (void)socketp;
+    s_worker_t *w = arg;
+    if (what == CURL_POLL_REMOVE) {
+        epoll_ctl(w->epoll, EPOLL_CTL_DEL, fd, NULL); /* gone already if curl closed it */
+        return 0;
+    }
+    struct epoll_event ev = {.events = (what & CURL_POLL_IN ? EPOLLIN : 0u) |
+                                       (what & CURL_POLL_OUT ? EPOLLOUT : 0u),
+                             .data.fd = fd};
+    if (epoll_ctl(w->epoll, EPOLL_CTL_MOD, fd, &ev) == 0 ||
+        (errno == ENOENT && epoll_ctl(w->epoll, EPOLL_CTL_ADD, fd, &ev) == 0))
+        return 0;
+    TT_LOG_ERROR("cannot watch a connection's socket: %s", strerror(errno));
+    return -1;
+}
+
+/* curl says when it next wants to run its timers (0: at once, -1: never). */
+static int
+s_on_timer(CURLM *multi, long timeout_ms, void *arg)
+{
+    (void)multi;
+    s_worker_t *w = arg;
+    w->curl_due_ms = timeout_ms < 0 ? -1 : tt_now_ms() + timeout_ms;
+    return 0;
+}
+
+static void
+s_run_curl_timer(s_worker_t *w)
+{
+    if (w->curl_due_ms < 0 || w->curl_due_ms > tt_now_ms())
+        return;
+    w->curl_due_ms = -1;
+    int running;
+    curl_multi_socket_action(w->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+}
+
+/* Transfers whose body stopped arriving are cut as their progress callback
+ * would have cut them. */
+static void
+s_cut_stalled(s_worker_t *w)
+{
+    int64_t now = tt_now_ms();
+    if (now < w->stall_check_ms)
+        return;
+    w->stall_check_ms = now + TT_LLM_STALL_CHECK_MS;
+    zlist_t *cut = NULL;
+    for (s_call_t *c = zlist_first(w->running); c; c = zlist_next(w->running)) {
+        if (!tt_llm_watch_expired(&c->watch, now))
+            continue;
+        c->watch.stalled = true;
+        if (!cut)
+            cut = zlist_new();
+        zlist_append(cut, c);
+    }
+    for (s_call_t *c = cut ? zlist_pop(cut) : NULL; c; c = zlist_pop(cut))
+        s_transfer_done(w, c, CURLE_ABORTED_BY_CALLBACK);
+    zlist_destroy(&cut);
+}
+
+static int64_t
+s_sooner(int64_t wait, int64_t due, int64_t now)
+{
+    if (due - now < wait)
+        wait = due - now;
+    return wait > 0 ? wait : 0;
+}
+
+/* Sleep until a socket, a timer or the pipe; let curl handle what is ready. */
+static void
+s_wait(s_worker_t *w)
+{
+    int64_t now = tt_now_ms(), wait = s_poll_timeout(w);
+    if (w->curl_due_ms >= 0)
+        wait = s_sooner(wait, w->curl_due_ms, now);
+    if (zlist_size(w->running))
+        wait = s_sooner(wait, w->stall_check_ms, now);
+    if (zsock_events(w->pipe) & ZMQ_POLLIN) /* a send may have taken ZMQ_FD's signal */
+        wait = 0;
+    struct epoll_event ev[TT_LLM_EPOLL_EVENTS];
+    int n = epoll_wait(w->epoll, ev, TT_LLM_EPOLL_EVENTS, (int)wait);
+    for (int i = 0; i < n; i++) {
+        if (ev[i].data.fd == w->pipe_fd)
+            continue; /* read at the top of the loop */
+        uint32_t e = ev[i].events;
+        int bits = (e & (EPOLLIN | EPOLLHUP) ? CURL_CSELECT_IN : 0) |
+                   (e & EPOLLOUT ? CURL_CSELECT_OUT : 0) | (e & EPOLLERR ? CURL_CSELECT_ERR : 0);
+        int running;
+        curl_multi_socket_action(w->multi, ev[i].data.fd, bits, &running);
+    }
+}
+
 /* ------------------------------------------------------------ the loop */
 
 static void
@@ -444,7 +553,10 @@ tt_llm_worker_main(void *arg)
                     .pipe = args->pipe,
                     .sync = args->sync,
                     .multi = args->multi,
-                    .cache = args->cache};
+                    .cache = args->cache,
+                    .epoll = args->epoll,
+                    .pipe_fd = zsock_fd(args->pipe),
+                    .curl_due_ms = -1};
     w.limit = w.conf->max_concurrent_calls > 0 ? (uint32_t)w.conf->max_concurrent_calls : 1;
     w.stats.limit = w.limit;
     w.headers = tt_llm_http_headers(w.conf);
@@ -453,6 +565,10 @@ tt_llm_worker_main(void *arg)
     w.running = zlist_new();
     w.idle = zlist_new();
     tt_rng_seed(&w.rng, (uint64_t)tt_wall_ms() ^ (uint64_t)(uintptr_t)&w);
+    curl_multi_setopt(w.multi, CURLMOPT_SOCKETFUNCTION, s_on_socket);
+    curl_multi_setopt(w.multi, CURLMOPT_SOCKETDATA, &w);
+    curl_multi_setopt(w.multi, CURLMOPT_TIMERFUNCTION, s_on_timer);
+    curl_multi_setopt(w.multi, CURLMOPT_TIMERDATA, &w);
 
     while (!w.terminated) {
         s_read_pipe(&w);
@@ -460,16 +576,19 @@ tt_llm_worker_main(void *arg)
             break;
         s_fire_timers(&w);
         s_start_queued(&w);
-        int running = 0;
-        curl_multi_perform(w.multi, &running);
+        s_run_curl_timer(&w);
         s_collect(&w);
-        s_start_queued(&w);
-        curl_multi_poll(w.multi, NULL, 0, s_poll_timeout(&w), NULL);
+        s_cut_stalled(&w);
+        s_wait(&w);
+        s_collect(&w);
     }
 
     s_drop_all(&w, &w.running);
     s_drop_all(&w, &w.queued);
     s_drop_all(&w, &w.waiting);
+    /* the multi handle outlives this thread (and this frame) */
+    curl_multi_setopt(w.multi, CURLMOPT_SOCKETFUNCTION, NULL);
+    curl_multi_setopt(w.multi, CURLMOPT_TIMERFUNCTION, NULL);
     CURL *easy;
     while ((easy = zlist_pop(w.idle)))
         curl_easy_cleanup(easy);

@@ -3,9 +3,10 @@
  *  Thread model: tt_llm.c runs on the caller's thread, tt_llm_worker.c (and
  *  what it calls: tt_llm_http.c, tt_llm_reply.c, tt_llm_local.c,
  *  tt_llm_cache.c) on the worker thread. The only things both threads touch
- *  are the immutable tt_llm_conf_t, the provider row, and curl_multi_wakeup()
- *  on the multi handle. Requests and results cross by pointer over an inproc
- *  PAIR pipe inside a tt_llm_msg_t; whoever holds the envelope owns it.
+ *  are the immutable tt_llm_conf_t and the provider row (the multi handle and
+ *  the epoll set are made by tt_llm_new and then used by the worker alone
+ *  until it ends). Requests and results cross by pointer over an inproc PAIR
+ *  pipe inside a tt_llm_msg_t; whoever holds the envelope owns it.
  */
 #ifndef TT_LLM_IMPL_H
 #define TT_LLM_IMPL_H
@@ -28,6 +29,8 @@
 #define TT_LLM_MAX_EMBED_DIM      65536
 #define TT_LLM_CACHE_MAX_ENTRIES  50000
 #define TT_LLM_IDLE_POLL_MS       1000 /* worker wakes at least this often */
+#define TT_LLM_STALL_CHECK_MS     250  /* running transfers checked for a stalled body */
+#define TT_LLM_EPOLL_EVENTS       256  /* ready sockets taken per wake-up */
 
 /* The client's settings, copied from tt_config_t by tt_llm_new and never
  * changed afterwards, so both threads may read them without coordination. */
@@ -95,6 +98,7 @@ typedef struct {
     zsock_t *pipe; /* worker end of the main pipe */
     zsock_t *sync; /* worker end of the tt_llm_call pipe */
     CURLM *multi;
+    int epoll;                  /* watches the worker's pipe; the worker adds curl's sockets */
     struct tt_llm_cache *cache; /* NULL when caching is off */
 } tt_llm_worker_args_t;
 
@@ -172,6 +176,9 @@ typedef struct {
     curl_off_t last_bytes;
     bool stalled;
 } tt_llm_watch_t;
+
+/* Has the body stopped arriving for longer than the window? */
+bool tt_llm_watch_expired(const tt_llm_watch_t *w, int64_t now_ms);
 
 /* Options for one transfer on a (reset) easy handle. The strings, the response
  * buffer and the watch must outlive the transfer. */
