@@ -16,7 +16,7 @@
  *       a final one ends the call,
  *    5. cuts transfers whose body stopped arriving (curl calls the stall
  *       watch's progress callback only when a transfer's socket or timer
- *       fires, so a silent one is found here, every TT_LLM_STALL_CHECK_MS),
+ *       fires, so a silent one is found here, when its window ends),
  *    6. sleeps in epoll_wait until a socket, a timer or a new call.
  *  A call is an explicit state machine:
  *
@@ -474,23 +474,30 @@ s_run_curl_timer(s_worker_t *w)
 }
 
 /* Transfers whose body stopped arriving are cut as their progress callback
- * would have cut them. */
+ * would have cut them. The next check is due when the earliest body still
+ * arriving would stall, and at least every TT_LLM_STALL_CHECK_MS (a body may
+ * start meanwhile). */
 static void
 s_cut_stalled(s_worker_t *w)
 {
     int64_t now = tt_now_ms();
     if (now < w->stall_check_ms)
         return;
-    w->stall_check_ms = now + TT_LLM_STALL_CHECK_MS;
+    int64_t next = now + TT_LLM_STALL_CHECK_MS;
     zlist_t *cut = NULL;
     for (s_call_t *c = zlist_first(w->running); c; c = zlist_next(w->running)) {
-        if (!tt_llm_watch_expired(&c->watch, now))
+        const tt_llm_watch_t *watch = &c->watch;
+        if (!tt_llm_watch_expired(watch, now)) {
+            if (watch->last_bytes > 0 && watch->last_ms + watch->window_ms + 1 < next)
+                next = watch->last_ms + watch->window_ms + 1;
             continue;
+        }
         c->watch.stalled = true;
         if (!cut)
             cut = zlist_new();
         zlist_append(cut, c);
     }
+    w->stall_check_ms = next;
     for (s_call_t *c = cut ? zlist_pop(cut) : NULL; c; c = zlist_pop(cut))
         s_transfer_done(w, c, CURLE_ABORTED_BY_CALLBACK);
     zlist_destroy(&cut);
