@@ -46,6 +46,20 @@ typedef enum {
     S_WELCOMED,
 } s_state_t;
 
+/* Turns of a slot agentd that reached their commit: their batches land in
+ * one transaction of the shared store when every running turn has come this
+ * far, or when the answers' flush timer fires (s_on_flush) -- when their
+ * answers would have been sent anyway. */
+typedef struct {
+    uint32_t n;
+    uint32_t *slot;
+    uint64_t *turn; /* the turn's id: a turn dropped meanwhile commits nothing */
+    tt_memory_batch_t **batch;
+    tt_memory_t **memory; /* filled at the commit, from the turns still there */
+    const char **owner;
+    tt_err_t *err;
+} s_group_t;
+
 typedef struct {
     const agent_loop_opts_t *opts;
     zsock_t *sock;
@@ -73,6 +87,7 @@ typedef struct {
     char instance[40];
     tt_memory_store_t *store; /* slots > 1: the data directory's shared store */
     char *store_dir;
+    s_group_t group; /* slots > 1: turns waiting for the group commit */
     int exit_code;
     bool broken; /* an infrastructure fault: stop the loop */
 } s_loop_t;
@@ -102,6 +117,8 @@ s_flush_answers(s_loop_t *l)
         TT_LOG_WARN("cannot send answers: %s", tt_strerror(err));
 }
 
+static void s_group_commit(s_loop_t *l);
+
 static int
 s_on_flush(zloop_t *loop, int timer_id, void *arg)
 {
@@ -109,8 +126,9 @@ s_on_flush(zloop_t *loop, int timer_id, void *arg)
     (void)timer_id;
     s_loop_t *l = arg;
     l->flush_timer = -1; /* a timer that fires once is gone */
+    s_group_commit(l);
     s_flush_answers(l);
-    return 0;
+    return l->broken ? -1 : 0;
 }
 
 /* The turn's answers are bounded (TT_LIMIT_TURN_ANSWERS) so its Actions fit
@@ -294,6 +312,86 @@ s_finish_turn(s_loop_t *l, s_slot_t *s)
         s_answers_due(l);
 }
 
+/* ------------------------------------------------------------------ group commit */
+
+static void
+s_group_init(s_group_t *g, uint32_t slots)
+{
+    g->slot = tt_calloc(slots, sizeof *g->slot);
+    g->turn = tt_calloc(slots, sizeof *g->turn);
+    g->memory = tt_calloc(slots, sizeof *g->memory);
+    g->batch = tt_calloc(slots, sizeof *g->batch);
+    g->owner = tt_calloc(slots, sizeof *g->owner);
+    g->err = tt_calloc(slots, sizeof *g->err);
+}
+
+static void
+s_group_fini(s_group_t *g)
+{
+    for (uint32_t i = 0; i < g->n; i++)
+        tt_memory_batch_destroy(&g->batch[i]);
+    free(g->slot);
+    free(g->turn);
+    free(g->memory);
+    free(g->batch);
+    free(g->owner);
+    free(g->err);
+    memset(g, 0, sizeof *g);
+}
+
+/* Commit the waiting turns' batches in one transaction, then finish them. */
+static void
+s_group_commit(s_loop_t *l)
+{
+    s_group_t *g = &l->group;
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < g->n; i++) { /* keep the turns still there */
+        const s_slot_t *s = &l->slots[g->slot[i]];
+        if (!s->turn || agent_turn_id(s->turn) != g->turn[i]) {
+            tt_memory_batch_destroy(&g->batch[i]);
+            continue;
+        }
+        g->slot[n] = g->slot[i];
+        g->batch[n] = g->batch[i];
+        g->memory[n] = s->agent->memory;
+        g->owner[n] = s->agent->owner;
+        n++;
+    }
+    g->n = 0;
+    if (n == 0)
+        return;
+    tt_memory_commit_all(g->memory, g->batch, g->owner, n, g->err);
+    for (uint32_t i = 0; i < n; i++) {
+        s_slot_t *s = &l->slots[g->slot[i]];
+        agent_turn_committed(s->turn, g->err[i]);
+        s_finish_turn(l, s);
+    }
+}
+
+/* The turn ran as far as it could: finished, waiting for a model call, or
+ * (slot agentds) waiting for the group commit, which it joins. */
+static void
+s_turn_ran(s_loop_t *l, s_slot_t *s, bool finished)
+{
+    if (finished) {
+        s_finish_turn(l, s);
+        return;
+    }
+    tt_memory_batch_t *b = l->store ? agent_turn_take_batch(s->turn) : NULL;
+    if (!b)
+        return;
+    s_group_t *g = &l->group;
+    TT_ASSERT(g->n < l->opts->slots);
+    g->slot[g->n] = (uint32_t)(s - l->slots);
+    g->turn[g->n] = agent_turn_id(s->turn);
+    g->batch[g->n] = b;
+    g->n++;
+    if (l->queued == 0 && l->running <= g->n)
+        s_group_commit(l); /* nothing else is coming */
+    else if (l->flush_timer < 0)
+        l->flush_timer = zloop_timer(l->loop, (size_t)l->opts->answer_flush_ms, 1, s_on_flush, l);
+}
+
 static int
 s_on_llm(zloop_t *loop, zsock_t *pipe, void *arg)
 {
@@ -312,8 +410,8 @@ s_on_llm(zloop_t *loop, zsock_t *pipe, void *arg)
         uint64_t id = (uint64_t)(uintptr_t)tag;
         uint32_t slot = (uint32_t)(id & S_SLOT_MASK);
         s_slot_t *s = slot < l->opts->slots ? &l->slots[slot] : NULL;
-        if (s && s->turn && agent_turn_id(s->turn) == id && agent_turn_on_result(s->turn, &r))
-            s_finish_turn(l, s);
+        if (s && s->turn && agent_turn_id(s->turn) == id)
+            s_turn_ran(l, s, agent_turn_on_result(s->turn, &r));
         tt_llm_result_destroy(&r); /* a turn that was cancelled meanwhile */
     } while (!l->broken && tt_now_ms() - start < AGENT_SLICE_MS &&
              (zsock_events(tt_llm_pipe(l->llm)) & ZMQ_POLLIN));
@@ -379,9 +477,10 @@ s_start_turn(s_loop_t *l, s_slot_t *s)
 {
     uint64_t id = (++l->next_turn_id << S_SLOT_BITS) | (uint64_t)(s - l->slots);
     s->turn = agent_turn_new(s->agent, l->llm, s->step, id);
+    if (l->store)
+        agent_turn_defer_commit(s->turn);
     l->running++;
-    if (agent_turn_run(s->turn))
-        s_finish_turn(l, s);
+    s_turn_ran(l, s, agent_turn_run(s->turn));
 }
 
 static int s_on_pump(zloop_t *loop, int timer_id, void *arg);
@@ -636,6 +735,7 @@ agent_loop_run(const agent_loop_opts_t *opts)
         return 2;
     }
     l.slots = tt_calloc(opts->slots, sizeof *l.slots);
+    s_group_init(&l.group, opts->slots);
     l.answers = tt_wire_batch_new(TT_WIRE_BATCH_ACTIONS, TT_WIRE_MAX_FRAME);
     l.loop = zloop_new();
     zloop_reader(l.loop, l.sock, s_on_message, &l);
@@ -645,6 +745,7 @@ agent_loop_run(const agent_loop_opts_t *opts)
     zloop_start(l.loop);
     if (zsys_interrupted)
         l.exit_code = 0;
+    s_group_fini(&l.group); /* batches of turns that never committed */
     for (uint32_t i = 0; i < opts->slots; i++)
         s_free_slot(&l, &l.slots[i]);
     free(l.slots);

@@ -709,6 +709,8 @@ s_batch_item(agent_turn_t *t, const json_t *item)
     free(text);
 }
 
+static void s_committed(agent_turn_t *t, tt_err_t err);
+
 static void
 s_phase_commit(agent_turn_t *t)
 {
@@ -742,7 +744,22 @@ s_phase_commit(agent_turn_t *t)
     char *state = agent_state_json(a);
     tt_memory_batch_state(t->batch, state);
     free(state);
-    tt_err_t err = tt_memory_commit(a->memory, &t->batch, a->owner);
+    if (t->defer_commit) {
+        t->phase = PH_COMMITTING;
+        t->waiting = true;
+        return;
+    }
+    s_committed(t, tt_memory_commit(a->memory, &t->batch, a->owner));
+}
+
+/* The commit's outcome: a fenced or failed commit answers nothing; a landed
+ * one puts the step's items in the agent's window. */
+static void
+s_committed(agent_turn_t *t, tt_err_t err)
+{
+    agent_t *a = t->a;
+    size_t i;
+    json_t *item;
     if (err == TT_ESTALE) {
         TT_LOG_WARN("%s: a newer incarnation owns this memory: dropping step %u", a->name,
                     t->step->step);
@@ -836,6 +853,7 @@ agent_turn_run(agent_turn_t *t)
         case PH_COMMIT:
             s_phase_commit(t);
             break;
+        case PH_COMMITTING: /* waiting: agent_turn_committed moves it on */
         case PH_DONE:
             break;
         }
@@ -851,6 +869,30 @@ agent_turn_on_result(agent_turn_t *t, tt_llm_result_t **result)
     *result = NULL;
     t->waiting = false;
     return agent_turn_run(t);
+}
+
+void
+agent_turn_defer_commit(agent_turn_t *t)
+{
+    t->defer_commit = true;
+}
+
+tt_memory_batch_t *
+agent_turn_take_batch(agent_turn_t *t)
+{
+    if (t->phase != PH_COMMITTING)
+        return NULL;
+    tt_memory_batch_t *b = t->batch;
+    t->batch = NULL;
+    return b;
+}
+
+void
+agent_turn_committed(agent_turn_t *t, tt_err_t err)
+{
+    TT_ASSERT(t->phase == PH_COMMITTING && !t->batch);
+    t->waiting = false;
+    s_committed(t, err);
 }
 
 Tt__Actions *

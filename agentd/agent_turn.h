@@ -7,7 +7,8 @@
  *  request digest is among them (replay, rebuild), else submitted to the LLM
  *  client; the turn then waits in its current phase and resumes in
  *  agent_turn_on_result(). When it finishes, its memory writes are committed in
- *  one LMDB transaction and agent_turn_answer() is the Actions message to send.
+ *  one LMDB transaction (its own, or its agentd's group commit) and
+ *  agent_turn_answer() is the Actions message to send.
  */
 #ifndef AGENT_TURN_H
 #define AGENT_TURN_H
@@ -40,6 +41,16 @@ bool agent_turn_run(agent_turn_t *t);
 /* Feed the result of this turn's pending call (takes ownership), then run on.
  * True = finished. */
 bool agent_turn_on_result(agent_turn_t *t, tt_llm_result_t **result);
+
+/* Leave the memory commit to the caller, who commits many turns' batches in
+ * one transaction (tt_memory_commit_all): the turn then stops before its
+ * commit (agent_turn_run and agent_turn_on_result return false), the caller
+ * takes its batch with agent_turn_take_batch (NULL while the turn is not
+ * there yet) and finishes it with agent_turn_committed (the commit's
+ * outcome, as tt_memory_commit returns it). */
+void agent_turn_defer_commit(agent_turn_t *t);
+tt_memory_batch_t *agent_turn_take_batch(agent_turn_t *t);
+void agent_turn_committed(agent_turn_t *t, tt_err_t err);
 
 /* The finished turn's answer (borrowed, valid until destroy). */
 Tt__Actions *agent_turn_answer(agent_turn_t *t);

@@ -19,6 +19,7 @@ typedef enum {
     PH_CONSOLIDATE,
     PH_EMBED_MEMORIES,
     PH_COMMIT,
+    PH_COMMITTING, /* deferred: the caller commits the batch (agent_turn_committed) */
     PH_DONE,
 } agent_turn_phase_t;
 
@@ -56,6 +57,7 @@ struct agent_turn {
     int qc_corrections;
     char *qc_feedback;
     tt_memory_batch_t *batch;
+    bool defer_commit; /* the caller commits (a group of turns at once) */
     bool failed;
     bool fenced;
     tt_err_t memory_err; /* the step's memory could not be committed */

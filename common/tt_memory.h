@@ -117,6 +117,13 @@ void tt_memory_batch_meta(tt_memory_batch_t *b, const char *key, const char *val
 /* Apply the batch in one write transaction if owner matches the stored owner
  * (NULL skips the check). Consumes *b. TT_ESTALE if fenced off. */
 tt_err_t tt_memory_commit(tt_memory_t *m, tt_memory_batch_t **b, const char *owner);
+/* n batches of memories of one store (tt_memory_open_in) in one write
+ * transaction. errs[i] is what tt_memory_commit would have returned for the
+ * i-th: a refused or damaged memory's batch is left out, the others land; if
+ * the transaction itself fails, each batch is then committed alone. Consumes
+ * every bs[i]. */
+void tt_memory_commit_all(tt_memory_t **ms, tt_memory_batch_t **bs, const char **owners, size_t n,
+                          tt_err_t *errs);
 
 /* ---- reads */
 /* Number of episodic items. */

@@ -1,5 +1,7 @@
 /*  tt_memory_write -- the writes: claim, wipe, rollback, and the step batch
- *  with its commit.
+ *  with its commit, alone or in a group (the slots of an agentd commit the
+ *  turns that end together in one transaction: one commit, one writer lock
+ *  and one write of the shared pages for all of them).
  *
  *  A batch is filled in RAM while the agent acts (copies of everything) and
  *  applied by tt_memory_commit() in one write transaction, through
@@ -416,21 +418,88 @@ s_apply_batch(tt_memory_t *m, MDB_txn *txn, void *ctx, tt_err_t *refused)
     return rc == MDB_SUCCESS ? s_put_last_step(m, txn, b->step) : rc;
 }
 
+/* A damaged memory takes no commit: a step computed from it must not land.
+ * Destroys the batch and says so; TT_OK for a sound memory. */
+static tt_err_t
+s_refuse_damaged(tt_memory_t *m, tt_memory_batch_t **b)
+{
+    if (!m->damaged)
+        return TT_OK;
+    TT_LOG_ERROR("%s: commit of step %u refused: the memory is damaged", tt_memory_impl_path(m),
+                 (*b)->step);
+    tt_memory_batch_destroy(b);
+    return m->damaged;
+}
+
 tt_err_t
 tt_memory_commit(tt_memory_t *m, tt_memory_batch_t **b, const char *owner)
 {
     TT_ASSERT(m && b && *b);
-    if (m->damaged) {
-        /* a step computed from damaged memory must not land */
-        TT_LOG_ERROR("%s: commit of step %u refused: the memory is damaged", tt_memory_impl_path(m),
-                     (*b)->step);
-        tt_memory_batch_destroy(b);
-        return m->damaged;
-    }
+    tt_err_t err = s_refuse_damaged(m, b);
+    if (err)
+        return err;
     tt_memory_commit_t c = {.batch = *b, .owner = owner};
-    tt_err_t err = tt_memory_impl_write(m, s_apply_batch, &c, "commit");
+    err = tt_memory_impl_write(m, s_apply_batch, &c, "commit");
     if (err == TT_OK)
         m->last_step = (*b)->step;
     tt_memory_batch_destroy(b);
     return err;
+}
+
+typedef struct {
+    tt_memory_t **ms;
+    tt_memory_batch_t **bs;
+    const char **owners;
+    tt_err_t *errs;
+    size_t n;
+} s_group_t;
+
+/* Every batch still there, in order; a refused one writes nothing (the checks
+ * come before the writes), so it is left out and the others go on. */
+static int
+s_apply_group(tt_memory_t *store_self, MDB_txn *txn, void *ctx, tt_err_t *refused)
+{
+    (void)store_self;
+    (void)refused;
+    s_group_t *g = ctx;
+    for (size_t i = 0; i < g->n; i++) {
+        if (!g->bs[i])
+            continue;
+        tt_memory_commit_t c = {.batch = g->bs[i], .owner = g->owners[i]};
+        g->errs[i] = TT_OK;
+        int rc = s_apply_batch(g->ms[i], txn, &c, &g->errs[i]);
+        if (rc != MDB_SUCCESS)
+            return rc;
+    }
+    return MDB_SUCCESS;
+}
+
+void
+tt_memory_commit_all(tt_memory_t **ms, tt_memory_batch_t **bs, const char **owners, size_t n,
+                     tt_err_t *errs)
+{
+    size_t live = 0;
+    for (size_t i = 0; i < n; i++) {
+        TT_ASSERT(ms[i] && bs[i] && ms[i]->s == ms[0]->s);
+        errs[i] = s_refuse_damaged(ms[i], &bs[i]);
+        live += bs[i] != NULL;
+    }
+    if (live > 1) {
+        s_group_t g = {ms, bs, owners, errs, n};
+        tt_err_t err = tt_memory_impl_write(ms[0]->s->self, s_apply_group, &g, "commit");
+        for (size_t i = 0; err == TT_OK && i < n; i++) {
+            if (bs[i] && errs[i] == TT_OK)
+                ms[i]->last_step = bs[i]->step;
+            tt_memory_batch_destroy(&bs[i]);
+        }
+        if (err == TT_OK)
+            return;
+        TT_LOG_WARN("%s: a group commit of %zu steps failed (%s): committing them one by one",
+                    tt_memory_impl_path(ms[0]), live, tt_strerror(err));
+    }
+    /* one batch, or the group's transaction failed as a whole (nothing of it
+     * landed): each alone, so that each agent gets its own outcome */
+    for (size_t i = 0; i < n; i++)
+        if (bs[i])
+            errs[i] = tt_memory_commit(ms[i], &bs[i], owners[i]);
 }

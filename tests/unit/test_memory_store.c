@@ -1,10 +1,12 @@
 /*  test_memory_store -- a shared store: many agents in one LMDB environment.
  *
  *  Each agent sees only its own keys (episodes, counts, search, documents,
- *  state, rollback, wipe), names map to memories one to one (Ann/Lee and
- *  Ann_Lee are two agents), ids survive a reopen, two processes write their
- *  own agents into one store at once, the dump names each agent, and damage
- *  found by the open-time pass is reported for the whole store.
+ *  state, rollback, wipe), a group commit lands every agent's batch but a
+ *  fenced or stale one's (which lands nothing) in one transaction, names map
+ *  to memories one to one (Ann/Lee and Ann_Lee are two agents), ids survive
+ *  a reopen, two processes write their own agents into one store at once,
+ *  the dump names each agent, and damage found by the open-time pass is
+ *  reported for the whole store.
  */
 #define _GNU_SOURCE /* memmem */
 #include <setjmp.h>
@@ -82,6 +84,39 @@ s_commit(tt_memory_t *m, uint32_t step, const char *who, int n, float x)
     assert_int_equal(tt_memory_commit(m, &b, NULL), TT_OK);
 }
 
+static tt_memory_batch_t *
+s_batch(uint32_t step, const char *who, int n)
+{
+    tt_memory_batch_t *b = tt_memory_batch_new(step);
+    for (int i = 0; i < n; i++) {
+        char *item = tt_asprintf("{\"content\":\"%s %u.%d\"}", who, step, i);
+        tt_memory_batch_episode(b, item);
+        free(item);
+    }
+    char *st = tt_asprintf("{\"who\":\"%s\",\"step\":%u}", who, step);
+    tt_memory_batch_state(b, st);
+    free(st);
+    return b;
+}
+
+/* LMDB's last transaction id of the store, as mdb_stat (lmdb-utils) reads it */
+static long
+s_last_txn(const fixture_t *f)
+{
+    char *cmd = tt_asprintf("mdb_stat -e '%s'", f->path);
+    FILE *p = popen(cmd, "r");
+    free(cmd);
+    assert_non_null(p);
+    char line[256];
+    long id = -1;
+    while (fgets(line, sizeof line, p))
+        if (sscanf(line, " Last transaction ID: %ld", &id) == 1)
+            break;
+    pclose(p);
+    assert_true(id >= 0);
+    return id;
+}
+
 static void
 s_free_strings(char **items, size_t n)
 {
@@ -150,6 +185,53 @@ test_agents_see_only_their_own(void **state)
     tt_memory_close(&a);
     tt_memory_close(&b);
     tt_memory_close(&c);
+}
+
+/* One transaction for several agents: each gets tt_memory_commit's outcome;
+ * a fenced agent and a stale step land nothing, the others land whole. */
+static void
+test_group_commit_keeps_each_outcome(void **state)
+{
+    fixture_t *f = *state;
+    tt_memory_t *ann = s_agent(f, "Ann"), *bob = s_agent(f, "Bob"), *cy = s_agent(f, "Cy"),
+                *dee = s_agent(f, "Dee");
+    assert_int_equal(tt_memory_claim(bob, "run/2"), TT_OK); /* a newer incarnation */
+    s_commit(cy, 5, "Cy", 1, 0.5f);                         /* step 5 is committed */
+    tt_memory_t *ms[] = {ann, bob, cy, dee};
+    tt_memory_batch_t *bs[] = {s_batch(6, "Ann", 2), s_batch(6, "Bob", 3), s_batch(4, "Cy", 1),
+                               s_batch(6, "Dee", 1)};
+    const char *owners[] = {NULL, "run/1", NULL, NULL};
+    tt_err_t errs[4];
+    long before = s_last_txn(f);
+    tt_memory_commit_all(ms, bs, owners, 4, errs);
+    assert_int_equal(s_last_txn(f), before + 1); /* one transaction for all */
+    assert_int_equal(errs[0], TT_OK);
+    assert_int_equal(errs[1], TT_ESTALE);
+    assert_int_equal(errs[2], TT_ESTALE);
+    assert_int_equal(errs[3], TT_OK);
+    for (int i = 0; i < 4; i++)
+        assert_null(bs[i]);
+    s_assert_own(ann, "Ann", 2);
+    assert_int_equal(tt_memory_last_step(ann), 6);
+    assert_int_equal(tt_memory_episode_count(bob), 0);
+    assert_int_equal(tt_memory_last_step(cy), 5);
+    s_assert_own(cy, "Cy", 1);
+    s_assert_own(dee, "Dee", 1);
+
+    /* a second group after the first: seq numbers go on within the step */
+    tt_memory_t *again[] = {ann, dee};
+    tt_memory_batch_t *more[] = {s_batch(6, "Ann", 1), s_batch(7, "Dee", 2)};
+    const char *none[] = {NULL, NULL};
+    tt_memory_commit_all(again, more, none, 2, errs);
+    assert_int_equal(errs[0], TT_OK);
+    assert_int_equal(errs[1], TT_OK);
+    s_assert_own(ann, "Ann", 3);
+    s_assert_own(dee, "Dee", 3);
+    assert_int_equal(tt_memory_last_step(dee), 7);
+    tt_memory_close(&ann);
+    tt_memory_close(&bob);
+    tt_memory_close(&cy);
+    tt_memory_close(&dee);
 }
 
 static void
@@ -343,6 +425,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_agents_see_only_their_own, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_group_commit_keeps_each_outcome, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_documents_are_per_agent, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_names_are_memories_one_to_one, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_two_processes_share_a_store, s_setup, s_teardown),
