@@ -48,8 +48,9 @@ typedef enum {
 
 /* Turns of a slot agentd that reached their commit: their batches land in
  * one transaction of the shared store when every running turn has come this
- * far, or when the answers' flush timer fires (s_on_flush) -- when their
- * answers would have been sent anyway. */
+ * far, when AGENT_GROUP_COMMIT_MAX are waiting, or when the answers' flush
+ * timer fires (s_on_flush) -- when their answers would have been sent
+ * anyway. */
 typedef struct {
     uint32_t n;
     uint32_t *slot;
@@ -386,8 +387,8 @@ s_turn_ran(s_loop_t *l, s_slot_t *s, bool finished)
     g->turn[g->n] = agent_turn_id(s->turn);
     g->batch[g->n] = b;
     g->n++;
-    if (l->queued == 0 && l->running <= g->n)
-        s_group_commit(l); /* nothing else is coming */
+    if (g->n >= AGENT_GROUP_COMMIT_MAX || (l->queued == 0 && l->running <= g->n))
+        s_group_commit(l); /* full, or nothing else is coming */
     else if (l->flush_timer < 0)
         l->flush_timer = zloop_timer(l->loop, (size_t)l->opts->answer_flush_ms, 1, s_on_flush, l);
 }

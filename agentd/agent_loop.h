@@ -33,6 +33,11 @@ typedef struct {
  * most in a row, and a batch's turns are started one a loop turn, so
  * thousands of them never keep a heartbeat waiting. */
 #define AGENT_SLICE_MS 20
+/* A slot agentd's group commit takes at most this many turns: a transaction's
+ * dirty pages are heap that LMDB keeps for the next one (~5 pages a turn), so
+ * the group's size bounds the agentd's memory; the cost of a transaction is
+ * spread thin well before it. */
+#define AGENT_GROUP_COMMIT_MAX 32
 
 /* A remote agentd (no --parent-pid) exits after this many LIVENESS_MS of
  * silence from the coordinator; a local child waits as long as its parent
