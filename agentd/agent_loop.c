@@ -53,12 +53,12 @@ typedef enum {
  * anyway. */
 typedef struct {
     uint32_t n;
-    uint32_t *slot;
-    uint64_t *turn; /* the turn's id: a turn dropped meanwhile commits nothing */
-    tt_memory_batch_t **batch;
-    tt_memory_t **memory; /* filled at the commit, from the turns still there */
-    const char **owner;
-    tt_err_t *err;
+    uint32_t slot[AGENT_GROUP_COMMIT_MAX];
+    uint64_t turn[AGENT_GROUP_COMMIT_MAX]; /* a turn dropped meanwhile commits nothing */
+    tt_memory_batch_t *batch[AGENT_GROUP_COMMIT_MAX];
+    tt_memory_t *memory[AGENT_GROUP_COMMIT_MAX]; /* filled at the commit from the turns */
+    const char *owner[AGENT_GROUP_COMMIT_MAX];
+    tt_err_t err[AGENT_GROUP_COMMIT_MAX];
 } s_group_t;
 
 typedef struct {
@@ -315,29 +315,13 @@ s_finish_turn(s_loop_t *l, s_slot_t *s)
 
 /* ------------------------------------------------------------------ group commit */
 
+/* Batches of turns that never committed (the agentd stops). */
 static void
-s_group_init(s_group_t *g, uint32_t slots)
-{
-    g->slot = tt_calloc(slots, sizeof *g->slot);
-    g->turn = tt_calloc(slots, sizeof *g->turn);
-    g->memory = tt_calloc(slots, sizeof *g->memory);
-    g->batch = tt_calloc(slots, sizeof *g->batch);
-    g->owner = tt_calloc(slots, sizeof *g->owner);
-    g->err = tt_calloc(slots, sizeof *g->err);
-}
-
-static void
-s_group_fini(s_group_t *g)
+s_group_drop(s_group_t *g)
 {
     for (uint32_t i = 0; i < g->n; i++)
         tt_memory_batch_destroy(&g->batch[i]);
-    free(g->slot);
-    free(g->turn);
-    free(g->memory);
-    free(g->batch);
-    free(g->owner);
-    free(g->err);
-    memset(g, 0, sizeof *g);
+    g->n = 0;
 }
 
 /* Commit the waiting turns' batches in one transaction, then finish them. */
@@ -382,7 +366,7 @@ s_turn_ran(s_loop_t *l, s_slot_t *s, bool finished)
     if (!b)
         return;
     s_group_t *g = &l->group;
-    TT_ASSERT(g->n < l->opts->slots);
+    TT_ASSERT(g->n < AGENT_GROUP_COMMIT_MAX);
     g->slot[g->n] = (uint32_t)(s - l->slots);
     g->turn[g->n] = agent_turn_id(s->turn);
     g->batch[g->n] = b;
@@ -736,7 +720,6 @@ agent_loop_run(const agent_loop_opts_t *opts)
         return 2;
     }
     l.slots = tt_calloc(opts->slots, sizeof *l.slots);
-    s_group_init(&l.group, opts->slots);
     l.answers = tt_wire_batch_new(TT_WIRE_BATCH_ACTIONS, TT_WIRE_MAX_FRAME);
     l.loop = zloop_new();
     zloop_reader(l.loop, l.sock, s_on_message, &l);
@@ -746,7 +729,7 @@ agent_loop_run(const agent_loop_opts_t *opts)
     zloop_start(l.loop);
     if (zsys_interrupted)
         l.exit_code = 0;
-    s_group_fini(&l.group); /* batches of turns that never committed */
+    s_group_drop(&l.group);
     for (uint32_t i = 0; i < opts->slots; i++)
         s_free_slot(&l, &l.slots[i]);
     free(l.slots);
