@@ -362,7 +362,7 @@ s_turn_ran(s_loop_t *l, s_slot_t *s, bool finished)
         s_finish_turn(l, s);
         return;
     }
-    tt_memory_batch_t *b = l->store ? agent_turn_take_batch(s->turn) : NULL;
+    tt_memory_batch_t *b = agent_turn_take_batch(s->turn); /* deferred: slot agentds only */
     if (!b)
         return;
     s_group_t *g = &l->group;

@@ -487,13 +487,14 @@ tt_memory_commit_all(tt_memory_t **ms, tt_memory_batch_t **bs, const char **owne
     if (live > 1) {
         s_group_t g = {ms, bs, owners, errs, n};
         tt_err_t err = tt_memory_impl_write(ms[0]->s->self, s_apply_group, &g, "commit");
-        for (size_t i = 0; err == TT_OK && i < n; i++) {
-            if (bs[i] && errs[i] == TT_OK)
-                ms[i]->last_step = bs[i]->step;
-            tt_memory_batch_destroy(&bs[i]);
-        }
-        if (err == TT_OK)
+        if (err == TT_OK) {
+            for (size_t i = 0; i < n; i++) {
+                if (bs[i] && errs[i] == TT_OK)
+                    ms[i]->last_step = bs[i]->step;
+                tt_memory_batch_destroy(&bs[i]);
+            }
             return;
+        }
         TT_LOG_WARN("%s: a group commit of %zu steps failed (%s): committing them one by one",
                     tt_memory_impl_path(ms[0]), live, tt_strerror(err));
     }

@@ -15,10 +15,9 @@ MIN_FLOOD_S=15 # the run must have been under the flood this long
 # would have to win a connection back from the strangers (see coord_gate.c:
 # the cap cannot tell them apart). That is not what this test is about.
 printf '[Troupe]\nLIVENESS_MS=120000\n' >"$TMP/patient.ini"
-# Every step waits for the model (fakellm, 60 ms a call), so the run lasts
-# long enough for the flood however fast the machine is (at least three calls
-# in a row a step here): offline, 300 steps
-# took 10 s on a quiet fast one.
+# Every step waits for the model (fakellm, 60 ms a call, several calls in a
+# row), so the run outlasts the flood however fast the machine is: offline,
+# 300 steps took 10 s on a quiet fast one.
 start_fakellm --latency-ms 60
 export OPENAI_BASE_URL=$FAKE_URL/v1 OPENAI_API_KEY=sk-bloat-test
 
