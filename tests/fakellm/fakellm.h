@@ -61,6 +61,7 @@ typedef struct {
     bool poor_first_turn;     /* agent turns without quality feedback get poor actions */
     unsigned capacity;        /* when > 0, requests beyond this many in flight get 429 */
     size_t pad_answers;       /* when > 0, chat answers padded with spaces to this size */
+    bool keep_last_request;   /* for fakellm_take_last_request; off, no request is copied */
 } fakellm_opts_t;
 
 typedef enum {
@@ -121,7 +122,8 @@ void fakellm_reset(fakellm_t *self);
 /* The next n requests get these answers, in order (copied; replaces any script). */
 void fakellm_script(fakellm_t *self, const fakellm_script_t *entries, size_t n);
 /* The last API request as JSON {"method","path","api_version","auth","body"}
- * (auth: "bearer", "api-key" or "none"; the key itself is never kept), or NULL.
+ * (auth: "bearer", "api-key" or "none"; the key itself is never kept), or NULL
+ * (always, unless the server was started with keep_last_request).
  * Takes it: a second call returns NULL until another request arrives. */
 char *fakellm_take_last_request(fakellm_t *self);
 

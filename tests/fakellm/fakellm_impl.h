@@ -102,4 +102,10 @@ char *fakellm_embed_body(const json_t *req, bool drop_last, uint32_t *n_vectors,
 /* {"error":{message,type,code}}. Caller frees. */
 char *fakellm_error_body(const char *message, const char *type, const char *code);
 
+/* ----------------------------------------------------------- fakellm_json.c */
+
+/* A request body read as json_loadb(text, len, 0, NULL) would read it, or NULL
+ * where it would refuse it. */
+json_t *fakellm_json_parse(const char *text, size_t len);
+
 #endif

@@ -438,8 +438,9 @@ s_api(fakellm_t *f, struct MHD_Connection *conn, const char *url, const char *me
     atomic_fetch_add(&f->requests, 1);
     bool auth_ok;
     const char *auth = s_auth(f, conn, &auth_ok);
-    json_t *req = rq->body.len ? json_loadb(rq->body.data, rq->body.len, 0, NULL) : NULL;
-    s_record(f, conn, method, url, auth, &rq->body, req != NULL);
+    json_t *req = rq->body.len ? fakellm_json_parse(rq->body.data, rq->body.len) : NULL;
+    if (f->opts.keep_last_request)
+        s_record(f, conn, method, url, auth, &rq->body, req != NULL);
     s_out_t out = {0};
     if (auth_ok && s_ends_with(url, "/models")) {
         json_decref(req);

@@ -629,7 +629,7 @@ typedef struct {
 static void
 s_fake_start(s_fake_t *f)
 {
-    fakellm_opts_t opts = {0};
+    fakellm_opts_t opts = {.keep_last_request = true};
     f->fake = fakellm_start(&opts);
     assert_non_null(f->fake);
     tt_config_init(&f->cfg);

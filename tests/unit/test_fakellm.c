@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "fakellm.h"
+#include "fakellm_impl.h"
 #include "tt_buf.h"
 #include "tt_hash.h"
 #include "tt_json.h"
@@ -125,6 +126,7 @@ test_chat_is_answered_by_the_offline_model(void **state)
     fakellm_stats(f, &st);
     assert_int_equal(st.chat, 1);
     assert_int_equal(st.prompt_tokens, tt_tokens_messages(msgs));
+    assert_null(fakellm_take_last_request(f)); /* not kept unless asked for */
     json_decref(j);
     json_decref(msgs);
     free(want);
@@ -132,6 +134,49 @@ test_chat_is_answered_by_the_offline_model(void **state)
     free(r.body);
     fakellm_stop(&f);
     assert_null(f);
+}
+
+/* fakellm's request reader takes and refuses what jansson does, and gives
+ * the same values: escapes, UTF-8, nesting, repeated keys, 64-bit seeds. */
+static void
+test_request_reader_agrees_with_jansson(void **state)
+{
+    static const char *bodies[] = {
+        "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":"
+        "\"a\\n\\\"b\\u00e9\\ud83d\\ude00\"}]}",
+        " [1, -2, 0.5, 1e-3, true, false, null, {}, [], \"\"]\r\n",
+        "{\"seed\":9007199254740993,\"big\":-9223372036854775808,\"k\":1,\"k\":2}",
+        "[1.0, -0, 2E+2, 0.25e-1, \"1 2\\\"3\", 4]",
+        "{\"t\":\"caf\xc3\xa9\",\"deep\":[[[[{\"x\":[0]}]]]]}",
+        /* refused by both */
+        "{\"a\":1} trailing",
+        "{\"a\":\"\\u0000\"}",
+        "{\"a\":\"tab\x01\"}",
+        "{\"a\":\"\xff\xfe\"}",
+        "{\"seed\":18446744073709551616}",
+        "[01]",
+        "[1.]",
+        "[1e400]",
+        "{\"a\":",
+        "{\"a\" 1}",
+    };
+    for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
+        json_t *want = json_loadb(bodies[i], strlen(bodies[i]), 0, NULL);
+        json_t *got = fakellm_json_parse(bodies[i], strlen(bodies[i]));
+        if (!want) {
+            assert_null(got);
+            continue;
+        }
+        assert_non_null(got);
+        assert_true(json_equal(want, got));
+        json_decref(want);
+        json_decref(got);
+    }
+    /* with the body in a buffer of its own length: no terminator to lean on */
+    const char body[] = {'{', '"', 'n', '"', ':', '7', '}'};
+    json_t *got = fakellm_json_parse(body, sizeof body);
+    assert_int_equal(tt_json_int(got, "n", 0), 7);
+    json_decref(got);
 }
 
 static void
@@ -243,7 +288,7 @@ test_models_stats_and_reset(void **state)
 static void
 test_api_key_is_enforced(void **state)
 {
-    fakellm_opts_t opts = {.api_key = "sk-fake-key-99"};
+    fakellm_opts_t opts = {.api_key = "sk-fake-key-99", .keep_last_request = true};
     fakellm_t *f = fakellm_start(&opts);
     s_reply_t none = s_http(f, "/v1/chat/completions", s_chat_body, NULL);
     s_reply_t wrong =
@@ -564,6 +609,7 @@ main(void)
     curl_global_init(CURL_GLOBAL_DEFAULT);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_chat_is_answered_by_the_offline_model),
+        cmocka_unit_test(test_request_reader_agrees_with_jansson),
         cmocka_unit_test(test_reask_turns_are_answered_like_the_first_ask),
         cmocka_unit_test(test_embeddings_as_floats_and_base64),
         cmocka_unit_test(test_models_stats_and_reset),

@@ -24,7 +24,7 @@ static int
 s_setup(void **state)
 {
     s_env_t *env = tt_new(s_env_t);
-    fakellm_opts_t opts = {.api_key = "sk-test-http-0001"};
+    fakellm_opts_t opts = {.api_key = "sk-test-http-0001", .keep_last_request = true};
     env->fake = fakellm_start(&opts);
     assert_non_null(env->fake);
     tt_config_init(&env->cfg);
