@@ -3,8 +3,9 @@
  *  One `agentd --fork-server FD` per run, started by exec like any agentd,
  *  forks the others (agentd/agent_forkserver.c says why and how). This side
  *  makes the coordinator the "child subreaper" that adopts them, so they are
- *  its children as exec'd ones are, and asks for them one at a time. When the
- *  server cannot be started or stops answering, agentds are exec'd as before.
+ *  its children as exec'd ones are, and asks for a batch of them at once. When
+ *  the server cannot be started or stops answering, agentds are exec'd as
+ *  before.
  */
 #define TT_LOG_MODULE "peers"
 #include "coord_forkserver.h"
@@ -95,35 +96,46 @@ coord_forkserver_start(const char *agentd, char *const envp[], size_t title_len)
     return fs;
 }
 
-int
-coord_forkserver_spawn(coord_forkserver_t *fs, char *const argv[], int timeout_ms, pid_t *pid)
+size_t
+coord_forkserver_spawn(coord_forkserver_t *fs, char *const argv[], size_t n, int timeout_ms,
+                       pid_t *pids, int *err)
 {
     char *buf = tt_malloc(S_MAX_REQUEST);
     size_t len = 0;
-    for (size_t i = 0; argv[i]; i++) {
-        size_t n = strlen(argv[i]) + 1;
-        if (n > S_MAX_REQUEST - len) {
-            free(buf);
-            return E2BIG;
-        }
-        memcpy(buf + len, argv[i], n);
-        len += n;
+    *err = 0;
+    for (size_t i = 0; argv[i] && !*err; i++) {
+        size_t k = strlen(argv[i]) + 1;
+        if (k > S_MAX_REQUEST - len)
+            *err = E2BIG;
+        else
+            memcpy(buf + len, argv[i], k);
+        len += k;
     }
-    ssize_t sent = send(fs->fd, buf, len, MSG_NOSIGNAL);
+    size_t asked = 0;
+    while (!*err && asked < n)
+        if (send(fs->fd, buf, len, MSG_NOSIGNAL) == (ssize_t)len)
+            asked++;
+        else
+            *err = ENOTCONN;
     free(buf);
-    if (sent != (ssize_t)len)
-        return ENOTCONN;
-    struct pollfd p = {.fd = fs->fd, .events = POLLIN};
-    int ready;
-    while ((ready = poll(&p, 1, timeout_ms)) < 0 && errno == EINTR)
-        ;
-    int32_t v;
-    if (ready != 1 || recv(fs->fd, &v, sizeof v, 0) != (ssize_t)sizeof v)
-        return ENOTCONN;
-    if (v <= 0)
-        return v < 0 ? -v : EIO;
-    *pid = (pid_t)v;
-    return 0;
+    /* every answer is read, even after an error: each pid is an agentd */
+    size_t started = 0;
+    for (size_t answered = 0; answered < asked; answered++) {
+        struct pollfd p = {.fd = fs->fd, .events = POLLIN};
+        int ready;
+        while ((ready = poll(&p, 1, timeout_ms)) < 0 && errno == EINTR)
+            ;
+        int32_t v;
+        if (ready != 1 || recv(fs->fd, &v, sizeof v, 0) != (ssize_t)sizeof v) {
+            *err = ENOTCONN;
+            break;
+        }
+        if (v > 0)
+            pids[started++] = (pid_t)v;
+        else if (!*err)
+            *err = v < 0 ? -v : EIO;
+    }
+    return started;
 }
 
 void

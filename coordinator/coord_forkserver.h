@@ -19,10 +19,13 @@ int coord_exec_agentd(const char *agentd, char *const argv[], char *const envp[]
 coord_forkserver_t *coord_forkserver_start(const char *agentd, char *const envp[],
                                            size_t title_len);
 
-/* Start one agentd with ARGV (as exec would see them): 0 with *pid, or an errno
- * value (EAGAIN: the process limit). ENOTCONN: the server is gone or did not
- * answer within TIMEOUT_MS; stop it and exec agentds instead. */
-int coord_forkserver_spawn(coord_forkserver_t *fs, char *const argv[], int timeout_ms, pid_t *pid);
+/* Start N agentds with ARGV (as exec would see them), asked for at once: their
+ * pids in PIDS, in the order they answer. Returns how many started; when fewer
+ * than N, *err says why: an errno value (EAGAIN: the process limit), or
+ * ENOTCONN: the server is gone or stopped answering for TIMEOUT_MS; stop it
+ * and exec agentds instead. */
+size_t coord_forkserver_spawn(coord_forkserver_t *fs, char *const argv[], size_t n, int timeout_ms,
+                              pid_t *pids, int *err);
 
 /* The coordinator reaped PID: if it was the server, never signal it again. */
 void coord_forkserver_reaped(coord_forkserver_t *fs, pid_t pid);

@@ -311,19 +311,35 @@ s_start_forkserver(coord_t *c, const char *agentd, char **envp, char *const *arg
     c->forkserver = coord_forkserver_start(agentd, envp, title_len);
 }
 
-/* An agentd from the fork server: ENOTCONN if there is none (any more). */
-static int
-s_fork_agentd(coord_t *c, char *const *argv, pid_t *pid)
+/* Agentds from the fork server, as many of N as it started (their pids in
+ * PIDS); *rc says why not all: ENOTCONN if there is no server (any more). */
+static size_t
+s_fork_agentds(coord_t *c, char *const *argv, size_t n, pid_t *pids, int *rc)
 {
-    if (!c->forkserver)
-        return ENOTCONN;
-    int rc =
-        coord_forkserver_spawn(c->forkserver, argv, (int)c->config.register_timeout_s * 1000, pid);
-    if (rc == ENOTCONN) {
+    if (!c->forkserver) {
+        *rc = ENOTCONN;
+        return 0;
+    }
+    size_t started = coord_forkserver_spawn(c->forkserver, argv, n,
+                                            (int)c->config.register_timeout_s * 1000, pids, rc);
+    if (*rc == ENOTCONN) {
         TT_LOG_WARN("the fork server stopped answering: agentds are started by exec from now on");
         coord_forkserver_stop(&c->forkserver);
     }
-    return rc;
+    return started;
+}
+
+/* Remember a child; its peer entry is filled in at Hello, matched by pid. */
+static void
+s_add_child(coord_t *c, pid_t pid)
+{
+    c->peers = tt_realloc(c->peers, (c->n_peers + 1) * sizeof *c->peers);
+    coord_peer_t *p = &c->peers[c->n_peers++];
+    memset(p, 0, sizeof *p);
+    p->pid = pid;
+    p->state = COORD_PEER_LIVE;
+    p->last_seen_ms = tt_now_ms();
+    snprintf(p->key, sizeof p->key, "pending:%d", (int)pid);
 }
 
 tt_err_t
@@ -349,32 +365,28 @@ coord_peers_spawn(coord_t *c, size_t n_processes, uint32_t slots, char **errmsg)
     char *token_entry;
     char **envp = s_child_environ(c, &token_entry);
     s_start_forkserver(c, agentd, envp, argv);
-    for (size_t i = 0; i < n_processes; i++) {
+    pid_t *pids = tt_calloc(n_processes ? n_processes : 1, sizeof *pids);
+    int rc = 0;
+    size_t started = s_fork_agentds(c, argv, n_processes, pids, &rc);
+    for (size_t i = 0; i < started; i++)
+        s_add_child(c, pids[i]);
+    free(pids);
+    bool exec = rc == ENOTCONN; /* no fork server (any more) */
+    for (; exec && started < n_processes; started++) {
         pid_t pid;
-        int rc = s_fork_agentd(c, argv, &pid);
-        if (rc == ENOTCONN)
-            rc = coord_exec_agentd(agentd, argv, envp, &pid);
-        if (rc == EMFILE || rc == ENFILE || rc == EAGAIN) {
+        if ((rc = coord_exec_agentd(agentd, argv, envp, &pid)) != 0)
+            break;
+        s_add_child(c, pid);
+    }
+    if (started < n_processes) {
+        if (rc == EMFILE || rc == ENFILE || rc == EAGAIN)
             *errmsg = tt_asprintf("cannot start %s: %s (%zu agentds running: raise the limit "
                                   "with `ulimit -n` / `ulimit -u`, or host more agents per "
                                   "agentd with --slots N)",
                                   agentd, strerror(rc), c->n_peers);
-            err = TT_EIO;
-            break;
-        }
-        if (rc != 0) {
+        else
             *errmsg = tt_asprintf("cannot start %s: %s", agentd, strerror(rc));
-            err = TT_EIO;
-            break;
-        }
-        /* Remember the child; its peer entry is created at Hello, matched by pid. */
-        c->peers = tt_realloc(c->peers, (c->n_peers + 1) * sizeof *c->peers);
-        coord_peer_t *p = &c->peers[c->n_peers++];
-        memset(p, 0, sizeof *p);
-        p->pid = pid;
-        p->state = COORD_PEER_LIVE;
-        p->last_seen_ms = tt_now_ms();
-        snprintf(p->key, sizeof p->key, "pending:%d", (int)pid);
+        err = TT_EIO;
     }
     free(token_entry);
     free(envp);
