@@ -105,6 +105,7 @@ typedef struct {
     uint32_t max_in_flight;
     uint64_t rate_limited; /* answers that were HTTP 429 or said no requests remain */
     uint32_t limit;        /* the adaptive in-flight limit now (<= max_concurrent_calls) */
+    uint64_t wakeups;      /* times the model thread woke: a socket, a due timer, a call */
 } tt_llm_stats_t;
 
 /* ------------------------------------------------------------------ requests */

@@ -28,9 +28,8 @@
 #define TT_LLM_REASK_ECHO_MAX     2000  /* bad answer echoed back on a re-ask */
 #define TT_LLM_MAX_EMBED_DIM      65536
 #define TT_LLM_CACHE_MAX_ENTRIES  50000
-#define TT_LLM_IDLE_POLL_MS       1000 /* worker wakes at least this often */
-#define TT_LLM_STALL_CHECK_MS     250  /* running transfers checked at least this often */
-#define TT_LLM_EPOLL_EVENTS       256  /* ready sockets taken per wake-up */
+#define TT_LLM_STALL_CHECK_MS     250 /* transfers checked this soon after their sockets stir */
+#define TT_LLM_EPOLL_EVENTS       256 /* ready sockets taken per wake-up */
 
 /* The client's settings, copied from tt_config_t by tt_llm_new and never
  * changed afterwards, so both threads may read them without coordination. */

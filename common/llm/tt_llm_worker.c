@@ -86,7 +86,7 @@ typedef struct {
     int epoll;              /* curl's sockets and the pipe (tt_llm's) */
     int pipe_fd;            /* the pipe's ZMQ_FD */
     int64_t curl_due_ms;    /* when curl's timer fires; -1: none */
-    int64_t stall_check_ms; /* when running transfers are next checked */
+    int64_t stall_check_ms; /* when running transfers are next checked; INT64_MAX: not */
     bool terminated;
 } s_worker_t;
 
@@ -317,16 +317,25 @@ s_fire_timers(s_worker_t *w)
     }
 }
 
-static int
+/* WAIT (ms; -1: for ever) cut to what is left until DUE. */
+static int64_t
+s_sooner(int64_t wait, int64_t due, int64_t now)
+{
+    int64_t until = due > now ? due - now : 0;
+    return wait < 0 || until < wait ? until : wait;
+}
+
+/* How long the worker may sleep for its own calls: 0 if one can start now,
+ * until the first retry is due, else -1 (a socket or the pipe wakes it). */
+static int64_t
 s_poll_timeout(s_worker_t *w)
 {
     if (zlist_size(w->queued) && w->in_flight < w->limit)
         return 0;
-    int64_t now = tt_now_ms(), wait = TT_LLM_IDLE_POLL_MS;
+    int64_t now = tt_now_ms(), wait = -1;
     for (s_call_t *c = zlist_first(w->waiting); c; c = zlist_next(w->waiting))
-        if (c->retry_at_ms - now < wait)
-            wait = c->retry_at_ms - now;
-    return wait > 0 ? (int)wait : 0;
+        wait = s_sooner(wait, c->retry_at_ms, now);
+    return wait;
 }
 
 /* ------------------------------------------------------------ new calls */
@@ -475,15 +484,16 @@ s_run_curl_timer(s_worker_t *w)
 
 /* Transfers whose body stopped arriving are cut as their progress callback
  * would have cut them. The next check is due when the earliest body still
- * arriving would stall, and at least every TT_LLM_STALL_CHECK_MS (a body may
- * start meanwhile). */
+ * arriving would stall; with none arriving, none is (a transfer waiting for
+ * its model costs no wake-up), until a socket's activity asks for one within
+ * TT_LLM_STALL_CHECK_MS (s_wait: a body may have started). */
 static void
 s_cut_stalled(s_worker_t *w)
 {
     int64_t now = tt_now_ms();
     if (now < w->stall_check_ms)
         return;
-    int64_t next = now + TT_LLM_STALL_CHECK_MS;
+    int64_t next = INT64_MAX;
     zlist_t *cut = NULL;
     for (s_call_t *c = zlist_first(w->running); c; c = zlist_next(w->running)) {
         const tt_llm_watch_t *watch = &c->watch;
@@ -503,14 +513,6 @@ s_cut_stalled(s_worker_t *w)
     zlist_destroy(&cut);
 }
 
-static int64_t
-s_sooner(int64_t wait, int64_t due, int64_t now)
-{
-    if (due - now < wait)
-        wait = due - now;
-    return wait > 0 ? wait : 0;
-}
-
 /* Sleep until a socket, a timer or the pipe; let curl handle what is ready. */
 static void
 s_wait(s_worker_t *w)
@@ -518,12 +520,14 @@ s_wait(s_worker_t *w)
     int64_t now = tt_now_ms(), wait = s_poll_timeout(w);
     if (w->curl_due_ms >= 0)
         wait = s_sooner(wait, w->curl_due_ms, now);
-    if (zlist_size(w->running))
+    if (zlist_size(w->running) && w->stall_check_ms != INT64_MAX)
         wait = s_sooner(wait, w->stall_check_ms, now);
     if (zsock_events(w->pipe) & ZMQ_POLLIN) /* a send may have taken ZMQ_FD's signal */
         wait = 0;
     struct epoll_event ev[TT_LLM_EPOLL_EVENTS];
     int n = epoll_wait(w->epoll, ev, TT_LLM_EPOLL_EVENTS, (int)wait);
+    w->stats.wakeups++;
+    now = tt_now_ms();
     for (int i = 0; i < n; i++) {
         if (ev[i].data.fd == w->pipe_fd)
             continue; /* read at the top of the loop */
@@ -532,6 +536,9 @@ s_wait(s_worker_t *w)
                    (e & EPOLLOUT ? CURL_CSELECT_OUT : 0) | (e & EPOLLERR ? CURL_CSELECT_ERR : 0);
         int running;
         curl_multi_socket_action(w->multi, ev[i].data.fd, bits, &running);
+        /* bytes came or went: a body may have started, to be watched */
+        if (w->stall_check_ms > now + TT_LLM_STALL_CHECK_MS)
+            w->stall_check_ms = now + TT_LLM_STALL_CHECK_MS;
     }
 }
 

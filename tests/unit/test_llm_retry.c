@@ -243,6 +243,31 @@ test_slow_first_byte_is_not_a_stall(void **state)
     tt_llm_result_destroy(&r);
 }
 
+/* A call waiting for its model wakes the model thread only for what happens
+ * on its socket (the request going out, the answer coming in): not every
+ * TT_LLM_STALL_CHECK_MS to look for a stalled body (eight more in 2.5 s), nor
+ * at an idle poll. */
+static void
+test_waiting_costs_no_wakeups(void **state)
+{
+    s_env_t *env = *state;
+    fakellm_stop(&env->fake);
+    fakellm_opts_t opts = {.api_key = "sk-test-retry-0002", .latency_ms = 2500};
+    env->fake = fakellm_start(&opts);
+    fakellm_config_client(env->fake, &env->cfg);
+    env->cfg.timeout_s = 10;
+    s_script(env, NULL, 0);
+    tt_llm_stats_t before, after;
+    tt_llm_stats(env->llm, &before);
+    tt_llm_result_t *r = s_turn(env, "wait", TT_OK);
+    assert_true(r->latency_ms >= 2500);
+    tt_llm_result_destroy(&r);
+    tt_llm_stats(env->llm, &after);
+    uint64_t wakeups = after.wakeups - before.wakeups;
+    print_message("a 2.5 s wait for the model: %llu wake-ups\n", (unsigned long long)wakeups);
+    assert_true(wakeups <= 8);
+}
+
 static void
 test_gives_up_after_max_attempts(void **state)
 {
@@ -407,6 +432,7 @@ main(void)
         T(test_stalls_every_time_give_a_timeout),
         T(test_body_that_stops_is_cut_before_the_timeout),
         T(test_slow_first_byte_is_not_a_stall),
+        T(test_waiting_costs_no_wakeups),
         T(test_gives_up_after_max_attempts),
         T(test_400_is_not_retried),
         T(test_401_is_not_retried_and_never_shows_the_key),
