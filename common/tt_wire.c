@@ -425,9 +425,12 @@ tt_wire_body_name(const Tt__Envelope *env)
 #define S_ITEM_TAG   ((1u << 3) | S_WIRE_LEN) /* repeated Item items = 1 */
 #define S_FRAME_ROOM 32u /* header (<= 17 bytes) + body tag (2) + length (<= 5) */
 
+/* A frame in the making: S_FRAME_ROOM bytes for its header, then the items.
+ * The header is written just before the items when the frame is sent, and the
+ * buffer goes to ZeroMQ as it is (no copy). */
 typedef struct {
-    uint8_t *data;
-    size_t len, cap;
+    uint8_t *data; /* the buffer: header room, then items */
+    size_t len, cap; /* of the items */
 } s_chunk_t;
 
 struct tt_wire_batch {
@@ -501,9 +504,9 @@ s_reserve(tt_wire_batch_t *b, size_t need)
         while (cap < c->len + need)
             cap *= 2;
         c->cap = cap < b->max_body ? cap : b->max_body;
-        c->data = tt_realloc(c->data, c->cap);
+        c->data = tt_realloc(c->data, S_FRAME_ROOM + c->cap);
     }
-    uint8_t *at = c->data + c->len;
+    uint8_t *at = c->data + S_FRAME_ROOM + c->len;
     c->len += need;
     return at;
 }
@@ -549,9 +552,10 @@ tt_wire_batch_add_actions(tt_wire_batch_t *b, uint32_t agent, uint32_t incarnati
     return s_add(b, &item.base);
 }
 
-/* One chunk as a frame: header, body tag and length, the items. */
-static zframe_t *
-s_frame(const tt_wire_batch_t *b, const s_chunk_t *c, uint64_t seq)
+/* One chunk as a frame: header, body tag and length, the items; *size its
+ * bytes from the returned start, which is inside the chunk's buffer. */
+static uint8_t *
+s_frame(const tt_wire_batch_t *b, const s_chunk_t *c, uint64_t seq, size_t *size)
 {
     Tt__Envelope hdr = TT__ENVELOPE__INIT;
     hdr.version = TT_PROTOCOL_VERSION;
@@ -563,10 +567,36 @@ s_frame(const tt_wire_batch_t *b, const s_chunk_t *c, uint64_t seq)
     n += s_varint_put(((uint64_t)field << 3) | S_WIRE_LEN, head + n);
     n += s_varint_put(c->len, head + n);
     TT_ASSERT(n <= S_FRAME_ROOM);
-    zframe_t *frame = zframe_new(NULL, n + c->len);
-    memcpy(zframe_data(frame), head, n);
-    memcpy(zframe_data(frame) + n, c->data, c->len);
-    return frame;
+    uint8_t *start = c->data + S_FRAME_ROOM - n;
+    memcpy(start, head, n);
+    *size = n + c->len;
+    return start;
+}
+
+static void
+s_free_buffer(void *data, void *buffer)
+{
+    (void)data;
+    free(buffer);
+}
+
+/* Send chunk C (its buffer given to ZeroMQ) after ROUTING_ID if any. */
+static int
+s_send_chunk(tt_wire_batch_t *b, s_chunk_t *c, void *sock, zframe_t *routing_id, uint64_t seq)
+{
+    if (routing_id &&
+        zmq_send(sock, zframe_data(routing_id), zframe_size(routing_id), ZMQ_SNDMORE) < 0)
+        return -1;
+    size_t size;
+    uint8_t *start = s_frame(b, c, seq, &size);
+    zmq_msg_t msg;
+    zmq_msg_init_data(&msg, start, size, s_free_buffer, c->data);
+    c->data = NULL;
+    if (zmq_msg_send(&msg, sock, 0) < 0) {
+        zmq_msg_close(&msg);
+        return -1;
+    }
+    return 0;
 }
 
 tt_err_t
@@ -576,19 +606,10 @@ tt_wire_batch_send(tt_wire_batch_t *b, zsock_t *sock, zframe_t *routing_id, uint
     tt_err_t err = TT_OK;
     size_t sent = 0;
     for (size_t i = 0; i < b->n_chunks && !err; i++) {
-        zframe_t *frame = s_frame(b, &b->chunks[i], ++*seq);
-        zmsg_t *msg = zmsg_new();
-        if (routing_id) {
-            zframe_t *id = zframe_dup(routing_id);
-            zmsg_append(msg, &id);
-        }
-        zmsg_append(msg, &frame);
-        if (zmsg_send(&msg, sock) != 0) {
-            zmsg_destroy(&msg);
+        if (s_send_chunk(b, &b->chunks[i], zsock_resolve(sock), routing_id, ++*seq) != 0)
             err = TT_EPEER;
-        } else {
+        else
             sent++;
-        }
     }
     tt_wire_batch_clear(b);
     if (frames)
