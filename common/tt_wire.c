@@ -429,7 +429,7 @@ tt_wire_body_name(const Tt__Envelope *env)
  * The header is written just before the items when the frame is sent, and the
  * buffer goes to ZeroMQ as it is (no copy). */
 typedef struct {
-    uint8_t *data; /* the buffer: header room, then items */
+    uint8_t *data;   /* the buffer: header room, then items */
     size_t len, cap; /* of the items */
 } s_chunk_t;
 
