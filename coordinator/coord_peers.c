@@ -827,9 +827,9 @@ coord_peers_tick(coord_t *c)
      * says so after 3, a remote one gives up after 24), so a heartbeat every
      * half of it is enough; every HEARTBEAT_MS (as theirs come) woke each
      * waiting agentd's two threads twice a second more, for nothing. */
-    int64_t every = c->config.liveness_ms / 2 > c->config.heartbeat_ms
-                        ? c->config.liveness_ms / 2
-                        : c->config.heartbeat_ms;
+    int64_t every = c->config.liveness_ms / 2;
+    if (every < c->config.heartbeat_ms)
+        every = c->config.heartbeat_ms;
     Tt__Heartbeat hb = TT__HEARTBEAT__INIT;
     for (size_t i = 0; i < c->n_peers; i++) {
         coord_peer_t *p = &c->peers[i];
