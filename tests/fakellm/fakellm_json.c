@@ -15,7 +15,6 @@
  *  - strings are checked for UTF-8 as jansson takes them, text after the value
  *    is refused, a repeated key keeps its last value.
  */
-#define _GNU_SOURCE /* memmem */
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <math.h>
@@ -144,10 +143,13 @@ static bool
 s_for_jansson(const char *text, size_t len)
 {
     static const char nul[] = "\\u0000";
-    for (size_t i = 0; i < len; i++)
+    for (size_t i = 0; i < len; i++) {
         if ((unsigned char)text[i] < 0x20 && !s_is_space(text[i]))
             return true;
-    return memmem(text, len, nul, sizeof nul - 1) != NULL;
+        if (text[i] == '\\' && len - i >= sizeof nul - 1 && !memcmp(text + i, nul, sizeof nul - 1))
+            return true;
+    }
+    return false;
 }
 
 json_t *

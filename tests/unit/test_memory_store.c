@@ -64,26 +64,7 @@ s_agent(fixture_t *f, const char *name)
     return m;
 }
 
-/* step's items for one agent: n episodes, one semantic item, a state */
-static void
-s_commit(tt_memory_t *m, uint32_t step, const char *who, int n, float x)
-{
-    tt_memory_batch_t *b = tt_memory_batch_new(step);
-    for (int i = 0; i < n; i++) {
-        char *item = tt_asprintf("{\"content\":\"%s %u.%d\"}", who, step, i);
-        tt_memory_batch_episode(b, item);
-        free(item);
-    }
-    float v[TEST_DIM] = {x, 1.0f - x, 0, 0};
-    char *sem = tt_asprintf("{\"content\":\"%s knows %u\"}", who, step);
-    tt_memory_batch_semantic(b, sem, v, TEST_DIM);
-    free(sem);
-    char *st = tt_asprintf("{\"who\":\"%s\",\"step\":%u}", who, step);
-    tt_memory_batch_state(b, st);
-    free(st);
-    assert_int_equal(tt_memory_commit(m, &b, NULL), TT_OK);
-}
-
+/* step's items for one agent: n episodes and a state */
 static tt_memory_batch_t *
 s_batch(uint32_t step, const char *who, int n)
 {
@@ -97,6 +78,18 @@ s_batch(uint32_t step, const char *who, int n)
     tt_memory_batch_state(b, st);
     free(st);
     return b;
+}
+
+/* the same and one semantic item, committed */
+static void
+s_commit(tt_memory_t *m, uint32_t step, const char *who, int n, float x)
+{
+    tt_memory_batch_t *b = s_batch(step, who, n);
+    float v[TEST_DIM] = {x, 1.0f - x, 0, 0};
+    char *sem = tt_asprintf("{\"content\":\"%s knows %u\"}", who, step);
+    tt_memory_batch_semantic(b, sem, v, TEST_DIM);
+    free(sem);
+    assert_int_equal(tt_memory_commit(m, &b, NULL), TT_OK);
 }
 
 /* LMDB's last transaction id of the store, as mdb_stat (lmdb-utils) reads it */
