@@ -2,7 +2,8 @@
 # The fuzz stage: build the libFuzzer targets (tests/fuzz) with clang, ASan and
 # UBSan into build-fuzz/, replay every committed seed (tests/fuzz/corpus/T/) and
 # past crasher (tests/fuzz/regressions/T/, minus those listed in its KNOWN
-# file), then fuzz each target for a bounded time. Any crash, leak, UB report or
+# file), then fuzz each target for a bounded time, TT_JOBS targets at once (a
+# fuzzer keeps one core busy). Any crash, leak, UB report or
 # timeout fails the stage; new crashers are kept under build-fuzz/artifacts/.
 #   scripts/test-fuzz.sh                 every target, TT_FUZZ_SECONDS (20) each
 #   scripts/test-fuzz.sh wire tlog       only these targets
@@ -62,45 +63,61 @@ inputs() {
     done
 }
 
-failed=()
-summary=()
-for t in "${targets[@]}"; do
-    bin=$build/fuzz/fuzz_$t
-    [[ -x $bin ]] || { echo "troupe: no fuzz target $t" >&2; failed+=("$t"); continue; }
-    t0=$SECONDS
-    log=$work/$t.log
+# One target: replay, then fuzz. Its report goes to $work/T.out (printed when
+# every target is done, so that reports of targets run at once do not mix),
+# its summary line to $work/T.summary; returns non-zero if it failed.
+fuzz_one() {
+    local t=$1 bin=$build/fuzz/fuzz_$t
+    local t0=$SECONDS log=$work/$t.log out=$work/$t.out
+    [[ -x $bin ]] || { echo "troupe: no fuzz target $t" >"$out"; return 1; }
+    local seeds dict=()
     mapfile -t seeds < <(inputs "$fuzz_src/corpus/$t"; inputs "$fuzz_src/regressions/$t")
-    dict=()
     [[ -f $fuzz_src/dict/$t.dict ]] && dict=(-dict="$fuzz_src/dict/$t.dict")
     # 1. every committed input, once
     if [[ ${#seeds[@]} -gt 0 ]] &&
         ! "$bin" -timeout=25 -error_exitcode=77 "${seeds[@]}" >"$log" 2>&1; then
-        tail -n 60 "$log"
-        echo "troupe: fuzz_$t FAILED on a committed input (above)" >&2
-        failed+=("$t")
-        continue
+        { tail -n 60 "$log"; echo "troupe: fuzz_$t FAILED on a committed input (above)"; } >"$out"
+        return 1
     fi
     # 2. bounded fuzzing from the committed corpus; new inputs go to a scratch dir
-    execs=0
+    local execs=0
     if [[ $seconds -gt 0 ]]; then
         mkdir -p "$work/corpus-$t"
         if ! "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
             -error_exitcode=77 -artifact_prefix="$artifacts/$t-" \
             "${dict[@]}" "$work/corpus-$t" "$fuzz_src/corpus/$t" >"$log" 2>&1; then
-            grep -vE '^#[0-9]+\s+(NEW|REDUCE|pulse)' "$log" | tail -n 80
-            echo "troupe: fuzz_$t FAILED; crasher in $artifacts/ (copy it to" \
-                "tests/fuzz/regressions/$t/ once understood)" >&2
-            failed+=("$t")
-            continue
+            { grep -vE '^#[0-9]+\s+(NEW|REDUCE|pulse)' "$log" | tail -n 80
+              echo "troupe: fuzz_$t FAILED; crasher in $artifacts/ (copy it to" \
+                  "tests/fuzz/regressions/$t/ once understood)"; } >"$out"
+            return 1
         fi
         execs=$(awk '/stat::number_of_executed_units/ {print $2}' "$log")
     fi
-    summary+=("$(printf '%-10s %3d inputs replayed, %9s executions, %3d s' "$t" "${#seeds[@]}" \
-        "$execs" $((SECONDS - t0)))")
+    printf '%-10s %3d inputs replayed, %9s executions, %3d s\n' "$t" "${#seeds[@]}" \
+        "$execs" $((SECONDS - t0)) >"$work/$t.summary"
+}
+
+# Each fuzzer is one process on one core: $jobs of them at a time.
+declare -A pid_of=()
+for t in "${targets[@]}"; do
+    while [[ $(jobs -rp | wc -l) -ge $jobs ]]; do
+        wait -n || true
+    done
+    fuzz_one "$t" &
+    pid_of[$t]=$!
+done
+failed=()
+for t in "${targets[@]}"; do
+    wait "${pid_of[$t]}" || failed+=("$t")
 done
 
-echo "troupe: fuzz stage (${seconds} s per target):"
-for line in "${summary[@]:-}"; do [[ -n $line ]] && echo "  $line"; done
+echo "troupe: fuzz stage (${seconds} s per target, ${jobs} at a time):"
+for t in "${targets[@]}"; do
+    [[ -f $work/$t.summary ]] && echo "  $(cat "$work/$t.summary")"
+done
+for t in "${failed[@]:-}"; do
+    [[ -n $t && -f $work/$t.out ]] && cat "$work/$t.out" >&2
+done
 echo "troupe: fuzz stage took $((SECONDS - start)) s"
 if [[ ${#failed[@]} -gt 0 ]]; then
     echo "troupe: fuzz stage FAILED: ${failed[*]}" >&2

@@ -15,14 +15,17 @@ MIN_FLOOD_S=15 # the run must have been under the flood this long
 # would have to win a connection back from the strangers (see coord_gate.c:
 # the cap cannot tell them apart). That is not what this test is about.
 printf '[Troupe]\nLIVENESS_MS=120000\n' >"$TMP/patient.ini"
-# Every step waits for the model (fakellm, 60 ms a call, several calls in a
-# row), so the run outlasts the flood however fast the machine is: offline,
-# 300 steps took 10 s on a quiet fast one.
-start_fakellm --latency-ms 60
-export OPENAI_BASE_URL=$FAKE_URL/v1 OPENAI_API_KEY=sk-bloat-test
-
-"$COORD" run "$SC" --out "$TMP/ref" --steps $STEPS --quiet --config "$TMP/patient.ini"
+export OPENAI_API_KEY=sk-bloat-test
+# The reference run: fakellm's latency changes no answer, so it need not wait.
+start_fakellm
+OPENAI_BASE_URL=$FAKE_URL/v1 "$COORD" run "$SC" --out "$TMP/ref" --steps $STEPS --quiet \
+    --config "$TMP/patient.ini"
 ref=$(stats "$TMP/ref/sim.tlog" final_hash)
+# Under the flood every step waits for the model (60 ms a call, several calls
+# in a row), so the run outlasts the flood however fast the machine is:
+# offline, 300 steps took 10 s on a quiet fast one.
+start_fakellm --latency-ms 60
+export OPENAI_BASE_URL=$FAKE_URL/v1
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 d=$TMP/bloat
