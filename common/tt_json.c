@@ -789,7 +789,18 @@ bool
 tt_utf8_valid(const char *s, size_t len)
 {
     const unsigned char *p = (const unsigned char *)s, *end = p + len;
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
     while (p < end) {
+        /* most text is ASCII without NULs: skip it a word at a time */
+        while (end - p >= 8) {
+            uint64_t w;
+            memcpy(&w, p, 8);
+            if (((w | ((w - ones) & ~w)) & highs) != 0)
+                break;
+            p += 8;
+        }
+        if (p == end)
+            break;
         unsigned c = *p;
         size_t n;
         unsigned min;

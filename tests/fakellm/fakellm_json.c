@@ -18,10 +18,12 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fakellm_impl.h"
+#include "tt_json.h"
 
 typedef struct {
     const char *at, *end; /* where the next number is looked for */
@@ -33,16 +35,33 @@ s_is_digit(char c)
     return c >= '0' && c <= '9';
 }
 
+/* Just past the closing quote of the string whose text starts at P (END if
+ * none): a quote ends it unless an odd run of backslashes precedes it. */
+static const char *
+s_after_string(const char *p, const char *end)
+{
+    for (;;) {
+        const char *q = memchr(p, '"', (size_t)(end - p));
+        if (!q)
+            return end;
+        size_t slashes = 0;
+        while (q - slashes > p && q[-1 - (ptrdiff_t)slashes] == '\\')
+            slashes++;
+        if (slashes % 2 == 0)
+            return q + 1;
+        p = q + 1;
+    }
+}
+
 /* The next number's text outside strings (as cJSON takes it: a run of
  * "0-9+-.eE"), its length in *len; NULL if there is none. */
 static const char *
 s_next_number(s_numbers_t *n, size_t *len)
 {
-    for (const char *p = n->at; p < n->end; p++) {
+    const char *p = n->at;
+    while (p < n->end) {
         if (*p == '"') {
-            for (p++; p < n->end && *p != '"'; p++)
-                if (*p == '\\')
-                    p++;
+            p = s_after_string(p + 1, n->end);
         } else if (*p == '-' || s_is_digit(*p)) {
             const char *start = p;
             while (p < n->end && (s_is_digit(*p) || strchr("+-.eE", *p)))
@@ -50,6 +69,8 @@ s_next_number(s_numbers_t *n, size_t *len)
             n->at = p;
             *len = (size_t)(p - start);
             return start;
+        } else {
+            p++;
         }
     }
     return NULL;
@@ -122,8 +143,12 @@ s_convert(const cJSON *node, s_numbers_t *numbers)
         }
         return out;
     }
-    if (cJSON_IsString(node))
-        return json_string(node->valuestring);
+    if (cJSON_IsString(node)) {
+        size_t len = strlen(node->valuestring);
+        return tt_utf8_valid(node->valuestring, len)
+                   ? json_stringn_nocheck(node->valuestring, len)
+                   : NULL;
+    }
     if (cJSON_IsNumber(node))
         return s_number(node, numbers);
     if (cJSON_IsBool(node))

@@ -111,6 +111,23 @@ test_utf8_validation(void **state)
     assert_false(tt_utf8_valid("\xed\xa0\x80", 3)); /* surrogate */
     assert_false(tt_utf8_valid("\xc0\xaf", 2));     /* overlong */
     assert_false(tt_utf8_valid("a\0b", 3));
+    /* long ASCII runs are checked a word at a time: whatever falls at any
+     * offset of one is still seen */
+    char text[48];
+    for (size_t at = 0; at + 4 <= sizeof text; at++) {
+        memset(text, 'a', sizeof text);
+        memcpy(text + at, "\xe2\x82\xac", 3); /* € */
+        assert_true(tt_utf8_valid(text, sizeof text));
+        memcpy(text + at, "\xed\xa0\x80", 3); /* a surrogate */
+        assert_false(tt_utf8_valid(text, sizeof text));
+        memset(text, 'a', sizeof text);
+        text[at] = '\0';
+        assert_false(tt_utf8_valid(text, sizeof text));
+        text[at] = (char)0x80; /* a continuation byte alone */
+        assert_false(tt_utf8_valid(text, sizeof text));
+        text[at] = (char)0xc3; /* é cut short: the text ends at its first byte */
+        assert_false(tt_utf8_valid(text, at + 1));
+    }
 }
 
 /* Every cut of a mixed string keeps whole characters only. */
