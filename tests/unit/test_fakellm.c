@@ -148,6 +148,8 @@ test_request_reader_agrees_with_jansson(void **state)
         "{\"seed\":9007199254740993,\"big\":-9223372036854775808,\"k\":1,\"k\":2}",
         "[1.0, -0, 2E+2, 0.25e-1, \"1 2\\\"3\", 4]",
         "{\"t\":\"caf\xc3\xa9\",\"deep\":[[[[{\"x\":[0]}]]]]}",
+        /* digits in strings after runs of backslashes: not taken for numbers */
+        "[\"\\\\\",5,\"a\\\\\\\"7\\\\\",6,\"\\\"9\",8]",
         /* refused by both */
         "{\"a\":1} trailing",
         "{\"a\":\"\\u0000\"}",
