@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -163,16 +164,29 @@ s_is_space(char c)
 }
 
 /* Whether cJSON would read TEXT otherwise than jansson: a control character
- * (whitespace aside) or "\u0000" in it. */
+ * (whitespace aside) or "\u0000" in it. Words with neither a byte below 0x20
+ * nor a backslash are passed over whole. */
 static bool
 s_for_jansson(const char *text, size_t len)
 {
     static const char nul[] = "\\u0000";
-    for (size_t i = 0; i < len; i++) {
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    size_t i = 0;
+    while (i < len) {
+        if (len - i >= 8) {
+            uint64_t w;
+            memcpy(&w, text + i, 8);
+            uint64_t slash = w ^ (ones * '\\');
+            if (((((w - ones * 0x20) & ~w) | ((slash - ones) & ~slash)) & highs) == 0) {
+                i += 8;
+                continue;
+            }
+        }
         if ((unsigned char)text[i] < 0x20 && !s_is_space(text[i]))
             return true;
         if (text[i] == '\\' && len - i >= sizeof nul - 1 && !memcmp(text + i, nul, sizeof nul - 1))
             return true;
+        i++;
     }
     return false;
 }

@@ -154,6 +154,8 @@ test_request_reader_agrees_with_jansson(void **state)
         "{\"a\":1} trailing",
         "{\"a\":\"\\u0000\"}",
         "{\"a\":\"tab\x01\"}",
+        "{\"a\":\"a longer run of plain text, then\x01\"}",
+        "{\"a\":\"a longer run of plain text, then \\u0000\"}",
         "{\"a\":\"\xff\xfe\"}",
         "{\"seed\":18446744073709551616}",
         "[01]",
