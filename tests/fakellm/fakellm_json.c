@@ -146,9 +146,8 @@ s_convert(const cJSON *node, s_numbers_t *numbers)
     }
     if (cJSON_IsString(node)) {
         size_t len = strlen(node->valuestring);
-        return tt_utf8_valid(node->valuestring, len)
-                   ? json_stringn_nocheck(node->valuestring, len)
-                   : NULL;
+        return tt_utf8_valid(node->valuestring, len) ? json_stringn_nocheck(node->valuestring, len)
+                                                     : NULL;
     }
     if (cJSON_IsNumber(node))
         return s_number(node, numbers);
