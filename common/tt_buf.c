@@ -47,6 +47,12 @@ s_reserve(tt_buf_t *buf, size_t extra)
 }
 
 tt_err_t
+tt_buf_reserve(tt_buf_t *buf, size_t extra)
+{
+    return s_reserve(buf, extra);
+}
+
+tt_err_t
 tt_buf_add(tt_buf_t *buf, const void *data, size_t len)
 {
     tt_err_t err = s_reserve(buf, len);

@@ -26,6 +26,9 @@ typedef struct {
 void tt_buf_init(tt_buf_t *buf, size_t cap);
 void tt_buf_fini(tt_buf_t *buf);
 void tt_buf_reset(tt_buf_t *buf);
+/* Room for EXTRA more bytes in one allocation, so that appends up to them
+ * do not grow the buffer step by step; TT_ETOOBIG past the cap. */
+tt_err_t tt_buf_reserve(tt_buf_t *buf, size_t extra);
 /* Append; TT_ETOOBIG if the cap would be passed (nothing is appended then). */
 tt_err_t tt_buf_add(tt_buf_t *buf, const void *data, size_t len);
 tt_err_t tt_buf_adds(tt_buf_t *buf, const char *text);

@@ -1,7 +1,8 @@
-/*  tt_hash -- SHA-256 over OpenSSL's EVP, a table-driven CRC32C, FNV-1a. */
+/*  tt_hash -- SHA-256 over OpenSSL's EVP, CRC32C (the CPU's instruction or a table), FNV-1a. */
 #include "tt_hash.h"
 
 #include <openssl/evp.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "tt_err.h"
@@ -60,17 +61,61 @@ s_crc_init(void)
     }
 }
 
-uint32_t
-tt_crc32c(uint32_t crc, const void *data, size_t len)
+static uint32_t
+s_crc32c_table(uint32_t crc, const uint8_t *p, size_t len)
 {
     /* Benign race: every thread computes the same table. */
     if (s_crc_table[1] == 0)
         s_crc_init();
-    const uint8_t *p = data;
-    crc = ~crc;
     while (len--)
         crc = s_crc_table[(crc ^ *p++) & 0xFF] ^ (crc >> 8);
-    return ~crc;
+    return crc;
+}
+
+#if defined(__x86_64__)
+/* SSE 4.2's crc32 instruction computes this very CRC, 8 bytes at a time: a
+ * log record's check costs a tenth of the table's. */
+__attribute__((target("sse4.2"))) static uint32_t
+s_crc32c_sse42(uint32_t crc, const uint8_t *p, size_t len)
+{
+    uint64_t c = crc;
+    for (; len >= 8; p += 8, len -= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        c = __builtin_ia32_crc32di(c, w);
+    }
+    for (; len; p++, len--)
+        c = __builtin_ia32_crc32qi((uint32_t)c, *p);
+    return (uint32_t)c;
+}
+
+static bool
+s_has_sse42(void)
+{
+    /* Benign race, as the table's */
+    static int has = -1;
+    if (has < 0) {
+        __builtin_cpu_init();
+        has = __builtin_cpu_supports("sse4.2") ? 1 : 0;
+    }
+    return has == 1;
+}
+#endif
+
+uint32_t
+tt_crc32c_portable(uint32_t crc, const void *data, size_t len)
+{
+    return ~s_crc32c_table(~crc, data, len);
+}
+
+uint32_t
+tt_crc32c(uint32_t crc, const void *data, size_t len)
+{
+#if defined(__x86_64__)
+    if (s_has_sse42())
+        return ~s_crc32c_sse42(~crc, data, len);
+#endif
+    return tt_crc32c_portable(crc, data, len);
 }
 
 uint64_t

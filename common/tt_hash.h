@@ -28,7 +28,11 @@ void tt_sha256(const void *data, size_t len, uint8_t out[TT_SHA256_LEN]);
 /* Lower-case hex of len bytes into out (2*len+1 bytes). Returns out. */
 char *tt_hex(const uint8_t *bytes, size_t len, char *out);
 
+/* CRC32C (Castagnoli), continued from CRC (0 to start): with the CPU's crc32
+ * instruction where it has one, else by table. tt_crc32c_portable is always
+ * the table (tests hold the two to each other). */
 uint32_t tt_crc32c(uint32_t crc, const void *data, size_t len);
+uint32_t tt_crc32c_portable(uint32_t crc, const void *data, size_t len);
 
 uint64_t tt_fnv1a(const void *data, size_t len, uint64_t seed);
 uint64_t tt_fnv1a_str(const char *s, uint64_t seed);

@@ -710,12 +710,18 @@ tt_json_canonical(const json_t *value)
     return tt_buf_take(&b);
 }
 
+void
+tt_json_compact_into(const json_t *value, tt_buf_t *out)
+{
+    s_write(out, value, false); /* jansson's JSON_COMPACT bytes, in insertion order */
+}
+
 char *
 tt_json_compact(const json_t *value)
 {
     tt_buf_t b;
     tt_buf_init(&b, 0);
-    s_write(&b, value, false); /* jansson's JSON_COMPACT bytes, in insertion order */
+    tt_json_compact_into(value, &b);
     return tt_buf_take(&b);
 }
 

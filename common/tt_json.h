@@ -67,6 +67,8 @@ void tt_json_canonical_into(const json_t *value, tt_buf_t *out);
 void tt_json_digest(const json_t *value, const char *domain, uint8_t out[32]);
 /* Compact dump in insertion order (for display and files). Caller frees. */
 char *tt_json_compact(const json_t *value);
+/* The same, appended to OUT (which may hold room reserved for it). */
+void tt_json_compact_into(const json_t *value, tt_buf_t *out);
 
 /* Typed getters: borrowed strings, defaults when absent or of another type. */
 const char *tt_json_str(const json_t *obj, const char *key, const char *dflt);

@@ -120,6 +120,18 @@ s_sampling(const tt_llm_conf_t *conf, const tt_llm_request_t *req, json_t *body)
         json_object_set_new(body, "presence_penalty", json_real(conf->presence_penalty));
 }
 
+/* Beside the messages' text, what a chat body holds: names, a schema. */
+#define S_BODY_ROOM 4096
+
+static size_t
+s_text_size(const json_t *conversation)
+{
+    size_t n = 0, i;
+    json_t *m;
+    json_array_foreach(conversation, i, m) n += json_string_length(json_object_get(m, "content"));
+    return n;
+}
+
 char *
 tt_llm_http_chat_body(const tt_llm_conf_t *conf, const tt_llm_request_t *req,
                       const json_t *conversation)
@@ -150,9 +162,14 @@ tt_llm_http_chat_body(const tt_llm_conf_t *conf, const tt_llm_request_t *req,
     s_sampling(conf, req, body);
     if (req->has_seed)
         json_object_set_new(body, "seed", json_integer((json_int_t)req->seed));
-    char *text = tt_json_compact(body);
+    /* a prompt is several KB: room for its text and the rest at once, not by
+     * doubling from a few hundred bytes (each step a copy, and work for malloc) */
+    tt_buf_t text;
+    tt_buf_init(&text, 0);
+    tt_buf_reserve(&text, s_text_size(conversation) + S_BODY_ROOM);
+    tt_json_compact_into(body, &text);
     json_decref(body);
-    return text;
+    return tt_buf_take(&text);
 }
 
 char *

@@ -345,6 +345,29 @@ s_le32(const uint8_t *p)
 /* --------------------------------------------------------------------- tests */
 
 /* Usage example: write a log, reopen it, read every record back. */
+/* The log's check value: CRC32C's check value, and the CPU's instruction
+ * (where tt_crc32c uses it) equal to the table at every length, offset and
+ * continuation. */
+static void
+test_crc32c_agrees_with_its_table(void **state)
+{
+    (void)state;
+    assert_int_equal(tt_crc32c(0, "123456789", 9), 0xE3069283u);
+    assert_int_equal(tt_crc32c_portable(0, "123456789", 9), 0xE3069283u);
+    uint8_t data[300];
+    for (size_t i = 0; i < sizeof data; i++)
+        data[i] = (uint8_t)(i * 131 + 7);
+    for (size_t off = 0; off < 9; off++)
+        for (size_t len = 0; off + len <= sizeof data; len += 1 + len / 8) {
+            uint32_t want = tt_crc32c_portable(0x5eed, data + off, len);
+            assert_int_equal(tt_crc32c(0x5eed, data + off, len), want);
+            size_t half = len / 2;
+            assert_int_equal(
+                tt_crc32c(tt_crc32c(0x5eed, data + off, half), data + off + half, len - half),
+                want);
+        }
+}
+
 static void
 test_append_reopen_read_round_trip(void **state)
 {
@@ -961,6 +984,7 @@ main(void)
 {
     tt_log_level = TT_LOG_LEVEL_NONE; /* the damage below is meant */
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_crc32c_agrees_with_its_table),
         cmocka_unit_test_setup_teardown(test_append_reopen_read_round_trip, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_format_and_chain_by_hand, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_telemetry_is_outside_the_chain, s_setup, s_teardown),
