@@ -7,8 +7,10 @@
  *  127.0.0.1 only.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -511,6 +513,21 @@ s_route(fakellm_t *f, struct MHD_Connection *conn, const char *url, const char *
     return s_send(f, conn, &out);
 }
 
+/* Room for the body its Content-Length announces (within the cap), so that
+ * a prompt of several KB is not gathered by doubling from a few hundred bytes;
+ * a body longer than announced still grows, a shorter one wastes the rest. */
+static void
+s_reserve_body(struct MHD_Connection *conn, tt_buf_t *body)
+{
+    const char *v =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    char *end = NULL;
+    errno = 0;
+    unsigned long long n = v && *v >= '0' && *v <= '9' ? strtoull(v, &end, 10) : 0;
+    if (n && !errno && end && !*end && n <= FAKELLM_BODY_CAP)
+        tt_buf_reserve(body, (size_t)n);
+}
+
 static enum MHD_Result
 s_access(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
          const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
@@ -521,6 +538,7 @@ s_access(void *cls, struct MHD_Connection *conn, const char *url, const char *me
         rq = tt_new(s_req_t);
         clock_gettime(CLOCK_MONOTONIC, &rq->arrived);
         tt_buf_init(&rq->body, FAKELLM_BODY_CAP);
+        s_reserve_body(conn, &rq->body);
         *con_cls = rq;
         if (s_is_api(url)) {
             rq->counted = true;
