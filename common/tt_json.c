@@ -368,12 +368,7 @@ s_locate(s_scan_t *sp, const char *path, int *line, int *col)
 static inline bool
 s_word_needs_escape(uint64_t w)
 {
-    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
-    uint64_t quote = w ^ (ones * '"'), backslash = w ^ (ones * '\\');
-    uint64_t control = (w - ones * 0x20) & ~w;
-    uint64_t is_quote = (quote - ones) & ~quote;
-    uint64_t is_backslash = (backslash - ones) & ~backslash;
-    return ((control | is_quote | is_backslash) & highs) != 0;
+    return tt_word_has_below(w, 0x20) || tt_word_has_byte(w, '"') || tt_word_has_byte(w, '\\');
 }
 
 static void
@@ -795,13 +790,12 @@ bool
 tt_utf8_valid(const char *s, size_t len)
 {
     const unsigned char *p = (const unsigned char *)s, *end = p + len;
-    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
     while (p < end) {
         /* most text is ASCII without NULs: skip it a word at a time */
         while (end - p >= 8) {
             uint64_t w;
             memcpy(&w, p, 8);
-            if (((w | ((w - ones) & ~w)) & highs) != 0)
+            if ((w & 0x8080808080808080ull) != 0 || tt_word_has_below(w, 1))
                 break;
             p += 8;
         }

@@ -82,6 +82,22 @@ json_t *tt_json_get_path(const json_t *root, const char *path);
  * "" is root. Borrowed or NULL. */
 json_t *tt_json_at(const json_t *root, const char *path);
 
+/* Text scanned 8 bytes at a time (a word read with memcpy): whether any byte
+ * of W is below N (N <= 0x80), and whether any byte of W is C. Exact about
+ * "any"; which byte, they do not say. */
+static inline bool
+tt_word_has_below(uint64_t w, unsigned n)
+{
+    const uint64_t ones = 0x0101010101010101ull;
+    return ((w - ones * n) & ~w & (ones * 0x80)) != 0;
+}
+
+static inline bool
+tt_word_has_byte(uint64_t w, unsigned char c)
+{
+    return tt_word_has_below(w ^ (0x0101010101010101ull * c), 1);
+}
+
 /* True if s (len bytes) is valid UTF-8 without NUL bytes. */
 bool tt_utf8_valid(const char *s, size_t len);
 /* How many of the len bytes of s to keep to keep at most max, not splitting a

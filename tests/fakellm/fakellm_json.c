@@ -19,7 +19,6 @@
 #include <errno.h>
 #include <math.h>
 #include <stddef.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -169,14 +168,12 @@ static bool
 s_for_jansson(const char *text, size_t len)
 {
     static const char nul[] = "\\u0000";
-    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
     size_t i = 0;
     while (i < len) {
         if (len - i >= 8) {
             uint64_t w;
             memcpy(&w, text + i, 8);
-            uint64_t slash = w ^ (ones * '\\');
-            if (((((w - ones * 0x20) & ~w) | ((slash - ones) & ~slash)) & highs) == 0) {
+            if (!tt_word_has_below(w, 0x20) && !tt_word_has_byte(w, '\\')) {
                 i += 8;
                 continue;
             }
