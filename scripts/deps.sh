@@ -8,7 +8,7 @@ set -euo pipefail
 packages=(build-essential cmake pkg-config libzmq3-dev libczmq-dev libprotobuf-c-dev
           protobuf-c-compiler liblmdb-dev libcurl4-openssl-dev libcmocka-dev libjansson-dev
           libinih-dev libsodium-dev libssl-dev libmicrohttpd-dev libcjson-dev
-          libpoppler-glib-dev libzip-dev libxml2-dev libgsl-dev)
+          libpoppler-glib-dev libzip-dev libxml2-dev libgsl-dev libjemalloc-dev)
 if [[ "${1:-}" == "--test" ]]; then
     packages+=(lmdb-utils iproute2 procps curl python3 chromium clang libclang-rt-14-dev valgrind
                slurm-wlm munge python3-pytest python3-pandas python3-scipy python3-docx

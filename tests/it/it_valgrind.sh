@@ -3,8 +3,10 @@
 # memcheck: no memory error and no definite or indirect leak in any process.
 source "$(dirname "$0")/lib.sh"
 command -v valgrind >/dev/null || { echo "SKIP: valgrind not installed"; exit 0; }
+# (the programs' malloc is jemalloc's: valgrind is told to replace it as it would glibc's)
 VG=(valgrind --quiet --leak-check=full --show-leak-kinds=definite,indirect
-    --errors-for-leak-kinds=definite,indirect --error-exitcode=99)
+    --errors-for-leak-kinds=definite,indirect --error-exitcode=99
+    --soname-synonyms=somalloc=libjemalloc.so.2)
 mkdir -p "$TMP/vg"
 cat > "$TMP/agentd-vg" <<SH
 #!/usr/bin/env bash
