@@ -3,7 +3,7 @@
 # the log; the run completes with the fault-free run's final hash.
 source "$(dirname "$0")/lib.sh"
 SC=$SRC/examples/scenarios/focus_group.json
-STEPS=800
+STEPS=500
 "$COORD" run "$SC" --out "$TMP/ref" --steps $STEPS --quiet
 ref=$(stats "$TMP/ref/sim.tlog" final_hash)
 for round in 1 2 3; do
@@ -11,7 +11,7 @@ for round in 1 2 3; do
     "$COORD" run "$SC" --out "$d" --steps $STEPS --quiet 2>"$TMP/err$round" &
     pid=$!
     PIDS+=("$pid")
-    wait_for_step "$d/sim.tlog" $((round * 150))
+    wait_for_step "$d/sim.tlog" $((round * 100))
     victim=$(pgrep -f -- "--data-dir $d" | shuf -n 1 --random-source=<(yes $round) || true)
     [[ -n "$victim" ]] || fail "round $round: no agentd to kill (run too short?)"
     kill -9 $victim

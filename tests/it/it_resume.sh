@@ -5,7 +5,7 @@
 # committed twice; SIGUSR1 records a checkpoint.
 source "$(dirname "$0")/lib.sh"
 SC=$SRC/examples/scenarios/focus_group.json
-STEPS=600
+STEPS=300
 "$COORD" run "$SC" --out "$TMP/ref" --steps $STEPS --quiet
 ref=$(stats "$TMP/ref/sim.tlog" final_hash)
 
@@ -17,7 +17,7 @@ run_killed() { # run_killed DIR STEP: start a run and kill -9 the coordinator on
     wait "$pid" 2>/dev/null || true
 }
 
-for at in 1 150 400; do
+for at in 1 100 200; do
     d=$TMP/kill-$at
     run_killed "$d" "$at"
     done_steps=$(stats "$d/sim.tlog" steps)
@@ -32,7 +32,7 @@ done
 
 # lost agent memory is rebuilt from the log
 d=$TMP/lost
-run_killed "$d" 250
+run_killed "$d" 150
 rm -rf "$d/agents/Lisa Carter" "$d/agents/Amara Okafor"
 "$COORD" run "$SC" --out "$d" --steps $STEPS --resume --quiet
 [[ $(stats "$d/sim.tlog" final_hash) == "$ref" ]] || fail "rebuild from the log: different final hash"
