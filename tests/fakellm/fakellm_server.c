@@ -607,7 +607,8 @@ fakellm_start(const fakellm_opts_t *opts)
         (struct sockaddr *)&addr, MHD_OPTION_CONNECTION_LIMIT, (unsigned)f->opts.max_connections,
         MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)FAKELLM_BACKLOG, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)FAKELLM_IDLE_TIMEOUT, MHD_OPTION_THREAD_STACK_SIZE, FAKELLM_STACK_BYTES,
-        MHD_OPTION_NOTIFY_COMPLETED, s_completed, f, MHD_OPTION_END);
+        MHD_OPTION_NOTIFY_COMPLETED, s_completed, f, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        FAKELLM_CONNECTION_MEMORY, MHD_OPTION_END);
     if (!f->daemon) {
         fprintf(stderr, "fakellm: cannot listen on 127.0.0.1:%u\n", (unsigned)opts->port);
         fakellm_stop(&f);
