@@ -8,7 +8,6 @@
 #include <czmq.h>
 #include <errno.h>
 #include <getopt.h>
-#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +23,13 @@
 #include "tt_mem.h"
 #include "tt_memory.h"
 #include "tt_wire.h"
+
+/* jemalloc's settings (the programs' allocator, CMakeLists.txt), read from this
+ * symbol before main: one arena for all of an agentd's threads. Each further
+ * arena is set up in every agentd as its threads start (of a forked agentd's
+ * ~430 page faults at registration, ~50); a slot agentd's threads do not
+ * contend enough to need them (10,000 agents offline: the same step times). */
+const char *malloc_conf = "narenas:1";
 
 static void
 s_usage(FILE *out)
@@ -277,10 +283,6 @@ main(int argc, char **argv)
     unsetenv(TT_SPAWN_TOKEN_ENV);
     tt_log_add_secret(token);
     opts.token = token;
-    /* Keep large buffers (LMDB's per-environment ones) out of the heap: after the
-     * first free glibc would raise its mmap threshold and grow the heap by ~150 KB
-     * per agent in slot mode. */
-    mallopt(M_MMAP_THRESHOLD, 128 << 10);
     umask(077); /* agent memory and documents are private */
     /* secrets must not end up in a core file */
     prctl(PR_SET_DUMPABLE, 0);
