@@ -20,16 +20,17 @@
 #include "agent_loop.h"
 #include "tt_cert.h"
 #include "tt_log.h"
+#include "tt_malloc_conf.h"
 #include "tt_mem.h"
 #include "tt_memory.h"
 #include "tt_wire.h"
 
-/* jemalloc's settings (the programs' allocator, CMakeLists.txt), read from this
- * symbol before main: one arena for all of an agentd's threads. Each further
- * arena is set up in every agentd as its threads start (of a forked agentd's
- * ~430 page faults at registration, ~50); a slot agentd's threads do not
- * contend enough to need them (10,000 agents offline: the same step times). */
-const char *malloc_conf = "narenas:1";
+/* jemalloc's settings (tt_malloc_conf.h), and one arena for all of an
+ * agentd's threads. Each further arena is set up in every agentd as its
+ * threads start (of a forked agentd's ~430 page faults at registration, ~50);
+ * a slot agentd's threads do not contend enough to need them (10,000 agents
+ * offline: the same step times). */
+const char *malloc_conf = TT_MALLOC_CONF ",narenas:1";
 
 static void
 s_usage(FILE *out)

@@ -20,6 +20,9 @@
 #include "coord_logcmd.h"
 #include "coord_run.h"
 #include "tt_log.h"
+#include "tt_malloc_conf.h"
+
+const char *malloc_conf = TT_MALLOC_CONF; /* read by jemalloc before main */
 
 static void
 s_usage(FILE *out)

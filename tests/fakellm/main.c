@@ -15,8 +15,11 @@
 #include <sys/resource.h>
 
 #include "fakellm.h"
+#include "tt_malloc_conf.h"
 
 #define S_EXIT_USAGE 2
+
+const char *malloc_conf = TT_MALLOC_CONF; /* read by jemalloc before main */
 
 static const char s_usage[] =
     "Usage: fakellm --port P [--latency-ms L] [--fault-rate R] [--seed S]\n"
