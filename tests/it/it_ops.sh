@@ -125,7 +125,10 @@ pass "--set: bad key paths and values are exit 2 with a clear message"
 on_tty() { # OUT COMMAND...: run in a 60x20 pseudo-terminal (TTY_COLS wide), output in OUT
     local out=$1
     shift
-    TERM=xterm script -qec "stty cols ${TTY_COLS:-60} rows 20; $*" /dev/null >"$out"
+    TERM=xterm script -qec "stty cols ${TTY_COLS:-60} rows 20; $*" /dev/null >"$out" && return
+    local rc=$?
+    tail -c 4000 "$out" | tr '\r' '\n' | tail -n 40 >&2
+    fail "exit $rc in a terminal: $*"
 }
 printf '{"name":"Hall","world":{"name":"Hall","start":"2026-03-01T09:00:00","step":"PT10M"},
  "agents":[{"file":"%s","count":20}],"steps":3,
