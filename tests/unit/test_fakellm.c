@@ -317,6 +317,40 @@ test_api_key_is_enforced(void **state)
     fakellm_stop(&f);
 }
 
+/* A connection's share of libmicrohttpd's memory (FAKELLM_CONNECTION_MEMORY)
+ * holds a request's line and headers; bodies are kept outside it. A header
+ * of 6 KB and a 64 KB prompt are still answered like any other request. */
+static void
+test_large_headers_and_bodies_are_answered(void **state)
+{
+    fakellm_opts_t opts = {0};
+    fakellm_t *f = fakellm_start(&opts);
+    char *header = tt_calloc(1, 6200);
+    memcpy(header, "X-Padding: ", 11);
+    memset(header + 11, 'h', 6144);
+    char *text = tt_calloc(1, 65537);
+    memset(text, 'w', 65536);
+    json_t *msgs = json_pack("[{s:s, s:s}]", "role", "user", "content", text);
+    json_t *req = json_pack("{s:s, s:i, s:O}", "model", "gpt-x", "seed", 7, "messages", msgs);
+    char *body = json_dumps(req, JSON_COMPACT);
+    s_reply_t r = s_http(f, "/v1/chat/completions", body, header);
+    assert_int_equal(r.rc, CURLE_OK);
+    assert_int_equal(r.status, 200);
+    char *want = tt_offline_chat(msgs, NULL, 7, NULL);
+    char *got = s_content(r.body);
+    assert_non_null(got);
+    assert_string_equal(got, want);
+    free(want);
+    free(got);
+    free(r.body);
+    free(body);
+    json_decref(req);
+    json_decref(msgs);
+    free(text);
+    free(header);
+    fakellm_stop(&f);
+}
+
 static void
 test_fault_draw_is_deterministic_and_weighted(void **state)
 {
@@ -618,6 +652,7 @@ main(void)
         cmocka_unit_test(test_embeddings_as_floats_and_base64),
         cmocka_unit_test(test_models_stats_and_reset),
         cmocka_unit_test(test_api_key_is_enforced),
+        cmocka_unit_test(test_large_headers_and_bodies_are_answered),
         cmocka_unit_test(test_fault_draw_is_deterministic_and_weighted),
         cmocka_unit_test(test_repeats_of_one_body_follow_the_draw),
         cmocka_unit_test(test_thousand_connections_at_once),
