@@ -45,7 +45,7 @@ s_write(char *data, size_t size, size_t n, void *arg)
 }
 
 static CURL *
-s_easy(const char *url, const char *body, const char *auth, tt_buf_t *out)
+s_easy(const char *url, const char *body, const char *header, tt_buf_t *out)
 {
     CURL *h = curl_easy_init();
     curl_easy_setopt(h, CURLOPT_URL, url);
@@ -56,8 +56,8 @@ s_easy(const char *url, const char *body, const char *auth, tt_buf_t *out)
     curl_easy_setopt(h, CURLOPT_WRITEDATA, out);
     if (body)
         curl_easy_setopt(h, CURLOPT_COPYPOSTFIELDS, body);
-    if (auth) {
-        struct curl_slist *hs = curl_slist_append(NULL, auth);
+    if (header) {
+        struct curl_slist *hs = curl_slist_append(NULL, header);
         curl_easy_setopt(h, CURLOPT_HTTPHEADER, hs);
         curl_easy_setopt(h, CURLOPT_PRIVATE, hs);
     }
@@ -73,14 +73,15 @@ s_easy_free(CURL *h)
     curl_easy_cleanup(h);
 }
 
-/* One request to path on f; body NULL means GET. Caller frees reply.body. */
+/* One request to path on f; body NULL means GET; header, if any, is one
+ * extra header line. Caller frees reply.body. */
 static s_reply_t
-s_http(fakellm_t *f, const char *path, const char *body, const char *auth)
+s_http(fakellm_t *f, const char *path, const char *body, const char *header)
 {
     char *url = tt_asprintf("http://127.0.0.1:%u%s", fakellm_port(f), path);
     tt_buf_t out;
     tt_buf_init(&out, 0);
-    CURL *h = s_easy(url, body, auth, &out);
+    CURL *h = s_easy(url, body, header, &out);
     s_reply_t r = {curl_easy_perform(h), 0, NULL};
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r.status);
     r.body = tt_buf_take(&out);
