@@ -205,12 +205,25 @@ s_start_queued(s_worker_t *w)
         s_transfer_start(w, zlist_pop(w->queued));
 }
 
+/* The wait before a retry: our own growing backoff, and never sooner than the
+ * server's hint. A hint is stretched by up to a quarter, so that the calls one
+ * refusal turned away do not all come back in the same millisecond; it is the
+ * least wait, not the whole patience: under lasting contention a call asked to
+ * wait 1 s each time would give up after a few seconds. */
+static int64_t
+s_retry_delay_ms(s_worker_t *w, const s_call_t *c, const tt_llm_reply_t *rep)
+{
+    int64_t own = tt_llm_backoff_ms(w->conf, c->ask_failures, tt_rng_unit(&w->rng));
+    if (rep->hint_ms <= 0)
+        return own;
+    int64_t asked = rep->hint_ms + (int64_t)(0.25 * (double)rep->hint_ms * tt_rng_unit(&w->rng));
+    return asked > own ? asked : own;
+}
+
 static void
 s_schedule_retry(s_worker_t *w, s_call_t *c, const tt_llm_reply_t *rep)
 {
-    int64_t delay = rep->hint_ms > 0
-                        ? rep->hint_ms
-                        : tt_llm_backoff_ms(w->conf, c->ask_failures, tt_rng_unit(&w->rng));
+    int64_t delay = s_retry_delay_ms(w, c, rep);
     TT_LOG_DEBUG("%s: attempt %u failed (%s); retrying in %lld ms", c->msg->result->purpose,
                  c->ask_failures, rep->text, (long long)delay);
     w->stats.retries++;

@@ -113,6 +113,28 @@ test_429_waits_retry_after_ms(void **state)
     tt_llm_result_destroy(&r);
 }
 
+/* A server that keeps asking for 100 ms does not wear a call out in 300: the
+ * hint is the least wait, the backoff (0.2 s, doubling) still grows. */
+static void
+test_429_hint_does_not_shorten_the_backoff(void **state)
+{
+    s_env_t *env = *state;
+    env->cfg.waiting_time_s = 0.2;
+    env->cfg.backoff_factor = 2;
+    fakellm_script_t s[3];
+    for (size_t i = 0; i < 3; i++)
+        s[i] = (fakellm_script_t){.kind = FAKELLM_SCRIPT_FAULT,
+                                  .fault = FAKELLM_FAULT_RATE_LIMIT,
+                                  .retry_after_ms = 100};
+    s_script(env, s, 3);
+    tt_llm_result_t *r = s_turn(env, "rate", TT_OK);
+    print_message("three 429s asking for 100 ms: call took %u ms\n", r->latency_ms);
+    assert_int_equal(r->attempts, 4);
+    /* at least 150 + 300 + 600 ms (the backoff less its jitter), not 3 x 100 */
+    assert_true(r->latency_ms >= 1050);
+    tt_llm_result_destroy(&r);
+}
+
 static void
 test_429_waits_retry_after_seconds(void **state)
 {
@@ -424,6 +446,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         T(test_429_waits_retry_after_ms),
         T(test_429_waits_retry_after_seconds),
+        T(test_429_hint_does_not_shorten_the_backoff),
         T(test_server_errors_are_retried),
         T(test_connection_reset_is_retried),
         T(test_truncated_bodies_are_retried),
