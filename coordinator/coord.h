@@ -98,6 +98,7 @@ typedef struct {
     pid_t pid;           /* local child, 0 for external agentds */
     uint32_t remote_pid; /* as the agentd said in its hello (for messages) */
     coord_peer_state_t state;
+    bool lost; /* a local child whose connection is gone: coord_peer_unreachable */
     /* Steps for its agents gathered while the loop handles one event, sent
      * as one frame (or as few as fit) when the handler ends: coord_peers_flush */
     tt_wire_batch_t *outbox;
@@ -247,6 +248,8 @@ tt_err_t coord_send(coord_t *c, coord_peer_t *p, uint32_t agent, uint32_t incarn
 void coord_peers_shutdown(coord_t *c, const char *reason);
 void coord_peers_destroy(coord_t *c);
 void coord_peer_dead(coord_t *c, coord_peer_t *p, const char *why);
+/* A send to p found no route: its connection is gone (coord_peers.c). */
+void coord_peer_unreachable(coord_t *c, coord_peer_t *p);
 /* The agent a message of peer p is about, if it comes from the agent's
  * agentd and current incarnation; else NULL (logged at DEBUG as stale, what
  * names the message). */

@@ -63,7 +63,7 @@ coord_batch_flush_peer(coord_t *c, coord_peer_t *p)
     tt_err_t err = tt_wire_batch_send(p->outbox, c->router, p->routing_id, &c->seq, &frames);
     c->step_frames_out += (uint32_t)frames;
     if (err == TT_EPEER)
-        coord_peer_dead(c, p, "unreachable");
+        coord_peer_unreachable(c, p);
 }
 
 void

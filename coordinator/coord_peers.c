@@ -279,7 +279,8 @@ s_spawn_room(const coord_t *c, size_t wanted)
     size_t batch = forking ? COORD_FORK_BATCH : COORD_SPAWN_BATCH;
     size_t cap = (size_t)(cores > 0 ? cores : 1) * per_core, starting = 0;
     for (size_t i = 0; i < c->n_peers; i++)
-        if (c->peers[i].pid > 0 && !c->peers[i].routing_id && c->peers[i].state == COORD_PEER_LIVE)
+        if (c->peers[i].pid > 0 && !c->peers[i].routing_id && !c->peers[i].lost &&
+            c->peers[i].state == COORD_PEER_LIVE)
             starting++;
     size_t room = cap > starting ? cap - starting : 0;
     if (room > batch)
@@ -412,7 +413,7 @@ coord_send(coord_t *c, coord_peer_t *p, uint32_t agent, uint32_t incarnation, Tt
     }
     tt_err_t err = tt_wire_send(c->router, p->routing_id, env);
     if (err == TT_EPEER)
-        coord_peer_dead(c, p, "unreachable");
+        coord_peer_unreachable(c, p);
     return err;
 }
 
@@ -441,27 +442,53 @@ coord_peer_key(zframe_t *id, char *key, size_t cap)
     tt_hex(zframe_data(id), n, key);
 }
 
-/* A child whose socket went away is usually on its way out (an agentd
- * stopping on a fault closes its socket before it exits, and a sanitizer's
- * exit checks take a while): wait a moment for it, so the death recorded is
- * its exit status rather than "unreachable", then reap it. */
-static bool
-s_exit_status(coord_peer_t *p, char *why, size_t cap)
+/* Its agents go back to be placed again. */
+static void
+s_unplace_all(coord_t *c, coord_peer_t *p)
 {
-    int64_t deadline = tt_now_ms() + 3000;
-    int status;
-    for (;;) {
-        pid_t r = waitpid(p->pid, &status, WNOHANG);
-        if (r == p->pid)
-            break;
-        if (r < 0 || tt_now_ms() >= deadline)
-            return false;
-        usleep(10 * 1000);
+    for (uint32_t s = 0; p->slot_agent && s < p->slots; s++) {
+        if (!p->slot_agent[s])
+            continue;
+        coord_agent_t *a = &c->agents[p->slot_agent[s] - 1];
+        p->slot_agent[s] = 0;
+        coord_place_unplace(c, a);
     }
-    p->pid = -p->pid; /* reaped: never signal it again */
-    snprintf(why, cap, "exited with status %d",
-             WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
-    return true;
+}
+
+static void
+s_drop_route(coord_t *c, coord_peer_t *p)
+{
+    zhash_delete(c->peer_index, p->key);
+    p->key[0] = '\0';
+    zframe_destroy(&p->routing_id);
+    if (p->outbox)
+        tt_wire_batch_clear(p->outbox);
+    p->lost = true;
+}
+
+/* The connection a local child registered on is gone; the process may not be.
+ * Its route is dropped and nothing is waited for: what the process does next
+ * decides. An exit is reaped with its status (s_reap), which is how an agentd
+ * that stops on a fault (socket closed first, then a sanitizer's exit checks)
+ * is reported; a hello on a new connection takes the entry back (s_on_hello);
+ * silence for LIVENESS_MS is death. Its agents stay with it until then.
+ * Waiting here for the exit instead (as this once did, up to 3 s a peer)
+ * stalled the loop whenever the process was alive and reconnecting: on a
+ * loaded host a thousand agentds starting, some of whose first connections the
+ * gate shut after their hello, kept the coordinator asleep for minutes while
+ * it killed the very agentds that had registered again. */
+void
+coord_peer_unreachable(coord_t *c, coord_peer_t *p)
+{
+    if (p->pid <= 0) { /* a remote agentd's death is all we can know */
+        coord_peer_dead(c, p, "unreachable");
+        return;
+    }
+    if (p->state != COORD_PEER_LIVE || !p->routing_id)
+        return;
+    TT_LOG_WARN("lost the connection to agentd pid %d: waiting for it to exit or reconnect",
+                (int)p->pid);
+    s_drop_route(c, p);
 }
 
 void
@@ -470,9 +497,6 @@ coord_peer_dead(coord_t *c, coord_peer_t *p, const char *why)
     if (p->state == COORD_PEER_DEAD)
         return;
     p->state = COORD_PEER_DEAD;
-    char status[64];
-    if (p->pid > 0 && strcmp(why, "unreachable") == 0 && s_exit_status(p, status, sizeof status))
-        why = status;
     snprintf(c->last_death, sizeof c->last_death, "%s", why);
     TT_LOG_WARN("agentd on %s (pid %d) is dead (%s): moving its agents", p->host ? p->host : "?",
                 p->pid > 0 ? (int)p->pid : (int)-p->pid, why);
@@ -482,17 +506,11 @@ coord_peer_dead(coord_t *c, coord_peer_t *p, const char *why)
     }
     if (p->outbox)
         tt_wire_batch_clear(p->outbox);
-    for (uint32_t s = 0; p->slot_agent && s < p->slots; s++) {
-        if (!p->slot_agent[s])
-            continue;
-        coord_agent_t *a = &c->agents[p->slot_agent[s] - 1];
-        p->slot_agent[s] = 0;
-        coord_place_unplace(c, a);
-    }
+    s_unplace_all(c, p);
     free(p->slot_agent); /* a dead peer holds no slots (see COORD_MAX_SLOTS) */
     p->slot_agent = NULL;
     p->slots = 0;
-    if (!p->routing_id && p->pid != 0) {
+    if (!p->routing_id && !p->lost && p->pid != 0) {
         c->unborn_deaths++;
         free(c->unborn_why);
         c->unborn_why = tt_strdup(why);
@@ -553,11 +571,23 @@ s_on_hello(coord_t *c, zframe_t *id, const char *key, const Tt__Envelope *env)
         /* another instance on a live connection: the one we knew is gone */
         coord_peer_dead(c, p, "said hello again as a new instance");
     if (!p) {
-        /* a child we started announces itself by pid */
-        for (size_t i = 0; i < c->n_peers && !p; i++)
-            if (!c->peers[i].routing_id && c->peers[i].pid && h->has_pid &&
-                c->peers[i].pid == (pid_t)h->pid && c->peers[i].state == COORD_PEER_LIVE)
-                p = &c->peers[i];
+        /* a child we started announces itself by pid: first, or again on a new
+         * connection (which says the one it registered on is gone) */
+        for (size_t i = 0; i < c->n_peers && !p; i++) {
+            coord_peer_t *q = &c->peers[i];
+            if (q->pid > 0 && h->has_pid && q->pid == (pid_t)h->pid &&
+                q->state == COORD_PEER_LIVE &&
+                (!q->routing_id || (q->instance && !strcmp(q->instance, h->instance))))
+                p = q;
+        }
+        if (p && (p->routing_id || p->lost)) {
+            if (p->routing_id)
+                s_drop_route(c, p);
+            TT_LOG_WARN("agentd pid %d is back on a new connection: its agents are placed again",
+                        (int)p->pid);
+            s_unplace_all(c, p); /* it forgot them when it registered again */
+            p->lost = false;
+        }
         if (!p) {
             if (c->n_peers >= COORD_MAX_PEERS)
                 return;
@@ -837,10 +867,12 @@ coord_peers_tick(coord_t *c)
             continue;
         /* a child still starting up has the registration timeout: a thousand
          * of them starting on two cores take longer than LIVENESS_MS */
+        bool known = p->routing_id || p->lost;
         int64_t limit =
-            p->routing_id ? c->config.liveness_ms : (int64_t)c->config.register_timeout_s * 1000;
+            known ? c->config.liveness_ms : (int64_t)c->config.register_timeout_s * 1000;
         if (now - p->last_seen_ms > limit) {
-            coord_peer_dead(c, p, p->routing_id ? "silent" : "never registered");
+            coord_peer_dead(c, p,
+                            p->routing_id ? "silent" : p->lost ? "unreachable" : "never registered");
             continue;
         }
         if (!p->routing_id || now - p->heartbeat_ms < every)
