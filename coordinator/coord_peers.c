@@ -473,10 +473,9 @@ s_drop_route(coord_t *c, coord_peer_t *p)
  * is reported; a hello on a new connection takes the entry back (s_on_hello);
  * silence for LIVENESS_MS is death. Its agents stay with it until then.
  * Waiting here for the exit instead (as this once did, up to 3 s a peer)
- * stalled the loop whenever the process was alive and reconnecting: on a
- * loaded host a thousand agentds starting, some of whose first connections the
- * gate shut after their hello, kept the coordinator asleep for minutes while
- * it killed the very agentds that had registered again. */
+ * stalled the loop whenever the process was alive and reconnecting: a thousand
+ * agentds starting on a loaded host once kept the coordinator asleep for
+ * minutes, killing agentds that had registered again on new connections. */
 void
 coord_peer_unreachable(coord_t *c, coord_peer_t *p)
 {
