@@ -870,8 +870,8 @@ coord_peers_tick(coord_t *c)
         int64_t limit =
             known ? c->config.liveness_ms : (int64_t)c->config.register_timeout_s * 1000;
         if (now - p->last_seen_ms > limit) {
-            coord_peer_dead(c, p,
-                            p->routing_id ? "silent" : p->lost ? "unreachable" : "never registered");
+            const char *unrouted = p->lost ? "unreachable" : "never registered";
+            coord_peer_dead(c, p, p->routing_id ? "silent" : unrouted);
             continue;
         }
         if (!p->routing_id || now - p->heartbeat_ms < every)

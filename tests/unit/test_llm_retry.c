@@ -123,9 +123,8 @@ test_429_hint_does_not_shorten_the_backoff(void **state)
     env->cfg.backoff_factor = 2;
     fakellm_script_t s[3];
     for (size_t i = 0; i < 3; i++)
-        s[i] = (fakellm_script_t){.kind = FAKELLM_SCRIPT_FAULT,
-                                  .fault = FAKELLM_FAULT_RATE_LIMIT,
-                                  .retry_after_ms = 100};
+        s[i] = (fakellm_script_t){
+            .kind = FAKELLM_SCRIPT_FAULT, .fault = FAKELLM_FAULT_RATE_LIMIT, .retry_after_ms = 100};
     s_script(env, s, 3);
     tt_llm_result_t *r = s_turn(env, "rate", TT_OK);
     print_message("three 429s asking for 100 ms: call took %u ms\n", r->latency_ms);
