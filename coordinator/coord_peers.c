@@ -455,6 +455,7 @@ s_unplace_all(coord_t *c, coord_peer_t *p)
     }
 }
 
+/* Forget the connection p registered on (and what waited to go out on it). */
 static void
 s_drop_route(coord_t *c, coord_peer_t *p)
 {
@@ -463,7 +464,6 @@ s_drop_route(coord_t *c, coord_peer_t *p)
     zframe_destroy(&p->routing_id);
     if (p->outbox)
         tt_wire_batch_clear(p->outbox);
-    p->lost = true;
 }
 
 /* The connection a local child registered on is gone; the process may not be.
@@ -488,6 +488,7 @@ coord_peer_unreachable(coord_t *c, coord_peer_t *p)
     TT_LOG_WARN("lost the connection to agentd pid %d: waiting for it to exit or reconnect",
                 (int)p->pid);
     s_drop_route(c, p);
+    p->lost = true;
 }
 
 void
