@@ -78,6 +78,9 @@
  * peer's, not each agent's: an agentd given 12,500 agents at once readies
  * them one after the other, and the last may wait far longer than this. */
 #define COORD_PLACE_DEADLINE_LIVENESS 4
+/* Agents assigned per turn of the loop: 100,000 agents take seconds to
+ * assign, and the loop's reads, heartbeats and ticks go on in between. */
+#define COORD_PLACE_SLICE 512
 
 typedef enum {
     COORD_PEER_LIVE = 0,
@@ -194,7 +197,7 @@ typedef struct coord {
     /* agents */
     coord_agent_t *agents;
     size_t n_agents;
-    char *agent_config_json; /* the shared part sent in every Assign */
+    json_t *agent_config; /* the shared part of every Assign's agent config */
     uint8_t run_id[TT_SHA256_LEN];
     uint64_t *step_records; /* log record index of StepCommit per step (1-based) */
     size_t step_records_alloc;
@@ -213,6 +216,7 @@ typedef struct coord {
     size_t in_flight;
     int64_t last_tick_ms; /* when coord_peers_tick last ran */
     uint32_t stalls;      /* times the coordinator did not run for COORD_STALL_MS */
+    bool placing_on;      /* a placement slice is due on the next turn of the loop */
     size_t max_concurrency;
     size_t pending_judgements;
     bool *intervention_fired; /* once-only interventions that fired */
@@ -285,6 +289,8 @@ void coord_gate_stop(coord_t *c);
 tt_err_t coord_gate_recv(coord_t *c, zsock_t *sock, zframe_t **id, Tt__Envelope **env);
 
 /* ---- coord_place.c */
+/* Put unplaced agents on free slots: COORD_PLACE_SLICE of them, the rest on
+ * the following turns of the loop. */
 void coord_place_unplaced(coord_t *c);
 void coord_place_on_assigned(coord_t *c, coord_agent_t *a, const Tt__Assigned *m);
 /* Actions for an agent that is REBUILDING. */

@@ -31,9 +31,7 @@ s_assign(coord_t *c, coord_agent_t *a, coord_peer_t *p, uint32_t slot)
     const coord_agent_spec_t *spec = &c->scenario->agents[a->index];
     char *persona = tt_persona_spec_text(spec->persona);
     json_t *cfg = coord_scenario_agent_config(c->scenario, a->index);
-    json_t *base = json_loads(c->agent_config_json, 0, NULL);
-    json_object_update(cfg, base);
-    json_decref(base);
+    json_object_update(cfg, c->agent_config);
     char *cfg_text = tt_json_compact(cfg);
     json_decref(cfg);
     Tt__Assign as = TT__ASSIGN__INIT;
@@ -61,10 +59,23 @@ coord_place_reassign(coord_t *c, coord_agent_t *a)
     s_assign(c, a, &c->peers[a->peer], a->slot);
 }
 
+static int
+s_on_place_more(zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    coord_t *c = arg;
+    c->placing_on = false;
+    coord_place_unplaced(c);
+    return 0;
+}
+
 void
 coord_place_unplaced(coord_t *c)
 {
-    size_t next = 0;
+    if (c->placing_on)
+        return; /* a slice is due anyway */
+    size_t next = 0, assigned = 0;
     for (size_t i = 0; i < c->n_peers; i++) {
         coord_peer_t *p = &c->peers[i];
         if (p->state != COORD_PEER_LIVE || !p->routing_id)
@@ -83,6 +94,12 @@ coord_place_unplaced(coord_t *c)
                            "%s; its errors are above)",
                            a->name, a->restarts, c->last_death[0] ? c->last_death : "?");
                 return;
+            }
+            if (assigned++ == COORD_PLACE_SLICE && c->loop) {
+                /* the rest on the next turn of the loop, after its reads */
+                c->placing_on = zloop_timer(c->loop, 1, 1, s_on_place_more, c) >= 0;
+                if (c->placing_on)
+                    return;
             }
             s_assign(c, a, p, s);
             if (p->state != COORD_PEER_LIVE)

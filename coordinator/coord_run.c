@@ -314,8 +314,7 @@ s_setup_scenario(coord_t *c)
     c->config.max_concurrent_calls = (int)c->max_concurrency;
     json_t *cfg = json_pack("{s:o, s:I}", "config", tt_config_to_json(&c->config), "seed",
                             (json_int_t)s->seed);
-    c->agent_config_json = tt_json_compact(cfg);
-    json_decref(cfg);
+    c->agent_config = cfg;
     c->world = coord_world_new(s);
     if (s->skip_steps)
         coord_world_skip(c->world, s->skip_steps);
@@ -480,7 +479,7 @@ s_destroy(coord_t *c)
     json_decref(c->fired_now);
     free(c->step_records);
     coord_record_parts_fini(c);
-    free(c->agent_config_json);
+    json_decref(c->agent_config);
     free(c->divergence);
     free(c->failure);
     free(c->unborn_why);
