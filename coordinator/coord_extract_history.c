@@ -77,10 +77,13 @@ s_add_begin(coord_xrun_t *run, const Tt__SimBegin *b)
     snprintf(run->provider, sizeof run->provider, "%s", b->provider ? b->provider : "");
     run->n_agents = b->n_agents;
     run->agents = tt_calloc(b->n_agents + 1, sizeof *run->agents);
+    coord_persona_memo_t memo = {0};
     for (size_t i = 0; i < b->n_agents; i++) {
         run->agents[i].name = tt_strdup(b->agents[i]->name);
-        run->agents[i].persona = coord_results_persona_columns(b->agents[i]->persona_json);
+        run->agents[i].persona =
+            coord_results_persona_columns_next(&memo, b->agents[i]->persona_json);
     }
+    coord_persona_memo_fini(&memo);
 }
 
 static void

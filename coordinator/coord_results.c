@@ -120,20 +120,58 @@ s_flatten(const json_t *v, const char *prefix, json_t *out)
     free(text);
 }
 
+/* The persona of a spec's text without its name (the agent column says it). */
+static json_t *
+s_persona_rest(const char *spec_json)
+{
+    json_t *spec = spec_json ? json_loads(spec_json, 0, NULL) : NULL;
+    json_t *persona = json_object_get(spec, "persona");
+    json_t *rest = NULL;
+    if (json_is_object(persona)) {
+        rest = json_incref(persona);
+        json_object_del(rest, "name");
+    }
+    json_decref(spec);
+    return rest;
+}
+
+static json_t *
+s_columns(const json_t *rest)
+{
+    json_t *out = json_object();
+    if (rest)
+        s_flatten(rest, "persona", out);
+    return out;
+}
+
 json_t *
 coord_results_persona_columns(const char *spec_json)
 {
-    json_t *out = json_object();
-    json_t *spec = spec_json ? json_loads(spec_json, 0, NULL) : NULL;
-    json_t *persona = json_object_get(spec, "persona");
-    if (json_is_object(persona)) {
-        json_t *rest = json_deep_copy(persona);
-        json_object_del(rest, "name"); /* the agent column says it */
-        s_flatten(rest, "persona", out);
-        json_decref(rest);
-    }
-    json_decref(spec);
+    json_t *rest = s_persona_rest(spec_json);
+    json_t *out = s_columns(rest);
+    json_decref(rest);
     return out;
+}
+
+json_t *
+coord_results_persona_columns_next(coord_persona_memo_t *m, const char *spec_json)
+{
+    json_t *rest = s_persona_rest(spec_json);
+    if (!rest || !m->rest || !json_equal(rest, m->rest)) {
+        coord_persona_memo_fini(m);
+        m->columns = s_columns(rest);
+    }
+    json_decref(m->rest);
+    m->rest = rest;
+    return json_incref(m->columns);
+}
+
+void
+coord_persona_memo_fini(coord_persona_memo_t *m)
+{
+    json_decref(m->rest);
+    json_decref(m->columns);
+    m->rest = m->columns = NULL;
 }
 
 coord_results_t *
@@ -147,11 +185,14 @@ coord_results_new(const Tt__SimBegin *b)
                   "step_seconds", (int)b->step_seconds);
     r->n = b->n_agents;
     r->agents = tt_calloc(r->n + 1, sizeof *r->agents);
+    coord_persona_memo_t memo = {0};
     for (size_t i = 0; i < r->n; i++) {
         r->agents[i].name = tt_strdup(b->agents[i]->name);
         r->agents[i].actions = json_object();
-        r->agents[i].persona = coord_results_persona_columns(b->agents[i]->persona_json);
+        r->agents[i].persona =
+            coord_results_persona_columns_next(&memo, b->agents[i]->persona_json);
     }
+    coord_persona_memo_fini(&memo);
     r->steps = json_array();
     r->notes = json_object();
     tt_buf_init(&r->row, S_ROW_MAX);

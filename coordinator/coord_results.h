@@ -43,6 +43,14 @@ void coord_results_set(coord_results_t *r, const char *key, json_t *value);
  * "persona.occupation.title", ... -> text (short scalars; lists of scalars
  * joined with "; "). New reference; {} for a spec that does not parse. */
 json_t *coord_results_persona_columns(const char *spec_json);
+/* The same for agents in order, remembering the last: copies of one persona
+ * (the same but for the name) share one columns object. */
+typedef struct {
+    json_t *rest;    /* the last persona without its name */
+    json_t *columns; /* and its columns */
+} coord_persona_memo_t;
+json_t *coord_results_persona_columns_next(coord_persona_memo_t *m, const char *spec_json);
+void coord_persona_memo_fini(coord_persona_memo_t *m);
 /* Write DIR/results.json and DIR/results.csv. TT_EIO when either cannot be
  * written (logged here, naming the file). */
 tt_err_t coord_results_write(coord_results_t *r, const char *dir, const char *final_hash_hex,
