@@ -217,11 +217,27 @@ s_chat_answer(const json_t *root, const char *url, tt_llm_reply_t *out)
 #define S_LIFT_MAX 4096 /* lifted values per reply */
 #define S_LIFT_MIN 64   /* shorter values are not worth it */
 
+/* As many places as texts were sent (a reply with more fails its check
+ * anyway): a fixed S_LIFT_MAX took a 64 KB calloc a reply, which jemalloc
+ * zeroes with madvise, and each madvise stopped every core for a TLB
+ * shootdown (15% of a slot agentd's CPU at 1,000 agents). */
 typedef struct {
-    const char *at[S_LIFT_MAX];
-    size_t len[S_LIFT_MAX];
-    size_t n;
+    size_t n, cap;
+    struct {
+        const char *at;
+        size_t len;
+    } v[];
 } s_lifted_t;
+
+static s_lifted_t *
+s_lifted_new(size_t texts)
+{
+    size_t cap = texts < S_LIFT_MAX ? texts : S_LIFT_MAX;
+    s_lifted_t *l = tt_malloc(sizeof *l + cap * sizeof l->v[0]);
+    l->n = 0;
+    l->cap = cap;
+    return l;
+}
 
 static bool
 s_base64_char(unsigned char c)
@@ -236,9 +252,8 @@ s_lift_vectors(const char *text, size_t len, s_lifted_t *lifted, size_t *out_len
     static const char key[] = "\"embedding\"";
     tt_buf_t b;
     tt_buf_init(&b, len < 4096 ? len + 1 : 4096);
-    lifted->n = 0;
     const char *p = text, *end = text + len, *copied = text;
-    while (lifted->n < S_LIFT_MAX &&
+    while (lifted->n < lifted->cap &&
            (p = memmem(p, (size_t)(end - p), key, sizeof key - 1)) != NULL) {
         p += sizeof key - 1;
         const char *q = p;
@@ -257,8 +272,8 @@ s_lift_vectors(const char *text, size_t len, s_lifted_t *lifted, size_t *out_len
             continue;
         tt_buf_add(&b, copied, (size_t)(start - copied));
         tt_buf_addf(&b, "#%zu", lifted->n);
-        lifted->at[lifted->n] = start;
-        lifted->len[lifted->n++] = (size_t)(q - start);
+        lifted->v[lifted->n].at = start;
+        lifted->v[lifted->n++].len = (size_t)(q - start);
         copied = p = q;
     }
     tt_buf_add(&b, copied, (size_t)(end - copied));
@@ -279,7 +294,7 @@ s_vector(const json_t *emb, const s_lifted_t *lifted, uint32_t *dim)
             unsigned long k = strtoul(s + 1, &end, 10);
             if (*end || end == s + 1 || k >= lifted->n)
                 return NULL;
-            return tt_llm_vectors_decode_n(lifted->at[k], lifted->len[k], 1, &v, dim) == TT_OK
+            return tt_llm_vectors_decode_n(lifted->v[k].at, lifted->v[k].len, 1, &v, dim) == TT_OK
                        ? v
                        : NULL;
         }
@@ -340,7 +355,7 @@ static void
 s_answer(const tt_llm_request_t *req, const tt_buf_t *body, const char *url, tt_llm_reply_t *out)
 {
     bool embed = req->kind != TT_LLM_CHAT;
-    s_lifted_t *lifted = embed ? tt_new(s_lifted_t) : NULL;
+    s_lifted_t *lifted = embed ? s_lifted_new(json_array_size(req->texts)) : NULL;
     size_t len = body->len;
     char *text = embed ? s_lift_vectors(tt_buf_str(body), body->len, lifted, &len) : NULL;
     json_t *root = json_loadb(text ? text : tt_buf_str(body), len, 0, NULL);

@@ -177,6 +177,14 @@ test_broken_vectors_are_refused(void **state)
     assert_int_not_equal(r.kind, TT_LLM_REPLY_OK);
     tt_llm_reply_fini(&r);
     free(body);
+    /* three items but two texts asked: more values than places to lift them */
+    const unsigned three[] = {0, 1, 2};
+    body = s_body_base64(three, 3, "");
+    r = s_parse(body, 2);
+    assert_int_not_equal(r.kind, TT_LLM_REPLY_OK);
+    assert_null(r.vectors);
+    tt_llm_reply_fini(&r);
+    free(body);
 }
 
 int
