@@ -74,10 +74,20 @@ tt_buf_adds(tt_buf_t *buf, const char *text)
 tt_err_t
 tt_buf_vaddf(tt_buf_t *buf, const char *fmt, va_list ap)
 {
+    /* one pass into the room there is, a second only to grow: a pass that
+     * just measures costs as much again (glibc formats it into a small scratch
+     * buffer, over and over) */
+    size_t room = buf->data ? buf->alloc - buf->len : 0;
     va_list copy;
     va_copy(copy, ap);
-    int n = vsnprintf(NULL, 0, fmt, copy);
+    int n = vsnprintf(room ? buf->data + buf->len : NULL, room, fmt, copy);
     va_end(copy);
+    if (n >= 0 && (size_t)n < room && buf->len + (size_t)n <= buf->cap) {
+        buf->len += (size_t)n; /* the NUL is written */
+        return TT_OK;
+    }
+    if (room)
+        buf->data[buf->len] = '\0'; /* a part that did not fit is dropped */
     if (n < 0)
         return TT_EINVAL;
     tt_err_t err = s_reserve(buf, (size_t)n);

@@ -85,6 +85,15 @@ tt_prompt_system(const tt_prompt_stable_t *s)
     return tt_buf_take(&b);
 }
 
+/* text and a newline; prompts are made of long lines, and formatting them
+ * with "%s\n" costs more than the copy */
+static void
+s_line(tt_buf_t *b, const char *text)
+{
+    tt_buf_adds(b, text);
+    tt_buf_add(b, "\n", 1);
+}
+
 static void
 s_state(tt_buf_t *b, const tt_prompt_turn_t *t)
 {
@@ -115,8 +124,10 @@ tt_prompt_turn_messages(const char *system, const tt_prompt_turn_t *t)
     s_state(&b, t);
     if (t->n_memories) {
         tt_buf_adds(&b, "\n# What you remember that seems relevant\n");
-        for (size_t i = 0; i < t->n_memories; i++)
-            tt_buf_addf(&b, "- %s\n", t->memories[i]);
+        for (size_t i = 0; i < t->n_memories; i++) {
+            tt_buf_adds(&b, "- ");
+            s_line(&b, t->memories[i]);
+        }
     }
     tt_buf_adds(&b, "\n# What happened so far (oldest first)\n");
     if (!t->n_episodes)
@@ -124,7 +135,7 @@ tt_prompt_turn_messages(const char *system, const tt_prompt_turn_t *t)
     for (size_t i = 0; i < t->n_episodes; i++) {
         if (t->episodes_omitted && i == t->episodes_omitted_after)
             tt_buf_addf(&b, "- (%zu earlier events omitted for brevity)\n", t->episodes_omitted);
-        tt_buf_addf(&b, "%s\n", t->episodes[i]);
+        s_line(&b, t->episodes[i]);
     }
 
     json_t *accessible = json_array();
@@ -222,7 +233,7 @@ tt_prompt_consolidation_messages(const char *agent, const char *minibio, const c
     tt_buf_init(&b, S_PROMPT_CAP);
     tt_buf_addf(&b, "The person: %s\nNow: %s\n\nThe episode, oldest first:\n", minibio, datetime);
     for (size_t i = 0; i < n_lines; i++)
-        tt_buf_addf(&b, "%s\n", lines[i]);
+        s_line(&b, lines[i]);
     json_t *m = json_pack(
         "[{s:s, s:s}, {s:s, s:s}]", "role", "system", "content",
         "You turn a stretch of someone's experience into lasting memories. Write at most six "

@@ -28,8 +28,11 @@
 #define TT_LLM_REASK_ECHO_MAX     2000  /* bad answer echoed back on a re-ask */
 #define TT_LLM_MAX_EMBED_DIM      65536
 #define TT_LLM_CACHE_MAX_ENTRIES  50000
-#define TT_LLM_STALL_CHECK_MS     250 /* transfers checked this soon after their sockets stir */
-#define TT_LLM_EPOLL_EVENTS       256 /* ready sockets taken per wake-up */
+#define TT_LLM_STALL_CHECK_MS     250    /* transfers checked this soon after their sockets stir */
+#define TT_LLM_EPOLL_EVENTS       256    /* ready sockets taken per wake-up */
+#define TT_LLM_EMBED_BATCH_TEXTS  64     /* texts one embedding request carries at most */
+#define TT_LLM_EMBED_BATCH_BYTES  262144 /* and bytes of text */
+#define TT_LLM_EMBED_BATCH_SCAN   1024   /* queued calls looked at to fill a batch */
 
 /* The client's settings, copied from tt_config_t by tt_llm_new and never
  * changed afterwards, so both threads may read them without coordination. */

@@ -29,6 +29,10 @@
  *        |                          |  transient failure (< max_attempts per ask)
  *        +------- WAITING <---------+  final failure -> done (with err)
  *
+ *  Embedding calls queued together go out as one request (a batch: a call of
+ *  its own that carries them, up to TT_LLM_EMBED_BATCH_TEXTS texts), and each
+ *  gets its own vectors back; a batch the server refuses outright is sent
+ *  again a call at a time, so that one bad text fails only its own call.
  *  Easy handles are kept and reused, and the multi handle keeps the connection
  *  cache, so calls ride warm keep-alive connections. Everything here is owned
  *  by this thread; results leave by pointer over the pipe.
@@ -51,7 +55,8 @@ typedef enum {
     S_CALL_WAITING,
 } s_state_t;
 
-typedef struct {
+typedef struct s_call s_call_t;
+struct s_call {
     tt_llm_msg_t *msg; /* owns the request and the result being built */
     s_state_t state;
     json_t *conversation; /* chat: messages of the current ask */
@@ -65,7 +70,10 @@ typedef struct {
     CURL *easy;
     tt_buf_t response;
     tt_llm_watch_t watch; /* stall watch of the running transfer */
-} s_call_t;
+    bool alone;           /* an embedding call that goes in no batch */
+    s_call_t **members;   /* a batch: the embedding calls it carries (owned) */
+    uint32_t n_members;
+};
 
 typedef struct {
     const tt_llm_conf_t *conf;
@@ -96,6 +104,9 @@ s_call_destroy(s_call_t **self_p)
     s_call_t *c = *self_p;
     if (!c)
         return;
+    for (uint32_t i = 0; i < c->n_members; i++)
+        s_call_destroy(&c->members[i]);
+    free(c->members);
     json_decref(c->conversation);
     free(c->url);
     free(c->url_public);
@@ -108,10 +119,17 @@ s_call_destroy(s_call_t **self_p)
 
 /* ------------------------------------------------------------ finishing */
 
-/* Send the result back, keep the counters, store a fresh answer in the cache. */
+static void s_batch_finish(s_worker_t *w, s_call_t *b);
+
+/* Send the result back, keep the counters, store a fresh answer in the cache.
+ * A batch hands its calls their parts instead. */
 static void
 s_finish(s_worker_t *w, s_call_t *c)
 {
+    if (c->members) {
+        s_batch_finish(w, c);
+        return;
+    }
     tt_llm_msg_t *msg = c->msg;
     tt_llm_result_t *r = msg->result;
     r->latency_ms = (uint32_t)(tt_now_ms() - msg->submitted_ms);
@@ -136,10 +154,8 @@ s_finish(s_worker_t *w, s_call_t *c)
 static void
 s_prepare_ask(s_worker_t *w, s_call_t *c)
 {
-    const tt_llm_request_t *req = c->msg->req;
     free(c->body);
-    c->body = req->kind == TT_LLM_CHAT ? tt_llm_http_chat_body(w->conf, req, c->conversation)
-                                       : tt_llm_http_embed_body(w->conf, req);
+    c->body = NULL; /* made as the ask starts: an embedding call may go in a batch */
     c->ask_failures = 0;
     c->state = S_CALL_QUEUED;
     zlist_append(w->queued, c);
@@ -175,6 +191,135 @@ s_on_content(s_worker_t *w, s_call_t *c, char *content)
     s_prepare_ask(w, c);
 }
 
+/* ------------------------------------------------------------ batches */
+
+static bool
+s_batchable(const s_call_t *c)
+{
+    return c->msg->req->kind == TT_LLM_EMBED && !c->alone && !c->members &&
+           c->msg->result->attempts == 0;
+}
+
+static size_t
+s_text_bytes(const json_t *texts)
+{
+    size_t bytes = 0, i;
+    json_t *t;
+    json_array_foreach(texts, i, t) bytes += json_string_length(t);
+    return bytes;
+}
+
+/* c and the embedding calls queued behind it that fit with it, as one batch;
+ * c itself if none does. */
+static s_call_t *
+s_batch_up(s_worker_t *w, s_call_t *c)
+{
+    if (!s_batchable(c))
+        return c;
+    size_t texts = json_array_size(c->msg->req->texts), bytes = s_text_bytes(c->msg->req->texts);
+    s_call_t *found[TT_LLM_EMBED_BATCH_TEXTS];
+    uint32_t n = 0, looked = 0;
+    for (s_call_t *q = zlist_first(w->queued);
+         q && texts < TT_LLM_EMBED_BATCH_TEXTS && looked++ < TT_LLM_EMBED_BATCH_SCAN;
+         q = zlist_next(w->queued)) {
+        if (!s_batchable(q))
+            continue;
+        size_t q_texts = json_array_size(q->msg->req->texts);
+        size_t q_bytes = s_text_bytes(q->msg->req->texts);
+        if (texts + q_texts > TT_LLM_EMBED_BATCH_TEXTS ||
+            bytes + q_bytes > TT_LLM_EMBED_BATCH_BYTES)
+            continue;
+        found[n++] = q;
+        texts += q_texts;
+        bytes += q_bytes;
+    }
+    if (!n)
+        return c;
+    s_call_t *b = tt_new(s_call_t);
+    b->n_members = n + 1;
+    b->members = tt_malloc(b->n_members * sizeof *b->members);
+    b->members[0] = c;
+    json_t *all = json_array();
+    json_array_extend(all, c->msg->req->texts);
+    for (uint32_t i = 0; i < n; i++) {
+        zlist_remove(w->queued, found[i]);
+        b->members[1 + i] = found[i];
+        json_array_extend(all, found[i]->msg->req->texts);
+    }
+    b->msg = tt_new(tt_llm_msg_t);
+    b->msg->req = tt_llm_request_embed("embeddings", all);
+    json_decref(all);
+    b->msg->result = tt_new(tt_llm_result_t);
+    char purpose[64];
+    snprintf(purpose, sizeof purpose, "a batch of %u embedding calls", b->n_members);
+    b->msg->result->purpose = tt_strdup(purpose);
+    b->url = tt_strdup(c->url);
+    b->url_public = tt_strdup(c->url_public);
+    b->state = S_CALL_QUEUED;
+    return b;
+}
+
+/* A batch's calls take its accounting; the answer's prompt tokens are shared
+ * out by the length of each call's texts, so that they sum to the whole. */
+static void
+s_batch_account(const s_call_t *b, uint64_t weight_before, uint64_t weight, uint64_t weight_all,
+                tt_llm_result_t *r)
+{
+    const tt_llm_result_t *br = b->msg->result;
+    uint64_t total = br->prompt_tokens;
+    r->attempts = br->attempts;
+    r->rate_limited = br->rate_limited;
+    r->prompt_tokens = (uint32_t)(total * (weight_before + weight) / weight_all -
+                                  total * weight_before / weight_all);
+}
+
+static void
+s_batch_finish(s_worker_t *w, s_call_t *b)
+{
+    const tt_llm_result_t *br = b->msg->result;
+    uint64_t weight_all = s_text_bytes(b->msg->req->texts) + json_array_size(b->msg->req->texts);
+    uint64_t weight_before = 0;
+    size_t first = 0;
+    for (uint32_t i = 0; i < b->n_members; i++) {
+        s_call_t *m = b->members[i];
+        b->members[i] = NULL;
+        tt_llm_result_t *r = m->msg->result;
+        size_t n = json_array_size(m->msg->req->texts);
+        uint64_t weight = s_text_bytes(m->msg->req->texts) + n;
+        s_batch_account(b, weight_before, weight, weight_all, r);
+        weight_before += weight;
+        if (br->err) {
+            tt_llm_result_fail(r, br->err, "%s", br->error_text ? br->error_text : "");
+        } else {
+            size_t floats = n * br->dim;
+            r->vectors = tt_malloc(floats * sizeof(float));
+            memcpy(r->vectors, br->vectors + first * br->dim, floats * sizeof(float));
+            r->n_vectors = (uint32_t)n;
+            r->dim = br->dim;
+            r->content = tt_llm_vectors_encode(r->vectors, floats);
+        }
+        first += n;
+        s_finish(w, m);
+    }
+    s_call_destroy(&b);
+}
+
+/* The server refused a batch outright (one text too long, say): its calls go
+ * again one at a time, so that each gets its own answer. */
+static void
+s_batch_split(s_worker_t *w, s_call_t *b)
+{
+    for (uint32_t i = 0; i < b->n_members; i++) {
+        s_call_t *m = b->members[i];
+        b->members[i] = NULL;
+        m->msg->result->attempts = b->msg->result->attempts;
+        m->msg->result->rate_limited = b->msg->result->rate_limited;
+        m->alone = true;
+        s_prepare_ask(w, m);
+    }
+    s_call_destroy(&b);
+}
+
 /* ------------------------------------------------------------ transfers */
 
 static void
@@ -186,6 +331,10 @@ s_transfer_start(s_worker_t *w, s_call_t *c)
     else
         easy = curl_easy_init();
     TT_ASSERT(easy);
+    const tt_llm_request_t *req = c->msg->req;
+    if (!c->body)
+        c->body = req->kind == TT_LLM_CHAT ? tt_llm_http_chat_body(w->conf, req, c->conversation)
+                                           : tt_llm_http_embed_body(w->conf, req);
     tt_buf_init(&c->response, w->conf->response_cap);
     tt_llm_http_setup(easy, w->conf, c->url, w->headers, c->body, &c->response, &c->watch, c);
     c->easy = easy;
@@ -202,7 +351,7 @@ static void
 s_start_queued(s_worker_t *w)
 {
     while (w->in_flight < w->limit && zlist_size(w->queued))
-        s_transfer_start(w, zlist_pop(w->queued));
+        s_transfer_start(w, s_batch_up(w, zlist_pop(w->queued)));
 }
 
 /* The wait before a retry: our own growing backoff, and never sooner than the
@@ -279,9 +428,12 @@ s_transfer_done(s_worker_t *w, s_call_t *c, CURLcode rc)
         r->vectors = rep.vectors;
         r->n_vectors = rep.n_vectors;
         r->dim = rep.dim;
-        r->content = tt_llm_vectors_encode(rep.vectors, (size_t)rep.n_vectors * rep.dim);
+        if (!c->members) /* a batch's calls encode their own parts */
+            r->content = tt_llm_vectors_encode(rep.vectors, (size_t)rep.n_vectors * rep.dim);
         rep.vectors = NULL;
         s_finish(w, c);
+    } else if (rep.kind == TT_LLM_REPLY_FAIL && c->members) {
+        s_batch_split(w, c);
     } else if (rep.kind == TT_LLM_REPLY_RETRY &&
                ++c->ask_failures < (uint32_t)w->conf->max_attempts) {
         s_schedule_retry(w, c, &rep);

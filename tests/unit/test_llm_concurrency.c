@@ -1,5 +1,6 @@
-/*  test_llm_concurrency -- the per-process cap on calls in flight holds, and
- *  the worker keeps many calls going at once when the cap allows.
+/*  test_llm_concurrency -- the per-process cap on calls in flight holds, the
+ *  worker keeps many calls going at once when the cap allows, and embedding
+ *  calls that wait together share a request.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,7 +14,9 @@
 
 #include "fakellm.h"
 #include "tt_llm.h"
+#include "tt_llm_impl.h"
 #include "tt_mem.h"
+#include "tt_offline.h"
 #include "tt_time.h"
 
 /* Submit n chat calls at once, wait for all; returns the wall time in ms. */
@@ -129,6 +132,126 @@ test_rate_limits_set_the_pace(void **state)
     fakellm_stop(&fake);
 }
 
+/* With a cap of one call in flight: one chat call goes first, then n
+ * embedding calls of two texts each queue behind it. */
+#define S_EMBED_CALLS 20
+
+typedef struct {
+    fakellm_t *fake;
+    tt_config_t cfg;
+    tt_llm_t *llm;
+} s_embed_env_t;
+
+static void
+s_embed_env_start(s_embed_env_t *e)
+{
+    fakellm_opts_t opts = {.latency_ms = 300}; /* the calls queue behind the first */
+    e->fake = fakellm_start(&opts);
+    tt_config_init(&e->cfg);
+    fakellm_config_client(e->fake, &e->cfg);
+    e->cfg.max_concurrent_calls = 1;
+    e->cfg.timeout_s = 30;
+    assert_int_equal(tt_llm_new(&e->cfg, &e->llm), TT_OK);
+}
+
+static void
+s_embed_env_stop(s_embed_env_t *e)
+{
+    tt_llm_destroy(&e->llm);
+    tt_config_fini(&e->cfg);
+    fakellm_stop(&e->fake);
+}
+
+/* Send the chat call, then the embedding calls (tag i + 1 each); check that
+ * every embedding call gets the vectors of its own texts. */
+static void
+s_embed_burst(s_embed_env_t *e)
+{
+    json_t *msgs = json_pack("[{s:s, s:s}]", "role", "user", "content", "first in line");
+    tt_llm_request_t *req = tt_llm_request_chat("chat", msgs, NULL, NULL);
+    json_decref(msgs);
+    tt_llm_submit(e->llm, &req, NULL);
+    for (uintptr_t i = 0; i < S_EMBED_CALLS; i++) {
+        json_t *texts = json_pack("[s+, s+]", "memory ", i % 2 ? "odd" : "even",
+                                  "another memory, number ", i % 3 ? "x" : "y");
+        json_array_append_new(texts, json_sprintf("call %u", (unsigned)i));
+        req = tt_llm_request_embed("embed", texts);
+        json_decref(texts);
+        tt_llm_submit(e->llm, &req, (void *)(i + 1));
+    }
+    for (int k = 0; k < S_EMBED_CALLS + 1; k++) {
+        void *tag = NULL;
+        tt_llm_result_t *r = tt_llm_recv(e->llm, &tag);
+        assert_non_null(r);
+        assert_int_equal(r->err, TT_OK);
+        if (tag) {
+            uintptr_t i = (uintptr_t)tag - 1;
+            char want_texts[3][64];
+            snprintf(want_texts[0], 64, "memory %s", i % 2 ? "odd" : "even");
+            snprintf(want_texts[1], 64, "another memory, number %s", i % 3 ? "x" : "y");
+            snprintf(want_texts[2], 64, "call %u", (unsigned)i);
+            assert_int_equal(r->n_vectors, 3);
+            assert_true(r->prompt_tokens > 0);
+            for (int t = 0; t < 3; t++) {
+                float want[TT_OFFLINE_EMBED_DIM];
+                tt_offline_embed(want_texts[t], want);
+                assert_int_equal(r->dim, TT_OFFLINE_EMBED_DIM);
+                assert_memory_equal(r->vectors + (size_t)t * r->dim, want, sizeof want);
+            }
+            float *decoded = NULL;
+            uint32_t dim = 0;
+            assert_int_equal(tt_llm_vectors_decode(r->content, 3, &decoded, &dim), TT_OK);
+            assert_memory_equal(decoded, r->vectors, 3 * sizeof(float) * dim);
+            free(decoded);
+        }
+        tt_llm_result_destroy(&r);
+    }
+}
+
+/* Embedding calls that wait together go out as one request, and each gets
+ * its own vectors. */
+static void
+test_queued_embeddings_share_a_request(void **state)
+{
+    (void)state;
+    s_embed_env_t e;
+    s_embed_env_start(&e);
+    s_embed_burst(&e);
+    fakellm_stats_t fs;
+    fakellm_stats(e.fake, &fs);
+    tt_llm_stats_t st;
+    tt_llm_stats(e.llm, &st);
+    print_message("%d embedding calls: %llu requests, %llu vectors\n", S_EMBED_CALLS,
+                  (unsigned long long)fs.embeddings, (unsigned long long)fs.vectors);
+    assert_int_equal(fs.vectors, 3 * S_EMBED_CALLS);
+    assert_int_equal(fs.embeddings, 1); /* 20 x 3 texts: within one batch's 64 */
+    assert_int_equal(st.calls, S_EMBED_CALLS + 1);
+    assert_int_equal(st.http_attempts, 2);
+    s_embed_env_stop(&e);
+}
+
+/* A server that refuses the batch (400: one text too long, say) gets the
+ * calls again one at a time, and each has its own answer. */
+static void
+test_a_refused_batch_goes_again_call_by_call(void **state)
+{
+    (void)state;
+    s_embed_env_t e;
+    s_embed_env_start(&e);
+    const fakellm_script_t script[] = {
+        {.kind = FAKELLM_SCRIPT_FAULT, .fault = FAKELLM_FAULT_NONE}, /* the chat call */
+        {.kind = FAKELLM_SCRIPT_STATUS, .status = 400, .code = "invalid_request_error"},
+    };
+    fakellm_script(e.fake, script, 2);
+    s_embed_burst(&e);
+    fakellm_stats_t fs;
+    fakellm_stats(e.fake, &fs);
+    assert_int_equal(fs.requests, 1 + 1 + S_EMBED_CALLS); /* chat, refused batch, calls */
+    assert_int_equal(fs.embeddings, S_EMBED_CALLS);
+    assert_int_equal(fs.vectors, 3 * S_EMBED_CALLS);
+    s_embed_env_stop(&e);
+}
+
 int
 main(void)
 {
@@ -136,6 +259,8 @@ main(void)
         cmocka_unit_test(test_cap_is_never_exceeded),
         cmocka_unit_test(test_many_calls_run_in_parallel),
         cmocka_unit_test(test_rate_limits_set_the_pace),
+        cmocka_unit_test(test_queued_embeddings_share_a_request),
+        cmocka_unit_test(test_a_refused_batch_goes_again_call_by_call),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
