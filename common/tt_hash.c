@@ -2,16 +2,35 @@
 #include "tt_hash.h"
 
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <string.h>
 
 #include "tt_err.h"
 
+/* OpenSSL 3 looks the algorithm up again on every EVP_sha256() digest: once
+ * a process is enough (kept to the end; a fork inherits it). */
+static EVP_MD *s_fetched;
+static pthread_once_t s_fetch_once = PTHREAD_ONCE_INIT;
+
+static void
+s_fetch(void)
+{
+    s_fetched = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+static const EVP_MD *
+s_sha256_md(void)
+{
+    pthread_once(&s_fetch_once, s_fetch);
+    return s_fetched ? s_fetched : EVP_sha256();
+}
+
 void
 tt_sha256_init(tt_sha256_t *h)
 {
     h->ctx = EVP_MD_CTX_new();
-    TT_ASSERT(h->ctx && EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL) == 1);
+    TT_ASSERT(h->ctx && EVP_DigestInit_ex(h->ctx, s_sha256_md(), NULL) == 1);
 }
 
 void
@@ -33,7 +52,7 @@ void
 tt_sha256(const void *data, size_t len, uint8_t out[TT_SHA256_LEN])
 {
     unsigned int n = 0;
-    TT_ASSERT(EVP_Digest(data, len, out, &n, EVP_sha256(), NULL) == 1 && n == TT_SHA256_LEN);
+    TT_ASSERT(EVP_Digest(data, len, out, &n, s_sha256_md(), NULL) == 1 && n == TT_SHA256_LEN);
 }
 
 char *

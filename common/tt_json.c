@@ -681,13 +681,13 @@ s_digest_value(s_digest_t *d, const json_t *v)
 void
 tt_json_digest(const json_t *value, const char *domain, uint8_t out[32])
 {
-    s_digest_t *d = tt_new(s_digest_t);
-    tt_sha256_init(&d->sha);
-    s_digest_string(d, 'd', domain, strlen(domain));
-    s_digest_value(d, value);
-    s_digest_flush(d);
-    tt_sha256_final(&d->sha, out);
-    free(d);
+    s_digest_t d; /* the block is filled before it is read: no zeroing */
+    d.used = 0;
+    tt_sha256_init(&d.sha);
+    s_digest_string(&d, 'd', domain, strlen(domain));
+    s_digest_value(&d, value);
+    s_digest_flush(&d);
+    tt_sha256_final(&d.sha, out);
 }
 
 void

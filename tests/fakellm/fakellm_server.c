@@ -454,6 +454,7 @@ s_api(fakellm_t *f, struct MHD_Connection *conn, const char *url, const char *me
     }
     uint8_t digest[32];
     tt_sha256(rq->body.data, rq->body.len, digest);
+    tt_buf_fini(&rq->body); /* read: its memory goes to the next request, warm */
     const fakellm_script_t *sc = fakellm_script_next(f);
     uint64_t seen = sc ? 0 : fakellm_seen(f, digest);
     fakellm_fault_t fault = sc ? (sc->kind == FAKELLM_SCRIPT_FAULT ? sc->fault : FAKELLM_FAULT_NONE)
