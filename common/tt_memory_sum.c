@@ -316,13 +316,20 @@ s_verify_all(tt_memory_t *m, void *ctx)
 int
 tt_memory_impl_verify(tt_memory_t *m)
 {
+    /* the extent is read after the snapshot is taken: a store that other
+     * processes write grows, and never shrinks, so the snapshot's pages all
+     * lie within it (read before, a commit in between could have grown the
+     * file and freed pages past it: a store in use taken for damaged) */
     MDB_envinfo info;
     s_verify_t v = {0};
-    int rc = mdb_env_info(m->s->env, &info);
-    if (rc == MDB_SUCCESS)
-        rc = mdb_txn_begin(m->s->env, NULL, MDB_RDONLY, &v.txn);
+    int rc = mdb_txn_begin(m->s->env, NULL, MDB_RDONLY, &v.txn);
     if (rc != MDB_SUCCESS)
         return rc;
+    rc = mdb_env_info(m->s->env, &info);
+    if (rc != MDB_SUCCESS) {
+        mdb_txn_abort(v.txn);
+        return rc;
+    }
     v.last_pg = info.me_last_pgno;
     rc = tt_memory_impl_guarded(m, s_verify_all, &v);
     if (v.cur)

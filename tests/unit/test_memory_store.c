@@ -5,8 +5,9 @@
  *  fenced or stale one's (which lands nothing) in one transaction, names map
  *  to memories one to one (Ann/Lee and Ann_Lee are two agents), ids survive
  *  a reopen, two processes write their own agents into one store at once,
- *  the dump names each agent, and damage found by the open-time pass is
- *  reported for the whole store.
+ *  the dump names each agent, damage found by the open-time pass is
+ *  reported for the whole store, and that pass takes no commit it races for
+ *  damage.
  */
 #define _GNU_SOURCE /* memmem */
 #include <setjmp.h>
@@ -16,6 +17,10 @@
 #include <cmocka.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <lmdb.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -25,6 +30,24 @@
 #include "tt_test.h"
 
 #define TEST_DIM 4
+
+/* While set, every read transaction this process begins first has another
+ * process commit (a byte on s_race_go, its answer on s_race_done): the
+ * commits a store in use races for, made to land in the worst place. */
+static int s_race_go = -1, s_race_done = -1;
+
+int
+mdb_txn_begin(MDB_env *env, MDB_txn *parent, unsigned int flags, MDB_txn **txn)
+{
+    static int (*real)(MDB_env *, MDB_txn *, unsigned int, MDB_txn **);
+    if (!real)
+        *(void **)&real = dlsym(RTLD_NEXT, "mdb_txn_begin");
+    char c = 'x';
+    if (s_race_go >= 0 && (flags & MDB_RDONLY) &&
+        (write(s_race_go, &c, 1) != 1 || read(s_race_done, &c, 1) != 1))
+        return EIO;
+    return real(env, parent, flags, txn);
+}
 
 typedef struct {
     char *tmp;
@@ -382,6 +405,75 @@ test_dump_names_each_agent(void **state)
     tt_memory_close(&b);
 }
 
+/* Slot agentds open the store one after another while the first ones
+ * already write to it: the open-time pass over a store in use must not take
+ * the commits it races for damage (it read the file's extent before the
+ * snapshot it checked, and two commits in between had grown the file and
+ * freed pages past that extent). */
+static void
+test_opening_while_another_process_writes(void **state)
+{
+    fixture_t *f = *state;
+    tt_memory_t *ann = s_agent(f, "Ann");
+    s_commit(ann, 1, "Ann", 1, 0.5f);
+    tt_memory_close(&ann);
+    tt_memory_store_close(&f->store); /* an environment must not cross fork() */
+    int go[2], done[2];
+    assert_int_equal(pipe(go), 0);
+    assert_int_equal(pipe(done), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) { /* the writer: two new steps each time it is asked */
+        close(go[1]);
+        close(done[0]);
+        tt_memory_store_t *s = NULL;
+        tt_memory_t *w = NULL;
+        if (tt_memory_store_open(f->path, &s) || tt_memory_open_in(s, "Writer", &w))
+            _exit(2);
+        char c;
+        for (uint32_t step = 1; read(go[0], &c, 1) == 1; step += 2) {
+            for (uint32_t k = step; k < step + 2; k++) {
+                tt_memory_batch_t *b = tt_memory_batch_new(k);
+                for (int i = 0; i < 40; i++) {
+                    char item[96];
+                    snprintf(item, sizeof item, "{\"content\":\"Writer %u.%d, at some length\"}", k,
+                             i);
+                    tt_memory_batch_episode(b, item);
+                }
+                if (tt_memory_commit(w, &b, NULL))
+                    _exit(3);
+            }
+            if (write(done[1], &c, 1) != 1)
+                _exit(4);
+        }
+        tt_memory_close(&w);
+        tt_memory_store_close(&s);
+        _exit(0);
+    }
+    close(go[0]);
+    close(done[1]);
+    s_race_go = go[1];
+    s_race_done = done[0];
+    int damaged = 0;
+    for (int i = 0; i < 20; i++) {
+        tt_memory_store_t *s = NULL;
+        if (tt_memory_store_open(f->path, &s) != TT_OK)
+            damaged++;
+        tt_memory_store_close(&s);
+    }
+    s_race_go = s_race_done = -1;
+    close(go[1]); /* the writer's read ends: it closes and exits */
+    close(done[0]);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    assert_int_equal(damaged, 0);
+    assert_int_equal(tt_memory_store_open(f->path, &f->store), TT_OK);
+    tt_memory_t *w = s_agent(f, "Writer");
+    assert_true(tt_memory_last_step(w) >= 40); /* it wrote while the store was opened */
+    tt_memory_close(&w);
+}
+
 /* A flipped byte in one agent's value: the open-time pass over a store that
  * was already on disk finds it, and the store is not used. */
 static void
@@ -425,6 +517,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_claim_sees_a_late_commit, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_dump_names_each_agent, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_damage_found_at_open, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_opening_while_another_process_writes, s_setup,
+                                        s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
