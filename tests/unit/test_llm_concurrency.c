@@ -163,10 +163,12 @@ s_embed_env_stop(s_embed_env_t *e)
 }
 
 /* Send the chat call, then the embedding calls (tag i + 1 each); check that
- * every embedding call gets the vectors of its own texts. */
-static void
+ * every embedding call gets the vectors of its own texts. Returns the prompt
+ * tokens the calls' results count. */
+static uint64_t
 s_embed_burst(s_embed_env_t *e)
 {
+    uint64_t tokens = 0;
     json_t *msgs = json_pack("[{s:s, s:s}]", "role", "user", "content", "first in line");
     tt_llm_request_t *req = tt_llm_request_chat("chat", msgs, NULL, NULL);
     json_decref(msgs);
@@ -184,6 +186,7 @@ s_embed_burst(s_embed_env_t *e)
         tt_llm_result_t *r = tt_llm_recv(e->llm, &tag);
         assert_non_null(r);
         assert_int_equal(r->err, TT_OK);
+        tokens += r->prompt_tokens;
         if (tag) {
             uintptr_t i = (uintptr_t)tag - 1;
             char want_texts[3][64];
@@ -206,6 +209,7 @@ s_embed_burst(s_embed_env_t *e)
         }
         tt_llm_result_destroy(&r);
     }
+    return tokens;
 }
 
 /* Embedding calls that wait together go out as one request, and each gets
@@ -216,9 +220,10 @@ test_queued_embeddings_share_a_request(void **state)
     (void)state;
     s_embed_env_t e;
     s_embed_env_start(&e);
-    s_embed_burst(&e);
+    uint64_t tokens = s_embed_burst(&e);
     fakellm_stats_t fs;
     fakellm_stats(e.fake, &fs);
+    assert_int_equal(tokens, fs.prompt_tokens); /* the batch's shared out, none lost */
     tt_llm_stats_t st;
     tt_llm_stats(e.llm, &st);
     print_message("%d embedding calls: %llu requests, %llu vectors\n", S_EMBED_CALLS,
