@@ -145,7 +145,7 @@ typedef struct {
 static void
 s_embed_env_start(s_embed_env_t *e)
 {
-    fakellm_opts_t opts = {.latency_ms = 300}; /* the calls queue behind the first */
+    fakellm_opts_t opts = {.latency_ms = 1000}; /* the calls queue behind the first */
     e->fake = fakellm_start(&opts);
     tt_config_init(&e->cfg);
     fakellm_config_client(e->fake, &e->cfg);
