@@ -70,7 +70,6 @@ struct s_call {
     CURL *easy;
     tt_buf_t response;
     tt_llm_watch_t watch; /* stall watch of the running transfer */
-    bool alone;           /* an embedding call that goes in no batch */
     s_call_t **members;   /* a batch: the embedding calls it carries (owned) */
     uint32_t n_members;
 };
@@ -193,11 +192,12 @@ s_on_content(s_worker_t *w, s_call_t *c, char *content)
 
 /* ------------------------------------------------------------ batches */
 
+/* An embedding call not sent yet: one that was (alone, or in a batch the
+ * server refused) goes on alone. */
 static bool
 s_batchable(const s_call_t *c)
 {
-    return c->msg->req->kind == TT_LLM_EMBED && !c->alone && !c->members &&
-           c->msg->result->attempts == 0;
+    return c->msg->req->kind == TT_LLM_EMBED && !c->members && c->msg->result->attempts == 0;
 }
 
 static size_t
@@ -312,9 +312,8 @@ s_batch_split(s_worker_t *w, s_call_t *b)
     for (uint32_t i = 0; i < b->n_members; i++) {
         s_call_t *m = b->members[i];
         b->members[i] = NULL;
-        m->msg->result->attempts = b->msg->result->attempts;
+        m->msg->result->attempts = b->msg->result->attempts; /* >= 1: never batched again */
         m->msg->result->rate_limited = b->msg->result->rate_limited;
-        m->alone = true;
         s_prepare_ask(w, m);
     }
     s_call_destroy(&b);
