@@ -416,6 +416,7 @@ s_handle(tt_memory_store_t *s, uint32_t id, bool owns_store)
     m->s = s;
     m->id = id;
     m->owns_store = owns_store;
+    m->n_semantic = TT_MEMORY_UNCOUNTED;
     return m;
 }
 

@@ -83,8 +83,12 @@ struct tt_memory {
     bool owns_store;    /* tt_memory_open: the store is this handle's alone */
     uint32_t id;        /* the agent's key prefix */
     uint32_t last_step; /* cache of meta last_step, refreshed by every write */
+    size_t n_semantic;  /* cache of the semantic item count, TT_MEMORY_UNCOUNTED
+                         * until first read, then kept by every write */
     tt_err_t damaged;   /* TT_ECORRUPT once any read found damage; sticky */
 };
+
+#define TT_MEMORY_UNCOUNTED SIZE_MAX
 
 /* A vector value split into its parts; pointers into the map, valid until the
  * transaction ends. floats may be unaligned: read them with memcpy. */

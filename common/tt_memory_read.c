@@ -169,26 +169,34 @@ s_count_read(tt_memory_t *m, MDB_txn *txn, void *ctx)
     return rc == MDB_SUCCESS ? tt_memory_impl_count(m, cur, x->db, &x->n) : rc;
 }
 
-static size_t
-s_count(tt_memory_t *m, tt_memory_db_t db)
+static tt_err_t
+s_count(tt_memory_t *m, tt_memory_db_t db, size_t *n)
 {
     s_count_t x = {db, 0};
     int rc = tt_memory_impl_read(m, s_count_read, &x);
-    return tt_memory_impl_err(m, rc, "count") == TT_OK ? x.n : 0;
+    *n = x.n;
+    return tt_memory_impl_err(m, rc, "count");
 }
 
 size_t
 tt_memory_episode_count(tt_memory_t *m)
 {
     TT_ASSERT(m);
-    return s_count(m, TT_MEMORY_DB_EPISODIC);
+    size_t n;
+    return s_count(m, TT_MEMORY_DB_EPISODIC, &n) == TT_OK ? n : 0;
 }
 
+/* Asked at every turn (is there anything to retrieve?): counted once, then
+ * kept by the writes (tt_memory_write.c), since in a shared store counting
+ * is a seek into the host's whole tree and a walk over the agent's items. */
 size_t
 tt_memory_semantic_count(tt_memory_t *m)
 {
     TT_ASSERT(m);
-    return s_count(m, TT_MEMORY_DB_SEMANTIC);
+    size_t n;
+    if (m->n_semantic == TT_MEMORY_UNCOUNTED)
+        m->n_semantic = s_count(m, TT_MEMORY_DB_SEMANTIC, &n) == TT_OK ? n : TT_MEMORY_UNCOUNTED;
+    return m->n_semantic == TT_MEMORY_UNCOUNTED ? 0 : m->n_semantic;
 }
 
 static int

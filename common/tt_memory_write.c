@@ -52,6 +52,7 @@ struct tt_memory_batch {
     tt_memory_entry_t *entries;
     size_t n_entries;
     size_t alloc;
+    size_t n_semantic; /* of the entries */
 };
 
 /* ------------------------------------------------ claim, wipe, rollback */
@@ -88,8 +89,11 @@ tt_memory_claim(tt_memory_t *m, const char *owner)
     TT_ASSERT(m && owner);
     s_claim_t c = {owner, 0};
     tt_err_t err = tt_memory_impl_write(m, s_apply_claim, &c, "claim");
-    if (err == TT_OK)
-        m->last_step = c.last_step; /* a fenced-off writer may have committed since the open */
+    if (err == TT_OK) {
+        /* a fenced-off writer may have committed since the open */
+        m->last_step = c.last_step;
+        m->n_semantic = TT_MEMORY_UNCOUNTED;
+    }
     return err;
 }
 
@@ -140,8 +144,10 @@ tt_memory_wipe(tt_memory_t *m)
 {
     TT_ASSERT(m);
     tt_err_t err = tt_memory_impl_write(m, s_apply_wipe, NULL, "wipe");
-    if (err == TT_OK)
+    if (err == TT_OK) {
         m->last_step = 0;
+        m->n_semantic = 0;
+    }
     return err;
 }
 
@@ -168,8 +174,10 @@ tt_memory_rollback(tt_memory_t *m, uint32_t to_step)
 {
     TT_ASSERT(m);
     tt_err_t err = tt_memory_impl_write(m, s_apply_rollback, &to_step, "rollback");
-    if (err == TT_OK)
+    if (err == TT_OK) {
         m->last_step = to_step;
+        m->n_semantic = TT_MEMORY_UNCOUNTED;
+    }
     return err;
 }
 
@@ -234,6 +242,7 @@ tt_memory_batch_semantic(tt_memory_batch_t *b, const char *item_json, const floa
     tt_memory_entry_t *e = s_batch_add(b, TT_MEMORY_ENTRY_SEMANTIC, item_json);
     e->vec = s_vec_copy(vec, dim);
     e->dim = dim;
+    b->n_semantic++;
 }
 
 void
@@ -418,6 +427,15 @@ s_apply_batch(tt_memory_t *m, MDB_txn *txn, void *ctx, tt_err_t *refused)
     return rc == MDB_SUCCESS ? s_put_last_step(m, txn, b->step) : rc;
 }
 
+/* The handle's caches after b landed. */
+static void
+s_landed(tt_memory_t *m, const tt_memory_batch_t *b)
+{
+    m->last_step = b->step;
+    if (m->n_semantic != TT_MEMORY_UNCOUNTED)
+        m->n_semantic += b->n_semantic; /* each under a new key: seq numbers only grow */
+}
+
 /* A damaged memory takes no commit: a step computed from it must not land.
  * Destroys the batch and says so; TT_OK for a sound memory. */
 static tt_err_t
@@ -441,7 +459,7 @@ tt_memory_commit(tt_memory_t *m, tt_memory_batch_t **b, const char *owner)
     tt_memory_commit_t c = {.batch = *b, .owner = owner};
     err = tt_memory_impl_write(m, s_apply_batch, &c, "commit");
     if (err == TT_OK)
-        m->last_step = (*b)->step;
+        s_landed(m, *b);
     tt_memory_batch_destroy(b);
     return err;
 }
@@ -490,7 +508,7 @@ tt_memory_commit_all(tt_memory_t **ms, tt_memory_batch_t **bs, const char **owne
         if (err == TT_OK) {
             for (size_t i = 0; i < n; i++) {
                 if (bs[i] && errs[i] == TT_OK)
-                    ms[i]->last_step = bs[i]->step;
+                    s_landed(ms[i], bs[i]);
                 tt_memory_batch_destroy(&bs[i]);
             }
             return;

@@ -353,6 +353,7 @@ test_claim_sees_a_late_commit(void **state)
     assert_int_equal(tt_memory_store_open(f->path, &f->store), TT_OK);
     m = s_agent(f, "Ann"); /* the new incarnation opens: step 1 */
     assert_int_equal(tt_memory_last_step(m), 1);
+    assert_int_equal(tt_memory_semantic_count(m), 1); /* counted, then kept by the handle */
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) { /* the old incarnation, still running, commits step 2 */
@@ -362,6 +363,8 @@ test_claim_sees_a_late_commit(void **state)
             _exit(2);
         tt_memory_batch_t *b = tt_memory_batch_new(2);
         tt_memory_batch_episode(b, "{\"content\":\"Ann late\"}");
+        const float v[TEST_DIM] = {1, 0, 0, 0};
+        tt_memory_batch_semantic(b, "{\"content\":\"Ann learnt late\"}", v, TEST_DIM);
         _exit(tt_memory_commit(old, &b, "run/1") == TT_OK ? 0 : 3);
     }
     int status;
@@ -369,9 +372,57 @@ test_claim_sees_a_late_commit(void **state)
     assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     assert_int_equal(tt_memory_claim(m, "run/2"), TT_OK);
     assert_int_equal(tt_memory_last_step(m), 2);
+    assert_int_equal(tt_memory_semantic_count(m), 2);
     assert_int_equal(tt_memory_rollback(m, 1), TT_OK);
     assert_int_equal(tt_memory_episode_count(m), 1);
+    assert_int_equal(tt_memory_semantic_count(m), 1);
     tt_memory_close(&m);
+}
+
+/* The semantic count is kept by the handle once read (every turn asks it): it
+ * must follow each write as a fresh count would, with no reopen between. */
+static void
+test_semantic_count_follows_every_write(void **state)
+{
+    fixture_t *f = *state;
+    tt_memory_t *ann = s_agent(f, "Ann"), *bob = s_agent(f, "Bob");
+    const float v[TEST_DIM] = {0, 0, 1, 0};
+    assert_int_equal(tt_memory_semantic_count(ann), 0);
+    s_commit(ann, 1, "Ann", 1, 0.5f);
+    s_commit(bob, 1, "Bob", 1, 0.5f); /* another agent's: not Ann's */
+    assert_int_equal(tt_memory_semantic_count(ann), 1);
+
+    /* a group: Ann's batch lands with two items, Bob's is refused (old step) */
+    tt_memory_t *ms[] = {ann, bob};
+    tt_memory_batch_t *bs[] = {s_batch(2, "Ann", 1), s_batch(0, "Bob", 1)};
+    for (int i = 0; i < 2; i++) {
+        tt_memory_batch_semantic(bs[i], "{\"content\":\"one\"}", v, TEST_DIM);
+        tt_memory_batch_semantic(bs[i], "{\"content\":\"two\"}", v, TEST_DIM);
+    }
+    const char *owners[] = {NULL, NULL};
+    tt_err_t errs[2];
+    assert_int_equal(tt_memory_semantic_count(bob), 1);
+    tt_memory_commit_all(ms, bs, owners, 2, errs);
+    assert_int_equal(errs[0], TT_OK);
+    assert_int_equal(errs[1], TT_ESTALE);
+    assert_int_equal(tt_memory_semantic_count(ann), 3);
+    assert_int_equal(tt_memory_semantic_count(bob), 1);
+
+    /* one commit refused: nothing counted */
+    tt_memory_batch_t *b = s_batch(1, "Ann", 1);
+    tt_memory_batch_semantic(b, "{\"content\":\"stale\"}", v, TEST_DIM);
+    assert_int_equal(tt_memory_commit(ann, &b, NULL), TT_ESTALE);
+    assert_int_equal(tt_memory_semantic_count(ann), 3);
+
+    assert_int_equal(tt_memory_rollback(ann, 1), TT_OK);
+    assert_int_equal(tt_memory_semantic_count(ann), 1);
+    assert_int_equal(tt_memory_wipe(ann), TT_OK);
+    assert_int_equal(tt_memory_semantic_count(ann), 0);
+    s_commit(ann, 1, "Ann", 1, 0.5f);
+    assert_int_equal(tt_memory_semantic_count(ann), 1);
+    assert_int_equal(tt_memory_semantic_count(bob), 1);
+    tt_memory_close(&ann);
+    tt_memory_close(&bob);
 }
 
 static void
@@ -515,6 +566,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_names_are_memories_one_to_one, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_two_processes_share_a_store, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_claim_sees_a_late_commit, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_semantic_count_follows_every_write, s_setup,
+                                        s_teardown),
         cmocka_unit_test_setup_teardown(test_dump_names_each_agent, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_damage_found_at_open, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_opening_while_another_process_writes, s_setup,
