@@ -194,9 +194,9 @@ tt_memory_semantic_count(tt_memory_t *m)
 {
     TT_ASSERT(m);
     size_t n;
-    if (m->n_semantic == TT_MEMORY_UNCOUNTED)
-        m->n_semantic = s_count(m, TT_MEMORY_DB_SEMANTIC, &n) == TT_OK ? n : TT_MEMORY_UNCOUNTED;
-    return m->n_semantic == TT_MEMORY_UNCOUNTED ? 0 : m->n_semantic;
+    if (m->n_semantic == TT_MEMORY_UNCOUNTED && s_count(m, TT_MEMORY_DB_SEMANTIC, &n) == TT_OK)
+        m->n_semantic = n;
+    return m->n_semantic == TT_MEMORY_UNCOUNTED ? 0 : m->n_semantic; /* 0 when unreadable */
 }
 
 static int
