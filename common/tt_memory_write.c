@@ -385,12 +385,11 @@ s_check_batch(tt_memory_t *m, MDB_txn *txn, tt_memory_commit_t *c, tt_err_t *ref
         *refused = TT_ESTALE;
         return MDB_SUCCESS;
     }
-    size_t n[2] = {0, 0};
+    size_t n[2] = {0, b->n_semantic};
     size_t key_max = (size_t)mdb_env_get_maxkeysize(m->s->env) - TT_MEMORY_ID_LEN;
     for (size_t i = 0; i < b->n_entries; i++) {
         const tt_memory_entry_t *e = &b->entries[i];
         n[0] += e->kind == TT_MEMORY_ENTRY_EPISODE;
-        n[1] += e->kind == TT_MEMORY_ENTRY_SEMANTIC;
         if (e->name && strlen(e->name) + 1 + TT_MEMORY_CHUNK_LEN > key_max)
             *refused = TT_ETOOBIG;
     }
