@@ -59,9 +59,10 @@ struct agent {
     json_t *last_action; /* latest non-DONE action, for the repetition guard */
     char *location;
     agent_window_t window;
-    uint32_t episode_events; /* since the last consolidation */
-    uint32_t episode_start;  /* first step of the current episode */
-    char **episode_lines;    /* its stored items as prompt lines, for consolidation */
+    uint32_t episode_events;    /* since the last consolidation */
+    uint32_t episode_start;     /* first step of the current episode */
+    uint32_t last_turn_actions; /* actions of its latest turn (0: none yet) */
+    char **episode_lines;       /* its stored items as prompt lines, for consolidation */
     size_t n_episode_lines;
     uint64_t turn_id; /* current turn (0 = none) */
 };

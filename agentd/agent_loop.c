@@ -6,7 +6,8 @@
  *
  *  A step's work comes as a StepBatch (all of this agentd's agents acting in
  *  one dispatch). Its Steps are queued on their slots and their turns started
- *  one a loop turn, the loop running in between (results, heartbeats), so a
+ *  one a loop turn, most urgent first (agent_turn_urgency: the longest chains
+ *  of model calls), the loop running in between (results, heartbeats), so a
  *  batch of thousands (replayed turns run whole on this thread) never holds
  *  back a heartbeat. Answers are gathered and sent as one ActionsBatch when
  *  no turn is left running, or what is finished after AGENT_ANSWER_FLUSH_MS.
@@ -15,6 +16,7 @@
 #include "agent_loop.h"
 
 #include <czmq.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -34,6 +36,12 @@ typedef struct {
     Tt__Step *step; /* queued, or kept alive while its turn runs */
     bool queued;    /* step waits for its turn to start (s_pump) */
 } s_slot_t;
+
+/* A queued turn, and how urgent it is to start it (agent_turn_urgency). */
+typedef struct {
+    uint64_t urgency;
+    uint32_t slot;
+} s_queued_t;
 
 /* A turn's id is its LLM tag: the slot in the low bits finds the slot of a
  * result at once (slots <= 1,000,000 < 2^20), a counter above tells turns
@@ -78,9 +86,11 @@ typedef struct {
     int64_t started_ms;
     int heartbeat_timer;
     s_state_t state;
-    uint32_t queued;          /* slots whose step waits to start */
-    uint32_t running;         /* turns started and not finished */
-    uint32_t pump_from;       /* where s_pump looks first */
+    uint32_t queued;   /* slots whose step waits to start */
+    uint32_t running;  /* turns started and not finished */
+    s_queued_t *order; /* queued turns, most urgent first (s_order_sort) */
+    uint32_t n_order;
+    uint32_t order_at;        /* the next of them s_pump looks at */
     uint32_t slot_hint;       /* where s_slot_of looks first */
     int pump_timer;           /* -1, or the next slice is due */
     tt_wire_batch_t *answers; /* finished turns' Actions, not yet sent */
@@ -461,6 +471,8 @@ static void
 s_start_turn(s_loop_t *l, s_slot_t *s)
 {
     uint64_t id = (++l->next_turn_id << S_SLOT_BITS) | (uint64_t)(s - l->slots);
+    TT_LOG_DEBUG("slot %u: %s starts step %u", (unsigned)(s - l->slots), s->agent->name,
+                 s->step->step);
     s->turn = agent_turn_new(s->agent, l->llm, s->step, id);
     if (l->store)
         agent_turn_defer_commit(s->turn);
@@ -478,18 +490,16 @@ static int s_on_pump(zloop_t *loop, int timer_id, void *arg);
 static void
 s_pump(s_loop_t *l)
 {
-    uint32_t n = l->opts->slots;
-    for (uint32_t k = 0; k < n && l->queued && !l->broken; k++) {
-        s_slot_t *s = &l->slots[l->pump_from];
-        l->pump_from = (l->pump_from + 1) % n;
-        if (!s->queued)
+    while (l->order_at < l->n_order && !l->broken) {
+        s_slot_t *s = &l->slots[l->order[l->order_at++].slot];
+        if (!s->queued) /* its step was dropped meanwhile */
             continue;
         s->queued = false;
         l->queued--;
         s_start_turn(l, s);
         break;
     }
-    if (l->queued && !l->broken && l->pump_timer < 0)
+    if (l->order_at < l->n_order && !l->broken && l->pump_timer < 0)
         l->pump_timer = zloop_timer(l->loop, 0, 1, s_on_pump, l); /* at the next loop turn */
 }
 
@@ -504,11 +514,48 @@ s_on_pump(zloop_t *loop, int timer_id, void *arg)
     return l->broken ? -1 : 0;
 }
 
-/* Queue each item's Step on its slot (taken from the batch), then start as
- * many turns as one slice allows. */
+static int
+s_more_urgent(const void *x, const void *y)
+{
+    const s_queued_t *a = x, *b = y;
+    if (a->urgency != b->urgency)
+        return a->urgency > b->urgency ? -1 : 1;
+    return a->slot < b->slot ? -1 : a->slot > b->slot; /* then in slot order */
+}
+
+/* The turns still queued, first in l->order; returns how many. Each queued
+ * slot is there once (s_on_step_batch adds a slot only when it queues it). */
+static uint32_t
+s_order_remaining(s_loop_t *l)
+{
+    uint32_t n = 0;
+    for (uint32_t k = l->order_at; k < l->n_order; k++)
+        if (l->slots[l->order[k].slot].queued)
+            l->order[n++] = l->order[k];
+    return n;
+}
+
+/* Put the first n queued turns in the order they start: a step lasts as long
+ * as its longest chain of model calls, so the turns expected to make the
+ * longest chains go first rather than behind everyone's requests and answers. */
+static void
+s_order_sort(s_loop_t *l, uint32_t n)
+{
+    for (uint32_t k = 0; k < n; k++) {
+        const s_slot_t *s = &l->slots[l->order[k].slot];
+        l->order[k].urgency = agent_turn_urgency(s->agent, s->step);
+    }
+    qsort(l->order, n, sizeof *l->order, s_more_urgent);
+    l->n_order = n;
+    l->order_at = 0;
+}
+
+/* Queue each item's Step on its slot (taken from the batch), then start the
+ * most urgent turn. */
 static void
 s_on_step_batch(s_loop_t *l, Tt__StepBatch *b)
 {
+    uint32_t n = s_order_remaining(l);
     for (size_t i = 0; i < b->n_items; i++) {
         Tt__StepBatch__Item *item = b->items[i];
         s_slot_t *s = s_slot_of(l, item->agent, item->incarnation);
@@ -521,12 +568,16 @@ s_on_step_batch(s_loop_t *l, Tt__StepBatch *b)
             TT_LOG_WARN("%s: step %u arrived while step %u %s: abandoning the older",
                         s->agent->name, item->step->step, s->step->step,
                         s->turn ? "runs" : "waits");
+        bool listed = s->queued; /* its older step waited: in l->order already */
         s_drop_step(l, s);
         s->step = item->step;
         item->step = NULL; /* the slot's now: tt_wire_free skips it */
         s->queued = true;
         l->queued++;
+        if (!listed)
+            l->order[n++].slot = (uint32_t)(s - l->slots);
     }
+    s_order_sort(l, n);
     s_pump(l);
 }
 
@@ -720,6 +771,7 @@ agent_loop_run(const agent_loop_opts_t *opts)
         return 2;
     }
     l.slots = tt_calloc(opts->slots, sizeof *l.slots);
+    l.order = tt_calloc(opts->slots, sizeof *l.order);
     l.answers = tt_wire_batch_new(TT_WIRE_BATCH_ACTIONS, TT_WIRE_MAX_FRAME);
     l.loop = zloop_new();
     zloop_reader(l.loop, l.sock, s_on_message, &l);
@@ -733,6 +785,7 @@ agent_loop_run(const agent_loop_opts_t *opts)
     for (uint32_t i = 0; i < opts->slots; i++)
         s_free_slot(&l, &l.slots[i]);
     free(l.slots);
+    free(l.order);
     tt_memory_store_close(&l.store); /* after every agent's handle */
     free(l.store_dir);
     tt_wire_batch_destroy(&l.answers);

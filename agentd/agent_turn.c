@@ -556,14 +556,19 @@ s_check_consolidation(const json_t *root, const void *arg, json_t **parsed, char
     return TT_OK;
 }
 
+/* Does a's episode, grown by n_new events, close (and consolidate)? */
+static bool
+s_episode_closes(const agent_t *a, size_t n_new)
+{
+    return a->config.enable_consolidation &&
+           a->episode_events + n_new > (size_t)a->config.min_episode_length;
+}
+
 static bool
 s_needs_consolidation(agent_turn_t *t)
 {
-    agent_t *a = t->a;
-    uint32_t events = a->episode_events + (uint32_t)json_array_size(t->stimulus_items) +
-                      (uint32_t)json_array_size(t->action_items);
-    return !t->failed && a->config.enable_consolidation &&
-           events > (uint32_t)a->config.min_episode_length;
+    return !t->failed && s_episode_closes(t->a, json_array_size(t->stimulus_items) +
+                                                    json_array_size(t->action_items));
 }
 
 static void
@@ -736,8 +741,8 @@ s_phase_commit(agent_turn_t *t)
             a->last_action = json_deep_copy(last);
         }
         json_array_foreach(t->action_items, i, item) s_batch_item(t, item);
-        a->episode_events +=
-            (uint32_t)(json_array_size(t->stimulus_items) + json_array_size(t->action_items));
+        a->last_turn_actions = (uint32_t)json_array_size(t->action_items);
+        a->episode_events += (uint32_t)json_array_size(t->stimulus_items) + a->last_turn_actions;
     } else {
         a->episode_events += (uint32_t)json_array_size(t->stimulus_items);
     }
@@ -783,6 +788,22 @@ s_committed(agent_turn_t *t, tt_err_t err)
 }
 
 /* ------------------------------------------------------------------ public */
+
+uint64_t
+agent_turn_urgency(const agent_t *a, const Tt__Step *step)
+{
+    if (step->perceive_only)
+        return 0;
+    bool remote = s_remote_embeddings(a);
+    uint64_t calls = 1; /* the turn */
+    if (remote && a->config.contextual_retrieval && tt_memory_semantic_count(a->memory) > 0)
+        calls++;
+    /* as many actions as last time, one at least */
+    size_t fill = step->input->n_stimuli + (a->last_turn_actions ? a->last_turn_actions : 1);
+    if (s_episode_closes(a, fill))
+        calls += remote ? 2 : 1; /* consolidation, then embedding its memories */
+    return calls << 32 | (a->episode_events + fill);
+}
 
 agent_turn_t *
 agent_turn_new(agent_t *a, tt_llm_t *llm, const Tt__Step *step, uint64_t id)

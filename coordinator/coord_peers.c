@@ -359,7 +359,9 @@ coord_peers_spawn(coord_t *c, size_t n_processes, uint32_t slots, char **errmsg)
     snprintf(parent, sizeof parent, "%d", (int)getpid());
     /* the child waits for its Welcome as long as we wait for its Hello */
     snprintf(welcome, sizeof welcome, "%lld", (long long)c->config.register_timeout_s * 1000);
-    const char *level = tt_log_level >= TT_LOG_LEVEL_INFO ? "info" : "warn";
+    const char *level = tt_log_level >= TT_LOG_LEVEL_DEBUG  ? "debug"
+                        : tt_log_level >= TT_LOG_LEVEL_INFO ? "info"
+                                                            : "warn";
     char *const argv[] = {agentd,        "--connect",    c->endpoint,    "--slots", slots_text,
                           "--data-dir",  c->out_dir,     "--parent-pid", parent,    "--log-level",
                           (char *)level, "--welcome-ms", welcome,        NULL};
