@@ -6,8 +6,8 @@
  *
  *  A step's work comes as a StepBatch (all of this agentd's agents acting in
  *  one dispatch). Its Steps are queued on their slots and their turns started
- *  one a loop turn, most urgent first (agent_turn_urgency: the longest chains
- *  of model calls), the loop running in between (results, heartbeats), so a
+ *  one a loop turn, the longest expected chains of model calls first, the
+ *  loop running in between (results, heartbeats), so a
  *  batch of thousands (replayed turns run whole on this thread) never holds
  *  back a heartbeat. Answers are gathered and sent as one ActionsBatch when
  *  no turn is left running, or what is finished after AGENT_ANSWER_FLUSH_MS.
@@ -37,9 +37,9 @@ typedef struct {
     bool queued;    /* step waits for its turn to start (s_pump) */
 } s_slot_t;
 
-/* A queued turn, and how urgent it is to start it (agent_turn_urgency). */
+/* A queued turn, and the model calls it is expected to make in a row. */
 typedef struct {
-    uint64_t urgency;
+    uint32_t calls;
     uint32_t slot;
 } s_queued_t;
 
@@ -88,7 +88,7 @@ typedef struct {
     s_state_t state;
     uint32_t queued;   /* slots whose step waits to start */
     uint32_t running;  /* turns started and not finished */
-    s_queued_t *order; /* queued turns, most urgent first (s_order_sort) */
+    s_queued_t *order; /* queued turns, in the order they start (s_order_sort) */
     uint32_t n_order;
     uint32_t order_at;        /* the next of them s_pump looks at */
     uint32_t slot_hint;       /* where s_slot_of looks first */
@@ -515,12 +515,13 @@ s_on_pump(zloop_t *loop, int timer_id, void *arg)
 }
 
 static int
-s_more_urgent(const void *x, const void *y)
+s_longer_chain_first(const void *x, const void *y)
 {
     const s_queued_t *a = x, *b = y;
-    if (a->urgency != b->urgency)
-        return a->urgency > b->urgency ? -1 : 1;
-    return a->slot < b->slot ? -1 : a->slot > b->slot; /* then in slot order */
+    if (a->calls != b->calls)
+        return a->calls > b->calls ? -1 : 1;
+    /* then in slot order: a shared store's pages in the order they are stored */
+    return a->slot < b->slot ? -1 : a->slot > b->slot;
 }
 
 /* The turns still queued, first in l->order; returns how many. Each queued
@@ -543,15 +544,15 @@ s_order_sort(s_loop_t *l, uint32_t n)
 {
     for (uint32_t k = 0; k < n; k++) {
         const s_slot_t *s = &l->slots[l->order[k].slot];
-        l->order[k].urgency = agent_turn_urgency(s->agent, s->step);
+        l->order[k].calls = agent_turn_expected_calls(s->agent, s->step);
     }
-    qsort(l->order, n, sizeof *l->order, s_more_urgent);
+    qsort(l->order, n, sizeof *l->order, s_longer_chain_first);
     l->n_order = n;
     l->order_at = 0;
 }
 
 /* Queue each item's Step on its slot (taken from the batch), then start the
- * most urgent turn. */
+ * first turn in order. */
 static void
 s_on_step_batch(s_loop_t *l, Tt__StepBatch *b)
 {

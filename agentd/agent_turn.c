@@ -789,20 +789,20 @@ s_committed(agent_turn_t *t, tt_err_t err)
 
 /* ------------------------------------------------------------------ public */
 
-uint64_t
-agent_turn_urgency(const agent_t *a, const Tt__Step *step)
+uint32_t
+agent_turn_expected_calls(const agent_t *a, const Tt__Step *step)
 {
-    if (step->perceive_only)
+    if (step->perceive_only || tt_config_is_offline(&a->config))
         return 0;
     bool remote = s_remote_embeddings(a);
-    uint64_t calls = 1; /* the turn */
+    uint32_t calls = 1; /* the turn */
     if (remote && a->config.contextual_retrieval && tt_memory_semantic_count(a->memory) > 0)
         calls++;
     /* as many actions as last time, one at least */
-    size_t fill = step->input->n_stimuli + (a->last_turn_actions ? a->last_turn_actions : 1);
-    if (s_episode_closes(a, fill))
+    if (s_episode_closes(a, step->input->n_stimuli +
+                                (a->last_turn_actions ? a->last_turn_actions : 1)))
         calls += remote ? 2 : 1; /* consolidation, then embedding its memories */
-    return calls << 32 | (a->episode_events + fill);
+    return calls;
 }
 
 agent_turn_t *

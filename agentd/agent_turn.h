@@ -36,12 +36,12 @@ typedef void agent_turn_observe_fn(const tt_llm_t *llm, const tt_llm_request_t *
                                    const uint8_t digest[TT_SHA256_LEN], void *arg);
 void agent_turn_set_observer(agent_turn_t *t, agent_turn_observe_fn *fn, void *arg);
 
-/* How urgent it is to start agent's turn on step, among the turns of a step:
- * more for more model calls expected in a row (the retrieval embedding, the
- * turn, consolidation and its embedding: a guess, the turn's actions are not
- * known yet), then for a fuller episode. Only the order of the turns depends
- * on it, never what they do. */
-uint64_t agent_turn_urgency(const agent_t *a, const Tt__Step *step);
+/* How many model calls in a row agent's turn on step is expected to make
+ * (the retrieval embedding, the turn, a consolidation and its embedding): a
+ * guess, the turn's actions are not known yet. 0 for the offline model, which
+ * answers at once, and for a perceive-only step. A slot agentd starts the
+ * turns with the most first; what a turn does never depends on it. */
+uint32_t agent_turn_expected_calls(const agent_t *a, const Tt__Step *step);
 
 /* Advance until the turn waits for a model call or finishes. True = finished. */
 bool agent_turn_run(agent_turn_t *t);

@@ -262,10 +262,18 @@ test_consolidates_long_episodes(void **state)
     assert_true(f->agent->episode_events < 10);
 }
 
-/* The order a slot agentd starts its turns in: the model calls a turn is
- * expected to make in a row (high half), then how full its episode will be. */
 static void
-test_urgency_counts_the_calls_a_turn_will_chain(void **state)
+s_set_provider(agent_t *a, const char *provider)
+{
+    snprintf(a->config.provider, sizeof a->config.provider, "%s", provider);
+}
+
+/* The chain of model calls a turn is expected to make, by which a slot
+ * agentd orders its turns: the turn, a retrieval embedding when there are
+ * semantic memories, a consolidation and its embedding when the episode
+ * closes (guessed with as many actions as the last turn had). */
+static void
+test_expected_calls_count_the_chain_a_turn_will_make(void **state)
 {
     s_fix_t *f = *state;
     agent_t *a = f->agent;
@@ -279,45 +287,56 @@ test_urgency_counts_the_calls_a_turn_will_chain(void **state)
     in.stimuli = sts;
     Tt__Step step = TT__STEP__INIT;
     step.input = &in;
-    /* a fresh agent: the turn alone; its stimulus and one action guessed */
-    assert_int_equal(agent_turn_urgency(a, &step), (1ull << 32) | 2);
-    step.perceive_only = true; /* a failed step rebuilt: no call at all */
-    assert_int_equal(agent_turn_urgency(a, &step), 0);
-    step.perceive_only = false;
+    /* the offline model answers at once: nothing to wait for */
+    assert_int_equal(agent_turn_expected_calls(a, &step), 0);
 
-    /* after a turn, as many actions as that turn had */
+    /* a turn keeps how many actions it had */
     json_t *acts = s_step(f, "What do you think of trains?", "Oscar");
     assert_true(a->last_turn_actions >= 1);
     assert_int_equal(a->last_turn_actions, json_array_size(acts));
     json_decref(acts);
-    uint64_t u = agent_turn_urgency(a, &step);
-    assert_int_equal(u >> 32, 1);
-    assert_int_equal(u & 0xffffffffu, a->episode_events + 1 + a->last_turn_actions);
 
-    /* an episode this turn will close: consolidation follows the turn (the
-     * offline model's embeddings are no calls) */
+    s_set_provider(a, "openai");
+    free(a->config.embedding_model);
+    a->config.embedding_model = tt_strdup("text-embedding-3-small");
     uint32_t events = a->episode_events;
-    a->episode_events = (uint32_t)a->config.min_episode_length;
-    assert_int_equal(agent_turn_urgency(a, &step) >> 32, 2);
-    a->config.enable_consolidation = false;
-    assert_int_equal(agent_turn_urgency(a, &step) >> 32, 1);
-    a->config.enable_consolidation = true;
-    a->episode_events = events;
+    a->episode_events = 0;
+    assert_int_equal(agent_turn_expected_calls(a, &step), 1);
+    step.perceive_only = true; /* a failed step rebuilt: no call at all */
+    assert_int_equal(agent_turn_expected_calls(a, &step), 0);
+    step.perceive_only = false;
 
-    /* a remote model: the consolidation's embedding is a call, and so is the
-     * retrieval's once the agent has semantic memories */
+    /* two events short of closing: its stimulus and one action do not close
+     * it, two actions (as in the last turn) do */
+    uint32_t last = a->last_turn_actions;
+    a->episode_events = (uint32_t)a->config.min_episode_length - 2;
+    a->last_turn_actions = 1;
+    assert_int_equal(agent_turn_expected_calls(a, &step), 1);
+    a->last_turn_actions = 2;
+    assert_int_equal(agent_turn_expected_calls(a, &step), 3);
+    a->config.enable_consolidation = false;
+    assert_int_equal(agent_turn_expected_calls(a, &step), 1);
+    a->config.enable_consolidation = true;
+    free(a->config.embedding_model); /* local embeddings are no call */
+    a->config.embedding_model = tt_strdup("local");
+    assert_int_equal(agent_turn_expected_calls(a, &step), 2);
+    free(a->config.embedding_model);
+    a->config.embedding_model = tt_strdup("text-embedding-3-small");
+
+    /* semantic memories: a retrieval embedding comes before the turn */
+    s_set_provider(a, "offline");
+    a->episode_events = events;
+    a->last_turn_actions = last;
     for (int i = 0; tt_memory_semantic_count(a->memory) == 0 && i < 10; i++)
         json_decref(s_step(f, "Another fact about the trains here.", "Oscar"));
     assert_true(tt_memory_semantic_count(a->memory) > 0);
-    snprintf(a->config.provider, sizeof a->config.provider, "openai");
-    free(a->config.embedding_model);
-    a->config.embedding_model = tt_strdup("text-embedding-3-small");
+    s_set_provider(a, "openai");
     a->episode_events = 0;
-    assert_int_equal(agent_turn_urgency(a, &step) >> 32, 2);
+    assert_int_equal(agent_turn_expected_calls(a, &step), 2);
     a->episode_events = (uint32_t)a->config.min_episode_length;
-    assert_int_equal(agent_turn_urgency(a, &step) >> 32, 4);
+    assert_int_equal(agent_turn_expected_calls(a, &step), 4);
     a->config.contextual_retrieval = false;
-    assert_int_equal(agent_turn_urgency(a, &step) >> 32, 3);
+    assert_int_equal(agent_turn_expected_calls(a, &step), 3);
 }
 
 static void
@@ -426,8 +445,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_writes_documents_and_keeps_a_calendar, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_consolidates_long_episodes, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_urgency_counts_the_calls_a_turn_will_chain, s_setup,
-                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_expected_calls_count_the_chain_a_turn_will_make,
+                                        s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_reassignment_rolls_back_past_the_log, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_reassignment_restores_the_last_action, s_setup,
