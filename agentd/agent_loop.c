@@ -6,11 +6,11 @@
  *
  *  A step's work comes as a StepBatch (all of this agentd's agents acting in
  *  one dispatch). Its Steps are queued on their slots and their turns started
- *  one a loop turn, the longest expected chains of model calls first, the
- *  loop running in between (results, heartbeats), so a
- *  batch of thousands (replayed turns run whole on this thread) never holds
- *  back a heartbeat. Answers are gathered and sent as one ActionsBatch when
- *  no turn is left running, or what is finished after AGENT_ANSWER_FLUSH_MS.
+ *  one a loop turn (the longest expected chains of model calls first), the
+ *  loop running in between (results, heartbeats), so a batch of thousands
+ *  (replayed turns run whole on this thread) never holds back a heartbeat.
+ *  Answers are gathered and sent as one ActionsBatch when no turn is left
+ *  running, or what is finished after AGENT_ANSWER_FLUSH_MS.
  */
 #define TT_LOG_MODULE "agentd"
 #include "agent_loop.h"
