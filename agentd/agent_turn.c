@@ -301,11 +301,18 @@ s_search_memories(agent_turn_t *t, const float *q, uint32_t dim)
     free(hits);
 }
 
+/* Does a's turn begin by retrieving semantic memories for its context? */
+static bool
+s_retrieves(const agent_t *a)
+{
+    return a->config.contextual_retrieval && tt_memory_semantic_count(a->memory) > 0;
+}
+
 static void
 s_phase_retrieve(agent_turn_t *t)
 {
     agent_t *a = t->a;
-    if (!a->config.contextual_retrieval || tt_memory_semantic_count(a->memory) == 0) {
+    if (!s_retrieves(a)) {
         t->phase = PH_TURN;
         return;
     }
@@ -796,8 +803,8 @@ agent_turn_expected_calls(const agent_t *a, const Tt__Step *step)
         return 0;
     bool remote = s_remote_embeddings(a);
     uint32_t calls = 1; /* the turn */
-    if (remote && a->config.contextual_retrieval && tt_memory_semantic_count(a->memory) > 0)
-        calls++;
+    if (remote && s_retrieves(a))
+        calls++; /* the retrieval's embedding */
     /* as many actions as last time, one at least */
     if (s_episode_closes(a, step->input->n_stimuli +
                                 (a->last_turn_actions ? a->last_turn_actions : 1)))
